@@ -1,0 +1,1 @@
+"""binnet_core: a fast, reproducible numba engine for binary (Glauber-type) neural networks."""

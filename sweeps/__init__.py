@@ -1,0 +1,1 @@
+"""sweeps: distributed parameter sweeps of binary networks into one chunked Zarr store."""
