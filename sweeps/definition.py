@@ -226,10 +226,11 @@ class Experiment:
             "model": self.model,
             "seed": self.seed,
             "parameters": _jsonable(self.parameters),
-            "dimensions": [
-                {"name": d.name, "kind": d.kind, "values": _jsonable(d.values), "size": d.size}
+            "sweep": {
+                d.name: d.size if d.kind == "seed" else _jsonable(d.values[d.name] if d.kind == "axis" else d.values)
                 for d in self.dimensions
-            ],
+            },
+            "dimension_order": list(self.dims),
             "simulation": {
                 "duration": str(self.simulation.duration),
                 "warmup": str(self.simulation.warmup),
@@ -339,7 +340,9 @@ def _check_keys(where: str, table: dict, allowed: tuple[str, ...]) -> None:
 
 def _require(table: dict, where: str, key: str, kind: type) -> Any:
     if key not in table:
-        raise DefinitionError(f"{where}.{key}", f"missing (a {kind.__name__} is required)")
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        wanted = " or ".join(k.__name__ for k in kinds)
+        raise DefinitionError(f"{where}.{key}", f"missing ({wanted} required)")
     return _optional(table, where, key, kind, None)
 
 

@@ -97,11 +97,11 @@ class Grid:
             raise IndexError(f"point index {index} out of range for a grid of {len(self)} points")
         return point_seed(self.root_seed, index)
 
-    def label(self, index: int) -> str:
+    def label(self, index: int, replicate: bool = True) -> str:
         """A short human-readable description, e.g. ``R_Eplus=3.0, seed=1``."""
         parts = []
         for dim, i in zip(self.dimensions, self.coords(index), strict=True):
-            if dim.kind == "seed":
+            if dim.kind == "seed" and replicate:
                 parts.append(f"seed={i}")
             parts.extend(f"{name}={values[i]}" for name, values in dim.values.items())
         return ", ".join(parts)

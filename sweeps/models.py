@@ -175,7 +175,7 @@ def check_model(experiment) -> None:
     first_layout = None
     for index in _distinct_points(grid):
         params = grid.parameters(index)
-        where = "parameters" if not experiment.swept_parameters else f"parameters at {grid.label(index)}"
+        where = "parameters" if not experiment.swept_parameters else f"parameters at {grid.label(index, replicate=False)}"
         try:
             model.validate(params)
         except ValueError as err:
@@ -189,7 +189,7 @@ def check_model(experiment) -> None:
         if first_layout is None:
             first_layout = layout
         elif layout.names != first_layout.names:
-            raise ModelError("sweep", f"the populations change across the grid at {grid.label(index)}; "
+            raise ModelError("sweep", f"the populations change across the grid at {grid.label(index, replicate=False)}; "
                              "swept parameters must keep the population layout fixed")
 
 

@@ -166,8 +166,6 @@ def identity_differences(stored: Any, current: Any, prefix: str = "") -> list[st
         for key in list(stored) + [k for k in current if k not in stored]:
             out += identity_differences(stored.get(key), current.get(key), f"{prefix}.{key}" if prefix else key)
         return out
-    if isinstance(stored, list) and isinstance(current, list) and len(stored) == len(current):
-        return [d for i, (a, b) in enumerate(zip(stored, current, strict=True)) for d in identity_differences(a, b, f"{prefix}[{i}]")]
     return [] if stored == current else [f"{prefix}: store has {stored!r}, definition has {current!r}"]
 
 
