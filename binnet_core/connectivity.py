@@ -134,47 +134,79 @@ def choose_layout(requested, dense_bytes, sparse_bytes, ram_budget_gb):
     return layout
 
 
-def _generate_dense(blocks, views, keys, shared, dtype, autapse, n):
-    out = np.zeros((n, n), dtype=np.uint8 if shared else dtype)
+def _pair_groups(blocks, keys, views, autapse, value_of, dtype):
+    """Pair blocks grouped by pre population, as the arrays the row kernels take."""
+    groups = {}
+    for (pre, post, synapse, (kind, *spec)), key in zip(blocks, keys):
+        if kind == "pairs":
+            groups.setdefault(pre, []).append((post, spec[0], key, value_of(synapse)))
+    for pre, members in groups.items():
+        width = max(len(thr) for _, thr, _, _ in members)
+        thr = np.full((len(members), width), np.iinfo(np.uint64).max, dtype=np.uint64)
+        lengths = np.array([len(t) for _, t, _, _ in members], dtype=np.int64)
+        for b, (_, t, _, _) in enumerate(members):
+            thr[b, : len(t)] = t
+        table = np.array([[views[post][0], views[post][1] - views[post][0],
+                           int(post == pre and not autapse), post] for post, _, _, _ in members],
+                         dtype=np.int64)
+        keys_b = np.array([k for _, _, k, _ in members], dtype=np.uint64)
+        values = np.array([v for _, _, _, v in members], dtype=dtype)
+        a0, a1 = views[pre]
+        yield (a0, a1 - a0, table, keys_b, thr, lengths, values)
+
+
+def _indegree_blocks(blocks, keys, views, autapse):
+    for (pre, post, synapse, (kind, *spec)), key in zip(blocks, keys):
+        if kind == "indegree":
+            (a0, a1), (b0, b1) = views[pre], views[post]
+            yield synapse, (a0, b0, a1 - a0, b1 - b0, spec[0], spec[1], pre == post and not autapse,
+                            key)
+
+
+def _generate_dense(blocks, keys, views, shared, dtype, autapse, n):
+    out_dtype = np.dtype(np.uint8) if shared else np.dtype(dtype)
+    out = np.zeros((n, n), dtype=out_dtype)
     cap = _U8_MAX if shared else np.inf
     total = 0
-    for (pre, post, synapse, (kind, *spec)), key in zip(blocks, keys):
-        (a0, a1), (b0, b1) = views[pre], views[post]
-        value = 1.0 if shared else synapse.j
-        diagonal = pre == post and not autapse
-        if kind == "pairs":
-            count = bk.pairs_dense(out, a0, b0, a1 - a0, b1 - b0, key, spec[0], diagonal, value, cap)
-        else:
-            k_in, multapses = spec
-            count = bk.indegree_dense(out, a0, b0, a1 - a0, b1 - b0, k_in, multapses, diagonal,
-                                      key, value, cap)
+
+    def value_of(synapse):
+        return 1 if shared else synapse.j
+
+    def overflow(what):
+        return ValueError(f"{what}: more than 255 contacts on one pair do not fit the dense "
+                          "layout; use weight_mode='sparse'")
+
+    for args in _pair_groups(blocks, keys, views, autapse, value_of, out_dtype):
+        count = bk.pairs_dense(out, *args, cap)
         if count < 0:
-            raise ValueError(
-                f"synapse {synapse.name!r}: more than 255 contacts on one pair do not fit the "
-                "dense layout; use weight_mode='sparse'"
-            )
+            raise overflow(f"pair synapses from neurons {args[0]}..{args[0] + args[1] - 1}")
+        total += count
+    for synapse, args in _indegree_blocks(blocks, keys, views, autapse):
+        count = bk.indegree_dense(out, *args, out_dtype.type(value_of(synapse)), cap)
+        if count < 0:
+            raise overflow(f"synapse {synapse.name!r}")
         total += count
     return out, total
 
 
-def _generate_sparse(blocks, views, keys, shared, dtype, autapse, n):
+def _generate_sparse(blocks, keys, views, shared, dtype, autapse, n):
     n_seg = len(views)
     counts = np.zeros((n, n_seg), dtype=np.int64)
     max_segment = int(max(b - a for a, b in views))
     index_dtype = np.uint16 if max_segment <= 65536 else np.int32
 
+    def value_of(synapse):
+        return 1.0 if shared else synapse.j
+
     def run(fill, cursor, idx, vals):
         total = 0
-        for (pre, post, synapse, (kind, *spec)), key in zip(blocks, keys):
-            (a0, a1), (b0, b1) = views[pre], views[post]
-            value = 1.0 if shared else synapse.j
-            diagonal = pre == post and not autapse
-            if kind == "pairs":
-                total += bk.pairs_sparse(fill, counts, cursor, idx, vals, a0, post, 0, a1 - a0,
-                                         b1 - b0, key, spec[0], diagonal, value)
-            else:
-                total += bk.indegree_sparse(fill, counts, cursor, idx, vals, a0, post, 0, a1 - a0,
-                                            b1 - b0, spec[0], spec[1], diagonal, key, value)
+        for args in _pair_groups(blocks, keys, views, autapse, value_of, dtype):
+            total += bk.pairs_sparse(fill, counts, cursor, idx, vals, *args)
+        for synapse, (a0, b0, n_pre, n_post, k_in, multapses, diagonal, key) in _indegree_blocks(
+                blocks, keys, views, autapse):
+            seg = int(np.searchsorted([v[0] for v in views], b0))
+            total += bk.indegree_sparse(fill, counts, cursor, idx, vals, a0, seg, 0, n_pre, n_post,
+                                        k_in, multapses, diagonal, key, value_of(synapse))
         return total
 
     no_cursor = np.zeros((0, 0), dtype=np.int64)
@@ -236,10 +268,10 @@ def from_synapses(populations, synapses, *, requested, ram_budget_gb, dtype, see
     group = np.repeat(np.arange(n_seg, dtype=np.int32), [b - a for a, b in views])
     seg_start = np.array([a for a, _ in views] + [n], dtype=np.int64)
     if layout == "dense":
-        dense, total = _generate_dense(blocks, views, keys, shared, dtype, autapse, n)
+        dense, total = _generate_dense(blocks, keys, views, shared, dtype, autapse, n)
         idx, ptr, vals = np.zeros(0, np.uint16), np.zeros((0, 0), np.int64), np.zeros(0, dtype)
     else:
-        idx, ptr, vals, total = _generate_sparse(blocks, views, keys, shared, dtype, autapse, n)
+        idx, ptr, vals, total = _generate_sparse(blocks, keys, views, shared, dtype, autapse, n)
         dense = np.zeros((0, 0), dtype=np.uint8)
     return Connectivity(layout, shared, group, seg_start, scale, dense, idx, ptr, vals, int(total),
                         time.perf_counter() - started)
