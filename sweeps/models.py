@@ -3,7 +3,7 @@
 Registered models:
 
 ``clustered_ei``
-    :class:`binnet_core.ClusteredEINetwork` with :func:`binnet_core.clustered.population_layout`
+    :class:`binnet_core.clustered.ClusteredEINetwork` with :func:`binnet_core.clustered.population_layout`
     and :func:`binnet_core.clustered.validate_parameters`.
 
 Custom models are given as ``"package.module:function"``.  The function is called as
@@ -124,9 +124,21 @@ class Model:
 
 
 def _clustered_builder(params: dict, seed, weight_mode: str = "auto", ram_budget_gb: float = 12.0):
-    import binnet_core
+    from binnet_core.clustered import ClusteredEINetwork
 
-    return binnet_core.ClusteredEINetwork(params, seed=seed, weight_mode=weight_mode, ram_budget_gb=ram_budget_gb)
+    return ClusteredEINetwork(params, seed=seed, weight_mode=weight_mode, ram_budget_gb=ram_budget_gb)
+
+
+def _clustered_layout(params: dict) -> list[dict]:
+    from binnet_core.clustered import population_layout
+
+    layout = population_layout(params)
+    return [
+        {"name": name, "cell_type": kind, "cluster": int(cluster), "N": int(size)}
+        for name, kind, cluster, size in zip(
+            layout["names"], layout["cell_types"], layout["clusters"], layout["sizes"], strict=True
+        )
+    ]
 
 
 def resolve(name: str) -> Model:
@@ -143,7 +155,7 @@ def resolve(name: str) -> Model:
             from binnet_core import clustered
         except ImportError as err:
             raise ModelError(field, f"model 'clustered_ei' needs binnet_core.clustered ({err})") from None
-        return Model(name, _clustered_builder, clustered.population_layout, clustered.validate_parameters)
+        return Model(name, _clustered_builder, _clustered_layout, clustered.validate_parameters)
     if ":" not in name:
         raise ModelError(field, f"unknown model {name!r}; allowed: {', '.join(REGISTERED)} or 'package.module:function'")
     module_name, _, attr = name.partition(":")

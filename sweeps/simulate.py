@@ -187,6 +187,10 @@ def warm_numba_caches() -> None:
             logger.debug("binnet_core.warm_numba_caches not available; nothing to warm")
         else:
             start = time.perf_counter()
-            warm()
-            logger.info("numba caches warm after %.1f s", time.perf_counter() - start)
+            try:
+                warm()
+            except Exception:  # kernels still compile on first use; warming is an optimisation
+                logger.warning("warming the numba caches failed; kernels compile on first use", exc_info=True)
+            else:
+                logger.info("numba caches warm after %.1f s", time.perf_counter() - start)
         _warmed = True

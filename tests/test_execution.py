@@ -126,3 +126,51 @@ def test_tasks_in_flight_are_bounded_by_the_window(toy_definition, tmp_path):
     executor = FlakyThreads(lost=set(), threads=2, window=3)
     assert run_sweep(load_experiment(toy_definition()), tmp_path / "w.zarr", executor).complete
     assert executor.max_outstanding == 3
+
+
+ENGINE_TOML = """\
+[experiment]
+name = "engine"
+model = "clustered_ei"
+seed = 99
+[parameters]
+N_E = 400
+N_I = 100
+Q = 4
+[sweep]
+R_Eplus = [1.0, 2.5]
+kappa = [0.0, 1.0]
+replicates = 2
+[simulation]
+duration = "200 ms"
+warmup = "50 ms"
+sample_interval = "5 ms"
+"""
+
+
+@pytest.mark.distributed
+def test_real_engine_identical_on_threads_processes_and_scheduler(tmp_path, dask_scheduler):
+    definition = tmp_path / "engine.toml"
+    definition.write_text(ENGINE_TOML)
+    experiment = load_experiment(definition)
+    paths = [tmp_path / f"{name}.zarr" for name in ("threads", "processes", "scheduler")]
+    for path, executor in zip(paths, (LocalThreads(2), LocalProcesses(2), Scheduler(dask_scheduler)), strict=True):
+        assert run_sweep(experiment, path, executor).complete
+    for path in paths[1:]:
+        assert_same_data(paths[0], path)
+    ds = open_results(paths[0])
+    assert ds.population.size == 8 and ds.time.size == 40
+    assert (ds.synapse_count.values > 0).all()
+    assert ds.mean_activity_E.std() > 0  # points differ from each other
+
+
+def test_quickstart_runs_with_the_real_engine(tmp_path):
+    from pathlib import Path
+
+    from sweeps.cli import main
+
+    quickstart = Path(__file__).resolve().parents[1] / "experiments" / "quickstart.toml"
+    assert main(["run", str(quickstart), "--store", str(tmp_path / "q.zarr"), "--threads", "2"]) == 0
+    ds = open_results(tmp_path / "q.zarr")
+    assert (ds.status.values == 1).all()
+    assert dict(ds.sizes)["R_Eplus"] == 3 and dict(ds.sizes)["g"] == 3
