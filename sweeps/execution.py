@@ -18,7 +18,9 @@ in the driver process.
 
 The driver (:func:`run_sweep`) keeps a bounded number of tasks in flight, resubmits tasks lost
 with their worker (``retries``), and writes results itself, batch by batch, as they complete
-(region writes, data before status; see :mod:`sweeps.store`).  Ctrl-C (``KeyboardInterrupt``)
+(region writes, data before status; see :mod:`sweeps.store`).  A task runs one or more
+consecutive points: backends with a per-task overhead (``task_seconds > 0``, the Dask ones)
+group tiny points so that a task lasts about ``task_seconds``; results do not depend on it.  Ctrl-C (``KeyboardInterrupt``)
 cancels the tasks in flight, writes what has completed and releases the lock, so the store
 stays consistent and resumable.
 """
@@ -27,7 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import itertools
 import logging
+import math
 import os
 import queue
 import socket
@@ -39,7 +43,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from sweeps.models import experiment_layout
-from sweeps.simulate import PointResult, run_point, schema_variables, warm_numba_caches
+from sweeps.simulate import PointResult, run_points, schema_variables, warm_numba_caches
 from sweeps.store import StoreError, StoreLock, SweepStore, _now
 
 __all__ = [
@@ -66,9 +70,15 @@ class Executor:
     """
 
     name = "executor"
+    #: Aim for tasks of about this many seconds by grouping points (0: one point per task).
+    task_seconds = 0.0
 
     def __init__(self, window: int | None = None):
         self._window = window
+
+    def prepare(self, experiment):
+        """Hook: the object passed to tasks in place of ``experiment`` (e.g. scattered once)."""
+        return experiment
 
     def start(self) -> None:
         """Hook: acquire resources (pools, clusters, clients)."""
@@ -160,6 +170,7 @@ class DaskExecutor(Executor):
     """
 
     name = "dask"
+    task_seconds = 0.25
 
     def __init__(self, window: int | None = None):
         super().__init__(window)
@@ -187,6 +198,9 @@ class DaskExecutor(Executor):
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
+
+    def prepare(self, experiment):
+        return self.client.scatter(experiment, broadcast=True, hash=False)
 
     def submit(self, fn, *args):
         return self.client.submit(fn, *args, pure=False)
@@ -332,16 +346,23 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
            progress: bool, retries: int, flush_seconds: float) -> None:
     """Submit ``pending`` with a bounded window and write results as they complete."""
     done: queue.Queue = queue.Queue()
-    inflight: dict[Any, tuple[int, int]] = {}
+    inflight: dict[Any, tuple[list[int], int]] = {}
     todo = iter(pending)
     buffer: list[PointResult] = []
-    flush_points = max(store.chunks[-1], 16)
+    flush_points = math.prod(store.chunks)  # write a whole chunk at once when possible
     last_flush = time.monotonic()
+    per_task = 1
+    task_input = executor.prepare(experiment)
 
-    def submit(index: int, attempt: int) -> None:
-        future = executor.submit(run_point, experiment, index)
-        inflight[future] = (index, attempt)
+    def submit(indices: list[int], attempt: int) -> None:
+        future = executor.submit(run_points, task_input, indices)
+        inflight[future] = (indices, attempt)
         future.add_done_callback(done.put)
+
+    def submit_next() -> None:
+        indices = list(itertools.islice(todo, per_task))
+        if indices:
+            submit(indices, 0)
 
     def flush() -> None:
         nonlocal buffer, last_flush
@@ -356,37 +377,36 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
     bar = tqdm(total=len(pending), disable=not progress, unit="pt", desc=experiment.name)
     try:
         for _ in range(executor.window):
-            index = next(todo, None)
-            if index is None:
-                break
-            submit(index, 0)
+            submit_next()
         while inflight:
             try:
                 future = done.get(timeout=max(0.01, flush_seconds - (time.monotonic() - last_flush)))
             except queue.Empty:
                 future = None
             if future is not None:
-                index, attempt = inflight.pop(future)
+                indices, attempt = inflight.pop(future)
                 try:
-                    result = future.result()
-                except Exception as err:  # the task (not the simulation) failed: lost worker etc.
+                    results = future.result()
+                except Exception as err:  # the task (not a simulation) failed: lost worker etc.
                     if attempt < retries:
-                        logger.warning("point %d: %s; resubmitting (attempt %d)", index, err, attempt + 2)
-                        submit(index, attempt + 1)
+                        logger.warning("points %s: %s; resubmitting (attempt %d)", indices, err, attempt + 2)
+                        submit(indices, attempt + 1)
                         continue
-                    result = PointResult(index, None, f"{type(err).__name__}: {err} (after {attempt + 1} attempts)", 0.0)
-                buffer.append(result)
-                summary.compute_seconds += result.seconds
-                bar.update(1)
-                nxt = next(todo, None)
-                if nxt is not None:
-                    submit(nxt, 0)
+                    message = f"{type(err).__name__}: {err} (after {attempt + 1} attempts)"
+                    results = [PointResult(index, None, message, 0.0) for index in indices]
+                buffer.extend(results)
+                summary.compute_seconds += sum(r.seconds for r in results)
+                bar.update(len(results))
+                if executor.task_seconds and summary.compute_seconds > 0:
+                    per_point = summary.compute_seconds / (summary.executed + len(buffer))
+                    per_task = int(min(64, max(1, executor.task_seconds // per_point)))
+                submit_next()
             if len(buffer) >= flush_points or (buffer and time.monotonic() - last_flush >= flush_seconds):
                 flush()
     finally:
         for future in inflight:
             if future.done() and not future.cancelled() and future.exception() is None:
-                buffer.append(future.result())  # completed but not yet collected
+                buffer.extend(future.result())  # completed but not yet collected
             else:
                 future.cancel()
         bar.close()

@@ -28,6 +28,7 @@ __all__ = [
     "TIMING_VARIABLES",
     "PointResult",
     "run_point",
+    "run_points",
     "schema_variables",
     "simulate_point",
     "warm_numba_caches",
@@ -170,6 +171,11 @@ def run_point(experiment, index: int) -> PointResult:
         message = f"{type(err).__name__}: {err}".splitlines()[0]
         return PointResult(index, None, message, time.perf_counter() - start)
     return PointResult(index, values, None, time.perf_counter() - start)
+
+
+def run_points(experiment, indices) -> list[PointResult]:
+    """Task body for a batch of points (tiny points amortise the per-task overhead)."""
+    return [run_point(experiment, index) for index in indices]
 
 
 _warmed = False

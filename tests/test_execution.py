@@ -86,7 +86,8 @@ class FlakyThreads(LocalThreads):
         self.max_outstanding = 0
         self._lock = threading.Lock()
 
-    def submit(self, fn, experiment, index):
+    def submit(self, fn, experiment, indices):
+        (index,) = indices  # threads run one point per task
         self.submitted.append(index)
         with self._lock:
             self.outstanding += 1
@@ -96,7 +97,7 @@ class FlakyThreads(LocalThreads):
             future = concurrent.futures.Future()
             future.set_exception(ConnectionError(f"worker running point {index} was lost"))
         else:
-            future = super().submit(fn, experiment, index)
+            future = super().submit(fn, experiment, indices)
         future.add_done_callback(self._done)
         return future
 
