@@ -4,11 +4,12 @@ Commands::
 
     sweeps validate FILE                 grid size, tasks, predicted store size
     sweeps run FILE --store PATH [--threads N | --processes N | --scheduler ADDR | --cluster slurm|pbs]
-    sweeps status STORE                  counts of todo/ok/failed points, failures listed
+    sweeps status STORE [--verify]       counts of todo/ok/failed points, failures listed
     sweeps show STORE                    dimensions, variables and provenance
 
-Exit codes: 0 all points ok (or command succeeded), 1 some points failed / not done,
-2 bad input (definition, arguments, store mismatch or lock), 130 interrupted.
+Exit codes: 0 all points ok (or command succeeded), 1 some points failed / not done or a
+write failed mid-run, 2 bad input (definition, arguments, unusable store path, store
+mismatch or lock), 130 interrupted (Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from sweeps.store import (
     OK,
     TODO,
     StoreError,
+    StoreLock,
     StoreLockedError,
     StoreMismatchError,
+    StoreWriteError,
     SweepStore,
     open_results,
 )
@@ -99,6 +102,11 @@ def _run(args) -> int:
 
 
 def _status(args) -> int:
+    if args.verify:
+        with StoreLock(args.store):
+            reset = SweepStore.open(args.store).verify()
+        print(f"verify: {len(reset)} ok points had damaged chunks and are todo again"
+              + (f": {reset[:20]}{' ...' if len(reset) > 20 else ''}" if reset else ""))
     store = SweepStore.open(args.store, mode="r")
     status = store.status()
     counts = {name: int(np.sum(status == code)) for name, code in (("todo", TODO), ("ok", OK), ("failed", FAILED))}
@@ -152,6 +160,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_run)
     p = sub.add_parser("status", help="count todo/ok/failed points and list failures")
     p.add_argument("store", type=Path)
+    p.add_argument("--verify", action="store_true",
+                   help="check every chunk of the ok points; damaged points become todo (rerun repairs them)")
     p.set_defaults(func=_status)
     p = sub.add_parser("show", help="summarize a store's dimensions, variables and provenance")
     p.add_argument("store", type=Path)
@@ -177,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     except (StoreMismatchError, StoreLockedError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except StoreWriteError as err:
+        print(f"error: {err}; points written so far are kept, rerun to resume", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except StoreError as err:
         print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT if args.command != "run" else EXIT_INCOMPLETE
+        return EXIT_BAD_INPUT

@@ -44,7 +44,7 @@ from tqdm.auto import tqdm
 
 from sweeps.models import experiment_layout
 from sweeps.simulate import PointResult, run_points, schema_variables, warm_numba_caches
-from sweeps.store import StoreError, StoreLock, SweepStore, _now
+from sweeps.store import StoreError, StoreLock, SweepStore, utc_now
 
 __all__ = [
     "DaskExecutor",
@@ -325,7 +325,7 @@ def run_sweep(
         if limit is not None:
             pending = pending[:limit]
         run_record = {"host": socket.gethostname(), "pid": os.getpid(), "backend": executor.describe(),
-                      "started": _now(), "finished": None}
+                      "started": utc_now(), "finished": None}
         sweep_store.record_run(run_record)
         try:
             if pending:
@@ -336,7 +336,7 @@ def run_sweep(
             raise
         finally:
             summary.wall_seconds = time.monotonic() - started
-            run_record.update(finished=_now(), **{k: v for k, v in asdict(summary).items() if k != "store"})
+            run_record.update(finished=utc_now(), **{k: v for k, v in asdict(summary).items() if k != "store"})
             sweep_store.record_run(run_record)
             logger.info("run finished: %s", summary)
     return summary

@@ -51,6 +51,7 @@ __all__ = [
     "StoreLock",
     "StoreLockedError",
     "StoreMismatchError",
+    "StoreWriteError",
     "SweepStore",
     "open_results",
 ]
@@ -68,6 +69,10 @@ class StoreError(RuntimeError):
     """A store cannot be used (unreadable, not a sweep store, write failure)."""
 
 
+class StoreWriteError(StoreError):
+    """Writing results failed mid-run (disk full, I/O error); finished points stay done."""
+
+
 class StoreMismatchError(StoreError):
     """The store was created from a different definition."""
 
@@ -76,7 +81,7 @@ class StoreLockedError(StoreError):
     """Another driver holds the store's lock."""
 
 
-def _now() -> str:
+def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
@@ -219,7 +224,7 @@ class SweepStore:
             "versions": _versions(),
             "git_commit": _git_commit(),
             "host": socket.gethostname(),
-            "created": _now(),
+            "created": utc_now(),
             "runs": [],
         }
         ds = xr.Dataset(data_vars, coords=_coordinates(experiment, layout), attrs=attrs)
@@ -241,7 +246,9 @@ class SweepStore:
 
     def _array(self, name: str) -> zarr.Array:
         if name not in self._arrays:
-            self._arrays[name] = self.group[name]
+            # every written chunk gets a file, even if it holds only fill values: a missing
+            # chunk of an ok point then always means damage (see verify)
+            self._arrays[name] = self.group[name].with_config({"write_empty_chunks": True})
         return self._arrays[name]
 
     @property
@@ -298,7 +305,7 @@ class SweepStore:
             self._write_variable("error", by_chunk, lambda r: r.error or "")
             self._write_variable("status", by_chunk, lambda r: OK if r.ok else FAILED)
         except OSError as err:
-            raise StoreError(f"writing to {self.path} failed: {err}") from err
+            raise StoreWriteError(f"writing to {self.path} failed: {err}") from err
 
     def _write_variable(self, name: str, by_chunk, value_of) -> None:
         array = self._array(name)
@@ -312,6 +319,54 @@ class SweepStore:
                 local = tuple(int(c) - s.start for c, s in zip(np.unravel_index(result.index, self.shape), region, strict=True))
                 block[local] = value
             array[region] = block
+
+    def verify(self) -> list[int]:
+        """Find damaged chunks (missing or unreadable) and reset their ok points to todo.
+
+        Every chunk holding an ok point must exist and decode for every variable.  A damaged
+        chunk is removed (it then reads as fill values) and all points in it are marked todo,
+        so the next run recomputes them.
+
+        Returns
+        -------
+        list of int
+            Indices of the points reset to todo.
+        """
+        root = Path(self.path)
+        try:
+            status = self.status()
+        except Exception:  # the status itself is damaged: every chunk of it is checked below
+            status = np.full(self.shape, OK, np.int8)
+        damaged: set[tuple[int, ...]] = set()
+        keys = {tuple(int(c) // ch for c, ch in zip(np.unravel_index(i, self.shape), self.chunks, strict=True))
+                for i in np.flatnonzero(status.ravel() == OK)}
+        for name in (*self.variables, "error", "status"):
+            array = self._array(name)
+            inner = (0,) * (array.ndim - len(self.shape))
+            for key in keys:
+                chunk_file = root / name / array.metadata.encode_chunk_key(key + inner)
+                try:
+                    ok = chunk_file.is_file()
+                    if ok:
+                        array[self._chunk_slices(key)]
+                except Exception:
+                    ok = False
+                if not ok:
+                    logger.warning("damaged chunk %s of %s", key, name)
+                    damaged.add(key)
+                    chunk_file.unlink(missing_ok=True)
+        reset = []
+        status_array = self._array("status")
+        for key in damaged:
+            region = self._chunk_slices(key)
+            try:
+                block = np.asarray(status_array[region])
+            except Exception:  # status chunk itself unreadable (and removed above)
+                block = np.full([s.stop - s.start for s in region], OK, np.int8)
+            indices = np.ravel_multi_index(np.meshgrid(*(np.arange(s.start, s.stop) for s in region), indexing="ij"), self.shape)
+            reset += [int(i) for i in indices[block == OK]]
+            status_array[region] = np.where(block == OK, TODO, block).astype(np.int8)
+        return sorted(reset)
 
     def record_run(self, run: dict[str, Any]) -> None:
         """Append (or update, matched by ``started`` and ``pid``) a run record in the attrs."""
@@ -328,7 +383,7 @@ class StoreLock:
 
     def __init__(self, store_path: str | Path):
         self.path = Path(f"{Path(store_path)}.lock")
-        self.info = {"host": socket.gethostname(), "pid": os.getpid(), "since": _now()}
+        self.info = {"host": socket.gethostname(), "pid": os.getpid(), "since": utc_now()}
         self._held = False
 
     def _holder(self) -> dict[str, Any]:

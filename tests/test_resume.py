@@ -103,3 +103,62 @@ def test_second_driver_is_refused_while_the_first_runs(toy_definition, store_pat
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "remove"])
+def test_verify_finds_damaged_chunks_and_the_next_run_repairs_them(damage, toy_definition, store_path, uninterrupted, capsys):
+    from sweeps.cli import main
+
+    definition = toy_definition(SLOW, extra_output="points_per_chunk = 4")
+    assert run_sweep(load_experiment(definition), store_path, LocalThreads(2)).complete
+    chunk = store_path / "activity" / "c" / "1" / "0" / "0" / "0" / "0"  # points R_Eplus[1], g[0..1]
+    assert chunk.is_file()
+    if damage == "truncate":
+        chunk.write_bytes(chunk.read_bytes()[:7])
+    else:
+        chunk.unlink()
+    assert main(["status", str(store_path), "--verify"]) == 1
+    out = capsys.readouterr().out
+    assert "verify: 4 ok points had damaged chunks and are todo again: [6, 7, 8, 9]" in out
+    assert "4 todo, 14 ok, 0 failed" in out
+    summary = run_sweep(load_experiment(definition), store_path, LocalThreads(2))
+    assert (summary.executed, summary.complete) == (4, True)
+    assert_same_data(uninterrupted, store_path)
+    assert SweepStore.open(store_path).verify() == []
+
+
+def test_write_failure_mid_run_keeps_finished_points(toy_definition, store_path, uninterrupted, monkeypatch):
+    import zarr
+
+    from sweeps.store import StoreWriteError
+
+    definition = toy_definition(SLOW, extra_output="points_per_chunk = 2")
+    original = zarr.Array.__setitem__
+    writes = {"status": 0}
+
+    def disk_fills_up(self, key, value):
+        if self.basename == "status":
+            writes["status"] += 1
+            if writes["status"] > 3:
+                raise OSError(28, "No space left on device")
+        return original(self, key, value)
+
+    monkeypatch.setattr(zarr.Array, "__setitem__", disk_fills_up)
+    with pytest.raises(StoreWriteError, match="No space left on device"):
+        run_sweep(load_experiment(definition), store_path, LocalThreads(2), flush_seconds=0.0)
+    monkeypatch.undo()
+    done = int(np.sum(SweepStore.open(store_path).status() == OK))
+    assert 1 <= done < 18
+    assert not (store_path.parent / f"{store_path.name}.lock").exists()
+    summary = run_sweep(load_experiment(definition), store_path, LocalThreads(2))
+    assert (summary.executed, summary.complete) == (18 - done, True)
+    assert_same_data(uninterrupted, store_path)
+
+
+def test_unusable_store_path_is_a_clear_error(toy_definition, tmp_path, capsys):
+    from sweeps.cli import main
+
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    assert main(["run", str(toy_definition()), "--store", str(not_a_directory / "r.zarr")]) == 2
+    assert "error: cannot create lock file" in capsys.readouterr().err
