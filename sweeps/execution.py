@@ -36,6 +36,7 @@ import os
 import queue
 import socket
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -324,7 +325,7 @@ def run_sweep(
         summary = RunSummary(str(path), experiment.n_points, experiment.n_points - len(pending))
         if limit is not None:
             pending = pending[:limit]
-        run_record = {"host": socket.gethostname(), "pid": os.getpid(), "backend": executor.describe(),
+        run_record = {"id": uuid.uuid4().hex, "host": socket.gethostname(), "pid": os.getpid(), "backend": executor.describe(),
                       "started": utc_now(), "finished": None}
         sweep_store.record_run(run_record)
         try:

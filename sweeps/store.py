@@ -369,8 +369,8 @@ class SweepStore:
         return sorted(reset)
 
     def record_run(self, run: dict[str, Any]) -> None:
-        """Append (or update, matched by ``started`` and ``pid``) a run record in the attrs."""
-        runs = [r for r in self.attrs.get("runs", []) if (r.get("started"), r.get("pid")) != (run["started"], run["pid"])]
+        """Append a run record to the attrs, or update the one with the same ``id``."""
+        runs = [r for r in self.attrs.get("runs", []) if r.get("id") != run["id"]]
         self.group.attrs.update({"runs": runs + [run]})
 
 
