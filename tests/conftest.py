@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -76,40 +77,46 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-@pytest.fixture(scope="session")
-def dask_scheduler(tmp_path_factory):
-    """A real ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1.
+@contextlib.contextmanager
+def dask_cluster(directory: Path, n_workers: int = 2):
+    """Start ``dask scheduler`` + ``n_workers`` single-threaded ``dask worker`` processes.
 
-    Yields the scheduler address; all three processes are stopped by pid.
+    Yields ``(address, worker_processes)``; every process is stopped by its pid on exit.
     """
     from distributed import Client
 
-    directory = tmp_path_factory.mktemp("dask")
     scheduler_file = directory / "scheduler.json"
     env = subprocess_env()
-    log = open(directory / "dask.log", "w")  # noqa: SIM115 - closed at teardown
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
-         "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=directory,
-    )]
-    try:
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists():
-            if time.monotonic() > deadline or procs[0].poll() is not None:
-                raise RuntimeError(f"dask scheduler did not start; see {directory / 'dask.log'}")
-            time.sleep(0.1)
-        for _ in range(2):
+    procs: list[subprocess.Popen] = []
+    with open(directory / "dask.log", "w") as log:
+        try:
             procs.append(subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(scheduler_file),
-                 "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard"],
+                [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+                 "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file)],
                 env=env, stdout=log, stderr=subprocess.STDOUT, cwd=directory,
             ))
-        with Client(scheduler_file=str(scheduler_file), timeout=60) as client:
-            client.wait_for_workers(2, timeout=60)
-            address = client.scheduler.address
+            deadline = time.monotonic() + 60
+            while not scheduler_file.exists():
+                if time.monotonic() > deadline or procs[0].poll() is not None:
+                    raise RuntimeError(f"dask scheduler did not start; see {directory / 'dask.log'}")
+                time.sleep(0.1)
+            for _ in range(n_workers):
+                procs.append(subprocess.Popen(
+                    [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(scheduler_file),
+                     "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard"],
+                    env=env, stdout=log, stderr=subprocess.STDOUT, cwd=directory,
+                ))
+            with Client(scheduler_file=str(scheduler_file), timeout=60) as client:
+                client.wait_for_workers(n_workers, timeout=60)
+                address = client.scheduler.address
+            yield address, procs[1:]
+        finally:
+            for proc in reversed(procs):
+                _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler(tmp_path_factory):
+    """A real ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1 (address)."""
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as (address, _):
         yield address
-    finally:
-        for proc in reversed(procs):
-            _stop(proc)
-        log.close()

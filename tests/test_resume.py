@@ -162,3 +162,31 @@ def test_unusable_store_path_is_a_clear_error(toy_definition, tmp_path, capsys):
     not_a_directory.write_text("")
     assert main(["run", str(toy_definition()), "--store", str(not_a_directory / "r.zarr")]) == 2
     assert "error: cannot create lock file" in capsys.readouterr().err
+
+
+@pytest.mark.distributed
+def test_killed_worker_mid_sweep_loses_nothing(toy_definition, store_path, uninterrupted, tmp_path):
+    import threading
+
+    from sweeps import Scheduler
+    from tests.conftest import dask_cluster
+
+    directory = tmp_path / "dask"
+    directory.mkdir()
+    with dask_cluster(directory) as (address, workers):
+        def kill_one_worker():
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if (store_path / "status").exists():
+                    if int(np.sum(SweepStore.open(store_path, mode="r").status() == OK)) >= 2:
+                        break
+                time.sleep(0.05)
+            workers[0].send_signal(signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_one_worker)
+        killer.start()
+        summary = run_sweep(load_experiment(toy_definition(SLOW)), store_path, Scheduler(address), flush_seconds=0.2)
+        killer.join()
+        assert workers[0].poll() == -signal.SIGKILL
+    assert (summary.executed, summary.ok, summary.complete) == (18, 18, True)  # each point written once
+    assert_same_data(uninterrupted, store_path)
