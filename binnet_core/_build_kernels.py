@@ -27,7 +27,6 @@ from numba import njit
 from binnet_core._rng import bounded, counter_u64
 from binnet_core._sim_kernels import _apply_flip
 
-
 _NEVER = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 

@@ -221,14 +221,16 @@ def _generate_sparse(blocks, keys, views, shared, dtype, autapse, n):
     return idx, ptr, vals, total
 
 
-def from_synapses(populations, synapses, *, requested, ram_budget_gb, dtype, seed_sequence,
+def from_synapses(populations, views, synapses, *, requested, ram_budget_gb, dtype, seed_sequence,
                   autapse):
     """Generate the contacts of ``synapses`` between ``populations``.
 
     Parameters
     ----------
     populations : list of Population
-        With views set; they define the segments and the weight groups.
+        They define the segments and the weight groups.
+    views : list of (start, end)
+        The slice of each population.
     synapses : list of Synapse
     requested : {"auto", "dense", "sparse"}
     ram_budget_gb : float
@@ -252,7 +254,6 @@ def from_synapses(populations, synapses, *, requested, ram_budget_gb, dtype, see
         if spec is not None:
             blocks.append((index_of[id(synapse.pre)], index_of[id(synapse.post)], synapse, spec))
             keys.append(_block_key(seed_sequence, i))
-    views = [(int(p.view[0]), int(p.view[1])) for p in populations]
     n = views[-1][1]
     n_seg = len(views)
     shared = _shared_weights(blocks)
