@@ -124,6 +124,9 @@ def test_no_active_cluster_gives_nan_dwell():
 def test_cluster_states_match_naive_loop(active, dt):
     fast = cluster_states(active, dt, dt * len(active))
     slow = naive_cluster_states(active, dt, dt * len(active))
+    fractions = ("fraction_none_active", "fraction_one_active", "fraction_multi_active")
+    assert sum(fast[k] for k in fractions) == pytest.approx(1.0)
+    assert fast["switch_rate"] * dt * len(active) / 1000 <= len(active) - 1 + 1e-9
     assert fast.keys() == slow.keys()
     for key, value in slow.items():
         assert fast[key] == pytest.approx(value, nan_ok=True), key
@@ -276,3 +279,33 @@ def test_recording_rejects_bad_shapes_and_missing_wiring():
         replace(rec, **{"wiring": {k: 1 for k in WIRING_KEYS if k != "density"}})
     with pytest.raises(ValueError, match="cluster_threshold"):
         measure(rec, cluster_threshold=1.5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 4), st.integers(0, 6), st.integers(0, 2**32 - 1),
+       st.booleans())
+def test_measure_invariants_on_random_recordings(n_samples, n_clusters, k, seed, keep_traces):
+    rng = np.random.default_rng(seed)
+    sizes_e, sizes_i = int(rng.integers(1, 20)), int(rng.integers(1, 20))
+    states = rng.integers(0, 2, (n_samples, k))
+    rec = make_recording(rng.random((n_samples, n_clusters)), sizes_e=sizes_e, sizes_i=sizes_i,
+                         activity_i=float(rng.random()),
+                         neuron_activity=rng.random(n_clusters * (sizes_e + sizes_i)),
+                         up_e=rng.integers(0, 100, n_clusters), up_i=rng.integers(0, 100, n_clusters),
+                         states=states, fields=rng.standard_normal((n_samples, k)),
+                         sampled_clusters=rng.integers(-1, n_clusters, k))
+    out = measure(rec, keep_traces=keep_traces)
+    specs = variable_specs(rec.population_names, n_clusters, n_samples, keep_traces)
+    assert [(s.name, s.dtype) for s in specs] == [(n, v.dtype) for n, v in out.items()]
+    fractions = out["fraction_none_active"] + out["fraction_one_active"] + out["fraction_multi_active"]
+    assert fractions == pytest.approx(1.0)
+    assert 0 <= out["mean_active_clusters"] <= n_clusters
+    assert np.all((out["cluster_activity_mean"] >= 0) & (out["cluster_activity_mean"] <= 1))
+    for kind in "EI":
+        neurons = rec.neuron_activity[np.repeat(np.array(rec.population_types) == kind,
+                                                rec.population_sizes)].astype(np.float64)
+        total = out[f"temporal_variance_{kind}"] + out[f"quenched_variance_{kind}"]
+        assert total == pytest.approx(neurons.mean() * (1 - neurons.mean()), abs=1e-9)
+    for name in ("corr_states_within", "corr_states_across", "corr_fields_within",
+                 "corr_fields_across"):
+        assert np.isnan(out[name]) or -1 <= out[name] <= 1
