@@ -28,36 +28,63 @@ def point_dims(ds: xr.Dataset | xr.DataArray) -> tuple[Hashable, ...]:
     return tuple(d for d in ds.dims if d not in INNER_DIMS)
 
 
+def _status_names(status: xr.DataArray) -> np.ndarray | None:
+    """Meaning per integer code from the CF ``flag_values``/``flag_meanings`` attributes."""
+    values, meanings = status.attrs.get("flag_values"), status.attrs.get("flag_meanings")
+    if values is None or meanings is None:
+        return None
+    names = meanings.split() if isinstance(meanings, str) else list(meanings)
+    lookup = np.full(int(np.max(values)) + 1, "unknown", dtype=object)
+    lookup[np.asarray(values, int)] = names
+    return lookup
+
+
+def status_text(status: xr.DataArray) -> str:
+    """Readable status of one point (``"ok"``, ``"failed"``, ...)."""
+    value = np.asarray(status.values).item()
+    if status.dtype.kind in "USOT":
+        return str(value)
+    names = _status_names(status)
+    return str(names[value]) if names is not None and 0 <= value < len(names) else str(value)
+
+
 def ok_mask(ds: xr.Dataset) -> xr.DataArray | None:
     """Boolean DataArray over the point dims, True where ``status`` is ok; None without status.
 
     ``status`` may hold strings (``"ok"``) or integer codes described by the CF attributes
-    ``flag_values`` and ``flag_meanings``.
+    ``flag_values`` and ``flag_meanings`` (as :mod:`sweeps.store` writes it).
     """
     if STATUS not in ds.data_vars:
         return None
     status = ds[STATUS]
-    if status.dtype.kind in "USO":
+    if status.dtype.kind in "USOT":
         return status.astype(str) == "ok"
-    values, meanings = status.attrs.get("flag_values"), status.attrs.get("flag_meanings")
-    if values is None or meanings is None:
+    names = _status_names(status)
+    if names is None:
         raise ValueError(
             "status: integer codes need the attributes flag_values and flag_meanings "
             f"(dtype {status.dtype}, attrs {sorted(status.attrs)})"
         )
-    names = meanings.split() if isinstance(meanings, str) else list(meanings)
     if "ok" not in names:
-        raise ValueError(f"status: flag_meanings has no 'ok'; allowed meanings: {names}")
-    return status == np.asarray(values)[names.index("ok")]
+        raise ValueError(f"status: flag_meanings has no 'ok'; meanings: {sorted(set(names))}")
+    return status == int(np.flatnonzero(names == "ok")[0])
+
+
+def _is_numeric(var: xr.DataArray) -> bool:
+    return var.dtype.kind in "iufb"
 
 
 def only_ok(ds: xr.Dataset) -> xr.Dataset:
-    """Mask every variable to NaN at points whose status is not ok (no-op without status)."""
+    """Drop ``status`` and set numeric variables to NaN at points whose status is not ok.
+
+    Non-numeric variables (such as ``error``) are kept unchanged. No-op without ``status``.
+    """
     mask = ok_mask(ds)
     if mask is None:
         return ds
-    masked = ds.drop_vars(STATUS).where(mask)
-    return masked.assign_attrs(ds.attrs)
+    masked = ds.drop_vars(STATUS)
+    return masked.assign({name: var.where(mask) for name, var in masked.data_vars.items()
+                          if _is_numeric(var)})
 
 
 def _matches(coord: xr.DataArray, value: Any, tolerance: float | None) -> np.ndarray:
@@ -136,7 +163,7 @@ def average_seeds(ds: xr.Dataset) -> xr.Dataset:
     if SEED not in ds.dims:
         return ds
     ds = only_ok(ds)
-    numeric = [name for name, var in ds.data_vars.items() if var.dtype.kind in "iufb"]
+    numeric = [name for name, var in ds.data_vars.items() if _is_numeric(var)]
     dropped = sorted(set(ds.data_vars) - set(numeric))
     if dropped:
         logger.debug("average_seeds: dropping non-numeric variables %s", dropped)

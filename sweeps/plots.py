@@ -18,7 +18,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sweeps.analysis import INNER_DIMS, STATUS, ok_mask, only_ok, point_dims, select
+from sweeps.analysis import INNER_DIMS, STATUS, ok_mask, only_ok, point_dims, select, status_text
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def activity_traces(ds: xr.Dataset, point: Mapping[str, Any], ax: Axes | None = 
     mask = ok_mask(sel)
     if mask is not None and not bool(mask):
         raise ValueError(f"activity_traces: point {dict(point)} has status "
-                         f"{sel[STATUS].values.item()!r}, not ok")
+                         f"{status_text(sel[STATUS])!r}, not ok")
     da = sel[TRACE_VAR].transpose("population", "time")
     time = np.asarray(da["time"].values, np.float64) if "time" in da.coords else \
         np.arange(da.sizes["time"], dtype=np.float64)
@@ -215,7 +215,7 @@ def plot_command(
     Parameters
     ----------
     store_path_or_ds : path or xarray.Dataset
-        A results store (opened with :func:`xarray.open_zarr`) or an opened Dataset.
+        A results store (opened lazily with :func:`xarray.open_zarr`) or an opened Dataset.
     output : path
         PNG file to write.
     var, x, y : str, optional
@@ -243,7 +243,7 @@ def plot_command(
     if var is None and not values:
         raise ValueError("plot: give --var VAR --x AXIS --y AXIS, or --point AXIS=VALUE ...")
     ds = store_path_or_ds if isinstance(store_path_or_ds, xr.Dataset) else \
-        xr.open_zarr(store_path_or_ds)
+        xr.open_zarr(store_path_or_ds, consolidated=False)
     fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
     if var is not None:

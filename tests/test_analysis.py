@@ -15,11 +15,12 @@ V_TH = np.array([0.8, 1.0, 1.1, 1.3])
 OPTIMUM = {"R_Eplus": R_EPLUS[3], "V_th": 1.1}
 
 
-def synthetic_results(n_time=40, chunked=True):
+def synthetic_results(n_time=40, chunked=True, status_codes=True):
     """A Dataset like an opened store: swept R_Eplus x V_th x seed, inner population/time.
 
     ``score`` has its seed-averaged maximum at OPTIMUM; one failed point carries a much
-    larger planted value and one ok point is NaN.
+    larger planted value and one ok point is NaN. ``status`` is int8 with CF flag attributes
+    (as ``sweeps.store`` writes it) or, with ``status_codes=False``, strings.
     """
     rng = np.random.default_rng(0)
     r, v = np.meshgrid(R_EPLUS, V_TH, indexing="ij")
@@ -43,7 +44,12 @@ def synthetic_results(n_time=40, chunked=True):
                               {"units": "1", "long_name": "number of synapses"}),
             "activity": ((*point, "time", "population"), activity,
                          {"units": "1", "long_name": "fraction of active neurons"}),
-            "status": (point, status),
+            "status": (point, np.where(status == "ok", 1, 2).astype(np.int8),
+                       {"long_name": "point status", "flag_values": [0, 1, 2],
+                        "flag_meanings": "todo ok failed"})
+            if status_codes else (point, status),
+            "error": (point, np.where(status == "ok", "", "boom").astype(object),
+                      {"long_name": "error message of a failed point"}),
         },
         coords={
             "R_Eplus": ("R_Eplus", R_EPLUS, {"units": "1", "long_name": "E cluster contrast"}),
@@ -71,7 +77,7 @@ def test_best_point_ignores_failed_points_and_nan_and_can_minimize():
     assert value < 1.0  # the failed point's 1e6 is not chosen
     worst = best_point(ds, "score", maximize=False)
     assert worst.coords["R_Eplus"] in (R_EPLUS[0], R_EPLUS[-1]) and np.isfinite(worst.value)
-    expected = np.nanmin(np.where(ds.status.values == "ok", ds.score.values, np.nan))
+    expected = np.nanmin(np.where(ds.status.values == 1, ds.score.values, np.nan))
     assert worst.value == expected
 
 
@@ -121,15 +127,16 @@ def test_average_seeds_masks_failed_points_and_keeps_attrs():
     assert average_seeds(avg) is avg
 
 
-def test_only_ok_with_cf_flag_codes():
-    ds = synthetic_results(chunked=False)
-    codes = np.where(ds.status.values == "ok", 1, 2).astype(np.int8)
-    coded = ds.assign(status=(ds.status.dims, codes,
-                              {"flag_values": [0, 1, 2], "flag_meanings": "todo ok failed"}))
-    assert np.isnan(float(only_ok(coded).score[0, 0, 1]))
-    assert best_point(coded, "score").value < 1.0
+def test_only_ok_with_string_status_and_uncoded_integers():
+    ds = synthetic_results(status_codes=False)
+    assert ds.status.dtype.kind == "U"
+    assert np.isnan(float(only_ok(ds).score[0, 0, 1]))
+    assert not np.isnan(float(only_ok(ds).score[0, 0, 0]))
+    best = best_point(ds, "score")
+    assert best.value < 1.0 and {k: best.coords[k] for k in OPTIMUM} == pytest.approx(OPTIMUM)
+    coded = synthetic_results()
     with pytest.raises(ValueError, match="flag_values and flag_meanings"):
-        only_ok(ds.assign(status=(ds.status.dims, codes)))
+        only_ok(coded.assign(status=(coded.status.dims, coded.status.values)))
 
 
 def test_select_nearest_within_tolerance():

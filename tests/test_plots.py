@@ -10,6 +10,7 @@ import xarray as xr
 from matplotlib.collections import QuadMesh
 from matplotlib.figure import Figure
 from test_analysis import synthetic_results
+from zarr.errors import UnstableSpecificationWarning
 
 from sweeps.analysis import average_seeds, select
 from sweeps.plots import activity_traces, parse_point, phase_diagram, plot_command
@@ -33,9 +34,10 @@ def assert_drawn(image):
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     path = tmp_path_factory.mktemp("results") / "store.zarr"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # zarr 3 notes on fixed-width string dtypes
-        synthetic_results().to_zarr(path)
+    with warnings.catch_warnings():  # string coordinates and the object `error` variable
+        warnings.simplefilter("ignore", UnstableSpecificationWarning)
+        warnings.simplefilter("ignore", xr.SerializationWarning)
+        synthetic_results().to_zarr(path, consolidated=False, zarr_format=3)  # as sweeps.store
     return path
 
 
