@@ -309,3 +309,22 @@ def test_measure_invariants_on_random_recordings(n_samples, n_clusters, k, seed,
     for name in ("corr_states_within", "corr_states_across", "corr_fields_within",
                  "corr_fields_across"):
         assert np.isnan(out[name]) or -1 <= out[name] <= 1
+
+
+def test_generic_model_without_cell_types_or_clusters():
+    rng = np.random.default_rng(5)
+    rec = Recording(
+        population_names=("A", "B"), population_sizes=np.array([3, 2]),
+        population_types=("", ""), population_clusters=np.array([-1, -1]),
+        sample_interval_ms=1.0, duration_ms=5.0,
+        activity=rng.random((5, 2)).astype(np.float32), up_transitions=np.array([4, 1]),
+        neuron_activity=rng.random(5).astype(np.float32),
+        sampled_neurons=np.arange(2), sampled_clusters=np.array([-1, -1]),
+        sampled_states=rng.integers(0, 2, (5, 2)).astype(np.int8),
+        sampled_fields=rng.random((5, 2)).astype(np.float32), wiring=WIRING)
+    out = measure(rec)
+    assert rec.n_clusters == 0 and out["cluster_activity_mean"].shape == (0,)
+    assert out["fraction_none_active"] == 1.0 and out["switch_rate"] == 0.0
+    for name in ("mean_activity_E", "up_rate_I", "temporal_variance_E", "corr_states_within"):
+        assert np.isnan(out[name]), name
+    np.testing.assert_allclose(out["population_up_rate"], [4 / 3 / 0.005, 1 / 2 / 0.005])
