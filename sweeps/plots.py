@@ -138,6 +138,9 @@ def activity_traces(ds: xr.Dataset, point: Mapping[str, Any], ax: Axes | None = 
     if TRACE_VAR not in ds.data_vars:
         raise ValueError(f"activity_traces: the store has no {TRACE_VAR!r} variable "
                          "(traces were not kept for this experiment)")
+    inner = sorted(set(point) & {"population", "time"})
+    if inner:
+        raise ValueError(f"activity_traces: the point may not fix {inner}; give swept axes only")
     sel = select(ds, **point)
     loose = [str(d) for d in point_dims(sel) if sel.sizes[d] > 1]
     if loose:

@@ -119,6 +119,8 @@ def test_activity_traces_errors():
         activity_traces(ds, {"R_Eplus": 7.0, "V_th": 1.1})
     with pytest.raises(ValueError, match="status 'failed', not ok"):
         activity_traces(ds, {"R_Eplus": 1.0, "V_th": 0.8, "seed": 1})
+    with pytest.raises(ValueError, match=r"may not fix \['population'\]"):
+        activity_traces(ds, {**POINT, "population": "E0"})
     with pytest.raises(ValueError, match="traces were not kept"):
         activity_traces(ds.drop_vars("activity"), POINT)
 
