@@ -145,7 +145,7 @@ def select(ds: xr.Dataset, tolerance: float | None = None, **values: Any) -> xr.
         masks[dim] = masks.get(dim, np.ones_like(mask)) & mask
         scalar[dim] = scalar.get(dim, True) and np.ndim(value) == 0
         if not masks[dim].any():
-            keys = [k for k in values if ds[k].dims[0] == dim]
+            keys = [k for k in values if k in ds.coords and ds[k].ndim == 1 and ds[k].dims[0] == dim]
             raise ValueError(f"select: no grid point on {dim!r} matches {keys} together")
     indexers = {
         dim: int(np.flatnonzero(mask)[0]) if scalar[dim] and mask.sum() == 1 else np.flatnonzero(mask)
