@@ -36,6 +36,9 @@ WIRING_KEYS = (
 )
 _FLOAT_FILL = float("nan")
 _INT_FILL = -1
+#: Largest |r| entering Fisher's z (z <= 10.7): keeps averages with exactly (anti-)correlated
+#: pairs finite and insensitive to rounding; genuine |r| of T-sample series stay below it.
+R_MAX = 1.0 - 1e-9
 
 
 @dataclass(frozen=True, eq=False)
@@ -336,7 +339,7 @@ def pair_correlations(series: np.ndarray, clusters: np.ndarray) -> tuple[float, 
     (within, across) : tuple of float
         For every pair ``i < j`` of non-constant series with ``r_ij`` their Pearson
         correlation, ``r_within = tanh(mean_{c_i = c_j} artanh r_ij)`` and likewise across
-        (``c_i != c_j``). ``|r|`` is capped at ``1 - eps`` so that ``artanh`` stays finite.
+        (``c_i != c_j``). ``|r|`` is capped at :data:`R_MAX` so that ``artanh`` stays finite.
         NaN when there is no such pair.
     """
     x = np.asarray(series, np.float64)
@@ -346,8 +349,7 @@ def pair_correlations(series: np.ndarray, clusters: np.ndarray) -> tuple[float, 
     x /= np.sqrt(np.einsum("tk,tk->k", x, x))
     i, j = np.triu_indices(len(clusters), k=1)
     r = (x.T @ x)[i, j]
-    eps = np.finfo(np.float64).eps
-    z = np.arctanh(np.clip(r, -1.0 + eps, 1.0 - eps))
+    z = np.arctanh(np.clip(r, -R_MAX, R_MAX))
     same = clusters[i] == clusters[j]
     return tuple(float(np.tanh(z[m].mean())) if m.any() else _FLOAT_FILL for m in (same, ~same))
 

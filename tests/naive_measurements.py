@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+R_MAX = 1.0 - 1e-9  # the cap of |r| documented in sweeps.measurements.pair_correlations
+
 
 def naive_cluster_states(active, dt_ms, duration_ms):
     """Loop-by-loop version of ``sweeps.measurements.cluster_states``."""
@@ -44,7 +46,6 @@ def naive_pair_correlations(series, clusters):
             a, b = series[:, i], series[:, j]
             if clusters[i] < 0 or clusters[j] < 0 or a.min() == a.max() or b.min() == b.max():
                 continue
-            r = min(max(np.corrcoef(a, b)[0, 1], -1 + 2.220446049250313e-16),
-                    1 - 2.220446049250313e-16)
+            r = min(max(np.corrcoef(a, b)[0, 1], -R_MAX), R_MAX)
             (within if clusters[i] == clusters[j] else across).append(math.atanh(r))
     return tuple(math.tanh(sum(z) / len(z)) if z else math.nan for z in (within, across))
