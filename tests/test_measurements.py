@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from naive_measurements import naive_cluster_states, naive_pair_correlations
 
 from sweeps.measurements import (
     WIRING_KEYS,
@@ -20,6 +19,7 @@ from sweeps.measurements import (
     variable_specs,
     variance_decomposition,
 )
+from tests.naive_measurements import naive_cluster_states, naive_pair_correlations
 
 WIRING = {
     "synapse_count": 1234,

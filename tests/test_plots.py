@@ -9,11 +9,11 @@ import pytest
 import xarray as xr
 from matplotlib.collections import QuadMesh
 from matplotlib.figure import Figure
-from test_analysis import synthetic_results
 from zarr.errors import UnstableSpecificationWarning
 
 from sweeps.analysis import average_seeds, select
 from sweeps.plots import activity_traces, parse_point, phase_diagram, plot_command
+from tests.test_analysis import synthetic_results
 
 POINT = {"R_Eplus": 7.0, "V_th": 1.1, "seed": 2}
 
