@@ -14,14 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeps._measurements_minimal import (
+from sweeps.grid import Grid
+from sweeps.measurements import (
     Recording,
     VariableSpec,
     measure,
     n_clusters_of,
     variable_specs,
 )
-from sweeps.grid import Grid
 from sweeps.models import Layout, resolve
 
 __all__ = [
