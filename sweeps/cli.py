@@ -127,7 +127,9 @@ def _show(args) -> int:
         shown = ", ".join(str(v) for v in coord[:6]) + (", ..." if size > 6 else "")
         print(f"  {dim:<20} {size:>6}  [{shown}]")
     print("variables:")
-    for name, var in ds.data_vars.items():
+    order = [*ds.attrs.get("sweeps_variables", []), "status", "error"]
+    for name in sorted(ds.data_vars, key=lambda n: order.index(n) if n in order else len(order)):
+        var = ds[name]
         print(f"  {name:<28} {str(var.dtype):<8} {'(' + ', '.join(var.dims) + ')':<40} "
               f"{var.attrs.get('units', ''):<5} {var.attrs.get('long_name', '')}")
     status = ds["status"].values

@@ -45,7 +45,7 @@ from tqdm.auto import tqdm
 
 from sweeps.models import experiment_layout
 from sweeps.simulate import PointResult, run_points, schema_variables, warm_numba_caches
-from sweeps.store import StoreError, StoreLock, SweepStore, utc_now
+from sweeps.store import StoreError, StoreLock, StoreMismatchError, SweepStore, utc_now
 
 __all__ = [
     "DaskExecutor",
@@ -268,14 +268,19 @@ class RunSummary:
 
 
 def _open_or_create(path: Path, experiment) -> SweepStore:
+    layout = experiment_layout(experiment)
+    specs = schema_variables(experiment, layout)
     if Path(path, "zarr.json").exists():
         store = SweepStore.open(path)
         store.check_matches(experiment)
+        missing = sorted({s.name for s in specs} - set(store.variables))
+        if missing:
+            raise StoreMismatchError(f"{path} was written by a version without the variables {missing}; "
+                                     "use a new store path")
         return store
     if path.exists() and any(path.iterdir()):
         raise StoreError(f"{path} exists and is not a sweeps store")
-    layout = experiment_layout(experiment)
-    return SweepStore.create(path, experiment, layout, schema_variables(experiment, layout))
+    return SweepStore.create(path, experiment, layout, specs)
 
 
 def run_sweep(

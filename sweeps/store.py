@@ -124,13 +124,21 @@ def _inner_sizes(experiment, layout: Layout | None) -> dict[str, int]:
 
 
 def _git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10
-        )
-    except OSError:
+    """Commit of the source tree of this package (``+dirty`` with local changes), or ""."""
+    here = Path(__file__).parent
+
+    def git(*args: str) -> subprocess.CompletedProcess | None:
+        try:
+            return subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+
+    head = git("rev-parse", "HEAD")
+    if head is None or head.returncode != 0:
         return ""
-    return out.stdout.strip() if out.returncode == 0 else ""
+    status = git("status", "--porcelain", "--untracked-files=no")
+    dirty = status is not None and status.stdout.strip() != ""
+    return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
 def _versions() -> dict[str, str]:
