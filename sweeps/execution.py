@@ -77,10 +77,6 @@ class Executor:
     def __init__(self, window: int | None = None):
         self._window = window
 
-    def prepare(self, experiment):
-        """Hook: the object passed to tasks in place of ``experiment`` (e.g. scattered once)."""
-        return experiment
-
     def start(self) -> None:
         """Hook: acquire resources (pools, clusters, clients)."""
 
@@ -199,9 +195,6 @@ class DaskExecutor(Executor):
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
-
-    def prepare(self, experiment):
-        return self.client.scatter(experiment, broadcast=True, hash=False)
 
     def submit(self, fn, *args):
         return self.client.submit(fn, *args, pure=False)
@@ -358,10 +351,9 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
     flush_points = math.prod(store.chunks)  # write a whole chunk at once when possible
     last_flush = time.monotonic()
     per_task = 1
-    task_input = executor.prepare(experiment)
 
     def submit(indices: list[int], attempt: int) -> None:
-        future = executor.submit(run_points, task_input, indices)
+        future = executor.submit(run_points, experiment, indices)  # small: sent with each task
         inflight[future] = (indices, attempt)
         future.add_done_callback(done.put)
 
