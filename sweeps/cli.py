@@ -181,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name} must be >= 1, got {value}")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not args.verbose:  # per-network engine messages drown the progress bar
+        logging.getLogger("binnet_core").setLevel(logging.WARNING)
     try:
         return args.func(args)
     except DefinitionError as err:

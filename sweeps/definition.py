@@ -28,7 +28,8 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     [simulation]
     duration = "1 s"               # "<x> ms" | "<x> s" | "<n> steps"; or steps = <n>
     warmup = "200 ms"              # default "0 ms"
-    sample_interval = "10 ms"      # same kind (time or steps) as duration
+    sample_interval = "10 ms"      # same kind (time or steps) as duration; the measured window
+                                   # holds floor(duration / sample_interval) samples
     weight_mode = "auto"           # auto | dense | sparse
     ram_budget_gb = 12.0
 
