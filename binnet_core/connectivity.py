@@ -175,8 +175,14 @@ def _generate_dense(blocks, keys, views, shared, dtype, autapse, n):
         return ValueError(f"{what}: more than 255 contacts on one pair do not fit the dense "
                           "layout; use weight_mode='sparse'")
 
+    per_block = {}
+    for pre, post, _, _ in blocks:
+        per_block[(pre, post)] = per_block.get((pre, post), 0) + 1
+    single = all(n == 1 for n in per_block.values())
     for args in _pair_groups(blocks, keys, views, autapse, value_of, out_dtype):
-        count = bk.pairs_dense(out, *args, cap)
+        longest = int(args[5].max())  # the largest count a block can draw
+        unchecked = single and (not shared or longest <= _U8_MAX)
+        count = bk.pairs_dense(out, *args, -1 if unchecked else cap)
         if count < 0:
             raise overflow(f"pair synapses from neurons {args[0]}..{args[0] + args[1] - 1}")
         total += count
