@@ -192,35 +192,39 @@ def _draw_partners(t, k_in, n_pre, exclude, multapses, key, work, where, out):
 
 
 @njit(cache=True, nogil=True)
-def indegree_dense(out, pre0, post0, n_pre, n_post, k_in, multapses, diagonal, key, value, cap):
-    """Fixed in-degree block into a dense pre-major matrix; -1 if an entry exceeds ``cap``."""
+def indegree_partners(n_pre, n_post, k_in, multapses, diagonal, key):
+    """Pre partners (``n_post x k_in``, local indices) of every post neuron of a block."""
     work = np.arange(n_pre)
     where = np.arange(n_pre)
-    partners = np.empty(k_in, dtype=np.int64)
+    partners = np.empty((n_post, k_in), dtype=np.int64)
     for t in range(n_post):
-        _draw_partners(t, k_in, n_pre, t if diagonal else -1, multapses, key, work, where, partners)
-        for k in range(k_in):
-            r = pre0 + partners[k]
+        _draw_partners(t, k_in, n_pre, t if diagonal else -1, multapses, key, work, where,
+                       partners[t])
+    return partners
+
+
+@njit(cache=True, nogil=True)
+def indegree_dense(out, pre0, post0, partners, value, cap):
+    """Add ``value`` per contact of a fixed in-degree block to a dense pre-major matrix.
+
+    Returns the number of contacts, or -1 if an entry would exceed ``cap``.
+    """
+    for t in range(partners.shape[0]):
+        for k in range(partners.shape[1]):
+            r = pre0 + partners[t, k]
             new = out[r, post0 + t] + value
             if new > cap:
                 return -1
             out[r, post0 + t] = new
-    return n_post * k_in
+    return partners.size
 
 
 @njit(cache=True, nogil=True)
-def indegree_sparse(
-    fill, counts, cursor, idx, vals, pre0, seg, offset, n_pre, n_post, k_in, multapses, diagonal,
-    key, value
-):
-    """Fixed in-degree block, two-pass sparse output (see :func:`pairs_sparse`)."""
-    work = np.arange(n_pre)
-    where = np.arange(n_pre)
-    partners = np.empty(k_in, dtype=np.int64)
-    for t in range(n_post):
-        _draw_partners(t, k_in, n_pre, t if diagonal else -1, multapses, key, work, where, partners)
-        for k in range(k_in):
-            r = pre0 + partners[k]
+def indegree_sparse(fill, counts, cursor, idx, vals, pre0, seg, offset, partners, value):
+    """Count or write the contacts of a fixed in-degree block (see :func:`pairs_sparse`)."""
+    for t in range(partners.shape[0]):
+        for k in range(partners.shape[1]):
+            r = pre0 + partners[t, k]
             if not fill:
                 counts[r, seg] += 1
                 continue
@@ -229,7 +233,7 @@ def indegree_sparse(
             if vals.size:
                 vals[c] = value
             cursor[r, seg] = c + 1
-    return n_post * k_in
+    return partners.size
 
 
 @njit(cache=True, nogil=True)
