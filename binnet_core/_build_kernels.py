@@ -41,16 +41,16 @@ def _row_counts(key, first, n_post, thr, buf):
     t1 = thr[1] if thr.size > 1 else _NEVER
     t2 = thr[2] if thr.size > 2 else _NEVER
     t3 = thr[3] if thr.size > 3 else _NEVER
+    for t in range(n_post):  # kept free of reductions so that it vectorises
+        word = counter_u64(key, first + np.uint64(t))
+        buf[t] = (np.uint8(word >= t0) + np.uint8(word >= t1) + np.uint8(word >= t2)
+                  + np.uint8(word >= t3))
     total = 0
     top = 0
     for t in range(n_post):
-        word = counter_u64(key, first + np.uint64(t))
-        count = (np.uint8(word >= t0) + np.uint8(word >= t1) + np.uint8(word >= t2)
-                 + np.uint8(word >= t3))
-        buf[t] = count
-        total += count
-        top = max(top, count)
-    if top == 4 and thr.size > 4:
+        total += buf[t]
+        top |= buf[t]
+    if top & 4 and thr.size > 4:
         for t in range(n_post):
             if buf[t] == 4:
                 word = counter_u64(key, first + np.uint64(t))
@@ -79,8 +79,9 @@ def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap):
         Count thresholds of each block (row b uses ``thr[b, :thr_len[b]]``).
     values : array (B,) of out's dtype
         Value added per contact.
-    cap : float
-        Largest entry allowed.
+    cap : number
+        Largest entry allowed; negative when no entry can exceed it (one synapse per block
+        and counts below the dtype's limit), which skips the check.
 
     Returns
     -------
@@ -101,10 +102,14 @@ def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap):
                 counts[i] = 0
             row = out[pre0 + i, post0:post0 + n_post]
             value = values[b]
-            for t in range(n_post):
-                new = row[t] + counts[t] * value
-                overflow |= new > cap
-                row[t] = new
+            if cap >= 0:  # another synapse may already have written here: check the sum
+                for t in range(n_post):
+                    new = row[t] + counts[t] * value
+                    overflow |= new > cap
+                    row[t] = new
+            else:
+                for t in range(n_post):
+                    row[t] += counts[t] * value
     return -1 if overflow else total
 
 
@@ -136,15 +141,18 @@ def pairs_sparse(fill, counts, cursor, idx, vals, pre0, n_pre, blocks, keys, thr
                 counts[r, seg] += row_total
                 continue
             start = cursor[r, seg]
-            written = 0
-            level = 1
-            while written < row_total:  # one branch-free compaction per multiplicity level
-                k = 0
-                for t in range(n_post):
-                    stage[k] = t
-                    k += row[t] >= level
-                idx[start + written:start + written + k] = stage[:k]
-                written += k
+            k = 0
+            for t in range(n_post):  # branch-free compaction of the connected targets
+                stage[k] = t
+                k += row[t] > 0
+            idx[start:start + k] = stage[:k]
+            written = k
+            level = 2
+            while written < row_total:  # targets with several contacts: rare, short lists
+                for j in range(k):
+                    if row[stage[j]] >= level:
+                        idx[start + written] = stage[j]
+                        written += 1
                 level += 1
             if vals.size:
                 vals[start:start + row_total] = values[b]
@@ -184,35 +192,39 @@ def _draw_partners(t, k_in, n_pre, exclude, multapses, key, work, where, out):
 
 
 @njit(cache=True, nogil=True)
-def indegree_dense(out, pre0, post0, n_pre, n_post, k_in, multapses, diagonal, key, value, cap):
-    """Fixed in-degree block into a dense pre-major matrix; -1 if an entry exceeds ``cap``."""
+def indegree_partners(n_pre, n_post, k_in, multapses, diagonal, key):
+    """Pre partners (``n_post x k_in``, local indices) of every post neuron of a block."""
     work = np.arange(n_pre)
     where = np.arange(n_pre)
-    partners = np.empty(k_in, dtype=np.int64)
+    partners = np.empty((n_post, k_in), dtype=np.int64)
     for t in range(n_post):
-        _draw_partners(t, k_in, n_pre, t if diagonal else -1, multapses, key, work, where, partners)
-        for k in range(k_in):
-            r = pre0 + partners[k]
+        _draw_partners(t, k_in, n_pre, t if diagonal else -1, multapses, key, work, where,
+                       partners[t])
+    return partners
+
+
+@njit(cache=True, nogil=True)
+def indegree_dense(out, pre0, post0, partners, value, cap):
+    """Add ``value`` per contact of a fixed in-degree block to a dense pre-major matrix.
+
+    Returns the number of contacts, or -1 if an entry would exceed ``cap``.
+    """
+    for t in range(partners.shape[0]):
+        for k in range(partners.shape[1]):
+            r = pre0 + partners[t, k]
             new = out[r, post0 + t] + value
             if new > cap:
                 return -1
             out[r, post0 + t] = new
-    return n_post * k_in
+    return partners.size
 
 
 @njit(cache=True, nogil=True)
-def indegree_sparse(
-    fill, counts, cursor, idx, vals, pre0, seg, offset, n_pre, n_post, k_in, multapses, diagonal,
-    key, value
-):
-    """Fixed in-degree block, two-pass sparse output (see :func:`pairs_sparse`)."""
-    work = np.arange(n_pre)
-    where = np.arange(n_pre)
-    partners = np.empty(k_in, dtype=np.int64)
-    for t in range(n_post):
-        _draw_partners(t, k_in, n_pre, t if diagonal else -1, multapses, key, work, where, partners)
-        for k in range(k_in):
-            r = pre0 + partners[k]
+def indegree_sparse(fill, counts, cursor, idx, vals, pre0, seg, offset, partners, value):
+    """Count or write the contacts of a fixed in-degree block (see :func:`pairs_sparse`)."""
+    for t in range(partners.shape[0]):
+        for k in range(partners.shape[1]):
+            r = pre0 + partners[t, k]
             if not fill:
                 counts[r, seg] += 1
                 continue
@@ -221,7 +233,7 @@ def indegree_sparse(
             if vals.size:
                 vals[c] = value
             cursor[r, seg] = c + 1
-    return n_post * k_in
+    return partners.size
 
 
 @njit(cache=True, nogil=True)

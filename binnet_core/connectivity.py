@@ -155,11 +155,13 @@ def _pair_groups(blocks, keys, views, autapse, value_of, dtype):
 
 
 def _indegree_blocks(blocks, keys, views, autapse):
+    """``(synapse, pre start, post population, partners)`` of each fixed in-degree block."""
     for (pre, post, synapse, (kind, *spec)), key in zip(blocks, keys):
         if kind == "indegree":
             (a0, a1), (b0, b1) = views[pre], views[post]
-            yield synapse, (a0, b0, a1 - a0, b1 - b0, spec[0], spec[1], pre == post and not autapse,
-                            key)
+            partners = bk.indegree_partners(a1 - a0, b1 - b0, spec[0], spec[1],
+                                            pre == post and not autapse, key)
+            yield synapse, a0, post, partners
 
 
 def _generate_dense(blocks, keys, views, shared, dtype, autapse, n):
@@ -175,13 +177,20 @@ def _generate_dense(blocks, keys, views, shared, dtype, autapse, n):
         return ValueError(f"{what}: more than 255 contacts on one pair do not fit the dense "
                           "layout; use weight_mode='sparse'")
 
+    per_block = {}
+    for pre, post, _, _ in blocks:
+        per_block[(pre, post)] = per_block.get((pre, post), 0) + 1
+    single = all(n == 1 for n in per_block.values())
     for args in _pair_groups(blocks, keys, views, autapse, value_of, out_dtype):
-        count = bk.pairs_dense(out, *args, cap)
+        longest = int(args[5].max())  # the largest count a block can draw
+        unchecked = single and (not shared or longest <= _U8_MAX)
+        count = bk.pairs_dense(out, *args, -1 if unchecked else cap)
         if count < 0:
             raise overflow(f"pair synapses from neurons {args[0]}..{args[0] + args[1] - 1}")
         total += count
-    for synapse, args in _indegree_blocks(blocks, keys, views, autapse):
-        count = bk.indegree_dense(out, *args, out_dtype.type(value_of(synapse)), cap)
+    for synapse, a0, post, partners in _indegree_blocks(blocks, keys, views, autapse):
+        count = bk.indegree_dense(out, a0, views[post][0], partners,
+                                  out_dtype.type(value_of(synapse)), cap)
         if count < 0:
             raise overflow(f"synapse {synapse.name!r}")
         total += count
@@ -201,11 +210,9 @@ def _generate_sparse(blocks, keys, views, shared, dtype, autapse, n):
         total = 0
         for args in _pair_groups(blocks, keys, views, autapse, value_of, dtype):
             total += bk.pairs_sparse(fill, counts, cursor, idx, vals, *args)
-        for synapse, (a0, b0, n_pre, n_post, k_in, multapses, diagonal, key) in _indegree_blocks(
-                blocks, keys, views, autapse):
-            seg = int(np.searchsorted([v[0] for v in views], b0))
-            total += bk.indegree_sparse(fill, counts, cursor, idx, vals, a0, seg, 0, n_pre, n_post,
-                                        k_in, multapses, diagonal, key, value_of(synapse))
+        for synapse, a0, post, partners in _indegree_blocks(blocks, keys, views, autapse):
+            total += bk.indegree_sparse(fill, counts, cursor, idx, vals, a0, post, 0, partners,
+                                        value_of(synapse))
         return total
 
     no_cursor = np.zeros((0, 0), dtype=np.int64)

@@ -57,8 +57,8 @@ def _compile_wide_index_paths(dtype):
         index = np.zeros(1, np.int32)
         bk.pairs_sparse(False, counts, counts, index, vals, 0, 0, block, np.ones(1, np.uint64),
                         np.zeros((1, 1), np.uint64), np.ones(1, np.int64), np.ones(1, dtype))
-        bk.indegree_sparse(False, counts, counts, index, vals, 0, 0, 0, 0, 0, 1, True, False,
-                           np.uint64(1), 1.0)
+        bk.indegree_sparse(False, counts, counts, index, vals, 0, 0, 0,
+                           np.zeros((0, 1), np.int64), 1.0)
     bk.distinct_targets(np.zeros(0, np.int32), np.zeros((0, 2), np.int64))
 
 
