@@ -6,6 +6,7 @@ Commands::
     sweeps run FILE --store PATH [--threads N | --processes N | --scheduler ADDR | --cluster slurm|pbs]
     sweeps status STORE [--verify]       counts of todo/ok/failed points, failures listed
     sweeps show STORE                    dimensions, variables and provenance
+    sweeps plot STORE -o PNG (--var VAR --x AXIS --y AXIS | --point AXIS=VALUE ...)
 
 Exit codes: 0 all points ok (or command succeeded), 1 some points failed / not done or a
 write failed mid-run, 2 bad input (definition, arguments, unusable store path, store
@@ -143,6 +144,21 @@ def _show(args) -> int:
     return EXIT_OK
 
 
+def _plot(args) -> int:
+    from sweeps.plots import plot_command  # matplotlib only when plotting
+
+    if not Path(args.store, "zarr.json").exists():
+        raise StoreError(f"{args.store} is not a sweeps store (no zarr.json)")
+    try:
+        path = plot_command(args.store, args.output, var=args.var, x=args.x, y=args.y, point=args.point,
+                            width=args.width, height=args.height, dpi=args.dpi)
+    except (ValueError, KeyError) as err:
+        print(f"error: {str(err).strip(chr(39))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sweeps", description="Parameter sweeps of binary networks into one Zarr store.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -168,6 +184,17 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="summarize a store's dimensions, variables and provenance")
     p.add_argument("store", type=Path)
     p.set_defaults(func=_show)
+    p = sub.add_parser("plot", help="PNG of a phase diagram (--var --x --y) or of one point's traces (--point)")
+    p.add_argument("store", type=Path)
+    p.add_argument("-o", "--output", required=True, type=Path, help="PNG file to write")
+    p.add_argument("--var", help="variable of the phase diagram")
+    p.add_argument("--x", metavar="AXIS", help="swept axis along x")
+    p.add_argument("--y", metavar="AXIS", help="swept axis along y")
+    p.add_argument("--point", nargs="+", metavar="AXIS=VALUE", help="fix swept axes (traces: the point to draw)")
+    p.add_argument("--width", type=float, default=6.4, help="inches (default 6.4)")
+    p.add_argument("--height", type=float, default=4.8, help="inches (default 4.8)")
+    p.add_argument("--dpi", type=float, default=100.0, help="pixels per inch (default 100)")
+    p.set_defaults(func=_plot)
     return parser
 
 

@@ -83,3 +83,18 @@ def test_python_dash_m_sweeps(toy_definition, store_path):
                           env=subprocess_env(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "18/18 ok" in done.stdout
+
+
+def test_plot_phase_diagram_and_traces(toy_definition, store_path, tmp_path, capsys):
+    assert main(["run", str(toy_definition()), "--store", str(store_path), "--threads", "2"]) == 0
+    phase = tmp_path / "phase.png"
+    assert main(["plot", str(store_path), "--var", "mean_activity_E", "--x", "R_Eplus", "--y", "g",
+                 "-o", str(phase), "--width", "4", "--height", "3", "--dpi", "50"]) == 0
+    assert phase.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    traces = tmp_path / "traces.png"
+    assert main(["plot", str(store_path), "--point", "R_Eplus=2.0", "g=1.1", "seed=0", "-o", str(traces)]) == 0
+    assert traces.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    capsys.readouterr()
+    assert main(["plot", str(store_path), "--var", "mean_activity_E", "-o", str(tmp_path / "x.png")]) == 2
+    assert "--var needs both --x AXIS and --y AXIS" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
