@@ -1,0 +1,247 @@
+"""Connectivity generation kernels (numba, ``nogil``, cached).
+
+Every random number is counter-based (:func:`binnet_core._rng.counter_u64`): the contacts of
+a block depend only on the block's key and on the (pre, post) position, so the dense and the
+sparse layout of one seed hold the same network, and generation needs no temporaries of
+size ``N_pre * N_post``.
+
+Two generator families:
+
+``pairs``     an independent contact count for every ordered pair, drawn by inverting a
+              cumulative distribution given as uint64 thresholds ``thr`` (count = number of
+              thresholds the pair's random word reaches). Bernoulli, binomial (Bernoulli with
+              ``p > 1``), Poisson and all-to-all blocks are all of this form.
+``indegree``  every post neuron draws ``k_in`` pre partners, with or without replacement.
+
+Sparse output is written in two passes with the same random numbers: ``fill=False`` counts
+the contacts of every (pre, segment), ``fill=True`` writes their targets at ``cursor``.
+Pair blocks are generated one pre population at a time, row by row over all its blocks, so
+every row of the output is written in one sweep.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from binnet_core._rng import bounded, counter_u64
+from binnet_core._sim_kernels import _apply_flip
+
+
+_NEVER = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+@njit(inline="always")
+def _row_counts(key, first, n_post, thr, buf):
+    """Contact counts of one pre neuron onto ``n_post`` targets into ``buf``; returns the sum.
+
+    The first three thresholds are compared branch-free (vectorised); larger counts, rare
+    for the probabilities used in practice, are resolved in a second pass.
+    """
+    t0 = thr[0]
+    t1 = thr[1] if thr.size > 1 else _NEVER
+    t2 = thr[2] if thr.size > 2 else _NEVER
+    total = 0
+    for t in range(n_post):
+        word = counter_u64(key, first + np.uint64(t))
+        count = np.uint8(word >= t0) + np.uint8(word >= t1) + np.uint8(word >= t2)
+        buf[t] = count
+        total += count
+    if thr.size > 3:
+        for t in range(n_post):
+            if buf[t] == 3:
+                word = counter_u64(key, first + np.uint64(t))
+                count = 3
+                while count < thr.size and word >= thr[count]:
+                    count += 1
+                total += count - 3
+                buf[t] = count
+    return total
+
+
+@njit(cache=True, nogil=True)
+def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap):
+    """Add ``count * value`` of every pair of the pair blocks of one pre population.
+
+    Parameters
+    ----------
+    out : 2-D array
+        Dense pre-major matrix; row ``pre0 + i`` is written one full row at a time.
+    pre0, n_pre : int
+        The pre population's slice.
+    blocks : int64 array (B, 3)
+        Per block: post start, post size, skip-diagonal flag.
+    keys : uint64 array (B,)
+    thr, thr_len : uint64 array (B, K), int64 array (B,)
+        Count thresholds of each block (row b uses ``thr[b, :thr_len[b]]``).
+    values : array (B,) of out's dtype
+        Value added per contact.
+    cap : float
+        Largest entry allowed.
+
+    Returns
+    -------
+    int
+        Number of contacts, or -1 if an entry would exceed ``cap``.
+    """
+    buf = np.empty(max(1, blocks[:, 1].max()) if blocks.shape[0] else 1, dtype=np.uint8)
+    total = 0
+    overflow = False
+    for i in range(n_pre):
+        for b in range(blocks.shape[0]):
+            post0, n_post = blocks[b, 0], blocks[b, 1]
+            counts = buf[:n_post]
+            total += _row_counts(keys[b], np.uint64(i) * np.uint64(n_post), n_post,
+                                 thr[b, :thr_len[b]], counts)
+            if blocks[b, 2]:
+                total -= counts[i]
+                counts[i] = 0
+            row = out[pre0 + i, post0:post0 + n_post]
+            value = values[b]
+            for t in range(n_post):
+                new = row[t] + counts[t] * value
+                overflow |= new > cap
+                row[t] = new
+    return -1 if overflow else total
+
+
+@njit(cache=True, nogil=True)
+def pairs_sparse(fill, counts, cursor, idx, vals, pre0, n_pre, blocks, keys, thr, thr_len, values):
+    """Count (``fill=False``) or write (``fill=True``) the contacts of the pair blocks of one
+    pre population (arguments as :func:`pairs_dense`; ``blocks[:, 3]`` is the segment).
+
+    Targets are stored relative to the segment start, one entry per contact (a pair with
+    ``c`` contacts appears ``c`` times). With ``vals`` non-empty, each contact also stores
+    its block's value. Returns the number of contacts.
+    """
+    size = max(1, blocks[:, 1].max()) if blocks.shape[0] else 1
+    buf = np.empty(size, dtype=np.uint8)
+    stage = np.empty(size, dtype=idx.dtype)
+    total = 0
+    for i in range(n_pre):
+        r = pre0 + i
+        for b in range(blocks.shape[0]):
+            n_post, seg = blocks[b, 1], blocks[b, 3]
+            row = buf[:n_post]
+            row_total = _row_counts(keys[b], np.uint64(i) * np.uint64(n_post), n_post,
+                                    thr[b, :thr_len[b]], row)
+            if blocks[b, 2]:
+                row_total -= row[i]
+                row[i] = 0
+            total += row_total
+            if not fill:
+                counts[r, seg] += row_total
+                continue
+            start = cursor[r, seg]
+            written = 0
+            level = 1
+            while written < row_total:  # one branch-free compaction per multiplicity level
+                k = 0
+                for t in range(n_post):
+                    stage[k] = t
+                    k += row[t] >= level
+                idx[start + written:start + written + k] = stage[:k]
+                written += k
+                level += 1
+            if vals.size:
+                vals[start:start + row_total] = values[b]
+            cursor[r, seg] = start + row_total
+    return total
+
+
+@njit(inline="always")
+def _draw_partners(t, k_in, n_pre, exclude, multapses, key, work, where, out):
+    """Pre partners of post neuron ``t`` (excluding pre ``exclude`` when >= 0)."""
+    n = n_pre - 1 if exclude >= 0 else n_pre
+    first = np.uint64(t) * np.uint64(k_in)
+    if multapses:
+        for k in range(k_in):
+            j = bounded(counter_u64(key, first + np.uint64(k)), n)
+            if exclude >= 0 and j >= exclude:
+                j += 1
+            out[k] = j
+        return
+    if exclude >= 0:  # park the excluded neuron in the last slot, outside the draw range
+        a = where[exclude]
+        b = n_pre - 1
+        other = work[b]
+        work[a] = other
+        where[other] = a
+        work[b] = exclude
+        where[exclude] = b
+    for k in range(k_in):  # partial Fisher-Yates shuffle: a uniform k_in-subset
+        r = k + bounded(counter_u64(key, first + np.uint64(k)), n - k)
+        a = work[k]
+        b = work[r]
+        work[k] = b
+        where[b] = k
+        work[r] = a
+        where[a] = r
+        out[k] = b
+
+
+@njit(cache=True, nogil=True)
+def indegree_dense(out, pre0, post0, n_pre, n_post, k_in, multapses, diagonal, key, value, cap):
+    """Fixed in-degree block into a dense pre-major matrix; -1 if an entry exceeds ``cap``."""
+    work = np.arange(n_pre)
+    where = np.arange(n_pre)
+    partners = np.empty(k_in, dtype=np.int64)
+    for t in range(n_post):
+        _draw_partners(t, k_in, n_pre, t if diagonal else -1, multapses, key, work, where, partners)
+        for k in range(k_in):
+            r = pre0 + partners[k]
+            new = out[r, post0 + t] + value
+            if new > cap:
+                return -1
+            out[r, post0 + t] = new
+    return n_post * k_in
+
+
+@njit(cache=True, nogil=True)
+def indegree_sparse(
+    fill, counts, cursor, idx, vals, pre0, seg, offset, n_pre, n_post, k_in, multapses, diagonal,
+    key, value
+):
+    """Fixed in-degree block, two-pass sparse output (see :func:`pairs_sparse`)."""
+    work = np.arange(n_pre)
+    where = np.arange(n_pre)
+    partners = np.empty(k_in, dtype=np.int64)
+    for t in range(n_post):
+        _draw_partners(t, k_in, n_pre, t if diagonal else -1, multapses, key, work, where, partners)
+        for k in range(k_in):
+            r = pre0 + partners[k]
+            if not fill:
+                counts[r, seg] += 1
+                continue
+            c = cursor[r, seg]
+            idx[c] = offset + t
+            if vals.size:
+                vals[c] = value
+            cursor[r, seg] = c + 1
+    return n_post * k_in
+
+
+@njit(cache=True, nogil=True)
+def initial_field(field, state, group, seg_start, scale, dense, idx, ptr, vals):
+    """Set ``field = W @ state`` by pushing every active neuron (the flip rule from zero)."""
+    field[:] = 0
+    for pre in range(state.size):
+        if state[pre]:
+            _apply_flip(pre, True, field, group, seg_start, scale, dense, idx, ptr, vals)
+
+
+@njit(cache=True, nogil=True)
+def distinct_targets(idx, ptr):
+    """Number of distinct (pre, target) pairs over all (pre, segment) runs of sparse targets."""
+    seen = np.full(int(idx.max()) + 1 if idx.size else 0, -1, dtype=np.int64)
+    total = 0
+    stamp = 0
+    for r in range(ptr.shape[0]):
+        for s in range(ptr.shape[1] - 1):
+            stamp += 1
+            for k in range(ptr[r, s], ptr[r, s + 1]):
+                target = np.int64(idx[k])
+                if seen[target] != stamp:
+                    seen[target] = stamp
+                    total += 1
+    return total

@@ -1,0 +1,145 @@
+"""Hot simulation kernels (numba, ``nogil``, cached).
+
+One kernel, :func:`simulate`, performs asynchronous Glauber updates. It takes only arrays
+and scalars. The connectivity arrives in one of two pre-major layouts (see
+``binnet_core.connectivity``):
+
+``dense``  ``dense[pre, post]`` holds a contact count (``uint8``) or a float weight; the
+           field change of a flip is ``delta * scale[group[pre], seg] * dense[pre, t]`` for
+           every post neuron ``t`` of segment ``seg``: contiguous reads, vectorised.
+``sparse`` for each ``pre`` and segment ``seg`` the targets ``seg_start[seg] + idx[k]`` for
+           ``k in ptr[pre, seg] .. ptr[pre, seg + 1]``; each contact adds
+           ``delta * scale[group[pre], seg]`` (times ``vals[k]`` when per-contact float
+           weights are given).
+
+Segments are the post populations when weights are shared per population block (only a
+count or an index per contact is stored), or a single segment for general weight matrices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from binnet_core._rng import bounded, low32, next_u64, to_unit
+
+_S32 = np.uint64(32)
+
+
+@njit(inline="always")
+def _apply_flip(pre, positive, field, group, seg_start, scale, dense, idx, ptr, vals):
+    g = group[pre]
+    for s in range(seg_start.size - 1):
+        w = scale[g, s]
+        if w == 0:
+            continue
+        if not positive:
+            w = -w
+        lo = seg_start[s]
+        hi = seg_start[s + 1]
+        target = field[lo:hi]  # slices starting at 0 let LLVM vectorise the dense loop
+        if dense.shape[0] > 0:
+            row = dense[pre, lo:hi]
+            for t in range(target.size):
+                target[t] += w * row[t]
+        elif vals.size == 0:
+            for k in range(ptr[pre, s], ptr[pre, s + 1]):
+                target[idx[k]] += w
+        else:
+            for k in range(ptr[pre, s], ptr[pre, s + 1]):
+                target[idx[k]] += w * vals[k]
+
+
+@njit(cache=True, nogil=True)
+def simulate(
+    steps,
+    sequence,
+    rng_state,
+    state,
+    field,
+    thresholds,
+    pop_of,
+    pop_start,
+    pop_size,
+    alias_accept,
+    alias_other,
+    on_probability,
+    pop_active,
+    pop_up,
+    group,
+    seg_start,
+    scale,
+    dense,
+    idx,
+    ptr,
+    vals,
+    log_ids,
+    log_deltas,
+    log_pos,
+):
+    """Perform asynchronous updates in place.
+
+    Parameters
+    ----------
+    steps : int
+        Number of updates drawn from the random stream (ignored when ``sequence`` is
+        non-empty).
+    sequence : int64 array
+        Explicit neurons to update in order; empty for random updates.
+    rng_state : uint64 array (1,)
+        splitmix64 state, advanced in place.
+    state, field, thresholds : arrays (N,)
+        Binary states (int8), cached input field and thresholds.
+    pop_of : int32 array (N,)
+        Population index of every neuron.
+    pop_start, pop_size : int64 arrays (P,)
+        Population slices.
+    alias_accept, alias_other : uint64 / int64 arrays (P,)
+        Walker alias table of population update masses ``N_pop / tau_pop``.
+    on_probability : float64 array (P,)
+        For stochastic populations the probability of being on after an update; negative
+        for threshold units.
+    pop_active, pop_up : int64 arrays (P,)
+        Active-neuron counts and cumulative 0->1 flips per population, updated in place.
+    group, seg_start, scale, dense, idx, ptr, vals
+        Connectivity (see module docstring).
+    log_ids, log_deltas : int32 / int8 arrays
+        Diff-log buffers; written from ``log_pos`` when non-empty.
+    log_pos : int
+        Next free diff-log slot.
+
+    Returns
+    -------
+    int
+        The new diff-log position.
+    """
+    n_pop = pop_start.size
+    logging = log_ids.size > 0
+    explicit = sequence.size > 0
+    n = sequence.size if explicit else steps
+    for step in range(n):
+        if explicit:
+            neuron = sequence[step]
+            pop = pop_of[neuron]
+        else:
+            x = next_u64(rng_state)
+            col = bounded(x, n_pop)
+            pop = col if low32(x) < alias_accept[col] else alias_other[col]
+            neuron = pop_start[pop] + bounded(next_u64(rng_state), pop_size[pop])
+        p_on = on_probability[pop]
+        if p_on >= 0.0:
+            new = 1 if to_unit(next_u64(rng_state)) < p_on else 0
+        else:
+            new = 1 if field[neuron] > thresholds[neuron] else 0
+        delta = new - state[neuron]
+        if delta != 0:
+            state[neuron] = new
+            pop_active[pop] += delta
+            if delta > 0:
+                pop_up[pop] += 1
+            _apply_flip(neuron, delta > 0, field, group, seg_start, scale, dense, idx, ptr, vals)
+        if logging:
+            log_ids[log_pos] = neuron
+            log_deltas[log_pos] = delta
+            log_pos += 1
+    return log_pos

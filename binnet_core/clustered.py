@@ -1,0 +1,248 @@
+"""The clustered excitatory/inhibitory (E/I) binary network (SPEC 3.5).
+
+``Q`` excitatory clusters ``E0..E{Q-1}`` and ``Q`` inhibitory clusters ``I0..I{Q-1}``.
+With ``N = N_E + N_I``, ``n_E = N_E / N`` and ``n_I = N_I / N`` the base couplings are::
+
+    j_EE = V_th / sqrt(p0_ee n_E) / sqrt(N)     j_IE = V_th / sqrt(p0_ie n_E) / sqrt(N)
+    j_EI = -g j_EE p0_ee n_E / (p0_ei n_I)      j_II = -j_IE p0_ie n_E / (p0_ii n_I)
+
+A contrast ``R`` (``R_Eplus`` for E->E, ``R_Iplus = 1 + R_j (R_Eplus - 1)`` for the other
+three) is split between probability and weight by ``kappa``: with ``out = (Q - R)/(Q - 1)``,
+``p_in = R**(1 - kappa)``, ``w_in = R**kappa``, ``p_out = out**(1 - kappa)``,
+``w_out = out**kappa``; the mean input ``p * w`` does not depend on ``kappa``. A block
+between populations of one cluster has probability ``p0 * p_in`` and weight ``j * w_in``;
+across clusters ``p0 * p_out`` and ``j * w_out``. The external drive is folded into the
+thresholds: ``theta_E = V_th - m_X J_EX``, ``theta_I = V_th - m_X J_IX`` with
+``J_EX = sqrt(p0_ee N_E)`` and ``J_IX = 0.8 J_EX``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from binnet_core.network import BinaryNetwork
+from binnet_core.populations import BinaryNeuronPopulation
+from binnet_core.synapses import FixedIndegreeSynapse, PairwiseBernoulliSynapse, PoissonSynapse
+from binnet_core.validation import check_finite, check_non_negative, check_positive, check_positive_int
+
+__all__ = ["ClusteredEINetwork", "DEFAULT_PARAMETERS", "CONNECTION_TYPES", "validate_parameters",
+           "connection_parameters", "population_layout", "ConnectionParameters"]
+
+#: Reference parameters (``R_Eplus`` has no default: it is required).
+DEFAULT_PARAMETERS = MappingProxyType({
+    "N_E": 8000, "N_I": 2000, "Q": 20, "V_th": 1.0, "g": 1.2,
+    "p0_ee": 0.3, "p0_ie": 0.3, "p0_ei": 0.3, "p0_ii": 0.3,
+    "tau_e": 10.0, "tau_i": None, "R_Eplus": None, "R_j": 0.75, "kappa": 1.0,
+    "connection_type": "poisson", "m_X": 0.03,
+    "initial_activity": 0.1, "initial_mode": "bernoulli",
+})
+CONNECTION_TYPES = ("poisson", "bernoulli", "fixed_indegree")
+INITIAL_MODES = ("bernoulli", "exact")
+_SYNAPSE = {"poisson": PoissonSynapse, "bernoulli": PairwiseBernoulliSynapse,
+            "fixed_indegree": FixedIndegreeSynapse}
+
+
+@dataclass(frozen=True)
+class ConnectionParameters:
+    """Block probabilities and weights; 2x2 arrays ordered [[EE, EI], [IE, II]] (post x pre)."""
+
+    p_plus: np.ndarray
+    p_minus: np.ndarray
+    j_plus: np.ndarray
+    j_minus: np.ndarray
+    theta_E: float
+    theta_I: float
+    external_exc: float
+    external_inh: float
+
+
+def _suggest(name, known):
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def validate_parameters(parameters: Mapping, *, kappa=None, connection_type=None) -> dict:
+    """Return the complete, checked parameter dict (defaults filled in).
+
+    ``kappa`` and ``connection_type`` given as keywords override the mapping. Raises
+    ``ValueError`` naming the parameter and the allowed values.
+    """
+    unknown = [k for k in parameters if k not in DEFAULT_PARAMETERS]
+    if unknown:
+        name = unknown[0]
+        raise ValueError(f"unknown parameter {name!r}{_suggest(name, list(DEFAULT_PARAMETERS))} "
+                         f"(known: {', '.join(DEFAULT_PARAMETERS)})")
+    p = dict(DEFAULT_PARAMETERS)
+    p.update(parameters)
+    if kappa is not None:
+        p["kappa"] = kappa
+    if connection_type is not None:
+        p["connection_type"] = connection_type
+    if p["R_Eplus"] is None:
+        raise ValueError("parameter 'R_Eplus' is required (cluster contrast, 0 < R_Eplus < Q)")
+    for name in ("N_E", "N_I", "Q"):
+        p[name] = check_positive_int(name, p[name])
+    for name in ("N_E", "N_I"):
+        if p[name] % p["Q"]:
+            raise ValueError(f"Q={p['Q']} must divide {name}={p[name]}")
+    for name in ("p0_ee", "p0_ie", "p0_ei", "p0_ii", "m_X", "g"):
+        p[name] = check_non_negative(name, p[name])
+    for name in ("V_th", "R_j", "kappa"):
+        p[name] = check_finite(name, p[name])
+    p["tau_e"] = check_positive("tau_e", p["tau_e"])
+    p["tau_i"] = 0.5 * p["tau_e"] if p["tau_i"] is None else check_positive("tau_i", p["tau_i"])
+    p["R_Eplus"] = check_finite("R_Eplus", p["R_Eplus"])
+    if p["connection_type"] not in CONNECTION_TYPES:
+        raise ValueError(f"connection_type must be one of {CONNECTION_TYPES}, got {p['connection_type']!r}")
+    if p["initial_mode"] not in INITIAL_MODES:
+        raise ValueError(f"initial_mode must be one of {INITIAL_MODES}, got {p['initial_mode']!r}")
+    for name in ("p0_ee", "p0_ie", "p0_ei", "p0_ii"):
+        if p[name] == 0:
+            raise ValueError(f"{name} must be > 0 (it divides the coupling formulas)")
+    r_iplus = 1.0 + p["R_j"] * (p["R_Eplus"] - 1.0)
+    for name, value in (("R_Eplus", p["R_Eplus"]), ("R_Iplus = 1 + R_j (R_Eplus - 1)", r_iplus)):
+        if value <= 0 or (p["Q"] > 1 and value >= p["Q"]):
+            upper = f" < Q={p['Q']}" if p["Q"] > 1 else ""
+            raise ValueError(f"{name} must satisfy 0 < R{upper}, got {value:g} (the out-of-cluster "
+                             "factor (Q - R)/(Q - 1) must stay positive)")
+    _initial_activities(p)
+    return p
+
+
+def _mixing(r, q, kappa):
+    if q == 1:
+        return r ** (1 - kappa), r ** kappa, r ** (1 - kappa), r ** kappa
+    out = (q - r) / (q - 1)
+    return r ** (1 - kappa), r ** kappa, out ** (1 - kappa), out ** kappa
+
+
+def connection_parameters(p: Mapping) -> ConnectionParameters:
+    """Block probabilities, weights and thresholds of validated parameters ``p``."""
+    n = p["N_E"] + p["N_I"]
+    n_e, n_i = p["N_E"] / n, p["N_I"] / n
+    j_ee = p["V_th"] / math.sqrt(p["p0_ee"] * n_e) / math.sqrt(n)
+    j_ie = p["V_th"] / math.sqrt(p["p0_ie"] * n_e) / math.sqrt(n)
+    j_ei = -p["g"] * j_ee * p["p0_ee"] * n_e / (p["p0_ei"] * n_i)
+    j_ii = -j_ie * p["p0_ie"] * n_e / (p["p0_ii"] * n_i)
+    p0 = np.array([[p["p0_ee"], p["p0_ei"]], [p["p0_ie"], p["p0_ii"]]])
+    j = np.array([[j_ee, j_ei], [j_ie, j_ii]])
+    r_iplus = 1.0 + p["R_j"] * (p["R_Eplus"] - 1.0)
+    mix = np.empty((4, 2, 2))
+    for a in range(2):
+        for b in range(2):
+            r = p["R_Eplus"] if (a, b) == (0, 0) else r_iplus
+            mix[:, a, b] = _mixing(r, p["Q"], p["kappa"])
+    j_ex = math.sqrt(p["p0_ee"] * p["N_E"])
+    j_ix = 0.8 * j_ex
+    return ConnectionParameters(
+        p_plus=p0 * mix[0], j_plus=j * mix[1], p_minus=p0 * mix[2], j_minus=j * mix[3],
+        theta_E=p["V_th"] - p["m_X"] * j_ex, theta_I=p["V_th"] - p["m_X"] * j_ix,
+        external_exc=p["m_X"] * j_ex, external_inh=p["m_X"] * j_ix,
+    )
+
+
+def population_layout(parameters: Mapping) -> dict:
+    """Names, cell types, cluster indices and sizes of the populations (no connectivity)."""
+    p = validate_parameters(parameters)
+    q = p["Q"]
+    return {
+        "names": tuple([f"E{k}" for k in range(q)] + [f"I{k}" for k in range(q)]),
+        "cell_types": ("E",) * q + ("I",) * q,
+        "clusters": np.tile(np.arange(q), 2),
+        "sizes": np.array([p["N_E"] // q] * q + [p["N_I"] // q] * q, dtype=np.int64),
+    }
+
+
+def _initial_activities(p) -> np.ndarray:
+    """One initial activity per population from a scalar, an {E, I} mapping or a 2Q list."""
+    value, q = p["initial_activity"], p["Q"]
+    if isinstance(value, Mapping):
+        if set(value) != {"E", "I"}:
+            raise ValueError("initial_activity as a mapping needs exactly the keys 'E' and 'I'")
+        values = np.array([value["E"]] * q + [value["I"]] * q, dtype=float)
+    elif np.ndim(value) == 0:
+        values = np.full(2 * q, value, dtype=float)
+    else:
+        values = np.asarray(value, dtype=float)
+        if values.shape not in ((2,), (2 * q,)):
+            raise ValueError(f"initial_activity must be a scalar, {{'E', 'I'}}, 2 values or {2 * q} "
+                             f"values (one per population), got shape {values.shape}")
+        if values.shape == (2,):
+            values = np.repeat(values, q)
+    if not np.all((values >= 0) & (values <= 1)):
+        raise ValueError("initial_activity values must lie in [0, 1]")
+    return values
+
+
+def _initializer(activity, mode):
+    if mode == "bernoulli":
+        return float(activity) if 0 < activity < 1 else int(activity)
+
+    def exact(n, activity=activity):
+        values = np.zeros(n, dtype=np.int8)
+        values[: int(round(activity * n))] = 1
+        return values
+
+    return exact
+
+
+class ClusteredEINetwork(BinaryNetwork):
+    """Clustered E/I network: ``2Q`` populations wired as in SPEC 3.5, initialised on creation.
+
+    Parameters
+    ----------
+    parameters : mapping
+        Model parameters; missing ones take :data:`DEFAULT_PARAMETERS`. ``R_Eplus`` is required.
+    kappa, connection_type : optional
+        Override the mapping's values.
+    seed : None, int, SeedSequence or Generator
+        All randomness of the network.
+    weight_mode, ram_budget_gb, weight_dtype
+        Passed to :meth:`BinaryNetwork.initialize`.
+
+    Attributes
+    ----------
+    parameters : dict
+        The validated parameters.
+    connection_parameters : ConnectionParameters
+    """
+
+    def __init__(self, parameters: Mapping, *, kappa=None, connection_type=None, seed=None,
+                 weight_mode="auto", ram_budget_gb=12.0, weight_dtype=np.float32):
+        super().__init__("clustered E/I network")
+        self.parameters = validate_parameters(parameters, kappa=kappa, connection_type=connection_type)
+        p = self.parameters
+        self.connection_parameters = cp = connection_parameters(p)
+        q = p["Q"]
+        activities = _initial_activities(p)
+        for k, (cell, size, tau, theta) in enumerate(
+            [("E", p["N_E"] // q, p["tau_e"], cp.theta_E)] * q
+            + [("I", p["N_I"] // q, p["tau_i"], cp.theta_I)] * q
+        ):
+            self.add_population(BinaryNeuronPopulation(
+                self, N=size, threshold=theta, name=f"{cell}{k % q}", tau=tau,
+                initializer=_initializer(activities[k], p["initial_mode"]),
+                cluster=k % q, cell_type=cell))
+        synapse = _SYNAPSE[p["connection_type"]]
+        for post in self.population:
+            for pre in self.population:
+                a, b = int(post.cell_type == "I"), int(pre.cell_type == "I")
+                same = post.cluster == pre.cluster
+                prob = (cp.p_plus if same else cp.p_minus)[a, b]
+                weight = (cp.j_plus if same else cp.j_minus)[a, b]
+                if p["connection_type"] == "poisson":
+                    self.add_synapse(synapse(self, pre, post, rate=prob, j=weight))
+                else:
+                    self.add_synapse(synapse(self, pre, post, p=prob, j=weight))
+        self.initialize(weight_mode=weight_mode, ram_budget_gb=ram_budget_gb,
+                        weight_dtype=weight_dtype, seed=seed)
+
+    @property
+    def cluster_count(self) -> int:
+        return self.parameters["Q"]

@@ -1,0 +1,329 @@
+"""Connectivity layouts, their memory estimates, and their generation.
+
+Weights are kept pre-major (the targets of one neuron are contiguous) because a flip of
+neuron ``j`` reads exactly the targets of ``j``. Two layouts (see ``_sim_kernels``):
+
+``dense``   an ``N x N`` pre-major matrix. With *shared weights* (every population block
+            built from synapse objects of a single weight ``j``) it stores ``uint8`` contact
+            counts and the weight comes from the ``scale[pre_pop, post_pop]`` table: 1 byte
+            per pair. Otherwise it stores float weights.
+``sparse``  the targets of every (pre neuron, post population) run as indices relative to
+            the population start (``uint16`` when every population has <= 65,536 neurons,
+            else ``int32``), one entry per contact; float values per contact only when
+            weights are not shared. A single copy (no COO/CSR/CSC triplet).
+
+General weight matrices (``initialize(weights=W)``) use one segment and ``scale = 1``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from binnet_core import _build_kernels as bk
+from binnet_core._rng import seed_words
+
+log = logging.getLogger("binnet_core")
+
+LAYOUTS = ("auto", "dense", "sparse")
+#: ``auto`` prefers dense while its bytes are at most this many times the sparse bytes
+#: (a dense flip streams N bytes vectorised; a sparse flip scatters one add per contact).
+DENSE_PREFERENCE = 2.5
+#: Fraction of ``ram_budget_gb`` the connectivity may use.
+BUDGET_FRACTION = 0.6
+_U8_MAX = 255.0
+
+
+@dataclass
+class Connectivity:
+    """Connectivity in kernel form plus its cost figures."""
+
+    layout: str
+    shared_weights: bool
+    group: np.ndarray
+    seg_start: np.ndarray
+    scale: np.ndarray
+    dense: np.ndarray
+    idx: np.ndarray
+    ptr: np.ndarray
+    vals: np.ndarray
+    synapse_count: int
+    build_seconds: float
+
+    def kernel_args(self) -> tuple:
+        """The arrays the simulation kernel takes, in order."""
+        return (self.group, self.seg_start, self.scale, self.dense, self.idx, self.ptr, self.vals)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the connectivity arrays."""
+        return int(sum(a.nbytes for a in self.kernel_args()))
+
+    def connected_pairs(self) -> int:
+        """Number of ordered (post, pre) pairs with at least one contact."""
+        if self.layout == "dense":
+            return int(np.count_nonzero(self.dense))
+        return int(bk.distinct_targets(self.idx, self.ptr))
+
+    def to_scipy(self) -> sp.csr_matrix:
+        """The weight matrix ``W[post, pre]`` as a ``scipy.sparse.csr_matrix`` (float64)."""
+        n = self.group.size
+        seg_of = np.repeat(np.arange(self.seg_start.size - 1), np.diff(self.seg_start))
+        if self.layout == "dense":
+            pre, post = np.nonzero(self.dense)
+            values = self.dense[pre, post].astype(np.float64)
+            seg = seg_of[post]
+        else:
+            runs = np.diff(self.ptr, axis=1)
+            pre = np.repeat(np.repeat(np.arange(n), runs.shape[1]), runs.ravel())
+            seg = np.repeat(np.tile(np.arange(runs.shape[1]), n), runs.ravel())
+            post = self.seg_start[seg] + self.idx.astype(np.int64)
+            values = self.vals.astype(np.float64) if self.vals.size else np.ones(post.size)
+        values = values * self.scale[self.group[pre], seg].astype(np.float64)
+        return sp.csr_matrix((values, (post, pre)), shape=(n, n))
+
+
+def _block_key(seed_sequence, index):
+    child = np.random.SeedSequence(
+        seed_sequence.entropy, spawn_key=tuple(seed_sequence.spawn_key) + (index,)
+    )
+    return seed_words(child)[0]
+
+
+def _shared_weights(blocks) -> bool:
+    weights = {}
+    for pre, post, synapse, _ in blocks:
+        weights.setdefault((pre, post), set()).add(synapse.j)
+    return all(len(js) == 1 for js in weights.values())
+
+
+def estimate_bytes(n, n_seg, contacts, max_segment, shared, itemsize):
+    """``(dense_bytes, sparse_bytes)`` of a network with ``contacts`` expected contacts."""
+    dense = n * n * (1 if shared else itemsize)
+    index_bytes = 2 if max_segment <= 65536 else 4
+    per_contact = index_bytes + (0 if shared else itemsize)
+    sparse = int(contacts * per_contact) + n * (n_seg + 1) * 8
+    return dense, sparse
+
+
+def choose_layout(requested, dense_bytes, sparse_bytes, ram_budget_gb):
+    """Resolve ``weight_mode`` against the RAM budget; log the choice and the reason."""
+    budget = BUDGET_FRACTION * ram_budget_gb * 2**30
+    if requested == "auto":
+        if dense_bytes <= budget and dense_bytes <= DENSE_PREFERENCE * sparse_bytes:
+            layout = "dense"
+        else:
+            layout = "sparse"
+    else:
+        layout = requested
+    needed = dense_bytes if layout == "dense" else sparse_bytes
+    if needed > budget:
+        raise ValueError(
+            f"ram_budget_gb={ram_budget_gb:g} is too small: the {layout} connectivity needs about "
+            f"{needed / 2**30:.3g} GiB, more than {BUDGET_FRACTION:g} x the budget "
+            f"(dense {dense_bytes / 2**30:.3g} GiB, sparse {sparse_bytes / 2**30:.3g} GiB)"
+        )
+    log.info(
+        "weight_mode=%s -> %s (dense %.3g GiB, sparse %.3g GiB, budget %.3g GiB)",
+        requested, layout, dense_bytes / 2**30, sparse_bytes / 2**30, budget / 2**30,
+    )
+    return layout
+
+
+def _pair_groups(blocks, keys, views, autapse, value_of, dtype):
+    """Pair blocks grouped by pre population, as the arrays the row kernels take."""
+    groups = {}
+    for (pre, post, synapse, (kind, *spec)), key in zip(blocks, keys):
+        if kind == "pairs":
+            groups.setdefault(pre, []).append((post, spec[0], key, value_of(synapse)))
+    for pre, members in groups.items():
+        width = max(len(thr) for _, thr, _, _ in members)
+        thr = np.full((len(members), width), np.iinfo(np.uint64).max, dtype=np.uint64)
+        lengths = np.array([len(t) for _, t, _, _ in members], dtype=np.int64)
+        for b, (_, t, _, _) in enumerate(members):
+            thr[b, : len(t)] = t
+        table = np.array([[views[post][0], views[post][1] - views[post][0],
+                           int(post == pre and not autapse), post] for post, _, _, _ in members],
+                         dtype=np.int64)
+        keys_b = np.array([k for _, _, k, _ in members], dtype=np.uint64)
+        values = np.array([v for _, _, _, v in members], dtype=dtype)
+        a0, a1 = views[pre]
+        yield (a0, a1 - a0, table, keys_b, thr, lengths, values)
+
+
+def _indegree_blocks(blocks, keys, views, autapse):
+    for (pre, post, synapse, (kind, *spec)), key in zip(blocks, keys):
+        if kind == "indegree":
+            (a0, a1), (b0, b1) = views[pre], views[post]
+            yield synapse, (a0, b0, a1 - a0, b1 - b0, spec[0], spec[1], pre == post and not autapse,
+                            key)
+
+
+def _generate_dense(blocks, keys, views, shared, dtype, autapse, n):
+    out_dtype = np.dtype(np.uint8) if shared else np.dtype(dtype)
+    out = np.zeros((n, n), dtype=out_dtype)
+    cap = _U8_MAX if shared else np.inf
+    total = 0
+
+    def value_of(synapse):
+        return 1 if shared else synapse.j
+
+    def overflow(what):
+        return ValueError(f"{what}: more than 255 contacts on one pair do not fit the dense "
+                          "layout; use weight_mode='sparse'")
+
+    for args in _pair_groups(blocks, keys, views, autapse, value_of, out_dtype):
+        count = bk.pairs_dense(out, *args, cap)
+        if count < 0:
+            raise overflow(f"pair synapses from neurons {args[0]}..{args[0] + args[1] - 1}")
+        total += count
+    for synapse, args in _indegree_blocks(blocks, keys, views, autapse):
+        count = bk.indegree_dense(out, *args, out_dtype.type(value_of(synapse)), cap)
+        if count < 0:
+            raise overflow(f"synapse {synapse.name!r}")
+        total += count
+    return out, total
+
+
+def _generate_sparse(blocks, keys, views, shared, dtype, autapse, n):
+    n_seg = len(views)
+    counts = np.zeros((n, n_seg), dtype=np.int64)
+    max_segment = int(max(b - a for a, b in views))
+    index_dtype = np.uint16 if max_segment <= 65536 else np.int32
+
+    def value_of(synapse):
+        return 1.0 if shared else synapse.j
+
+    def run(fill, cursor, idx, vals):
+        total = 0
+        for args in _pair_groups(blocks, keys, views, autapse, value_of, dtype):
+            total += bk.pairs_sparse(fill, counts, cursor, idx, vals, *args)
+        for synapse, (a0, b0, n_pre, n_post, k_in, multapses, diagonal, key) in _indegree_blocks(
+                blocks, keys, views, autapse):
+            seg = int(np.searchsorted([v[0] for v in views], b0))
+            total += bk.indegree_sparse(fill, counts, cursor, idx, vals, a0, seg, 0, n_pre, n_post,
+                                        k_in, multapses, diagonal, key, value_of(synapse))
+        return total
+
+    no_cursor = np.zeros((0, 0), dtype=np.int64)
+    total = run(False, no_cursor, np.zeros(0, dtype=index_dtype), np.zeros(0, dtype=dtype))
+    ptr = np.zeros((n, n_seg + 1), dtype=np.int64)
+    ends = np.cumsum(counts.ravel()).reshape(n, n_seg)
+    ptr[:, 1:] = ends
+    ptr[1:, 0] = ends[:-1, -1]
+    idx = np.empty(total, dtype=index_dtype)
+    vals = np.zeros(0 if shared else total, dtype=dtype)
+    run(True, ptr[:, :-1].copy(), idx, vals)
+    return idx, ptr, vals, total
+
+
+def from_synapses(populations, synapses, *, requested, ram_budget_gb, dtype, seed_sequence,
+                  autapse):
+    """Generate the contacts of ``synapses`` between ``populations``.
+
+    Parameters
+    ----------
+    populations : list of Population
+        With views set; they define the segments and the weight groups.
+    synapses : list of Synapse
+    requested : {"auto", "dense", "sparse"}
+    ram_budget_gb : float
+    dtype : numpy dtype of the weights (float32 or float64)
+    seed_sequence : numpy.random.SeedSequence
+        Synapse ``i`` uses the child with spawn key ``(..., i)``.
+    autapse : bool
+        Keep self-contacts.
+    """
+    started = time.perf_counter()
+    index_of = {id(pop): k for k, pop in enumerate(populations)}
+    for synapse in synapses:
+        for end in (synapse.pre, synapse.post):
+            if id(end) not in index_of:
+                raise ValueError(f"synapse {synapse.name!r} uses a population not added to the network")
+        if hasattr(synapse, "check"):
+            synapse.check(skip_self=synapse.pre is synapse.post and not autapse)
+    blocks, keys = [], []
+    for i, synapse in enumerate(synapses):
+        spec = synapse.generator()
+        if spec is not None:
+            blocks.append((index_of[id(synapse.pre)], index_of[id(synapse.post)], synapse, spec))
+            keys.append(_block_key(seed_sequence, i))
+    views = [(int(p.view[0]), int(p.view[1])) for p in populations]
+    n = views[-1][1]
+    n_seg = len(views)
+    shared = _shared_weights(blocks)
+    contacts = sum(s.expected_contacts() for _, _, s, _ in blocks)
+    dense_bytes, sparse_bytes = estimate_bytes(
+        n, n_seg, contacts, max(b - a for a, b in views), shared, np.dtype(dtype).itemsize
+    )
+    layout = choose_layout(requested, dense_bytes, sparse_bytes, ram_budget_gb)
+
+    scale = np.zeros((n_seg, n_seg), dtype=dtype)
+    for pre, post, synapse, _ in blocks:
+        scale[pre, post] = synapse.j if shared else 1.0
+    group = np.repeat(np.arange(n_seg, dtype=np.int32), [b - a for a, b in views])
+    seg_start = np.array([a for a, _ in views] + [n], dtype=np.int64)
+    if layout == "dense":
+        dense, total = _generate_dense(blocks, keys, views, shared, dtype, autapse, n)
+        idx, ptr, vals = np.zeros(0, np.uint16), np.zeros((0, 0), np.int64), np.zeros(0, dtype)
+    else:
+        idx, ptr, vals, total = _generate_sparse(blocks, keys, views, shared, dtype, autapse, n)
+        dense = np.zeros((0, 0), dtype=np.uint8)
+    return Connectivity(layout, shared, group, seg_start, scale, dense, idx, ptr, vals, int(total),
+                        time.perf_counter() - started)
+
+
+def check_matrix(weights, n):
+    """Validate an explicit weight matrix; return it unchanged."""
+    shape = getattr(weights, "shape", None)
+    if not (sp.issparse(weights) or isinstance(weights, np.ndarray)):
+        raise ValueError(f"weights must be a numpy array or scipy.sparse matrix, got {type(weights).__name__}")
+    if shape != (n, n):
+        raise ValueError(f"weights must have shape ({n}, {n}) (W[post, pre]), got {shape}")
+    if weights.dtype.kind not in "biuf":
+        raise ValueError(f"weights must have a real numeric dtype, got {weights.dtype}")
+    data = weights.data if sp.issparse(weights) else weights
+    if not np.all(np.isfinite(data)):
+        raise ValueError("weights must be finite (found NaN or inf)")
+    return weights
+
+
+def from_matrix(weights, group, *, requested, ram_budget_gb, dtype, autapse):
+    """Connectivity of an explicit ``W[post, pre]`` (dense ndarray or scipy.sparse)."""
+    started = time.perf_counter()
+    n = group.size
+    n_groups = int(group.max()) + 1
+    itemsize = np.dtype(dtype).itemsize
+    nnz = weights.nnz if sp.issparse(weights) else int(np.count_nonzero(weights))
+    dense_bytes, sparse_bytes = estimate_bytes(n, 1, nnz, n, False, itemsize)
+    if requested == "auto":
+        requested = "sparse" if sp.issparse(weights) else "dense"
+    layout = choose_layout(requested, dense_bytes, sparse_bytes, ram_budget_gb)
+    scale = np.ones((n_groups, 1), dtype=dtype)
+    seg_start = np.array([0, n], dtype=np.int64)
+    if layout == "dense":
+        matrix = weights.toarray() if sp.issparse(weights) else weights
+        dense = np.ascontiguousarray(matrix.T, dtype=dtype)
+        if not autapse:
+            np.fill_diagonal(dense, 0)
+        idx, ptr, vals = np.zeros(0, np.uint16), np.zeros((0, 0), np.int64), np.zeros(0, dtype)
+        count = int(np.count_nonzero(dense))
+    else:
+        coo = sp.coo_matrix(weights)
+        keep = coo.data != 0
+        if not autapse:
+            keep &= coo.row != coo.col
+        csc = sp.csc_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=(n, n))
+        csc.sum_duplicates()
+        csc.sort_indices()
+        dense = np.zeros((0, 0), dtype=np.uint8)
+        idx = csc.indices.astype(np.int32)
+        ptr = np.stack([csc.indptr[:-1], csc.indptr[1:]], axis=1).astype(np.int64)
+        vals = csc.data.astype(dtype)
+        count = int(csc.nnz)
+    return Connectivity(layout, False, group, seg_start, scale, dense, idx, ptr, vals, count,
+                        time.perf_counter() - started)

@@ -1,0 +1,442 @@
+"""BinaryNetwork: populations + synapses -> connectivity -> asynchronous Glauber dynamics."""
+
+from __future__ import annotations
+
+import logging
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from binnet_core import connectivity as conn
+from binnet_core import difflog
+from binnet_core._build_kernels import initial_field
+from binnet_core._rng import seed_words
+from binnet_core._sim_kernels import simulate
+from binnet_core.populations import Population
+from binnet_core.synapses import Synapse
+from binnet_core.validation import check_non_negative_int, check_positive, check_positive_int
+
+log = logging.getLogger("binnet_core")
+
+#: Updates per kernel call: bounds the time until Ctrl-C is seen (~0.3 s).
+MAX_CHUNK = 1 << 22
+_WEIGHT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_seed_sequence(seed) -> np.random.SeedSequence:
+    """Turn ``None``, an int, a SeedSequence or a numpy Generator into a SeedSequence."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(seed.integers(0, 2**63, size=4))
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
+        return np.random.SeedSequence(seed)
+    raise ValueError(f"seed must be None, an int >= 0, a SeedSequence or a Generator, got {seed!r}")
+
+
+def _child(seed_sequence, index):
+    return np.random.SeedSequence(
+        seed_sequence.entropy, spawn_key=tuple(seed_sequence.spawn_key) + (index,)
+    )
+
+
+def alias_table(weights) -> tuple[np.ndarray, np.ndarray]:
+    """Walker/Vose alias table with 32-bit acceptance thresholds (uint64) and aliases."""
+    n = len(weights)
+    scaled = np.asarray(weights, dtype=np.float64) * n / float(np.sum(weights))
+    accept = np.full(n, 2**32, dtype=np.uint64)
+    other = np.arange(n, dtype=np.int64)
+    small = [k for k in range(n) if scaled[k] < 1.0]
+    large = [k for k in range(n) if scaled[k] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        accept[s] = np.uint64(int(round(scaled[s] * 2**32)))
+        other[s] = g
+        scaled[g] -= 1.0 - scaled[s]
+        (small if scaled[g] < 1.0 else large).append(g)
+    return accept, other
+
+
+class BinaryNetwork:
+    """Binary network simulator with dense and sparse backends and diff-log tracing.
+
+    Examples
+    --------
+    >>> np.random.seed(0)
+    >>> net = BinaryNetwork("demo")
+    >>> exc = BinaryNeuronPopulation(net, N=2, threshold=0.5, tau=5.0, initializer=[0, 1])
+    >>> inh = BinaryNeuronPopulation(net, N=1, threshold=0.5, tau=5.0, initializer=[0])
+    >>> net.add_population(exc)
+    <...BinaryNeuronPopulation object...>
+    >>> net.add_population(inh)
+    <...BinaryNeuronPopulation object...>
+    >>> net.add_synapse(AllToAllSynapse(net, exc, exc, j=0.6))
+    >>> net.initialize(weight_mode="dense", autapse=False)
+    >>> net.state.shape
+    (3,)
+    """
+
+    def __init__(self, name="Some Binary Network"):
+        self.name = name
+        self.N = 0
+        self.population: list[Population] = []
+        self.synapses: list[Synapse] = []
+        self.state = None
+        self.field = None
+        self.thresholds = None
+        self.sim_steps = 0
+        self.weight_mode = None
+        self.weight_dtype = np.dtype(np.float32)
+        self.seed_sequence = None
+        self.connectivity = None
+        self._diff_log_updates = None
+        self._diff_log_deltas = None
+        self._diff_log_index = 0
+
+    # ----------------------------------------------------------------- structure
+    @property
+    def populations(self) -> list[Population]:
+        """The populations in state order."""
+        return self.population
+
+    @property
+    def population_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.population)
+
+    def add_population(self, population: Population):
+        """Append a population; its neurons follow those already added."""
+        if not isinstance(population, Population):
+            raise ValueError(f"population must be a Population, got {type(population).__name__}")
+        self.population.append(population)
+        self.N += population.N
+        return population
+
+    def add_synapse(self, synapse: Synapse):
+        """Add a synapse generator (applied at :meth:`initialize`)."""
+        if not isinstance(synapse, Synapse):
+            raise ValueError(f"synapse must be a Synapse, got {type(synapse).__name__}")
+        self.synapses.append(synapse)
+
+    # ---------------------------------------------------------------- initialise
+    def initialize(self, autapse: bool = False, weight_mode: str = "auto",
+                   ram_budget_gb: float = 12.0, weight_dtype=np.float32, *, seed=None,
+                   weights=None):
+        """Allocate state, generate connectivity and compute the input field.
+
+        Parameters
+        ----------
+        autapse : bool
+            Keep self-connections (also on the diagonal of an explicit ``weights``).
+        weight_mode : {"auto", "dense", "sparse"}
+            Connectivity layout; ``auto`` picks from the estimated bytes and
+            ``ram_budget_gb`` and logs its choice.
+        ram_budget_gb : float
+            Memory budget; the connectivity may use 60 % of it.
+        weight_dtype : float32 or float64
+            Dtype of the weights and of the field.
+        seed : None, int, SeedSequence or Generator
+            Source of all randomness (initial states, connectivity, update order).
+        weights : ndarray or scipy.sparse matrix, optional
+            Explicit ``W[post, pre]`` of shape ``(N, N)`` used instead of the synapses.
+
+        Examples
+        --------
+        >>> np.random.seed(1)
+        >>> net = BinaryNetwork("init-demo")
+        >>> pop = BinaryNeuronPopulation(net, N=2, threshold=0.1, initializer=[1, 0])
+        >>> net.add_population(pop)
+        <...BinaryNeuronPopulation object...>
+        >>> net.initialize(weight_mode="dense")
+        >>> net.field.shape
+        (2,)
+        """
+        if self.N == 0:
+            raise RuntimeError("Cannot initialize network without populations.")
+        dtype = np.dtype(weight_dtype)
+        if dtype not in _WEIGHT_DTYPES:
+            raise ValueError(f"weight_dtype must be float32 or float64, got {dtype}")
+        requested = str(weight_mode or "auto").lower()
+        if requested not in conn.LAYOUTS:
+            raise ValueError(f"weight_mode must be one of {conn.LAYOUTS}, got {weight_mode!r}")
+        ram_budget_gb = check_positive("ram_budget_gb", ram_budget_gb)
+        if weights is not None:
+            conn.check_matrix(weights, self.N)
+        seed_sequence = as_seed_sequence(seed)
+
+        sizes = np.array([p.N for p in self.population], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self.state = np.zeros(self.N, dtype=np.int8)
+        for population, start in zip(self.population, starts):
+            population.set_view([start, start + population.N])
+        init_rng = np.random.default_rng(_child(seed_sequence, 0))
+        initial = [p.initial_state(init_rng) for p in self.population]
+        pop_of = np.repeat(np.arange(len(self.population), dtype=np.int32), sizes)
+        if weights is None:
+            connectivity = conn.from_synapses(
+                self.population, self.synapses, requested=requested, ram_budget_gb=ram_budget_gb,
+                dtype=dtype, seed_sequence=_child(seed_sequence, 1), autapse=autapse)
+        else:
+            connectivity = conn.from_matrix(weights, pop_of, requested=requested,
+                                            ram_budget_gb=ram_budget_gb, dtype=dtype, autapse=autapse)
+
+        self.state[:] = np.concatenate(initial)
+        self.thresholds = np.empty(self.N, dtype=dtype)
+        self._on_probability = np.empty(len(self.population), dtype=np.float64)
+        for k, population in enumerate(self.population):
+            threshold, on_probability = population.dynamics()
+            block = slice(starts[k], starts[k] + sizes[k])
+            if np.isnan(threshold):  # clamped units: on stays on, off stays off
+                self.thresholds[block] = np.where(self.state[block] == 1, -np.inf, np.inf)
+            else:
+                self.thresholds[block] = threshold
+            self._on_probability[k] = on_probability
+        self._pop_of, self._pop_start, self._pop_size = pop_of, starts, sizes
+        taus = np.array([p.tau for p in self.population])
+        self.updates_per_ms = float(np.sum(sizes / taus))
+        self._alias_accept, self._alias_other = alias_table(sizes / taus)
+        self._pop_active = np.array([s.sum() for s in initial], dtype=np.int64)
+        self._pop_up = np.zeros(len(self.population), dtype=np.int64)
+        self._rng_state = seed_words(_child(seed_sequence, 2), 1)
+        self.connectivity = connectivity
+        self.weight_mode = connectivity.layout
+        self.weight_dtype = dtype
+        self.seed_sequence = seed_sequence
+        self.field = np.zeros(self.N, dtype=dtype)
+        initial_field(self.field, self.state, *connectivity.kernel_args())
+        self.sim_steps = 0
+        self._diff_log_updates = self._diff_log_deltas = None
+        self._diff_log_index = 0
+
+    def _require_initialized(self, what):
+        if self.state is None or self.connectivity is None:
+            raise RuntimeError(f"Call initialize() before {what}().")
+
+    # -------------------------------------------------------------------- dynamics
+    def _advance(self, steps, sequence):
+        if self._diff_log_updates is not None:
+            ids, deltas, position = self._diff_log_updates, self._diff_log_deltas, self._diff_log_index
+            count = sequence.size if sequence.size else steps
+            if position + count > ids.size:
+                raise RuntimeError(
+                    f"Diff logging buffer exhausted: {ids.size - position} slots left, {count} "
+                    "updates requested. Increase the steps passed to enable_diff_logging()."
+                )
+        else:
+            ids, deltas, position = _NO_IDS, _NO_DELTAS, 0
+        position = simulate(
+            steps, sequence, self._rng_state, self.state, self.field, self.thresholds,
+            self._pop_of, self._pop_start, self._pop_size, self._alias_accept, self._alias_other,
+            self._on_probability, self._pop_active, self._pop_up,
+            *self.connectivity.kernel_args(), ids, deltas, position,
+        )
+        if self._diff_log_updates is not None:
+            self._diff_log_index = position
+        self.sim_steps += sequence.size if sequence.size else steps
+
+    def run(self, steps=1000, batch_size=1, recorders: Sequence = ()):
+        """Advance the network by ``steps`` asynchronous updates.
+
+        Each update picks a population with probability proportional to ``N / tau``, then a
+        neuron uniformly inside it. The result depends only on the seed and on the total
+        number of updates, not on ``batch_size`` (kept for compatibility) or on how the run
+        is split into calls. The kernel releases the GIL.
+
+        Parameters
+        ----------
+        steps : int
+            Number of updates (>= 0).
+        batch_size : int
+            Accepted for compatibility (> 0); has no effect on the result.
+        recorders : sequence of recorders
+            Objects with ``interval`` (steps) and ``record(network)``, called whenever
+            ``sim_steps`` reaches a multiple of their interval.
+
+        Examples
+        --------
+        >>> np.random.seed(2)
+        >>> net = BinaryNetwork("run-demo")
+        >>> pop = BinaryNeuronPopulation(net, N=2, threshold=0.1, initializer=[1, 0])
+        >>> net.add_population(pop)
+        <...BinaryNeuronPopulation object...>
+        >>> net.initialize(weight_mode="dense")
+        >>> net.run(steps=4, batch_size=2)
+        >>> int(net.sim_steps)
+        4
+        """
+        self._require_initialized("run")
+        steps = check_non_negative_int("steps", steps)
+        check_positive_int("batch_size", batch_size)
+        intervals = [check_positive_int("recorder interval", r.interval) for r in recorders]
+        end = self.sim_steps + steps
+        while self.sim_steps < end:
+            stop = min(end, self.sim_steps + MAX_CHUNK)
+            for interval in intervals:
+                stop = min(stop, (self.sim_steps // interval + 1) * interval)
+            self._advance(stop - self.sim_steps, _NO_SEQUENCE)
+            for recorder, interval in zip(recorders, intervals):
+                if self.sim_steps % interval == 0:
+                    recorder.record(self)
+
+    def update(self):
+        """Perform a single random update."""
+        self.run(1)
+
+    def update_sequence(self, neurons):
+        """Update exactly ``neurons``, in the given order (replay, tests, comparisons)."""
+        self._require_initialized("update_sequence")
+        sequence = np.asarray(neurons)
+        if sequence.ndim != 1 or (sequence.size and sequence.dtype.kind not in "iu"):
+            raise ValueError("neurons must be a 1-D sequence of integer neuron ids")
+        sequence = sequence.astype(np.int64)
+        if sequence.size and (sequence.min() < 0 or sequence.max() >= self.N):
+            raise ValueError(f"neurons must be neuron ids in [0, {self.N - 1}]")
+        if sequence.size:
+            self._advance(0, sequence)
+
+    # ---------------------------------------------------------------- model time
+    def ms_to_steps(self, t_ms) -> int:
+        """Number of updates in ``t_ms`` milliseconds of model time (rounded)."""
+        self._require_initialized("ms_to_steps")
+        return int(round(float(t_ms) * self.updates_per_ms))
+
+    def steps_to_ms(self, steps) -> float:
+        """Model time in ms covered by ``steps`` updates."""
+        self._require_initialized("steps_to_ms")
+        return float(steps) / self.updates_per_ms
+
+    # -------------------------------------------------------------- observables
+    def population_activity(self) -> np.ndarray:
+        """Fraction of active neurons in each population (float64, O(P))."""
+        self._require_initialized("population_activity")
+        return self._pop_active / self._pop_size
+
+    @property
+    def up_transitions(self) -> np.ndarray:
+        """Cumulative number of 0->1 flips per population since :meth:`initialize`."""
+        return self._pop_up.copy()
+
+    def connectivity_stats(self) -> dict:
+        """Wiring and cost figures of the generated connectivity."""
+        self._require_initialized("connectivity_stats")
+        c = self.connectivity
+        pairs = c.connected_pairs()
+        autapse_free = self.N * self.N - self.N
+        return {
+            "synapse_count": c.synapse_count,
+            "connected_pairs": pairs,
+            "density": pairs / max(autapse_free, 1),
+            "connectivity_bytes": c.nbytes,
+            "build_seconds": c.build_seconds,
+            "weight_mode": c.layout,
+            "shared_weights": c.shared_weights,
+        }
+
+    def weight_matrix(self):
+        """``W[post, pre]`` as a scipy.sparse CSR matrix (materialised on each call)."""
+        self._require_initialized("weight_matrix")
+        return self.connectivity.to_scipy()
+
+    weights = property(weight_matrix, doc="Compatibility alias of :meth:`weight_matrix`.")
+
+    # ------------------------------------------------------------------ diff logs
+    def enable_diff_logging(self, steps: int):
+        """Allocate a diff-log buffer for ``steps`` updates (0 disables logging).
+
+        Examples
+        --------
+        >>> net = BinaryNetwork("log-demo")
+        >>> pop = BinaryNeuronPopulation(net, N=1, threshold=0.0, initializer=[0])
+        >>> net.add_population(pop)
+        <...BinaryNeuronPopulation object...>
+        >>> net.initialize(weight_mode="dense")
+        >>> net.enable_diff_logging(steps=3)
+        >>> net._diff_log_updates.shape
+        (3,)
+        """
+        steps = check_non_negative_int("steps", steps)
+        self._diff_log_index = 0
+        if steps == 0:
+            self._diff_log_updates = self._diff_log_deltas = None
+            return
+        self._diff_log_updates = np.zeros(steps, dtype=np.int32)
+        self._diff_log_deltas = np.zeros(steps, dtype=np.int8)
+
+    def consume_diff_log(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the recorded ``(updates, deltas)`` as ``(1, steps)`` arrays and stop logging."""
+        if self._diff_log_updates is None:
+            return np.zeros((1, 0), dtype=np.int32), np.zeros((1, 0), dtype=np.int8)
+        filled = self._diff_log_index
+        updates = self._diff_log_updates[:filled].copy()[None, :]
+        deltas = self._diff_log_deltas[:filled].copy()[None, :]
+        self.enable_diff_logging(0)
+        return updates, deltas
+
+    @staticmethod
+    def reconstruct_states_from_diff_logs(initial_state, updates, deltas, *, sample_interval=1):
+        """Reconstruct sampled full network states from diff-log traces.
+
+        Examples
+        --------
+        >>> BinaryNetwork.reconstruct_states_from_diff_logs(
+        ...     initial_state=np.array([0, 0], dtype=np.uint8),
+        ...     updates=np.array([[0, 1, 0]], dtype=np.uint16),
+        ...     deltas=np.array([[1, 1, -1]], dtype=np.int8),
+        ... )
+        array([[1, 0],
+               [1, 1],
+               [0, 1]], dtype=uint8)
+        """
+        return difflog.reconstruct_states(initial_state, updates, deltas,
+                                          sample_interval=sample_interval)
+
+    def population_rates_from_diff_logs(self, initial_state, updates, deltas, *,
+                                        sample_interval=1, populations=None):
+        """Compute per-population activity traces directly from diff logs.
+
+        Examples
+        --------
+        >>> net = BinaryNetwork("rates-demo")
+        >>> pop_a = BinaryNeuronPopulation(net, N=1, initializer=[0])
+        >>> pop_b = BinaryNeuronPopulation(net, N=1, initializer=[0])
+        >>> net.add_population(pop_a)
+        <...BinaryNeuronPopulation object...>
+        >>> net.add_population(pop_b)
+        <...BinaryNeuronPopulation object...>
+        >>> net.initialize(weight_mode="dense")
+        >>> rates = net.population_rates_from_diff_logs(
+        ...     np.array([0, 0], dtype=np.uint8),
+        ...     np.array([[0, 1, 0]], dtype=np.uint16),
+        ...     np.array([[1, 1, -1]], dtype=np.int8),
+        ... )
+        >>> rates.tolist()
+        [[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+        """
+        pops = list(self.population if populations is None else populations)
+        if any(p.view is None for p in pops):
+            raise RuntimeError("Call initialize() before population_rates_from_diff_logs().")
+        views = [(int(p.view[0]), int(p.view[1])) for p in pops]
+        return difflog.population_rates(initial_state, updates, deltas, views,
+                                        sample_interval=sample_interval)
+
+    @staticmethod
+    def extract_spike_events_from_diff_logs(updates, deltas):
+        """Extract onset events ``(times, neuron_ids)`` from diff-log traces.
+
+        Examples
+        --------
+        >>> times, ids = BinaryNetwork.extract_spike_events_from_diff_logs(
+        ...     np.array([[0, 1, 0]], dtype=np.uint16),
+        ...     np.array([[1, 1, -1]], dtype=np.int8),
+        ... )
+        >>> times.tolist()
+        [0.0, 1.0]
+        >>> ids.tolist()
+        [0, 1]
+        """
+        return difflog.onset_events(updates, deltas)
+
+
+_NO_SEQUENCE = np.zeros(0, dtype=np.int64)
+_NO_IDS = np.zeros(0, dtype=np.int32)
+_NO_DELTAS = np.zeros(0, dtype=np.int8)

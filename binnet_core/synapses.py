@@ -1,0 +1,153 @@
+"""Synapse generators: each describes the random contacts of one (post, pre) block.
+
+A synapse object only describes its block; :mod:`binnet_core.connectivity` generates the
+contacts in compiled code. All contacts of one synapse object share its weight ``j``.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from scipy import stats
+
+from binnet_core.validation import check_finite, check_non_negative
+
+__all__ = ["PairwiseBernoulliSynapse", "PoissonSynapse", "FixedIndegreeSynapse", "AllToAllSynapse"]
+
+_TWO64 = 2**64
+
+
+@lru_cache(maxsize=256)
+def _binomial_thresholds(n: int, q: float) -> np.ndarray:
+    return _cdf_thresholds(stats.binom.cdf(np.arange(n), n, q))
+
+
+@lru_cache(maxsize=256)
+def _poisson_thresholds(rate: float) -> np.ndarray:
+    top = int(rate + 12.0 * math.sqrt(rate) + 40)
+    return _cdf_thresholds(stats.poisson.cdf(np.arange(top), rate))
+
+
+def _cdf_thresholds(cdf: np.ndarray) -> np.ndarray:
+    """uint64 thresholds ``floor(cdf * 2**64)`` for ``P(count <= k)``, k = 0, 1, ...
+
+    The table stops where the cdf reaches 1 in double precision, which bounds the largest
+    count that can be drawn.
+    """
+    cdf = np.asarray(cdf, dtype=np.float64)
+    below_one = cdf < 1.0
+    if not below_one.all():
+        cdf = cdf[: int(np.argmin(below_one))]
+    return np.array([min(int(c * _TWO64), _TWO64 - 1) for c in cdf], dtype=np.uint64)
+
+
+class Synapse:
+    """Base class: contacts from population ``pre`` onto population ``post`` with weight ``j``."""
+
+    def __init__(self, reference, pre, post, j=1.0):
+        self.reference = reference
+        self.pre = pre
+        self.post = post
+        self.j = check_finite("j", j)
+        self.name = f"{post.name} <- {pre.name}"
+        self.view = None
+
+    def set_view(self, view):
+        """Record ``[[pre_start, pre_end], [post_start, post_end]]``."""
+        self.view = np.asarray(view, dtype=np.int64)
+
+    def generator(self):
+        """``("pairs", thresholds)``, ``("indegree", k_in, multapses)`` or ``None`` (empty)."""
+        raise NotImplementedError
+
+    def expected_contacts(self) -> float:
+        """Expected number of contacts (before autapse removal), for memory estimates."""
+        raise NotImplementedError
+
+
+class PairwiseBernoulliSynapse(Synapse):
+    """Independent contacts for every (post, pre) pair; ``p`` contacts per pair on average.
+
+    For ``p <= 1`` each pair is connected with probability ``p``. For ``p > 1`` each pair
+    receives ``ceil(p)`` Bernoulli(``p / ceil(p)``) draws (a binomial count), so the expected
+    number of contacts per pair is exactly ``p`` (the original engine under-connected here).
+
+    Expected output
+    ---------------
+    After ``network.initialize(...)`` the block holds contact counts times ``j``.
+    """
+
+    def __init__(self, reference, pre, post, p=0.5, j=1.0):
+        super().__init__(reference, pre, post, j)
+        self.p = check_non_negative("p", p)
+
+    def generator(self):
+        if self.p == 0.0:
+            return None
+        n = max(1, math.ceil(self.p))
+        return "pairs", _binomial_thresholds(n, self.p / n)
+
+    def expected_contacts(self):
+        return self.p * self.pre.N * self.post.N
+
+
+class PoissonSynapse(Synapse):
+    """Poisson-distributed contact count (mean ``rate``) for every (post, pre) pair."""
+
+    def __init__(self, reference, pre, post, rate=0.5, j=1.0):
+        super().__init__(reference, pre, post, j)
+        self.rate = check_non_negative("rate", rate)
+
+    def generator(self):
+        if self.rate == 0.0:
+            return None
+        return "pairs", _poisson_thresholds(self.rate)
+
+    def expected_contacts(self):
+        return self.rate * self.pre.N * self.post.N
+
+
+class FixedIndegreeSynapse(Synapse):
+    """Every post neuron draws exactly ``round(p * N_pre)`` pre partners.
+
+    With ``multapses=True`` partners are drawn with replacement, otherwise without. When
+    autapses are removed a neuron never draws itself, so the in-degree stays exact.
+    """
+
+    def __init__(self, reference, pre, post, p=0.5, j=1.0, multapses=True):
+        super().__init__(reference, pre, post, j)
+        self.p = check_non_negative("p", p)
+        self.multapses = bool(multapses)
+
+    @property
+    def indegree(self) -> int:
+        return int(round(self.p * self.pre.N))
+
+    def generator(self):
+        if self.indegree == 0:
+            return None
+        return "indegree", self.indegree, self.multapses
+
+    def check(self, skip_self: bool) -> None:
+        """Raise if the in-degree cannot be drawn without replacement."""
+        available = self.pre.N - (1 if skip_self else 0)
+        if not self.multapses and self.indegree > available:
+            raise ValueError(
+                f"FixedIndegreeSynapse {self.name!r}: in-degree {self.indegree} without multapses "
+                f"needs p <= {available / self.pre.N:.6g} (only {available} pre neurons available)"
+            )
+
+    def expected_contacts(self):
+        return float(self.indegree * self.post.N)
+
+
+class AllToAllSynapse(Synapse):
+    """One contact for every (post, pre) pair."""
+
+    def generator(self):
+        return "pairs", np.zeros(1, dtype=np.uint64)
+
+    def expected_contacts(self):
+        return float(self.pre.N * self.post.N)

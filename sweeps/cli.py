@@ -1,0 +1,182 @@
+"""The ``sweeps`` command (also ``python -m sweeps``).
+
+Commands::
+
+    sweeps validate FILE                 grid size, tasks, predicted store size
+    sweeps run FILE --store PATH [--threads N | --processes N | --scheduler ADDR | --cluster slurm|pbs]
+    sweeps status STORE                  counts of todo/ok/failed points, failures listed
+    sweeps show STORE                    dimensions, variables and provenance
+
+Exit codes: 0 all points ok (or command succeeded), 1 some points failed / not done,
+2 bad input (definition, arguments, store mismatch or lock), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import signal
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from sweeps.definition import DefinitionError, load_experiment
+from sweeps.execution import LocalProcesses, LocalThreads, Scheduler, run_sweep
+from sweeps.models import experiment_layout
+from sweeps.simulate import schema_variables
+from sweeps.store import (
+    FAILED,
+    OK,
+    TODO,
+    StoreError,
+    StoreLockedError,
+    StoreMismatchError,
+    SweepStore,
+    open_results,
+)
+
+EXIT_OK, EXIT_INCOMPLETE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if nbytes < 1000 or unit == "TB":
+            return f"{nbytes:.1f} {unit}" if unit != "B" else f"{int(nbytes)} B"
+        nbytes /= 1000
+    return ""
+
+
+def _validate(args) -> int:
+    experiment = load_experiment(args.file)
+    layout = experiment_layout(experiment)
+    specs = schema_variables(experiment, layout)
+    inner = {"population": len(layout.populations), "cluster": len(layout.clusters),
+             "time": experiment.simulation.n_samples}
+    per_point = sum(math.prod(inner[d] for d in s.dims) * np.dtype(s.dtype).itemsize for s in specs)
+    dims = " x ".join(f"{d.name}={d.size}" for d in experiment.dimensions)
+    print(f"{args.file}: valid experiment {experiment.name!r} (model {experiment.model})")
+    print(f"  grid: {dims} -> {experiment.n_points} points = {experiment.n_points} tasks")
+    print(f"  populations: {len(layout.populations)}, samples per point: {experiment.simulation.n_samples}")
+    print(f"  variables: {len(specs)}; predicted store size <= {_size(per_point * experiment.n_points)} (uncompressed)")
+    return EXIT_OK
+
+
+def _executor(args, experiment):
+    if args.processes:
+        return LocalProcesses(args.processes)
+    if args.scheduler:
+        return Scheduler(args.scheduler)
+    if args.cluster:
+        from sweeps.cluster import JobqueueExecutor  # provided by sweeps.cluster
+
+        return JobqueueExecutor(args.cluster, experiment.cluster)
+    return LocalThreads(args.threads)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _run(args) -> int:
+    experiment = load_experiment(args.file)
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # batch systems stop jobs with SIGTERM
+    executor = _executor(args, experiment)
+    try:
+        summary = run_sweep(experiment, args.store, executor, progress=sys.stderr.isatty(), limit=args.limit)
+    except KeyboardInterrupt:
+        store = SweepStore.open(args.store)
+        done = int(np.sum(store.status() == OK))
+        print(f"interrupted: {done}/{experiment.n_points} points done; run the same command to resume",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"{args.store}: executed {summary.executed} points ({summary.ok} ok, {summary.failed} failed) "
+          f"in {summary.wall_seconds:.1f} s; {summary.already_ok + summary.ok}/{summary.total} ok")
+    if summary.failed:
+        print(f"failures are listed by: sweeps status {args.store}")
+    return EXIT_OK if summary.complete else EXIT_INCOMPLETE
+
+
+def _status(args) -> int:
+    store = SweepStore.open(args.store, mode="r")
+    status = store.status()
+    counts = {name: int(np.sum(status == code)) for name, code in (("todo", TODO), ("ok", OK), ("failed", FAILED))}
+    print(f"{args.store}: {status.size} points: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    for index, message in store.errors().items():
+        coords = np.unravel_index(index, store.shape)
+        where = ", ".join(f"{d}[{int(c)}]" for d, c in zip(store.dims, coords, strict=True))
+        print(f"  failed point {index} ({where}): {message}")
+    return EXIT_OK if counts["ok"] == status.size else EXIT_INCOMPLETE
+
+
+def _show(args) -> int:
+    ds = open_results(args.store)
+    print(f"{args.store}: {ds.attrs.get('title', '')} (model {ds.attrs.get('model')})")
+    print("dimensions:")
+    for dim, size in ds.sizes.items():
+        coord = ds[dim].values if dim in ds.coords else np.arange(size)
+        shown = ", ".join(str(v) for v in coord[:6]) + (", ..." if size > 6 else "")
+        print(f"  {dim:<20} {size:>6}  [{shown}]")
+    print("variables:")
+    for name, var in ds.data_vars.items():
+        print(f"  {name:<28} {str(var.dtype):<8} {'(' + ', '.join(var.dims) + ')':<40} "
+              f"{var.attrs.get('units', ''):<5} {var.attrs.get('long_name', '')}")
+    status = ds["status"].values
+    print(f"status: {int(np.sum(status == OK))}/{status.size} ok, {int(np.sum(status == FAILED))} failed")
+    versions = ", ".join(f"{k} {v}" for k, v in ds.attrs.get("versions", {}).items())
+    print(f"created {ds.attrs.get('created')} on {ds.attrs.get('host')}; git {ds.attrs.get('git_commit') or '-'}")
+    print(f"definition sha256 {ds.attrs.get('sweeps_definition_sha256')}; {versions}")
+    for run in ds.attrs.get("runs", []):
+        print(f"  run {run.get('started')} -> {run.get('finished')} on {run.get('host')} ({run.get('backend')}): "
+              f"{run.get('executed', 0)} executed, {run.get('ok', 0)} ok, {run.get('failed', 0)} failed")
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sweeps", description="Parameter sweeps of binary networks into one Zarr store.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("validate", help="check a definition and report grid and store size")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=_validate)
+    p = sub.add_parser("run", help="run (or resume) a sweep into a store")
+    p.add_argument("file", type=Path)
+    p.add_argument("--store", required=True, type=Path, help="Zarr store directory")
+    backend = p.add_mutually_exclusive_group()
+    backend.add_argument("--threads", type=int, metavar="N", help="local threads (default: all CPUs)")
+    backend.add_argument("--processes", type=int, metavar="N", help="local worker processes")
+    backend.add_argument("--scheduler", metavar="ADDRESS", help="a running dask scheduler, tcp://HOST:PORT")
+    backend.add_argument("--cluster", choices=("slurm", "pbs"), help="submit workers with dask-jobqueue")
+    p.add_argument("--limit", type=int, metavar="N", help="run at most N pending points")
+    p.set_defaults(func=_run)
+    p = sub.add_parser("status", help="count todo/ok/failed points and list failures")
+    p.add_argument("store", type=Path)
+    p.set_defaults(func=_status)
+    p = sub.add_parser("show", help="summarize a store's dimensions, variables and provenance")
+    p.add_argument("store", type=Path)
+    p.set_defaults(func=_show)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``sweeps`` console script; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    for name in ("threads", "processes", "limit"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            parser.error(f"--{name} must be >= 1, got {value}")
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return args.func(args)
+    except DefinitionError as err:
+        print(f"{getattr(args, 'file', '')}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (StoreMismatchError, StoreLockedError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except StoreError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT if args.command != "run" else EXIT_INCOMPLETE

@@ -1,0 +1,530 @@
+"""Experiment definitions: TOML files -> frozen, validated :class:`Experiment` objects.
+
+A definition is a TOML file (read with :mod:`tomllib`) with these tables::
+
+    [experiment]
+    name = "quickstart"            # required, letters/digits/_-.
+    model = "clustered_ei"         # a registered model or "package.module:builder"
+    seed = 1234                    # required root seed (integer >= 0)
+    description = "..."            # optional
+
+    [parameters]                   # fixed model parameters, passed to the model as a dict
+    N_E = 800
+    connection_type = "poisson"
+
+    [sweep]                        # one dimension per axis, in file order
+    R_Eplus = [1.0, 3.0, 7.25]                 # explicit list
+    g = {start = 1.0, stop = 1.4, step = 0.2}  # stop included when it falls on the grid
+    kappa = {linspace = [0.0, 1.0, 3]}         # numpy.linspace(a, b, n)
+    m_X = {geomspace = [0.01, 0.1, 3]}         # numpy.geomspace(a, b, n) (end values)
+    p = {logspace = [-2, -1, 3]}               # numpy.logspace(a, b, n) (exponents)
+    replicates = 3                             # the last dimension `seed` (0..n-1)
+
+    [[sweep.zip]]                  # zipped axes: one dimension named `name`, lists of equal length
+    name = "coupling"
+    R_Eplus = [3.0, 7.25]
+    g = [1.0, 1.2]
+
+    [simulation]
+    duration = "1 s"               # "<x> ms" | "<x> s" | "<n> steps"; or steps = <n>
+    warmup = "200 ms"              # default "0 ms"
+    sample_interval = "10 ms"      # same kind (time or steps) as duration
+    weight_mode = "auto"           # auto | dense | sparse
+    ram_budget_gb = 12.0
+
+    [output]
+    keep_traces = true             # store per-population activity traces
+    cluster_threshold = 0.3        # activity above which a cluster counts as active
+    correlation_neurons = 200      # E neurons sampled for states/inputs
+    points_per_chunk = "auto"      # grid points per Zarr chunk, or an integer >= 1
+
+    [cluster]                      # optional, passed verbatim to sweeps.cluster
+
+Every problem raises :class:`DefinitionError` with a one-line message that names the field
+and the allowed values.  Model parameters are validated by the model itself (see
+:mod:`sweeps.models`) at every grid point, so nothing runs if any point is invalid.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sweeps.models import ModelError, check_model
+
+__all__ = [
+    "DefinitionError",
+    "Dimension",
+    "Experiment",
+    "Output",
+    "Quantity",
+    "Simulation",
+    "load_experiment",
+    "parse_experiment",
+]
+
+_TABLES = ("experiment", "parameters", "sweep", "simulation", "output", "cluster")
+_EXPERIMENT_KEYS = ("name", "model", "seed", "description")
+_SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb")
+_OUTPUT_KEYS = ("keep_traces", "cluster_threshold", "correlation_neurons", "points_per_chunk")
+_RANGE_FORMS = {
+    "start/stop/step": ("start", "stop", "step"),
+    "linspace": ("linspace",),
+    "geomspace": ("geomspace",),
+    "logspace": ("logspace",),
+}
+WEIGHT_MODES = ("auto", "dense", "sparse")
+SEED_DIM = "seed"
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+_QUANTITY_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(ms|s|steps?)\s*$")
+
+
+class DefinitionError(ValueError):
+    """An invalid experiment definition; ``str(err)`` is one line naming the field."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A length of simulation: model time in ms, or a number of update steps."""
+
+    value: float
+    unit: str  # "ms" or "steps"
+
+    @property
+    def is_time(self) -> bool:
+        return self.unit == "ms"
+
+    def __str__(self) -> str:
+        return f"{self.value:g} {self.unit}"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One grid dimension: a plain axis, a zip of axes, or the replicate ``seed`` dimension.
+
+    Attributes
+    ----------
+    name : str
+        Dimension name in the store.
+    values : dict[str, tuple]
+        Parameter name -> values along the dimension (one entry for a plain axis, several for a
+        zip, none for ``seed``).
+    size : int
+        Length of the dimension.
+    """
+
+    name: str
+    values: dict[str, tuple]
+    size: int
+    kind: str  # "axis" | "zip" | "seed"
+
+    def coordinate(self) -> np.ndarray:
+        """The dimension coordinate: the axis values, or 0..size-1 for zips and seeds."""
+        if self.kind == "axis":
+            return np.asarray(self.values[self.name])
+        return np.arange(self.size)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Simulation lengths and engine options."""
+
+    duration: Quantity
+    warmup: Quantity
+    sample_interval: Quantity
+    weight_mode: str = "auto"
+    ram_budget_gb: float = 12.0
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples in the measured window."""
+        return int(math.floor(self.duration.value / self.sample_interval.value + 1e-9))
+
+    def sample_times(self) -> np.ndarray:
+        """Sample times after warm-up, in the unit of ``sample_interval``."""
+        return self.sample_interval.value * np.arange(1, self.n_samples + 1)
+
+
+@dataclass(frozen=True)
+class Output:
+    """What to measure and keep."""
+
+    keep_traces: bool = True
+    cluster_threshold: float = 0.3
+    correlation_neurons: int = 200
+    points_per_chunk: int | None = None  # None: automatic
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment definition.
+
+    Attributes
+    ----------
+    name, model, seed, description
+        From ``[experiment]``; ``seed`` is the root seed.
+    parameters : dict
+        Fixed model parameters.
+    dimensions : tuple of Dimension
+        Grid dimensions in order; the last one is ``seed`` (replicates).
+    simulation : Simulation
+    output : Output
+    cluster : dict
+        The ``[cluster]`` table, verbatim.
+    text : str
+        The definition text; ``sha256`` its hash.
+    """
+
+    name: str
+    model: str
+    seed: int
+    description: str
+    parameters: dict[str, Any]
+    dimensions: tuple[Dimension, ...]
+    simulation: Simulation
+    output: Output
+    cluster: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+    source: str = "<string>"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(d.size for d in self.dimensions)
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.dimensions)
+
+    @property
+    def n_points(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def swept_parameters(self) -> tuple[str, ...]:
+        return tuple(p for d in self.dimensions for p in d.values)
+
+    def identity(self) -> dict[str, Any]:
+        """The parts that decide the results (everything but description and [cluster])."""
+        return {
+            "model": self.model,
+            "seed": self.seed,
+            "parameters": _jsonable(self.parameters),
+            "sweep": {
+                d.name: d.size if d.kind == "seed" else _jsonable(d.values[d.name] if d.kind == "axis" else d.values)
+                for d in self.dimensions
+            },
+            "dimension_order": list(self.dims),
+            "simulation": {
+                "duration": str(self.simulation.duration),
+                "warmup": str(self.simulation.warmup),
+                "sample_interval": str(self.simulation.sample_interval),
+                "weight_mode": self.simulation.weight_mode,
+                "ram_budget_gb": self.simulation.ram_budget_gb,
+            },
+            "output": _jsonable(self.output.__dict__),
+        }
+
+
+def _jsonable(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment definition file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A TOML file.
+
+    Returns
+    -------
+    Experiment
+
+    Raises
+    ------
+    DefinitionError
+        If the file cannot be read or is invalid (one-line message naming the field).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise DefinitionError("file", f"cannot read {path}: {err.strerror}") from None
+    return parse_experiment(text, source=str(path))
+
+
+def parse_experiment(text: str, source: str = "<string>") -> Experiment:
+    """Parse and validate definition text (see the module docstring for the schema)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise DefinitionError("syntax", f"invalid TOML: {err}") from None
+    _check_keys("", doc, _TABLES)
+    for table in _TABLES:
+        if table in doc and not isinstance(doc[table], dict):
+            raise DefinitionError(table, f"must be a table [{table}], got {_typename(doc[table])}")
+    if "experiment" not in doc:
+        raise DefinitionError("experiment", "missing table [experiment] (name, model, seed)")
+
+    exp = doc["experiment"]
+    _check_keys("experiment", exp, _EXPERIMENT_KEYS)
+    name = _require(exp, "experiment", "name", str)
+    if not _NAME_RE.match(name):
+        raise DefinitionError("experiment.name", f"{name!r} must start with a letter and use only letters, digits, _ - .")
+    model = _require(exp, "experiment", "model", str)
+    seed = _require(exp, "experiment", "seed", int)
+    if seed < 0:
+        raise DefinitionError("experiment.seed", f"must be an integer >= 0, got {seed}")
+    description = _optional(exp, "experiment", "description", str, "")
+
+    parameters = dict(doc.get("parameters", {}))
+    for key, value in parameters.items():
+        if not isinstance(value, bool | int | float | str):
+            raise DefinitionError(f"parameters.{key}", f"must be a number, string or boolean, got {_typename(value)}")
+    dimensions = _parse_sweep(doc.get("sweep", {}), parameters)
+    simulation = _parse_simulation(doc.get("simulation", {}))
+    output = _parse_output(doc.get("output", {}))
+
+    experiment = Experiment(
+        name=name,
+        model=model,
+        seed=seed,
+        description=description,
+        parameters=parameters,
+        dimensions=dimensions,
+        simulation=simulation,
+        output=output,
+        cluster=dict(doc.get("cluster", {})),
+        text=text,
+        source=source,
+    )
+    try:
+        check_model(experiment)
+    except ModelError as err:
+        raise DefinitionError(err.field, str(err)) from None
+    return experiment
+
+
+def _typename(value: Any) -> str:
+    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _check_keys(where: str, table: dict, allowed: tuple[str, ...]) -> None:
+    for key in table:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            place = f"{where}.{key}" if where else key
+            raise DefinitionError(place, f"unknown key{hint}; allowed: {', '.join(allowed)}")
+
+
+def _require(table: dict, where: str, key: str, kind: type) -> Any:
+    if key not in table:
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        wanted = " or ".join(k.__name__ for k in kinds)
+        raise DefinitionError(f"{where}.{key}", f"missing ({wanted} required)")
+    return _optional(table, where, key, kind, None)
+
+
+def _optional(table: dict, where: str, key: str, kind: type | tuple, default: Any) -> Any:
+    if key not in table:
+        return default
+    value = table[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    bad_bool = isinstance(value, bool) and bool not in kinds
+    if bad_bool or not isinstance(value, kinds):
+        wanted = " or ".join(k.__name__ for k in kinds)
+        raise DefinitionError(f"{where}.{key}", f"must be {wanted}, got {_typename(value)} {value!r}")
+    return value
+
+
+def _axis_values(where: str, spec: Any) -> tuple:
+    """Expand one axis specification into a tuple of distinct values."""
+    if isinstance(spec, list):
+        values = spec
+    elif isinstance(spec, dict):
+        forms = [f for f, keys in _RANGE_FORMS.items() if set(keys) & set(spec)]
+        allowed = ("start", "stop", "step", "linspace", "geomspace", "logspace")
+        _check_keys(where, spec, allowed)
+        if len(forms) != 1:
+            raise DefinitionError(where, "give exactly one of {start, stop, step}, {linspace}, {geomspace}, {logspace}")
+        values = _expand_range(where, forms[0], spec)
+    else:
+        raise DefinitionError(where, f"must be a list or a range table, got {_typename(spec)} {spec!r}")
+    if not values:
+        raise DefinitionError(where, "empty axis: give at least one value")
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    if not numeric and not all(isinstance(v, str) for v in values):
+        raise DefinitionError(where, f"values must all be numbers or all strings, got {values!r}")
+    if numeric:
+        if any(isinstance(v, float) for v in values):
+            values = [float(v) for v in values]
+        if not all(math.isfinite(v) for v in values):
+            raise DefinitionError(where, f"values must be finite, got {values!r}")
+    dupes = sorted({v for v in values if values.count(v) > 1}, key=str)
+    if dupes:
+        raise DefinitionError(where, f"duplicate values {dupes}; axis values must be distinct")
+    return tuple(values)
+
+
+def _expand_range(where: str, form: str, spec: dict) -> list:
+    if form == "start/stop/step":
+        for key in ("start", "stop", "step"):
+            _require(spec, where, key, (int, float))
+        start, stop, step = spec["start"], spec["stop"], spec["step"]
+        if step <= 0 or stop < start:
+            raise DefinitionError(where, f"needs step > 0 and stop >= start, got start={start} stop={stop} step={step}")
+        n = int(math.floor((stop - start) / step + 1e-9)) + 1
+        values = np.round(start + step * np.arange(n), 12)
+        integral = all(isinstance(v, int) for v in (start, stop, step))
+        return [int(v) for v in values] if integral else [float(v) for v in values]
+    triple = spec[form]
+    if (
+        not isinstance(triple, list)
+        or len(triple) != 3
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in triple)
+        or not isinstance(triple[2], int)
+        or triple[2] < 1
+    ):
+        raise DefinitionError(f"{where}.{form}", f"must be [start, stop, n] with an integer n >= 1, got {triple!r}")
+    a, b, n = triple
+    if form == "geomspace" and (a <= 0 or b <= 0):
+        raise DefinitionError(f"{where}.{form}", f"end values must be > 0, got {triple!r}")
+    func = {"linspace": np.linspace, "geomspace": np.geomspace, "logspace": np.logspace}[form]
+    return [float(v) for v in func(a, b, n)]
+
+
+def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
+    dims: list[Dimension] = []
+    seen: dict[str, str] = {}
+
+    def claim(param: str, where: str) -> None:
+        if param in parameters:
+            raise DefinitionError(where, f"{param!r} is also fixed in [parameters]; set it in one place")
+        if param == SEED_DIM:
+            raise DefinitionError(where, "'seed' is reserved for replicates; use sweep.replicates")
+        if param in seen:
+            raise DefinitionError(where, f"{param!r} is already swept in {seen[param]}")
+        seen[param] = where
+
+    replicates = _optional(sweep, "sweep", "replicates", int, 1)
+    if replicates < 1:
+        raise DefinitionError("sweep.replicates", f"must be an integer >= 1, got {replicates}")
+    for key, spec in sweep.items():
+        if key == "replicates":
+            continue
+        if key == "zip":
+            if not isinstance(spec, list) or not all(isinstance(z, dict) for z in spec):
+                raise DefinitionError("sweep.zip", "must be an array of tables [[sweep.zip]] with name and lists")
+            for i, table in enumerate(spec):
+                dims.append(_parse_zip(f"sweep.zip[{i}]", table, claim, seen))
+            continue
+        where = f"sweep.{key}"
+        claim(key, where)
+        values = _axis_values(where, spec)
+        dims.append(Dimension(key, {key: values}, len(values), "axis"))
+    names = [d.name for d in dims]
+    for dim_name in names:
+        if names.count(dim_name) > 1:
+            raise DefinitionError("sweep.zip", f"dimension name {dim_name!r} used twice")
+    dims.append(Dimension(SEED_DIM, {}, replicates, "seed"))
+    return tuple(dims)
+
+
+def _parse_zip(where: str, table: dict, claim, seen: dict) -> Dimension:
+    name = _require(table, where, "name", str)
+    if not _NAME_RE.match(name) or name == SEED_DIM:
+        raise DefinitionError(f"{where}.name", f"{name!r} is not a valid dimension name (not 'seed')")
+    if name in seen:
+        raise DefinitionError(f"{where}.name", f"{name!r} clashes with a swept parameter")
+    members = {k: v for k, v in table.items() if k != "name"}
+    if len(members) < 2:
+        raise DefinitionError(where, "a zip needs at least two parameters with lists of equal length")
+    values: dict[str, tuple] = {}
+    for param, spec in members.items():
+        claim(param, f"{where}.{param}")
+        values[param] = _axis_values(f"{where}.{param}", spec)
+    lengths = {p: len(v) for p, v in values.items()}
+    if len(set(lengths.values())) != 1:
+        raise DefinitionError(where, f"zipped lists must have equal lengths, got {lengths}")
+    return Dimension(name, values, next(iter(lengths.values())), "zip")
+
+
+def parse_quantity(where: str, value: Any) -> Quantity:
+    """Parse ``"500 ms"``, ``"2 s"`` or ``"1000 steps"`` (an integer means steps)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Quantity(float(value), "steps")
+    match = _QUANTITY_RE.match(value) if isinstance(value, str) else None
+    if not match:
+        raise DefinitionError(where, f"must look like \"500 ms\", \"2 s\" or \"1000 steps\", got {value!r}")
+    number, unit = float(match.group(1)), match.group(2)
+    if unit.startswith("step"):
+        if number != int(number):
+            raise DefinitionError(where, f"steps must be a whole number, got {value!r}")
+        return Quantity(number, "steps")
+    return Quantity(number * 1000.0 if unit == "s" else number, "ms")
+
+
+def _parse_simulation(sim: dict) -> Simulation:
+    _check_keys("simulation", sim, _SIMULATION_KEYS)
+    if ("duration" in sim) == ("steps" in sim):
+        raise DefinitionError("simulation.duration", "give exactly one of duration (\"1 s\", \"500 ms\") or steps (integer)")
+    if "steps" in sim:
+        _optional(sim, "simulation", "steps", int, None)
+        duration = parse_quantity("simulation.steps", sim["steps"])
+    else:
+        duration = parse_quantity("simulation.duration", sim["duration"])
+    warmup = parse_quantity("simulation.warmup", sim.get("warmup", "0 ms"))
+    if "sample_interval" not in sim:
+        raise DefinitionError("simulation.sample_interval", "missing (e.g. \"10 ms\" or \"1000 steps\")")
+    interval = parse_quantity("simulation.sample_interval", sim["sample_interval"])
+    if interval.value <= 0 or duration.value <= 0:
+        raise DefinitionError("simulation.sample_interval", "duration and sample_interval must be > 0")
+    if interval.is_time != duration.is_time:
+        raise DefinitionError("simulation.sample_interval", f"must be in the same kind of unit as the duration ({duration.unit}), got {interval}")
+    if duration.value < interval.value:
+        raise DefinitionError("simulation.duration", f"run of {duration} is shorter than one sample interval ({interval})")
+    weight_mode = _optional(sim, "simulation", "weight_mode", str, "auto")
+    if weight_mode not in WEIGHT_MODES:
+        raise DefinitionError("simulation.weight_mode", f"{weight_mode!r} is not one of {', '.join(WEIGHT_MODES)}")
+    budget = float(_optional(sim, "simulation", "ram_budget_gb", (int, float), 12.0))
+    if not budget > 0:
+        raise DefinitionError("simulation.ram_budget_gb", f"must be > 0, got {budget}")
+    return Simulation(duration, warmup, interval, weight_mode, budget)
+
+
+def _parse_output(out: dict) -> Output:
+    _check_keys("output", out, _OUTPUT_KEYS)
+    keep = _optional(out, "output", "keep_traces", bool, True)
+    threshold = float(_optional(out, "output", "cluster_threshold", (int, float), 0.3))
+    if not 0 < threshold < 1:
+        raise DefinitionError("output.cluster_threshold", f"must be in (0, 1), got {threshold}")
+    neurons = _optional(out, "output", "correlation_neurons", int, 200)
+    if neurons < 2:
+        raise DefinitionError("output.correlation_neurons", f"must be an integer >= 2, got {neurons}")
+    ppc = _optional(out, "output", "points_per_chunk", (int, str), "auto")
+    if ppc == "auto":
+        ppc = None
+    elif isinstance(ppc, str) or ppc < 1:
+        raise DefinitionError("output.points_per_chunk", f"must be \"auto\" or an integer >= 1, got {ppc!r}")
+    return Output(keep, threshold, neurons, ppc)

@@ -1,0 +1,393 @@
+"""Execution backends and the sweep driver.
+
+Backends share one small base class, :class:`Executor`, with named hooks (in the style of
+dask-jobqueue): ``start()``, ``stop()``, ``submit(fn, *args)``, ``nthreads()`` and
+``describe()``.
+
+* :class:`LocalThreads` (the default): an embedded thread pool, no server.  The engine's
+  kernels release the GIL, so threads run points in parallel.
+* :class:`LocalProcesses`: a :class:`distributed.LocalCluster` of single-threaded worker
+  processes on 127.0.0.1.
+* :class:`Scheduler`: a running ``dask scheduler`` at ``tcp://HOST:PORT``.
+* Batch systems: :mod:`sweeps.cluster` subclasses :class:`DaskExecutor` and implements
+  :meth:`DaskExecutor.make_cluster` (e.g. a dask-jobqueue ``SLURMCluster``).
+
+Every Dask worker warms the numba caches once before its first task
+(:class:`WarmNumbaCaches`, a :class:`distributed.WorkerPlugin`); the embedded pool warms them
+in the driver process.
+
+The driver (:func:`run_sweep`) keeps a bounded number of tasks in flight, resubmits tasks lost
+with their worker (``retries``), and writes results itself, batch by batch, as they complete
+(region writes, data before status; see :mod:`sweeps.store`).  Ctrl-C (``KeyboardInterrupt``)
+cancels the tasks in flight, writes what has completed and releases the lock, so the store
+stays consistent and resumable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import queue
+import socket
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from sweeps.models import experiment_layout
+from sweeps.simulate import PointResult, run_point, schema_variables, warm_numba_caches
+from sweeps.store import StoreError, StoreLock, SweepStore, _now
+
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "LocalProcesses",
+    "LocalThreads",
+    "RunSummary",
+    "Scheduler",
+    "WarmNumbaCaches",
+    "run_sweep",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class Executor:
+    """Base class of execution backends (override the hooks).
+
+    Parameters
+    ----------
+    window : int, optional
+        Maximum number of tasks in flight; default ``max(8, 4 * nthreads())``.
+    """
+
+    name = "executor"
+
+    def __init__(self, window: int | None = None):
+        self._window = window
+
+    def start(self) -> None:
+        """Hook: acquire resources (pools, clusters, clients)."""
+
+    def stop(self) -> None:
+        """Hook: release resources."""
+
+    def submit(self, fn, *args):
+        """Hook: run ``fn(*args)`` asynchronously; return a future with ``add_done_callback``."""
+        raise NotImplementedError
+
+    def nthreads(self) -> int:
+        """Hook: total worker threads (used to size the window)."""
+        return 1
+
+    def describe(self) -> str:
+        """Hook: one line for logs and run records."""
+        return self.name
+
+    @property
+    def window(self) -> int:
+        return self._window or max(8, 4 * self.nthreads())
+
+    def __enter__(self) -> Executor:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class LocalThreads(Executor):
+    """An embedded thread pool in the driver process (no server).
+
+    Parameters
+    ----------
+    threads : int, optional
+        Number of threads; default: the number of CPUs available to this process.
+    """
+
+    name = "threads"
+
+    def __init__(self, threads: int | None = None, window: int | None = None):
+        super().__init__(window)
+        self.threads = threads or len(os.sched_getaffinity(0))
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def start(self) -> None:
+        warm_numba_caches()
+        self._pool = concurrent.futures.ThreadPoolExecutor(self.threads, thread_name_prefix="sweeps")
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def submit(self, fn, *args):
+        return self._pool.submit(fn, *args)
+
+    def nthreads(self) -> int:
+        return self.threads
+
+    def describe(self) -> str:
+        return f"local threads ({self.threads})"
+
+
+class WarmNumbaCaches:
+    """Dask worker plugin: warm the numba caches once when a worker starts (or joins)."""
+
+    name = "sweeps-warm-numba-caches"
+
+    async def setup(self, worker) -> None:
+        await asyncio.to_thread(warm_numba_caches)
+
+
+def _worker_plugin():
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class _Plugin(WarmNumbaCaches, WorkerPlugin):
+        pass
+
+    return _Plugin()
+
+
+class DaskExecutor(Executor):
+    """Base of Dask backends: a :class:`distributed.Client` on the cluster of :meth:`make_cluster`.
+
+    Subclasses override :meth:`make_cluster` (return a cluster object, or an address string).
+    """
+
+    name = "dask"
+
+    def __init__(self, window: int | None = None):
+        super().__init__(window)
+        self.client = None
+        self.cluster = None
+
+    def make_cluster(self):
+        """Hook: return a Dask cluster object or a scheduler address."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        from distributed import Client
+
+        target = self.make_cluster()
+        if not isinstance(target, str):
+            self.cluster = target
+        self.client = Client(target)
+        self.client.register_plugin(_worker_plugin())
+        logger.info("%s: dashboard at %s", self.describe(), self.client.dashboard_link)
+
+    def stop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None
+
+    def submit(self, fn, *args):
+        return self.client.submit(fn, *args, pure=False)
+
+    def nthreads(self) -> int:
+        return max(1, sum(self.client.nthreads().values())) if self.client else 1
+
+
+class LocalProcesses(DaskExecutor):
+    """A :class:`distributed.LocalCluster` of ``processes`` single-threaded workers on 127.0.0.1."""
+
+    name = "processes"
+
+    def __init__(self, processes: int | None = None, window: int | None = None):
+        super().__init__(window)
+        self.processes = processes or len(os.sched_getaffinity(0))
+
+    def make_cluster(self):
+        from distributed import LocalCluster
+
+        return LocalCluster(
+            n_workers=self.processes, threads_per_worker=1, processes=True,
+            host="127.0.0.1", dashboard_address="127.0.0.1:0",
+        )
+
+    def describe(self) -> str:
+        return f"local processes ({self.processes})"
+
+
+class Scheduler(DaskExecutor):
+    """A running Dask scheduler, e.g. ``tcp://127.0.0.1:8786``."""
+
+    name = "scheduler"
+
+    def __init__(self, address: str, window: int | None = None):
+        super().__init__(window)
+        self.address = address
+
+    def make_cluster(self) -> str:
+        return self.address
+
+    def describe(self) -> str:
+        return f"dask scheduler {self.address}"
+
+
+@dataclass
+class RunSummary:
+    """What one :func:`run_sweep` call did."""
+
+    store: str
+    total: int
+    already_ok: int
+    executed: int = 0
+    ok: int = 0
+    failed: int = 0
+    interrupted: bool = False
+    wall_seconds: float = 0.0
+    compute_seconds: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        """True if every point of the grid is ok."""
+        return self.already_ok + self.ok == self.total
+
+
+def _open_or_create(path: Path, experiment) -> SweepStore:
+    if Path(path, "zarr.json").exists():
+        store = SweepStore.open(path)
+        store.check_matches(experiment)
+        return store
+    if path.exists() and any(path.iterdir()):
+        raise StoreError(f"{path} exists and is not a sweeps store")
+    layout = experiment_layout(experiment)
+    return SweepStore.create(path, experiment, layout, schema_variables(experiment, layout))
+
+
+def run_sweep(
+    experiment,
+    store: str | Path,
+    executor: Executor | None = None,
+    *,
+    progress: bool = False,
+    limit: int | None = None,
+    retries: int = 2,
+    flush_seconds: float = 2.0,
+) -> RunSummary:
+    """Run every point of ``experiment`` that is not ok in ``store`` (created if missing).
+
+    Parameters
+    ----------
+    experiment : Experiment
+        A validated definition (:func:`sweeps.load_experiment`).
+    store : str or Path
+        Zarr store directory.  An existing store must come from the same definition.
+    executor : Executor, optional
+        Backend; default :class:`LocalThreads` with all CPUs.
+    progress : bool
+        Show a tqdm progress bar with ETA (for interactive use).
+    limit : int, optional
+        Run at most this many pending points (the rest stays todo).
+    retries : int
+        Resubmissions of a task whose worker was lost before the point is marked failed.
+    flush_seconds : float
+        Longest time a completed result waits in memory before it is written.
+
+    Returns
+    -------
+    RunSummary
+
+    Raises
+    ------
+    StoreLockedError, StoreMismatchError, StoreError
+        If the store is in use, from another definition, or cannot be written.
+    """
+    path = Path(store)
+    executor = executor or LocalThreads()
+    started = time.monotonic()
+    with StoreLock(path):
+        sweep_store = _open_or_create(path, experiment)
+        pending = sweep_store.pending()
+        summary = RunSummary(str(path), experiment.n_points, experiment.n_points - len(pending))
+        if limit is not None:
+            pending = pending[:limit]
+        run_record = {"host": socket.gethostname(), "pid": os.getpid(), "backend": executor.describe(),
+                      "started": _now(), "finished": None}
+        sweep_store.record_run(run_record)
+        try:
+            if pending:
+                with executor:
+                    _drive(experiment, sweep_store, executor, pending, summary, progress, retries, flush_seconds)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            raise
+        finally:
+            summary.wall_seconds = time.monotonic() - started
+            run_record.update(finished=_now(), **{k: v for k, v in asdict(summary).items() if k != "store"})
+            sweep_store.record_run(run_record)
+            logger.info("run finished: %s", summary)
+    return summary
+
+
+def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int], summary: RunSummary,
+           progress: bool, retries: int, flush_seconds: float) -> None:
+    """Submit ``pending`` with a bounded window and write results as they complete."""
+    done: queue.Queue = queue.Queue()
+    inflight: dict[Any, tuple[int, int]] = {}
+    todo = iter(pending)
+    buffer: list[PointResult] = []
+    flush_points = max(store.chunks[-1], 16)
+    last_flush = time.monotonic()
+
+    def submit(index: int, attempt: int) -> None:
+        future = executor.submit(run_point, experiment, index)
+        inflight[future] = (index, attempt)
+        future.add_done_callback(done.put)
+
+    def flush() -> None:
+        nonlocal buffer, last_flush
+        if buffer:
+            store.write(buffer)
+            summary.ok += sum(r.ok for r in buffer)
+            summary.failed += sum(not r.ok for r in buffer)
+            summary.executed += len(buffer)
+            buffer = []
+        last_flush = time.monotonic()
+
+    bar = tqdm(total=len(pending), disable=not progress, unit="pt", desc=experiment.name)
+    try:
+        for _ in range(executor.window):
+            index = next(todo, None)
+            if index is None:
+                break
+            submit(index, 0)
+        while inflight:
+            try:
+                future = done.get(timeout=max(0.01, flush_seconds - (time.monotonic() - last_flush)))
+            except queue.Empty:
+                future = None
+            if future is not None:
+                index, attempt = inflight.pop(future)
+                try:
+                    result = future.result()
+                except Exception as err:  # the task (not the simulation) failed: lost worker etc.
+                    if attempt < retries:
+                        logger.warning("point %d: %s; resubmitting (attempt %d)", index, err, attempt + 2)
+                        submit(index, attempt + 1)
+                        continue
+                    result = PointResult(index, None, f"{type(err).__name__}: {err} (after {attempt + 1} attempts)", 0.0)
+                buffer.append(result)
+                summary.compute_seconds += result.seconds
+                bar.update(1)
+                nxt = next(todo, None)
+                if nxt is not None:
+                    submit(nxt, 0)
+            if len(buffer) >= flush_points or (buffer and time.monotonic() - last_flush >= flush_seconds):
+                flush()
+    finally:
+        for future in inflight:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                buffer.append(future.result())  # completed but not yet collected
+            else:
+                future.cancel()
+        bar.close()
+        flush()

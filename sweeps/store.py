@@ -1,0 +1,404 @@
+"""The result store: one Zarr (v3) group holding every grid point of one experiment.
+
+Layout
+------
+* Point dimensions: the experiment's dimensions in order (swept parameters, zips, ``seed``),
+  as dimension coordinates with ``units`` and ``long_name``.  Zipped parameters are
+  non-dimension coordinates along their zip dimension.
+* Inner dimensions: ``population`` (with ``population_type``, ``population_cluster``,
+  ``population_size``), ``cluster``, ``time`` (sample times after warm-up).
+* Chunks: a chunk holds a block of whole grid points (consecutive in C order) and the whole
+  inner extent, so a point is never split across chunks.  ``status`` (0 todo, 1 ok,
+  2 failed) and ``error`` share the point chunking.
+* Writes: only the driver writes, batch by batch: for each chunk touched, every data variable
+  first, then ``status``/``error``.  Zarr's local store replaces chunk files atomically, so a
+  crash at any moment leaves each point either ``ok`` with its data or not ``ok`` (it reruns).
+* Provenance in the group attributes: definition text and sha256, the identity used to
+  decide whether a definition matches, package versions, git commit, host, and one record
+  per run (start/end times, backend, counts).
+* A lock file ``<store>.lock`` (JSON: host, pid, start time) admits one driver at a time;
+  a lock left by a dead process on the same host is taken over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import math
+import os
+import socket
+import subprocess
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+import zarr
+
+from sweeps.models import Layout
+
+__all__ = [
+    "FAILED",
+    "OK",
+    "TODO",
+    "StoreError",
+    "StoreLock",
+    "StoreLockedError",
+    "StoreMismatchError",
+    "SweepStore",
+    "open_results",
+]
+
+logger = logging.getLogger(__name__)
+
+TODO, OK, FAILED = 0, 1, 2
+_TARGET_CHUNK_BYTES = 4 * 2**20
+_MAX_POINTS_PER_CHUNK = 256
+_VERSIONED = ("numpy", "numba", "scipy", "dask", "distributed", "zarr", "xarray", "binnet-sweeps")
+_PARAMETER_UNITS = {"tau_e": "ms", "tau_i": "ms"}
+
+
+class StoreError(RuntimeError):
+    """A store cannot be used (unreadable, not a sweep store, write failure)."""
+
+
+class StoreMismatchError(StoreError):
+    """The store was created from a different definition."""
+
+
+class StoreLockedError(StoreError):
+    """Another driver holds the store's lock."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def points_per_chunk(experiment, specs) -> int:
+    """Grid points per chunk: the definition's choice or about 4 MiB of the largest variable."""
+    if experiment.output.points_per_chunk:
+        return experiment.output.points_per_chunk
+    inner = _inner_sizes(experiment, None)
+    largest = max(
+        (math.prod(inner[d] for d in s.dims) * np.dtype(s.dtype).itemsize for s in specs), default=8
+    )
+    return int(max(1, min(_MAX_POINTS_PER_CHUNK, _TARGET_CHUNK_BYTES // max(largest, 1))))
+
+
+def point_chunks(shape: Sequence[int], per_chunk: int) -> tuple[int, ...]:
+    """Chunk shape over the point dims holding at most ``per_chunk`` consecutive points.
+
+    Trailing dimensions are taken whole while they fit, the next one partially, the leading
+    ones with length 1; every chunk is therefore a contiguous range of point indices.
+    """
+    chunks = [1] * len(shape)
+    room = per_chunk
+    for axis in reversed(range(len(shape))):
+        take = min(shape[axis], room)
+        chunks[axis] = max(take, 1)
+        if take < shape[axis]:
+            break
+        room //= max(shape[axis], 1)
+    return tuple(chunks)
+
+
+def _inner_sizes(experiment, layout: Layout | None) -> dict[str, int]:
+    sizes = {"time": experiment.simulation.n_samples}
+    if layout is not None:
+        sizes["population"] = len(layout.populations)
+        sizes["cluster"] = len(layout.clusters)
+    else:  # sizes unknown: assume a generous layout for chunk sizing
+        sizes.update(population=64, cluster=32)
+    return sizes
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=10
+        )
+    except OSError:
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def _versions() -> dict[str, str]:
+    versions = {}
+    for name in _VERSIONED:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def _coordinates(experiment, layout: Layout) -> dict[str, Any]:
+    coords: dict[str, Any] = {}
+    for dim in experiment.dimensions:
+        if dim.kind == "axis":
+            coords[dim.name] = (dim.name, dim.coordinate(), {"long_name": dim.name, "units": _PARAMETER_UNITS.get(dim.name, "1")})
+        elif dim.kind == "zip":
+            coords[dim.name] = (dim.name, dim.coordinate(), {"long_name": f"index along zipped {', '.join(dim.values)}", "units": "1"})
+            for param, values in dim.values.items():
+                coords[param] = (dim.name, np.asarray(values), {"long_name": param, "units": _PARAMETER_UNITS.get(param, "1")})
+        else:
+            coords[dim.name] = (dim.name, dim.coordinate(), {"long_name": "replicate", "units": "1"})
+    pops = layout.populations
+    coords["population"] = ("population", np.array([p.name for p in pops], dtype=object), {"long_name": "population"})
+    coords["population_type"] = ("population", np.array([p.cell_type or "" for p in pops], dtype=object), {"long_name": "cell type"})
+    coords["population_cluster"] = ("population", np.array([-1 if p.cluster is None else p.cluster for p in pops]), {"long_name": "cluster index (-1: none)"})
+    coords["population_size"] = ("population", np.array([p.size for p in pops]), {"long_name": "neurons", "units": "1"})
+    coords["cluster"] = ("cluster", np.asarray(layout.clusters, dtype=np.int64), {"long_name": "cluster"})
+    sim = experiment.simulation
+    time_units = "ms" if sim.sample_interval.is_time else "steps"
+    coords["time"] = ("time", sim.sample_times(), {"long_name": "time after warm-up", "units": time_units})
+    return coords
+
+
+def identity_differences(stored: Any, current: Any, prefix: str = "") -> list[str]:
+    """Human-readable differences between two identity documents."""
+    if isinstance(stored, dict) and isinstance(current, dict):
+        out = []
+        for key in list(stored) + [k for k in current if k not in stored]:
+            out += identity_differences(stored.get(key), current.get(key), f"{prefix}.{key}" if prefix else key)
+        return out
+    return [] if stored == current else [f"{prefix}: store has {stored!r}, definition has {current!r}"]
+
+
+class SweepStore:
+    """Driver-side access to a sweep store (schema, status, batched region writes)."""
+
+    def __init__(self, path: str | Path, group: zarr.Group):
+        self.path = Path(path)
+        self.group = group
+        attrs = group.attrs.asdict()
+        if "sweeps_identity" not in attrs:
+            raise StoreError(f"{self.path} is not a sweeps store (no sweeps_identity attribute)")
+        self.identity = json.loads(attrs["sweeps_identity"])
+        self.dims: tuple[str, ...] = tuple(attrs["sweeps_point_dims"])
+        self.variables: tuple[str, ...] = tuple(attrs["sweeps_variables"])
+        status = group["status"]
+        self.shape: tuple[int, ...] = tuple(status.shape)
+        self.chunks: tuple[int, ...] = tuple(status.chunks)
+        self._arrays: dict[str, zarr.Array] = {}
+
+    @classmethod
+    def create(cls, path: str | Path, experiment, layout: Layout, specs) -> SweepStore:
+        """Write the whole schema (coordinates, empty variables, status, provenance)."""
+        path = Path(path)
+        shape, dims = experiment.shape, experiment.dims
+        chunks = point_chunks(shape, points_per_chunk(experiment, specs))
+        inner = _inner_sizes(experiment, layout)
+        data_vars: dict[str, Any] = {}
+        encoding: dict[str, dict] = {}
+        for spec in specs:
+            inner_shape = tuple(inner[d] for d in spec.dims)
+            var_chunks = chunks + inner_shape
+            data = da.full(shape + inner_shape, spec.fill, dtype=spec.dtype, chunks=var_chunks)
+            data_vars[spec.name] = (dims + tuple(spec.dims), data, {"units": spec.units, "long_name": spec.long_name})
+            encoding[spec.name] = {"chunks": var_chunks, "fill_value": spec.fill}
+        data_vars["status"] = (dims, np.zeros(shape, np.int8), {
+            "long_name": "point status", "flag_values": [TODO, OK, FAILED], "flag_meanings": "todo ok failed"})
+        data_vars["error"] = (dims, np.full(shape, "", dtype=object), {"long_name": "error message of a failed point"})
+        encoding["status"] = {"chunks": chunks, "fill_value": TODO}
+        encoding["error"] = {"chunks": chunks}
+        attrs = {
+            "title": f"sweep {experiment.name}",
+            "experiment": experiment.name,
+            "model": experiment.model,
+            "description": experiment.description,
+            "sweeps_definition": experiment.text,
+            "sweeps_definition_sha256": experiment.sha256,
+            "sweeps_identity": json.dumps(experiment.identity(), sort_keys=True),
+            "sweeps_point_dims": list(dims),
+            "sweeps_variables": [s.name for s in specs],
+            "versions": _versions(),
+            "git_commit": _git_commit(),
+            "host": socket.gethostname(),
+            "created": _now(),
+            "runs": [],
+        }
+        ds = xr.Dataset(data_vars, coords=_coordinates(experiment, layout), attrs=attrs)
+        try:
+            ds.to_zarr(path, mode="w-", compute=False, consolidated=False, zarr_format=3, encoding=encoding)
+        except (OSError, ValueError) as err:
+            raise StoreError(f"cannot create store {path}: {err}") from err
+        logger.info("created store %s: %d points in chunks of %s", path, math.prod(shape), chunks)
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: str | Path, mode: str = "r+") -> SweepStore:
+        """Open an existing store."""
+        try:
+            group = zarr.open_group(str(path), mode=mode, zarr_format=3)
+        except (FileNotFoundError, zarr.errors.GroupNotFoundError, ValueError) as err:
+            raise StoreError(f"{path} is not a readable sweeps store: {err}") from None
+        return cls(path, group)
+
+    def _array(self, name: str) -> zarr.Array:
+        if name not in self._arrays:
+            self._arrays[name] = self.group[name]
+        return self._arrays[name]
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        return self.group.attrs.asdict()
+
+    def check_matches(self, experiment) -> None:
+        """Raise :class:`StoreMismatchError` naming what differs from ``experiment``."""
+        diffs = identity_differences(self.identity, json.loads(json.dumps(experiment.identity(), sort_keys=True)))
+        if diffs:
+            more = f" (and {len(diffs) - 3} more)" if len(diffs) > 3 else ""
+            raise StoreMismatchError(
+                f"{self.path} was created from a different definition: {'; '.join(diffs[:3])}{more}; "
+                "use a new store path or the original definition"
+            )
+
+    def status(self) -> np.ndarray:
+        """Per-point status array (point shape): 0 todo, 1 ok, 2 failed."""
+        return self._array("status")[...]
+
+    def errors(self) -> dict[int, str]:
+        """Error text of every failed point, keyed by point index."""
+        status = self.status()
+        failed = np.flatnonzero(status.ravel() == FAILED)
+        if failed.size == 0:
+            return {}
+        errors = np.asarray(self._array("error")[...]).ravel()
+        return {int(i): str(errors[i]) for i in failed}
+
+    def pending(self) -> list[int]:
+        """Point indices (C order) whose status is not ok."""
+        return [int(i) for i in np.flatnonzero(self.status().ravel() != OK)]
+
+    def _chunk_slices(self, key: tuple[int, ...]) -> tuple[slice, ...]:
+        return tuple(slice(k * c, min((k + 1) * c, n)) for k, c, n in zip(key, self.chunks, self.shape, strict=True))
+
+    def write(self, results: Iterable) -> None:
+        """Write a batch of :class:`~sweeps.simulate.PointResult` (data first, then status).
+
+        Raises
+        ------
+        StoreError
+            If a write fails; points whose status was not written are not marked done.
+        """
+        by_chunk: dict[tuple[int, ...], list] = defaultdict(list)
+        for result in results:
+            coords = np.unravel_index(result.index, self.shape)
+            by_chunk[tuple(int(c) // ch for c, ch in zip(coords, self.chunks, strict=True))].append(result)
+        if not by_chunk:
+            return
+        try:
+            for name in self.variables:
+                self._write_variable(name, by_chunk, lambda r, name=name: r.values[name] if r.ok else None)
+            self._write_variable("error", by_chunk, lambda r: r.error or "")
+            self._write_variable("status", by_chunk, lambda r: OK if r.ok else FAILED)
+        except OSError as err:
+            raise StoreError(f"writing to {self.path} failed: {err}") from err
+
+    def _write_variable(self, name: str, by_chunk, value_of) -> None:
+        array = self._array(name)
+        for key, results in by_chunk.items():
+            region = self._chunk_slices(key)
+            block = np.asarray(array[region])
+            for result in results:
+                value = value_of(result)
+                if value is None:
+                    continue
+                local = tuple(int(c) - s.start for c, s in zip(np.unravel_index(result.index, self.shape), region, strict=True))
+                block[local] = value
+            array[region] = block
+
+    def record_run(self, run: dict[str, Any]) -> None:
+        """Append (or update, matched by ``started`` and ``pid``) a run record in the attrs."""
+        runs = [r for r in self.attrs.get("runs", []) if (r.get("started"), r.get("pid")) != (run["started"], run["pid"])]
+        self.group.attrs.update({"runs": runs + [run]})
+
+
+class StoreLock:
+    """An exclusive lock on a store for one driver: the file ``<store>.lock``.
+
+    Raises :class:`StoreLockedError` naming the holder if another live driver has it; a lock
+    left by a dead process on this host is taken over.
+    """
+
+    def __init__(self, store_path: str | Path):
+        self.path = Path(f"{Path(store_path)}.lock")
+        self.info = {"host": socket.gethostname(), "pid": os.getpid(), "since": _now()}
+        self._held = False
+
+    def _holder(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    @staticmethod
+    def _alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def acquire(self) -> None:
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._holder()
+                same_host = holder.get("host") == self.info["host"]
+                if same_host and isinstance(holder.get("pid"), int) and not self._alive(holder["pid"]):
+                    logger.warning("taking over stale lock %s of dead pid %s", self.path, holder["pid"])
+                    self.path.unlink(missing_ok=True)
+                    continue
+                raise StoreLockedError(
+                    f"store is in use by pid {holder.get('pid', '?')} on host {holder.get('host', '?')} "
+                    f"since {holder.get('since', '?')} (lock file {self.path}; delete it only if that process is gone)"
+                ) from None
+            except OSError as err:
+                raise StoreError(f"cannot create lock file {self.path}: {err.strerror}") from None
+            with os.fdopen(fd, "w") as f:
+                json.dump(self.info, f)
+            self._held = True
+            return
+        raise StoreLockedError(f"could not take over the lock {self.path}")
+
+    def release(self) -> None:
+        if self._held and self._holder().get("pid") == self.info["pid"]:
+            self.path.unlink(missing_ok=True)
+        self._held = False
+
+    def __enter__(self) -> StoreLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def open_results(path: str | Path) -> xr.Dataset:
+    """Open a sweep store as a lazily loaded (dask-backed) :class:`xarray.Dataset`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The store written by :func:`sweeps.run_sweep` / ``sweeps run``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions: the swept parameters (and ``seed``) plus ``population``, ``cluster`` and
+        ``time``; ``units`` and ``long_name`` on every variable; ``status`` tells which points
+        are done (1).
+    """
+    if not Path(path, "zarr.json").exists():
+        raise StoreError(f"{path} is not a sweeps store (no zarr.json)")
+    return xr.open_zarr(path, consolidated=False, zarr_format=3)
+

@@ -1,0 +1,115 @@
+"""Shared fixtures: toy definitions, temporary stores, a real dask scheduler with two workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TOY_TOML = """\
+[experiment]
+name = "toy"
+model = "tests.toymodel:build"
+seed = 7
+
+[parameters]
+N_E = 40
+N_I = 10
+Q = 2
+{extra_parameters}
+
+[sweep]
+R_Eplus = [1.0, 2.0, 3.0]
+g = {{start = 1.0, stop = 1.2, step = 0.1}}
+replicates = 2
+
+[simulation]
+duration = "20 ms"
+warmup = "5 ms"
+sample_interval = "2 ms"
+
+[output]
+correlation_neurons = 10
+{extra_output}
+"""
+
+
+def subprocess_env() -> dict[str, str]:
+    """Environment for subprocesses: the worktree importable, no output buffering."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture
+def toy_definition(tmp_path):
+    """Factory: write a toy definition (18 points) and return its path."""
+
+    def make(extra_parameters: str = "", extra_output: str = "", name: str = "toy.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(TOY_TOML.format(extra_parameters=extra_parameters, extra_output=extra_output))
+        return path
+
+    return make
+
+
+@pytest.fixture
+def store_path(tmp_path) -> Path:
+    """A fresh store path (not created yet)."""
+    return tmp_path / "results.zarr"
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler(tmp_path_factory):
+    """A real ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1.
+
+    Yields the scheduler address; all three processes are stopped by pid.
+    """
+    from distributed import Client
+
+    directory = tmp_path_factory.mktemp("dask")
+    scheduler_file = directory / "scheduler.json"
+    env = subprocess_env()
+    log = open(directory / "dask.log", "w")  # noqa: SIM115 - closed at teardown
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+         "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=directory,
+    )]
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists():
+            if time.monotonic() > deadline or procs[0].poll() is not None:
+                raise RuntimeError(f"dask scheduler did not start; see {directory / 'dask.log'}")
+            time.sleep(0.1)
+        for _ in range(2):
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(scheduler_file),
+                 "--host", "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard"],
+                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=directory,
+            ))
+        with Client(scheduler_file=str(scheduler_file), timeout=60) as client:
+            client.wait_for_workers(2, timeout=60)
+            address = client.scheduler.address
+        yield address
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+        log.close()

@@ -1,0 +1,85 @@
+"""The ``sweeps`` command: validate, run, status, show, exit codes."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from sweeps.cli import main
+from tests.conftest import subprocess_env
+
+
+def test_validate_reports_grid_tasks_and_size(toy_definition, capsys):
+    assert main(["validate", str(toy_definition())]) == 0
+    out = capsys.readouterr().out
+    assert "grid: R_Eplus=3 x g=3 x seed=2 -> 18 points = 18 tasks" in out
+    assert "predicted store size <=" in out
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_bad_definition_exits_2_with_one_line_and_no_store(command, toy_definition, store_path, capsys):
+    path = toy_definition()
+    path.write_text(path.read_text().replace("R_Eplus = [1.0, 2.0, 3.0]", "R_Eplus = [1.0, 1.0]"))
+    argv = [command, str(path)] + (["--store", str(store_path)] if command == "run" else [])
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"{path}: sweep.R_Eplus: duplicate values [1.0]; axis values must be distinct"
+    assert not store_path.exists()
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nope.toml")]) == 2
+    assert "file: cannot read" in capsys.readouterr().err
+
+
+def test_run_status_show_with_a_failing_point(toy_definition, store_path, capsys):
+    definition = toy_definition(extra_parameters="fail_g = 1.2")
+    assert main(["run", str(definition), "--store", str(store_path), "--threads", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "executed 18 points (12 ok, 6 failed)" in out
+    assert main(["status", str(store_path)]) == 1
+    out = capsys.readouterr().out
+    assert "18 points: 0 todo, 12 ok, 6 failed" in out
+    assert out.count("FloatingPointError: NaN weights at g=1.2") == 6
+    assert main(["show", str(store_path)]) == 0
+    out = capsys.readouterr().out
+    assert "R_Eplus" in out and "mean_activity_E" in out and "status: 12/18 ok, 6 failed" in out
+
+
+def test_run_all_ok_exits_0_and_rerun_executes_nothing(toy_definition, store_path, capsys):
+    argv = ["run", str(toy_definition()), "--store", str(store_path), "--threads", "2"]
+    assert main(argv) == 0
+    assert main(argv) == 0
+    assert "executed 0 points" in capsys.readouterr().out
+    assert main(["status", str(store_path)]) == 0
+
+
+def test_locked_store_exits_2_naming_the_holder(toy_definition, store_path, capsys):
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (store_path.parent / f"{store_path.name}.lock").write_text(
+            f'{{"host": "{socket.gethostname()}", "pid": {live.pid}, "since": "t0"}}')
+        assert main(["run", str(toy_definition()), "--store", str(store_path)]) == 2
+        assert f"in use by pid {live.pid}" in capsys.readouterr().err
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_bad_arguments_exit_2(toy_definition, store_path):
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(toy_definition()), "--store", str(store_path), "--threads", "0"])
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(toy_definition()), "--store", str(store_path), "--threads", "1", "--processes", "2"])
+    assert info.value.code == 2
+
+
+def test_python_dash_m_sweeps(toy_definition, store_path):
+    done = subprocess.run([sys.executable, "-m", "sweeps", "run", str(toy_definition()), "--store", str(store_path)],
+                          env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "18/18 ok" in done.stdout

@@ -1,0 +1,176 @@
+"""Execution backends: identical results everywhere, failures recorded, retries, bounded window."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+
+import numpy as np
+import pytest
+
+from sweeps import LocalProcesses, LocalThreads, Scheduler, load_experiment, open_results, run_sweep
+from sweeps.simulate import TIMING_VARIABLES
+
+
+def data_variables(path) -> dict[str, np.ndarray]:
+    """Every stored variable except wall-time figures, loaded."""
+    ds = open_results(path)
+    return {name: ds[name].values for name in ds.data_vars if name not in TIMING_VARIABLES}
+
+
+def assert_same_data(a, b) -> None:
+    va, vb = data_variables(a), data_variables(b)
+    assert va.keys() == vb.keys()
+    for name in va:
+        assert va[name].dtype == vb[name].dtype, name
+        np.testing.assert_array_equal(va[name], vb[name], err_msg=name)  # NaN == NaN, bit for bit
+
+
+@pytest.fixture
+def baseline(toy_definition, tmp_path):
+    """The toy sweep run once with one thread."""
+    path = tmp_path / "baseline.zarr"
+    summary = run_sweep(load_experiment(toy_definition()), path, LocalThreads(1))
+    assert summary.complete and summary.executed == 18
+    return path
+
+
+def test_threads_and_processes_give_identical_data(toy_definition, tmp_path, baseline):
+    experiment = load_experiment(toy_definition())
+    threads = tmp_path / "threads.zarr"
+    processes = tmp_path / "processes.zarr"
+    assert run_sweep(experiment, threads, LocalThreads(3)).complete
+    assert run_sweep(experiment, processes, LocalProcesses(2)).complete
+    assert_same_data(baseline, threads)
+    assert_same_data(baseline, processes)
+    ds = open_results(threads)
+    assert (ds.status.values == 1).all()
+    assert (ds.build_seconds.values > 0).all() and (ds.updates_per_second.values > 0).all()
+    assert not np.isnan(ds.activity.values).any()
+
+
+@pytest.mark.distributed
+def test_dask_scheduler_with_two_workers_gives_identical_data(toy_definition, tmp_path, baseline, dask_scheduler):
+    from distributed import Client
+
+    path = tmp_path / "dask.zarr"
+    summary = run_sweep(load_experiment(toy_definition()), path, Scheduler(dask_scheduler))
+    assert summary.complete and summary.executed == 18
+    assert_same_data(baseline, path)
+    with Client(dask_scheduler) as client:
+        plugins_ran = client.run(lambda: __import__("sweeps.simulate").simulate._warmed)
+    assert len(plugins_ran) == 2 and all(plugins_ran.values())
+
+
+def test_failing_point_is_recorded_and_the_others_finish(toy_definition, tmp_path):
+    path = tmp_path / "fail.zarr"
+    summary = run_sweep(load_experiment(toy_definition(extra_parameters="fail_g = 1.1")), path, LocalThreads(2))
+    assert (summary.executed, summary.ok, summary.failed, summary.complete) == (18, 12, 6, False)
+    ds = open_results(path)
+    failed = ds.status.sel(g=1.1, method="nearest").values
+    assert (failed == 2).all()
+    assert set(ds.error.sel(g=1.1, method="nearest").values.ravel()) == {"FloatingPointError: NaN weights at g=1.1"}
+    assert np.isnan(ds.mean_activity_E.sel(g=1.1, method="nearest").values).all()
+    others = ds.status.where(abs(ds.g - 1.1) > 1e-9, drop=True).values
+    assert (others == 1).all()
+
+
+class FlakyThreads(LocalThreads):
+    """Threads whose first attempt of some points fails as if the worker had died."""
+
+    def __init__(self, lost: set[int], threads: int = 2, window: int | None = None):
+        super().__init__(threads, window)
+        self.lost = set(lost)
+        self.submitted: list[int] = []
+        self.outstanding = 0
+        self.max_outstanding = 0
+        self._lock = threading.Lock()
+
+    def submit(self, fn, experiment, index):
+        self.submitted.append(index)
+        with self._lock:
+            self.outstanding += 1
+            self.max_outstanding = max(self.max_outstanding, self.outstanding)
+        if index in self.lost:
+            self.lost.discard(index)
+            future = concurrent.futures.Future()
+            future.set_exception(ConnectionError(f"worker running point {index} was lost"))
+        else:
+            future = super().submit(fn, experiment, index)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future):
+        with self._lock:
+            self.outstanding -= 1
+
+
+def test_lost_tasks_are_resubmitted(toy_definition, tmp_path, baseline):
+    executor = FlakyThreads(lost={0, 7, 17})
+    path = tmp_path / "flaky.zarr"
+    summary = run_sweep(load_experiment(toy_definition()), path, executor)
+    assert summary.complete and summary.executed == 18
+    assert sorted(executor.submitted) == sorted(list(range(18)) + [0, 7, 17])
+    assert_same_data(baseline, path)
+
+
+def test_lost_tasks_fail_after_the_retries(toy_definition, tmp_path):
+    path = tmp_path / "flaky.zarr"
+    summary = run_sweep(load_experiment(toy_definition()), path, FlakyThreads(lost={4}), retries=0)
+    assert (summary.ok, summary.failed) == (17, 1)
+    message = open_results(path).error.values.ravel()[4]
+    assert message == "ConnectionError: worker running point 4 was lost (after 1 attempts)"
+
+
+def test_tasks_in_flight_are_bounded_by_the_window(toy_definition, tmp_path):
+    executor = FlakyThreads(lost=set(), threads=2, window=3)
+    assert run_sweep(load_experiment(toy_definition()), tmp_path / "w.zarr", executor).complete
+    assert executor.max_outstanding == 3
+
+
+ENGINE_TOML = """\
+[experiment]
+name = "engine"
+model = "clustered_ei"
+seed = 99
+[parameters]
+N_E = 400
+N_I = 100
+Q = 4
+[sweep]
+R_Eplus = [1.0, 2.5]
+kappa = [0.0, 1.0]
+replicates = 2
+[simulation]
+duration = "200 ms"
+warmup = "50 ms"
+sample_interval = "5 ms"
+"""
+
+
+@pytest.mark.distributed
+def test_real_engine_identical_on_threads_processes_and_scheduler(tmp_path, dask_scheduler):
+    definition = tmp_path / "engine.toml"
+    definition.write_text(ENGINE_TOML)
+    experiment = load_experiment(definition)
+    paths = [tmp_path / f"{name}.zarr" for name in ("threads", "processes", "scheduler")]
+    for path, executor in zip(paths, (LocalThreads(2), LocalProcesses(2), Scheduler(dask_scheduler)), strict=True):
+        assert run_sweep(experiment, path, executor).complete
+    for path in paths[1:]:
+        assert_same_data(paths[0], path)
+    ds = open_results(paths[0])
+    assert ds.population.size == 8 and ds.time.size == 40
+    assert (ds.synapse_count.values > 0).all()
+    assert ds.mean_activity_E.std() > 0  # points differ from each other
+
+
+def test_quickstart_runs_with_the_real_engine(tmp_path):
+    from pathlib import Path
+
+    from sweeps.cli import main
+
+    quickstart = Path(__file__).resolve().parents[1] / "experiments" / "quickstart.toml"
+    assert main(["run", str(quickstart), "--store", str(tmp_path / "q.zarr"), "--threads", "2"]) == 0
+    ds = open_results(tmp_path / "q.zarr")
+    assert (ds.status.values == 1).all()
+    assert dict(ds.sizes)["R_Eplus"] == 3 and dict(ds.sizes)["g"] == 3

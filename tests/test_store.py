@@ -1,0 +1,154 @@
+"""The Zarr store: schema first, region writes, status after data, provenance, lock, mismatch."""
+
+from __future__ import annotations
+
+import math
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import zarr
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sweeps.definition import load_experiment
+from sweeps.models import experiment_layout
+from sweeps.simulate import PointResult, schema_variables, simulate_point
+from sweeps.store import (
+    FAILED,
+    OK,
+    TODO,
+    StoreError,
+    StoreLock,
+    StoreLockedError,
+    StoreMismatchError,
+    SweepStore,
+    open_results,
+    point_chunks,
+)
+
+
+def make_store(definition_path, store_path):
+    experiment = load_experiment(definition_path)
+    layout = experiment_layout(experiment)
+    return experiment, SweepStore.create(store_path, experiment, layout, schema_variables(experiment, layout))
+
+
+def test_schema_is_complete_before_any_point(toy_definition, store_path):
+    experiment, store = make_store(toy_definition(), store_path)
+    ds = open_results(store_path)
+    assert dict(ds.sizes) == {"R_Eplus": 3, "g": 3, "seed": 2, "time": 10, "population": 4, "cluster": 2}
+    assert list(ds.R_Eplus.values) == [1.0, 2.0, 3.0]
+    np.testing.assert_allclose(ds.g.values, [1.0, 1.1, 1.2])
+    assert ds.time.attrs["units"] == "ms" and ds.time.values[-1] == 20.0
+    assert list(ds.population.values) == ["E0", "E1", "I0", "I1"]
+    assert list(ds.population_type.values) == ["E", "E", "I", "I"]
+    for name in ("activity", "mean_activity_E", "synapse_count", "build_seconds"):
+        assert ds[name].attrs["units"] and ds[name].attrs["long_name"]
+        assert ds[name].chunks is not None  # lazily loaded (dask)
+    assert ds.activity.dims == ("R_Eplus", "g", "seed", "time", "population")
+    assert (ds.status.values == TODO).all()
+    assert np.isnan(ds.mean_activity_E.values).all() and (ds.synapse_count.values == -1).all()
+    assert not (store_path / "activity" / "c").exists()  # no data chunk written yet
+    attrs = store.attrs
+    assert attrs["sweeps_definition"] == experiment.text
+    assert attrs["sweeps_definition_sha256"] == experiment.sha256
+    assert attrs["host"] == socket.gethostname() and attrs["created"]
+    assert {"numpy", "dask", "zarr", "xarray"} <= set(attrs["versions"])
+    assert "git_commit" in attrs
+
+
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=4), st.integers(1, 50))
+def test_point_chunks_are_contiguous_blocks_of_whole_points(shape, per_chunk):
+    chunks = point_chunks(shape, per_chunk)
+    assert all(1 <= c <= s for c, s in zip(chunks, shape, strict=True))
+    assert math.prod(chunks) <= max(per_chunk, 1)
+    keys = [tuple(c // k for c, k in zip(np.unravel_index(i, shape), chunks, strict=True)) for i in range(math.prod(shape))]
+    runs = [k for i, k in enumerate(keys) if i == 0 or keys[i - 1] != k]
+    assert len(runs) == len(set(runs))  # each chunk is one run of consecutive point indices
+
+
+def test_writes_touch_only_their_points_and_status_comes_last(toy_definition, store_path, monkeypatch):
+    experiment, store = make_store(toy_definition(extra_output="points_per_chunk = 4"), store_path)
+    assert store.chunks == (1, 2, 2)
+    order = []
+    original = SweepStore._write_variable
+
+    def spy(self, name, by_chunk, value_of):
+        order.append(name)
+        return original(self, name, by_chunk, value_of)
+
+    monkeypatch.setattr(SweepStore, "_write_variable", spy)
+    values = simulate_point(experiment, 5)
+    store.write([PointResult(5, values, None, 0.1), PointResult(6, None, "ValueError: boom", 0.1)])
+    assert order[-1] == "status" and set(order[:-2]) == set(store.variables)
+    ds = open_results(store_path)
+    status = ds.status.values.ravel()
+    assert status[5] == OK and status[6] == FAILED and (np.delete(status, [5, 6]) == TODO).all()
+    assert ds.error.values.ravel()[6] == "ValueError: boom"
+    act = ds.mean_activity_E.values.ravel()
+    assert act[5] == values["mean_activity_E"]
+    assert np.isnan(np.delete(act, 5)).all()
+    np.testing.assert_array_equal(ds.activity.values.reshape(18, 10, 4)[5], values["activity"])
+    assert store.pending() == [i for i in range(18) if i != 5]
+    assert store.errors() == {6: "ValueError: boom"}
+
+
+def test_failed_status_write_leaves_point_not_done(toy_definition, store_path, monkeypatch):
+    experiment, store = make_store(toy_definition(), store_path)
+    values = simulate_point(experiment, 0)
+    original = zarr.Array.__setitem__
+
+    def failing(self, key, value):
+        if self.basename == "status":
+            raise OSError(28, "No space left on device")
+        return original(self, key, value)
+
+    monkeypatch.setattr(zarr.Array, "__setitem__", failing)
+    with pytest.raises(StoreError, match="No space left on device"):
+        store.write([PointResult(0, values, None, 0.1)])
+    monkeypatch.undo()
+    assert 0 in SweepStore.open(store_path).pending()  # data may be there, but it is not marked done
+
+
+def test_mismatched_definition_names_the_difference(toy_definition, store_path, tmp_path):
+    make_store(toy_definition(), store_path)
+    other = tmp_path / "other.toml"
+    other.write_text(toy_definition().read_text().replace("R_Eplus = [1.0, 2.0, 3.0]", "R_Eplus = [1.0, 2.0, 4.0]"))
+    store = SweepStore.open(store_path)
+    store.check_matches(load_experiment(toy_definition()))  # same definition: fine
+    with pytest.raises(StoreMismatchError, match=r"sweep\.R_Eplus: store has \[1\.0, 2\.0, 3\.0\], definition has \[1\.0, 2\.0, 4\.0\]"):
+        store.check_matches(load_experiment(other))
+
+
+def test_lock_refuses_a_live_holder_and_takes_over_a_dead_one(store_path):
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock_file = store_path.parent / f"{store_path.name}.lock"
+        lock_file.write_text(f'{{"host": "{socket.gethostname()}", "pid": {live.pid}, "since": "t0"}}')
+        with pytest.raises(StoreLockedError, match=f"pid {live.pid} on host {socket.gethostname()}"):
+            StoreLock(store_path).acquire()
+    finally:
+        live.kill()
+        live.wait()
+    # live.pid is now dead: its lock is stale and taken over
+    with StoreLock(store_path) as lock:
+        assert lock.path.exists()
+        with pytest.raises(StoreLockedError):
+            StoreLock(store_path).acquire()  # held by us (alive)
+    assert not lock.path.exists()
+
+
+def test_lock_of_another_host_is_never_taken_over(store_path):
+    lock_file = store_path.parent / f"{store_path.name}.lock"
+    lock_file.write_text('{"host": "elsewhere", "pid": 1, "since": "t0"}')
+    with pytest.raises(StoreLockedError, match="pid 1 on host elsewhere"):
+        StoreLock(store_path).acquire()
+    assert lock_file.exists()
+
+
+def test_open_results_rejects_non_store(tmp_path):
+    with pytest.raises(StoreError, match="not a sweeps store"):
+        open_results(tmp_path)

@@ -1,0 +1,109 @@
+"""A small custom model for the tests, loaded by dotted path (``tests.toymodel:build``).
+
+A dense Glauber network of E and I clusters in plain numpy with the engine's network
+interface (populations, run, state, field, population_activity, up_transitions,
+connectivity_stats, ms <-> steps).  Deterministic for a given seed.  Test hooks:
+``fail_g``: building raises when ``g == fail_g``; ``sleep``: seconds slept per ``run`` call.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Population:
+    name: str
+    N: int
+    view: tuple[int, int]
+    tau: float
+    cluster: int | None
+    cell_type: str
+
+
+def layout(params: dict) -> list[dict]:
+    q = params.get("Q", 2)
+    return [{"name": f"{t}{c}", "cell_type": t, "cluster": c, "N": params[f"N_{t}"] // q}
+            for t in ("E", "I") for c in range(q)]
+
+
+def validate(params: dict) -> None:
+    q = params.get("Q", 2)
+    for key in ("N_E", "N_I"):
+        if params[key] % q:
+            raise ValueError(f"{key}={params[key]} is not divisible by Q={q}")
+    if params.get("g", 1.0) < 0:
+        raise ValueError(f"g must be >= 0, got {params['g']}")
+
+
+class ToyNetwork:
+    def __init__(self, params: dict, seed: np.random.SeedSequence):
+        start = time.perf_counter()
+        self.params = params
+        rng = np.random.default_rng(seed)
+        self.populations = []
+        offset = 0
+        for spec in layout(params):
+            tau = 10.0 if spec["cell_type"] == "E" else 5.0
+            self.populations.append(Population(spec["name"], spec["N"], (offset, offset + spec["N"]), tau,
+                                               spec["cluster"], spec["cell_type"]))
+            offset += spec["N"]
+        self.N = offset
+        if params.get("fail_g") is not None and params.get("g") == params["fail_g"]:
+            raise FloatingPointError(f"NaN weights at g={params['g']}")
+        cluster = np.concatenate([np.full(p.N, p.cluster) for p in self.populations])
+        excit = np.concatenate([np.full(p.N, p.cell_type == "E") for p in self.populations])
+        j = 1.0 / np.sqrt(self.N)
+        same = cluster[:, None] == cluster[None, :]
+        boost = np.where(same & excit[:, None] & excit[None, :], params.get("R_Eplus", 1.0), 1.0)
+        sign = np.where(excit[None, :], 1.0, -params.get("g", 1.2))
+        self.W = (rng.random((self.N, self.N)) < params.get("p", 0.3)) * (j * boost * sign)
+        np.fill_diagonal(self.W, 0.0)
+        self.theta = np.where(excit, 0.02, 0.01)
+        self.state = (rng.random(self.N) < 0.1).astype(np.int8)
+        self.field = self.W @ self.state
+        self.sim_steps = 0
+        self.up_transitions = np.zeros(len(self.populations), np.int64)
+        self._pop_of = np.concatenate([np.full(p.N, k) for k, p in enumerate(self.populations)])
+        self._rng = rng
+        self.build_seconds = time.perf_counter() - start
+
+    @property
+    def updates_per_ms(self) -> float:
+        return sum(p.N / p.tau for p in self.populations)
+
+    def ms_to_steps(self, t_ms: float) -> int:
+        return int(round(t_ms * self.updates_per_ms))
+
+    def steps_to_ms(self, steps: int) -> float:
+        return steps / self.updates_per_ms
+
+    def run(self, steps: int) -> None:
+        time.sleep(self.params.get("sleep", 0.0))
+        for i in self._rng.integers(0, self.N, steps):
+            new = np.int8(self.field[i] > self.theta[i])
+            if new != self.state[i]:
+                self.field += self.W[:, i] * (1.0 if new else -1.0)
+                self.state[i] = new
+                self.up_transitions[self._pop_of[i]] += int(new)
+        self.sim_steps += steps
+
+    def population_activity(self) -> np.ndarray:
+        return np.array([self.state[slice(*p.view)].mean() for p in self.populations])
+
+    def connectivity_stats(self) -> dict:
+        pairs = int(np.count_nonzero(self.W))
+        return {"synapse_count": pairs, "connected_pairs": pairs, "density": pairs / self.N**2,
+                "connectivity_bytes": self.W.nbytes, "build_seconds": self.build_seconds}
+
+
+def build(params: dict, seed, weight_mode: str = "auto", ram_budget_gb: float = 12.0) -> ToyNetwork:
+    """Builder with the sweeps model signature."""
+    return ToyNetwork(params, seed)
+
+
+build.layout = layout
+build.validate = validate
