@@ -25,8 +25,9 @@ walltime/20)``), and the cluster keeps the requested number of jobs by submittin
 a job hitting its walltime costs no lost work. ``--lifetime-restart`` is deliberately not used:
 it would restart the worker inside the same, expiring, job.
 
-Hook for the execution module: :func:`client_for` returns ``(cluster, Client)``;
-:class:`JobqueueExecutor` wraps it as ``start() -> Client`` / ``close()``.
+Execution: :class:`JobqueueExecutor` is the :class:`sweeps.execution.DaskExecutor` backend for
+``--cluster slurm|pbs``; :func:`client_for` gives ``(cluster, Client)`` for interactive use.
+``sweeps submit`` uses :func:`submit_driver` to run the driver itself as a batch job.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dask.utils import parse_bytes, parse_timedelta
+
+from sweeps.execution import DaskExecutor
 
 logger = logging.getLogger(__name__)
 
@@ -386,39 +389,51 @@ def client_for(config: ClusterConfig, *, check: bool = True):
     return cluster, client
 
 
-class JobqueueExecutor:
-    """Minimal executor hook for SLURM/PBS: ``start()`` returns a Client, ``close()`` ends all.
+class JobqueueExecutor(DaskExecutor):
+    """Execution backend on SLURM or PBS: the hook :meth:`make_cluster` of :class:`DaskExecutor`.
 
-    The execution module's executor base class calls ``start()`` once before submitting
-    tasks (and may register worker plugins on the returned client) and ``close()`` at the end,
-    also after errors. Also usable as a context manager.
+    The configuration is validated, and checked against the batch system (:func:`preflight`),
+    when the executor is built, so bad requests fail before any store is touched. ``start()``
+    (inherited) then starts the dask-jobqueue cluster, connects a client and registers the
+    worker plugins; ``stop()`` closes both and cancels the worker jobs.
+
+    Parameters
+    ----------
+    kind : {"slurm", "pbs"} or None
+        Batch system (``--cluster``); None: the table's ``kind``.
+    table : mapping, optional
+        The experiment's ``[cluster]`` table.
+    overrides : mapping, optional
+        Settings replacing those of the table (e.g. :func:`overrides_from_args`).
+    window : int, optional
+        Tasks in flight; default from the planned number of worker threads.
+    check : bool
+        Run :func:`preflight` now.
     """
 
-    def __init__(self, config: ClusterConfig, *, check: bool = True):
-        self.config = config
-        self.check = check
-        self.cluster = None
-        self.client = None
+    name = "jobqueue"
 
-    def start(self):
-        """Start the cluster and return a connected ``distributed.Client``."""
-        self.cluster, self.client = client_for(self.config, check=self.check)
-        return self.client
+    def __init__(self, kind: str | None, table: Mapping | None = None,
+                 overrides: Mapping | None = None, *, window: int | None = None,
+                 check: bool = True):
+        super().__init__(window)
+        self.config = ClusterConfig.from_mapping(table, kind).with_overrides(overrides or {})
+        if check:
+            preflight(self.config)
 
-    def close(self) -> None:
-        """Close the client and the cluster (cancels the worker jobs); idempotent."""
-        if self.client is not None:
-            self.client.close()
-            self.client = None
-        if self.cluster is not None:
-            self.cluster.close()
-            self.cluster = None
+    def make_cluster(self):
+        return make_cluster(self.config)
 
-    def __enter__(self):
-        return self.start()
+    def nthreads(self) -> int:
+        """Worker threads of all planned jobs (the jobs may still be queued)."""
+        jobs = self.config.adaptive.maximum if self.config.adaptive else self.config.jobs
+        return max(1, jobs * self.config.cores)
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def describe(self) -> str:
+        c = self.config
+        jobs = f"{c.adaptive.minimum}-{c.adaptive.maximum}" if c.adaptive else str(c.jobs)
+        return (f"{c.kind} ({jobs} jobs x {c.cores} cores, {c.memory}, {c.walltime}"
+                f"{', queue ' + c.queue if c.queue else ''})")
 
 
 # --------------------------------------------------------------------------- preflight
@@ -737,3 +752,23 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
             raise _fail("adaptive", f"--adapt {adapt!r}: expected MIN:MAX, e.g. 1:10")
         out["adaptive"] = {"minimum": int(low), "maximum": int(high)}
     return {k: v for k, v in out.items() if v is not None}
+
+
+def override_arguments(overrides: Mapping) -> list[str]:
+    """Command-line flags that reproduce ``overrides`` (inverse of :func:`overrides_from_args`).
+
+    >>> override_arguments({"jobs": 4, "adaptive": {"minimum": 1, "maximum": 9}})
+    ['--jobs', '4', '--adapt', '1:9']
+    """
+    flags = {dest: flag for flag, dest, _, _ in _CLI_OPTIONS}
+    args = []
+    for key, value in overrides.items():
+        if key == "adaptive":
+            args += ["--adapt", f"{value['minimum']}:{value['maximum']}"]
+        elif key == "partition":
+            args += ["--queue", str(value)]
+        elif key in flags:
+            args += [flags[key], str(value)]
+        else:
+            raise _fail(key, "cannot be given on the command line")
+    return args
