@@ -27,7 +27,6 @@ from numba import njit
 from binnet_core._rng import bounded, counter_u64
 from binnet_core._sim_kernels import _apply_flip
 
-
 _NEVER = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -35,26 +34,30 @@ _NEVER = np.uint64(0xFFFFFFFFFFFFFFFF)
 def _row_counts(key, first, n_post, thr, buf):
     """Contact counts of one pre neuron onto ``n_post`` targets into ``buf``; returns the sum.
 
-    The first three thresholds are compared branch-free (vectorised); larger counts, rare
-    for the probabilities used in practice, are resolved in a second pass.
+    The first four thresholds are compared branch-free (vectorised); larger counts, rare
+    for the probabilities used in practice, are resolved in a second pass when present.
     """
     t0 = thr[0]
     t1 = thr[1] if thr.size > 1 else _NEVER
     t2 = thr[2] if thr.size > 2 else _NEVER
+    t3 = thr[3] if thr.size > 3 else _NEVER
     total = 0
+    top = 0
     for t in range(n_post):
         word = counter_u64(key, first + np.uint64(t))
-        count = np.uint8(word >= t0) + np.uint8(word >= t1) + np.uint8(word >= t2)
+        count = (np.uint8(word >= t0) + np.uint8(word >= t1) + np.uint8(word >= t2)
+                 + np.uint8(word >= t3))
         buf[t] = count
         total += count
-    if thr.size > 3:
+        top = max(top, count)
+    if top == 4 and thr.size > 4:
         for t in range(n_post):
-            if buf[t] == 3:
+            if buf[t] == 4:
                 word = counter_u64(key, first + np.uint64(t))
-                count = 3
+                count = 4
                 while count < thr.size and word >= thr[count]:
                     count += 1
-                total += count - 3
+                total += count - 4
                 buf[t] = count
     return total
 

@@ -29,7 +29,12 @@ import numpy as np
 from binnet_core.network import BinaryNetwork
 from binnet_core.populations import BinaryNeuronPopulation
 from binnet_core.synapses import FixedIndegreeSynapse, PairwiseBernoulliSynapse, PoissonSynapse
-from binnet_core.validation import check_finite, check_non_negative, check_positive, check_positive_int
+from binnet_core.validation import (
+    check_finite,
+    check_non_negative,
+    check_positive,
+    check_positive_int,
+)
 
 __all__ = ["ClusteredEINetwork", "DEFAULT_PARAMETERS", "CONNECTION_TYPES", "validate_parameters",
            "connection_parameters", "population_layout", "ConnectionParameters"]

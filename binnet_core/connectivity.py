@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from binnet_core import _build_kernels as bk
-from binnet_core._rng import seed_words
+from binnet_core._rng import counter_u64, seed_words
 
 log = logging.getLogger("binnet_core")
 
@@ -35,7 +35,7 @@ LAYOUTS = ("auto", "dense", "sparse")
 DENSE_PREFERENCE = 2.5
 #: Fraction of ``ram_budget_gb`` the connectivity may use.
 BUDGET_FRACTION = 0.6
-_U8_MAX = 255.0
+_U8_MAX = 255
 
 
 @dataclass
@@ -87,11 +87,10 @@ class Connectivity:
         return sp.csr_matrix((values, (post, pre)), shape=(n, n))
 
 
-def _block_key(seed_sequence, index):
-    child = np.random.SeedSequence(
-        seed_sequence.entropy, spawn_key=tuple(seed_sequence.spawn_key) + (index,)
-    )
-    return seed_words(child)[0]
+def _block_keys(seed_sequence, count):
+    """One counter-based stream key per synapse: ``mix64(root + i * GAMMA)``."""
+    root = seed_words(seed_sequence)[0]
+    return [np.uint64(counter_u64(root, i)) for i in range(count)]
 
 
 def _shared_weights(blocks) -> bool:
@@ -221,20 +220,22 @@ def _generate_sparse(blocks, keys, views, shared, dtype, autapse, n):
     return idx, ptr, vals, total
 
 
-def from_synapses(populations, synapses, *, requested, ram_budget_gb, dtype, seed_sequence,
+def from_synapses(populations, views, synapses, *, requested, ram_budget_gb, dtype, seed_sequence,
                   autapse):
     """Generate the contacts of ``synapses`` between ``populations``.
 
     Parameters
     ----------
     populations : list of Population
-        With views set; they define the segments and the weight groups.
+        They define the segments and the weight groups.
+    views : list of (start, end)
+        The slice of each population.
     synapses : list of Synapse
     requested : {"auto", "dense", "sparse"}
     ram_budget_gb : float
     dtype : numpy dtype of the weights (float32 or float64)
     seed_sequence : numpy.random.SeedSequence
-        Synapse ``i`` uses the child with spawn key ``(..., i)``.
+        Synapse ``i`` draws from the counter-based stream ``i`` of this sequence.
     autapse : bool
         Keep self-contacts.
     """
@@ -247,12 +248,11 @@ def from_synapses(populations, synapses, *, requested, ram_budget_gb, dtype, see
         if hasattr(synapse, "check"):
             synapse.check(skip_self=synapse.pre is synapse.post and not autapse)
     blocks, keys = [], []
-    for i, synapse in enumerate(synapses):
+    for synapse, key in zip(synapses, _block_keys(seed_sequence, len(synapses))):
         spec = synapse.generator()
         if spec is not None:
             blocks.append((index_of[id(synapse.pre)], index_of[id(synapse.post)], synapse, spec))
-            keys.append(_block_key(seed_sequence, i))
-    views = [(int(p.view[0]), int(p.view[1])) for p in populations]
+            keys.append(key)
     n = views[-1][1]
     n_seg = len(views)
     shared = _shared_weights(blocks)

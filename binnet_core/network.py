@@ -166,21 +166,22 @@ class BinaryNetwork:
 
         sizes = np.array([p.N for p in self.population], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        self.state = np.zeros(self.N, dtype=np.int8)
-        for population, start in zip(self.population, starts):
-            population.set_view([start, start + population.N])
+        views = [(int(a), int(a + n)) for a, n in zip(starts, sizes)]
         init_rng = np.random.default_rng(_child(seed_sequence, 0))
         initial = [p.initial_state(init_rng) for p in self.population]
         pop_of = np.repeat(np.arange(len(self.population), dtype=np.int32), sizes)
         if weights is None:
             connectivity = conn.from_synapses(
-                self.population, self.synapses, requested=requested, ram_budget_gb=ram_budget_gb,
-                dtype=dtype, seed_sequence=_child(seed_sequence, 1), autapse=autapse)
+                self.population, views, self.synapses, requested=requested,
+                ram_budget_gb=ram_budget_gb, dtype=dtype, seed_sequence=_child(seed_sequence, 1),
+                autapse=autapse)
         else:
             connectivity = conn.from_matrix(weights, pop_of, requested=requested,
                                             ram_budget_gb=ram_budget_gb, dtype=dtype, autapse=autapse)
-
-        self.state[:] = np.concatenate(initial)
+        # Nothing above touched the network: a failure leaves it as it was.
+        self.state = np.concatenate(initial).astype(np.int8)
+        for population, view in zip(self.population, views):
+            population.set_view(view)
         self.thresholds = np.empty(self.N, dtype=dtype)
         self._on_probability = np.empty(len(self.population), dtype=np.float64)
         for k, population in enumerate(self.population):

@@ -52,10 +52,13 @@ def _compile_wide_index_paths(dtype):
     from binnet_core import _build_kernels as bk
 
     counts = np.zeros((1, 1), np.int64)
+    block = np.array([[0, 1, 0, 0]], np.int64)
     for vals in (np.zeros(0, dtype), np.zeros(1, dtype)):
-        args = (False, counts, counts, np.zeros(1, np.int32), vals, 0, 0, 0, 0, 0)
-        bk.pairs_sparse(*args, np.uint64(1), np.zeros(1, np.uint64), False, 1.0)
-        bk.indegree_sparse(*args, 1, True, False, np.uint64(1), 1.0)
+        index = np.zeros(1, np.int32)
+        bk.pairs_sparse(False, counts, counts, index, vals, 0, 0, block, np.ones(1, np.uint64),
+                        np.zeros((1, 1), np.uint64), np.ones(1, np.int64), np.ones(1, dtype))
+        bk.indegree_sparse(False, counts, counts, index, vals, 0, 0, 0, 0, 0, 1, True, False,
+                           np.uint64(1), 1.0)
     bk.distinct_targets(np.zeros(0, np.int32), np.zeros((0, 2), np.int64))
 
 

@@ -1,0 +1,152 @@
+"""Engine benchmarks (issues 2 and 3). Prints medians and ratios measured side by side.
+
+    python benchmarks/bench_engine.py           # build, simulation, threads (~2 min)
+    python benchmarks/bench_engine.py --big     # also N = 100,000 (~1-2 min more, ~7 GB)
+
+Reference network: SPEC 3.5 defaults with R_Eplus = 7.25 (N = 10,000, ~30 M contacts),
+built through ``ClusteredEINetwork``. Targets: <= 0.04 s wall per second of model time on one
+core, build <= 0.3 s, connectivity <= 150 MB, two threads >= 1.8x one, N = 100,000 within
+12 GB peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.plain_loop import PlainLoop  # noqa: E402
+from binnet_core import warm_numba_caches  # noqa: E402
+from binnet_core.clustered import ClusteredEINetwork  # noqa: E402
+
+REFERENCE = {"R_Eplus": 7.25}
+
+
+def median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def build_figures(repeats):
+    rows = {}
+    for mode in ("dense", "sparse"):
+        nets = []
+        seconds = median_time(lambda mode=mode, nets=nets: nets.append(
+            ClusteredEINetwork(REFERENCE, seed=1, weight_mode=mode)), repeats)
+        stats = nets[-1].connectivity_stats()
+        rows[mode] = (seconds, stats["connectivity_bytes"] / 1e6, stats["synapse_count"])
+    return rows
+
+
+def simulation_figures(repeats):
+    rows = {}
+    model_second = None
+    for mode in ("dense", "sparse"):
+        net = ClusteredEINetwork(REFERENCE, seed=1, weight_mode=mode)
+        model_second = net.ms_to_steps(1000)
+        net.run(net.ms_to_steps(200))
+        flips = []
+
+        def one_second(net=net, flips=flips, model_second=model_second):
+            before = net.up_transitions.sum()
+            net.run(model_second)
+            flips.append(2 * (net.up_transitions.sum() - before))
+
+        rows[mode] = (median_time(one_second, repeats), statistics.median(flips))
+    plain = PlainLoop(ClusteredEINetwork(REFERENCE, seed=1, weight_mode="sparse"))
+    plain.run(model_second // 5)
+    flips = []
+    rows["plain loop"] = (median_time(lambda: flips.append(plain.run(model_second)), repeats),
+                          statistics.median(flips))
+    return rows, model_second
+
+
+def thread_figures(repeats):
+    nets = [ClusteredEINetwork(REFERENCE, seed=s, weight_mode="dense") for s in (1, 2)]
+    steps = nets[0].ms_to_steps(1000)
+    for net in nets:
+        net.run(nets[0].ms_to_steps(200))
+
+    def two_threads():
+        threads = [threading.Thread(target=n.run, args=(steps,)) for n in nets]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def one_after_other():  # the same work on one thread
+        for net in nets:
+            net.run(steps)
+
+    serial = median_time(one_after_other, repeats)
+    parallel = median_time(two_threads, repeats)
+    return serial, parallel
+
+
+BIG_SCRIPT = """
+import json, resource, time
+from binnet_core.clustered import ClusteredEINetwork
+t = time.perf_counter()
+net = ClusteredEINetwork({"N_E": 80000, "N_I": 20000, "R_Eplus": 7.25}, seed=1)
+build = time.perf_counter() - t
+steps = net.ms_to_steps(100)
+t = time.perf_counter(); net.run(steps); sim = time.perf_counter() - t
+stats = net.connectivity_stats()
+print(json.dumps({"build_s": build, "sim_s_per_model_s": sim * 10, "mode": stats["weight_mode"],
+                  "connectivity_GB": stats["connectivity_bytes"] / 1e9,
+                  "contacts": stats["synapse_count"],
+                  "peak_rss_GB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+"""
+
+
+def big_figures():
+    out = subprocess.run([sys.executable, "-c", BIG_SCRIPT], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--big", action="store_true", help="also build and run N = 100,000")
+    args = parser.parse_args(argv)
+    warm_numba_caches()
+    ClusteredEINetwork({"N_E": 80, "N_I": 20, "Q": 4, "R_Eplus": 2.0}, seed=0)
+
+    print("Reference network (SPEC 3.5, R_Eplus = 7.25, N = 10,000); medians of "
+          f"{args.repeats} runs\n")
+    print(f"{'build':<10}{'seconds':>10}{'conn. MB':>11}{'contacts':>13}")
+    for mode, (seconds, mb, contacts) in build_figures(args.repeats).items():
+        print(f"{mode:<10}{seconds:>10.3f}{mb:>11.1f}{contacts:>13,}")
+
+    rows, steps = simulation_figures(args.repeats)
+    plain = rows["plain loop"][0]
+    print(f"\n{'simulate':<12}{'s / model s':>12}{'updates/s':>12}{'flips/model s':>15}{'vs plain':>10}")
+    for mode, (seconds, flips) in rows.items():
+        print(f"{mode:<12}{seconds:>12.4f}{steps / seconds:>12.3g}{flips:>15,.0f}{plain / seconds:>9.2f}x")
+
+    serial, parallel = thread_figures(max(3, args.repeats // 2))
+    print(f"\ntwo networks, 1 model s each: one thread {serial:.3f} s, two threads {parallel:.3f} s "
+          f"-> throughput x{serial / parallel:.2f}")
+
+    if args.big:
+        big = big_figures()
+        print(f"\nN = 100,000 ({big['mode']}, {big['contacts']:,} contacts, "
+              f"{big['connectivity_GB']:.2f} GB): build {big['build_s']:.1f} s, "
+              f"{big['sim_s_per_model_s']:.2f} s per model second, peak RSS {big['peak_rss_GB']:.2f} GB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""Figures from a results Dataset: phase diagrams, activity traces, and the ``sweeps plot`` call.
+
+Functions draw on a given :class:`matplotlib.axes.Axes` or on a new
+:class:`matplotlib.figure.Figure` (no pyplot, so no global state and nothing is shown; PNGs
+are rendered by Agg whatever the interactive backend) and return the Figure.
+Axis and colorbar labels come from the ``long_name`` and ``units`` attributes.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from sweeps.analysis import INNER_DIMS, STATUS, ok_mask, only_ok, point_dims, select, status_text
+
+logger = logging.getLogger(__name__)
+
+TRACE_VAR = "activity"
+MAX_TICK_LABELS = 40
+
+
+def _label(da: xr.DataArray) -> str:
+    """``long_name [units]`` (falls back to the name; units ``1`` are left out)."""
+    name = str(da.attrs.get("long_name", da.name))
+    units = da.attrs.get("units")
+    return f"{name} [{units}]" if units and units != "1" else name
+
+
+def _new_axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    return Figure(layout="constrained").add_subplot()
+
+
+def _is_log_spaced(values: np.ndarray) -> bool:
+    """True for >= 3 positive values evenly spaced in log but not in linear scale."""
+    if values.dtype.kind not in "iuf" or values.size < 3 or np.any(values <= 0):
+        return False
+    steps, log_steps = np.diff(values), np.diff(np.log(values))
+    return not np.allclose(steps, steps[0]) and bool(np.allclose(log_steps, log_steps[0]))
+
+
+def _point_text(da: xr.DataArray) -> str:
+    """``name=value`` for the scalar coordinates of ``da`` (the selected grid point)."""
+    parts = []
+    for name, coord in da.coords.items():
+        if coord.ndim == 0 and name not in INNER_DIMS:
+            value = coord.values.item()
+            parts.append(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}")
+    return ", ".join(parts)
+
+
+def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = None) -> Figure:
+    """Heatmap of ``var`` over two swept axes.
+
+    Every other dim (``seed``, further swept axes, inner dims) is averaged over, ignoring
+    points whose status is not ok; the title says which. Logarithmically spaced axes get a
+    log scale; non-numeric axes (e.g. connection types) get one labelled column per value.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Results Dataset (possibly after :func:`sweeps.analysis.select`).
+    var : str
+        Data variable to show.
+    x, y : str
+        Swept dims for the horizontal and vertical axis (each with >= 2 values).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new Figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if var not in ds.data_vars or var == STATUS:
+        allowed = [v for v in ds.data_vars if v != STATUS]
+        raise ValueError(f"phase_diagram: unknown variable {var!r}; allowed: {', '.join(allowed)}")
+    axes = [str(d) for d in point_dims(ds)]
+    for flag, axis in (("x", x), ("y", y)):
+        if axis not in axes:
+            raise ValueError(f"phase_diagram: unknown {flag} axis {axis!r}; allowed: {', '.join(axes)}")
+        if ds.sizes[axis] < 2:
+            raise ValueError(f"phase_diagram: {flag} axis {axis!r} has {ds.sizes[axis]} value(s); "
+                             "need at least 2")
+    if x == y:
+        raise ValueError(f"phase_diagram: x and y are both {x!r}; choose two different axes")
+    da = only_ok(ds)[var]
+    others = [d for d in da.dims if d not in (x, y)]
+    if others:
+        da = da.mean(others, keep_attrs=True)
+    ax = _new_axes(ax)
+    ticks = {}
+    for axis in (x, y):
+        if da[axis].dtype.kind not in "iuf":
+            ticks[axis] = [str(v) for v in da[axis].values]
+            da = da.assign_coords({axis: (axis, np.arange(da.sizes[axis]), da[axis].attrs)})
+    da.plot.pcolormesh(
+        x=x, y=y, ax=ax,
+        xscale="log" if _is_log_spaced(da[x].values) else "linear",
+        yscale="log" if _is_log_spaced(da[y].values) else "linear",
+        center=False,  # one sequential colour map for every variable
+        cbar_kwargs={"label": _label(ds[var])},
+    )
+    ax.set_xlabel(_label(ds[x]))
+    ax.set_ylabel(_label(ds[y]))
+    for axis, labels in ticks.items():
+        setter = (ax.set_xticks if axis == x else ax.set_yticks)
+        setter(np.arange(len(labels)), labels)
+    title = [t for t in (_point_text(da), f"mean over {', '.join(others)}" if others else "") if t]
+    ax.set_title("; ".join(title))
+    return ax.figure
+
+
+def activity_traces(ds: xr.Dataset, point: Mapping[str, Any], ax: Axes | None = None) -> Figure:
+    """Populations x time image of the activity trace of one grid point.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Results Dataset with the ``activity`` trace ``[..., time, population]``.
+    point : mapping
+        Value of every swept axis with more than one value (``seed`` included), as for
+        :func:`sweeps.analysis.select`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new Figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if TRACE_VAR not in ds.data_vars:
+        raise ValueError(f"activity_traces: the store has no {TRACE_VAR!r} variable "
+                         "(traces were not kept for this experiment)")
+    inner = sorted(set(point) & {"population", "time"})
+    if inner:
+        raise ValueError(f"activity_traces: the point may not fix {inner}; give swept axes only")
+    sel = select(ds, **point)
+    loose = [str(d) for d in point_dims(sel) if sel.sizes[d] > 1]
+    if loose:
+        choices = "; ".join(
+            f"{d}: {', '.join(map(str, sel[d].values)) if d in sel.coords else sel.sizes[d]}"
+            for d in loose
+        )
+        raise ValueError(f"activity_traces: the point leaves axes {loose} open; give one value "
+                         f"each ({choices})")
+    if point_dims(sel):
+        sel = sel.squeeze(point_dims(sel))
+    mask = ok_mask(sel)
+    if mask is not None and not bool(mask):
+        raise ValueError(f"activity_traces: point {dict(point)} has status "
+                         f"{status_text(sel[STATUS])!r}, not ok")
+    da = sel[TRACE_VAR].transpose("population", "time")
+    time = np.asarray(da["time"].values, np.float64) if "time" in da.coords else \
+        np.arange(da.sizes["time"], dtype=np.float64)
+    half = (time[1] - time[0]) / 2 if time.size > 1 else 0.5
+    names = [str(p) for p in da["population"].values] if "population" in da.coords else \
+        [str(i) for i in range(da.sizes["population"])]
+    ax = _new_axes(ax)
+    image = ax.imshow(
+        np.asarray(da.values, np.float64), aspect="auto", interpolation="nearest", origin="upper",
+        extent=(time[0] - half, time[-1] + half, len(names) - 0.5, -0.5), vmin=0.0,
+    )
+    ax.figure.colorbar(image, ax=ax, label=_label(da))
+    step = max(1, -(-len(names) // MAX_TICK_LABELS))
+    ax.set_yticks(np.arange(0, len(names), step), names[::step])
+    ax.set_ylabel("population")
+    ax.set_xlabel(_label(da["time"]) if "time" in da.coords else "sample")
+    ax.set_title(_point_text(da))
+    return ax.figure
+
+
+def parse_point(items: Iterable[str] | Mapping[str, Any] | None) -> dict[str, Any]:
+    """``["R_Eplus=7.25", "connection_type=poisson"]`` -> ``{"R_Eplus": 7.25, ...}``.
+
+    Values that parse as numbers become numbers; others stay strings. A mapping is returned
+    as a dict unchanged.
+    """
+    if items is None:
+        return {}
+    if isinstance(items, Mapping):
+        return dict(items)
+    point = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip() or not text.strip():
+            raise ValueError(f"--point: expected AXIS=VALUE, got {item!r}")
+        try:
+            value: Any = int(text)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                value = text.strip()
+        point[name.strip()] = value
+    return point
+
+
+def plot_command(
+    store_path_or_ds: str | os.PathLike | xr.Dataset,
+    output: str | os.PathLike,
+    var: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    point: Iterable[str] | Mapping[str, Any] | None = None,
+    width: float = 6.4,
+    height: float = 4.8,
+    dpi: float = 100.0,
+) -> Path:
+    """Write one PNG: a phase diagram (``var``, ``x``, ``y``) or the traces of one ``point``.
+
+    Parameters
+    ----------
+    store_path_or_ds : path or xarray.Dataset
+        A results store (opened lazily with :func:`xarray.open_zarr`) or an opened Dataset.
+    output : path
+        PNG file to write.
+    var, x, y : str, optional
+        Phase diagram of ``var`` over the swept axes ``x`` and ``y``; ``point`` then fixes
+        further swept axes before the remaining ones are averaged.
+    point : mapping or iterable of "AXIS=VALUE", optional
+        Without ``var``: the grid point whose activity traces are drawn.
+    width, height : float
+        Figure size in inches; the PNG has ``round(width * dpi) x round(height * dpi)`` pixels.
+    dpi : float
+        Pixels per inch.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    values = parse_point(point)
+    if not (width > 0 and height > 0 and dpi > 0):
+        raise ValueError(f"plot: width, height and dpi must be > 0, got {width}, {height}, {dpi}")
+    if var is None and (x is not None or y is not None):
+        raise ValueError("plot: --x/--y need --var VAR")
+    if var is not None and (x is None or y is None):
+        raise ValueError("plot: --var needs both --x AXIS and --y AXIS")
+    if var is None and not values:
+        raise ValueError("plot: give --var VAR --x AXIS --y AXIS, or --point AXIS=VALUE ...")
+    ds = store_path_or_ds if isinstance(store_path_or_ds, xr.Dataset) else \
+        xr.open_zarr(store_path_or_ds, consolidated=False)
+    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    ax = fig.add_subplot()
+    if var is not None:
+        fixed = [axis for axis in (x, y) if axis in values]
+        if fixed:
+            raise ValueError(f"plot: --point fixes the plotted axes {fixed}; leave them open")
+        phase_diagram(select(ds, **values) if values else ds, var, x, y, ax=ax)
+    else:
+        activity_traces(ds, values, ax=ax)
+    output = Path(output)
+    fig.savefig(output, dpi=dpi, format="png")
+    logger.info("wrote %s", output)
+    return output

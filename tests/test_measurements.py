@@ -1,0 +1,330 @@
+"""Measurements on constructed recordings with known answers, and invariants (hypothesis)."""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from sweeps.measurements import (
+    WIRING_KEYS,
+    Recording,
+    cluster_states,
+    measure,
+    pair_correlations,
+    variable_specs,
+    variance_decomposition,
+)
+from tests.naive_measurements import naive_cluster_states, naive_pair_correlations
+
+WIRING = {
+    "synapse_count": 1234,
+    "connected_pairs": 1200,
+    "density": 0.12,
+    "connectivity_bytes": 4936,
+    "build_seconds": 0.25,
+    "simulation_seconds": 1.5,
+    "updates_per_second": 8.0e5,
+}
+
+
+def make_recording(activity_e, *, sizes_e=100, sizes_i=25, activity_i=0.05, dt=10.0,
+                   up_e=None, up_i=None, neuron_activity=None, states=None, fields=None,
+                   sampled_clusters=None, wiring=None):
+    """A clustered layout E0..E{C-1}, I0..I{C-1} with given E activity traces [T, C]."""
+    activity_e = np.asarray(activity_e, np.float32)
+    n_samples, n_clusters = activity_e.shape
+    activity = np.concatenate(
+        [activity_e, np.full((n_samples, n_clusters), activity_i, np.float32)], axis=1
+    )
+    sizes = np.array([sizes_e] * n_clusters + [sizes_i] * n_clusters, np.int64)
+    if neuron_activity is None:
+        neuron_activity = np.repeat(activity.mean(axis=0), sizes).astype(np.float32)
+    if states is None:
+        states = np.zeros((n_samples, 0), np.int8)
+    states = np.asarray(states)
+    k = states.shape[1]
+    return Recording(
+        population_names=tuple(f"E{c}" for c in range(n_clusters))
+        + tuple(f"I{c}" for c in range(n_clusters)),
+        population_sizes=sizes,
+        population_types=("E",) * n_clusters + ("I",) * n_clusters,
+        population_clusters=np.tile(np.arange(n_clusters, dtype=np.int64), 2),
+        sample_interval_ms=dt,
+        duration_ms=dt * n_samples,
+        activity=activity,
+        up_transitions=np.r_[up_e if up_e is not None else [0] * n_clusters,
+                             up_i if up_i is not None else [0] * n_clusters].astype(np.int64),
+        neuron_activity=np.asarray(neuron_activity, np.float32),
+        sampled_neurons=np.arange(k, dtype=np.int64),
+        sampled_clusters=np.asarray(
+            sampled_clusters if sampled_clusters is not None else np.zeros(k), np.int64),
+        sampled_states=states.astype(np.int8),
+        sampled_fields=np.asarray(fields if fields is not None else states, np.float32),
+        wiring=dict(WIRING if wiring is None else wiring),
+    )
+
+
+def trace_from_sets(active_sets, n_clusters, on=0.5, off=0.02):
+    """E activity [T, C]: `on` for the clusters in each sample's active set, `off` elsewhere."""
+    trace = np.full((len(active_sets), n_clusters), off)
+    for t, clusters in enumerate(active_sets):
+        trace[t, list(clusters)] = on
+    return trace
+
+
+# --- cluster states ---------------------------------------------------------------------------
+
+THREE_SWITCHES = [(), (), (0,), (0,), (0,), (1,), (1,), (1,), (1,), ()]
+
+
+def test_three_switches_known_dwell_times():
+    rec = make_recording(trace_from_sets(THREE_SWITCHES, 3), dt=10.0)
+    out = measure(rec)
+    assert out["switch_rate"] == pytest.approx(3 / 0.1)  # 3 changes in 100 ms
+    assert out["single_episodes"] == 2
+    assert out["single_dwell_ms"] == pytest.approx((30 + 40) / 2)
+    assert out["fraction_none_active"] == pytest.approx(0.3)
+    assert out["fraction_one_active"] == pytest.approx(0.7)
+    assert out["fraction_multi_active"] == 0.0
+    assert out["mean_active_clusters"] == pytest.approx(0.7)
+
+
+def test_censored_and_multi_cluster_episodes_are_not_single_dwells():
+    sets = [(2,), (2,), (), (0,), (0, 1), (1,), (1,), (1,), (), (0,), (0,)]
+    out = cluster_states(trace_from_sets(sets, 3) > 0.3, 5.0, 55.0)
+    # (2,) at the start and (0,) at the end are censored; (0,) at t=3 and (1,) at t=5..7 count
+    assert out["single_episodes"] == 2
+    assert out["single_dwell_ms"] == pytest.approx((5 + 15) / 2)
+    assert out["fraction_multi_active"] == pytest.approx(1 / 11)
+    assert out["mean_active_clusters"] == pytest.approx(10 / 11)
+    assert out["switch_rate"] == pytest.approx(6 / 0.055)
+
+
+def test_threshold_is_strict_at_float32_resolution():
+    # 120 of 400 neurons active is stored as float32(0.3), which must not count as above 0.3
+    trace = np.array([[120 / 400, 0.0], [0.31, 0.0]], np.float32)
+    out = measure(make_recording(trace, sizes_e=400))
+    assert out["fraction_none_active"] == 0.5 and out["fraction_one_active"] == 0.5
+
+
+def test_no_active_cluster_gives_nan_dwell():
+    out = measure(make_recording(np.full((20, 4), 0.05)))
+    assert out["fraction_none_active"] == 1.0 and out["switch_rate"] == 0.0
+    assert math.isnan(out["single_dwell_ms"]) and out["single_episodes"] == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(hnp.arrays(bool, st.tuples(st.integers(1, 40), st.integers(0, 5))),
+       st.floats(0.1, 100.0))
+def test_cluster_states_match_naive_loop(active, dt):
+    fast = cluster_states(active, dt, dt * len(active))
+    slow = naive_cluster_states(active, dt, dt * len(active))
+    fractions = ("fraction_none_active", "fraction_one_active", "fraction_multi_active")
+    assert sum(fast[k] for k in fractions) == pytest.approx(1.0)
+    assert fast["switch_rate"] * dt * len(active) / 1000 <= len(active) - 1 + 1e-9
+    assert fast.keys() == slow.keys()
+    for key, value in slow.items():
+        assert fast[key] == pytest.approx(value, nan_ok=True), key
+
+
+# --- correlations -----------------------------------------------------------------------------
+
+def test_correlation_identical_and_antiphase():
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 2, 200)
+    states = np.stack([a, a, 1 - a, a], axis=1)  # clusters 0, 0, 1, 1
+    within, across = pair_correlations(states, np.array([0, 0, 1, 1]))
+    # within: (a, a) r=1 and (1-a, a) r=-1 -> z average 0; across: a vs 1-a twice, a vs a twice
+    assert within == pytest.approx(0.0, abs=1e-12)
+    assert across == pytest.approx(0.0, abs=1e-12)
+    within, across = pair_correlations(states[:, :3], np.array([0, 0, 1]))
+    assert within == pytest.approx(1.0) and across == pytest.approx(-1.0)
+
+
+def test_correlation_constant_series_excluded():
+    t = np.linspace(0, 6, 50)
+    fields = np.stack([np.sin(t), np.full_like(t, 0.1), np.sin(t), -np.sin(t)], axis=1)
+    within, across = pair_correlations(fields, np.array([0, 0, 1, 1]))
+    assert within == pytest.approx(-1.0)  # (sin, -sin) in cluster 1; the constant is left out
+    assert across == pytest.approx(0.0, abs=1e-9)  # (sin, sin) and (sin, -sin): z values cancel
+    within, across = pair_correlations(fields[:, :2], np.array([0, 0]))
+    assert math.isnan(within) and math.isnan(across)
+
+
+def test_correlation_known_value_within_and_across():
+    rng = np.random.default_rng(7)
+    n = 50_000  # standard error of r about 1 / sqrt(n) = 0.0045
+    common = rng.standard_normal(n)
+    x = np.stack([common + rng.standard_normal(n) for _ in range(2)]
+                 + [rng.standard_normal(n)], axis=1)
+    within, across = pair_correlations(x, np.array([3, 3, 1]))
+    assert within == pytest.approx(0.5, abs=0.02)  # cov 1 / var 2
+    assert across == pytest.approx(0.0, abs=0.02)
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(np.int8, st.tuples(st.integers(2, 30), st.integers(0, 8)),
+                  elements=st.integers(0, 1)),
+       st.data())
+def test_correlations_match_naive_loop(states, data):
+    clusters = np.array(data.draw(st.lists(st.integers(-1, 2), min_size=states.shape[1],
+                                           max_size=states.shape[1])), np.int64)
+    fast = pair_correlations(states, clusters)
+    slow = naive_pair_correlations(states, clusters)
+    assert fast == pytest.approx(slow, nan_ok=True, abs=1e-9)
+
+
+# --- variance, rates, means -------------------------------------------------------------------
+
+def test_variance_decomposition_of_a_state_matrix():
+    rng = np.random.default_rng(3)
+    states = (rng.random((400, 60)) < rng.random(60)).astype(float)  # neurons with own rates
+    temporal, quenched = variance_decomposition(states.mean(axis=0))
+    assert temporal == pytest.approx(states.var(axis=0).mean())
+    assert quenched == pytest.approx(states.mean(axis=0).var())
+    assert temporal + quenched == pytest.approx(states.var())
+
+
+@given(hnp.arrays(np.float64, st.integers(1, 200), elements=st.floats(0, 1)))
+def test_variance_parts_add_up_to_total(m):
+    temporal, quenched = variance_decomposition(m)
+    total = m.mean() * (1 - m.mean())
+    assert temporal >= 0 and quenched >= 0
+    assert temporal + quenched == pytest.approx(total, abs=1e-12)
+
+
+def test_rates_means_and_variances_through_measure():
+    trace = np.tile([0.1, 0.5], (8, 1))
+    neuron_e = np.r_[np.full(50, 0.0), np.full(50, 0.2), np.full(100, 0.5)]
+    neuron_i = np.full(50, 0.05)
+    rec = make_recording(trace, sizes_e=100, sizes_i=25, dt=250.0, up_e=[100, 300],
+                         up_i=[10, 40], neuron_activity=np.r_[neuron_e, neuron_i])
+    out = measure(rec)
+    assert out["mean_activity_E"] == pytest.approx(0.3)
+    assert out["mean_activity_I"] == pytest.approx(0.05)
+    assert out["up_rate_E"] == pytest.approx(400 / 200 / 2.0)  # per neuron per second, 2 s
+    assert out["up_rate_I"] == pytest.approx(50 / 50 / 2.0)
+    np.testing.assert_allclose(out["population_up_rate"], [0.5, 1.5, 0.2, 0.8])
+    np.testing.assert_allclose(out["population_activity"], [0.1, 0.5, 0.05, 0.05], rtol=1e-6)
+    np.testing.assert_allclose(out["cluster_activity_mean"], [0.1, 0.5], rtol=1e-6)
+    np.testing.assert_allclose(out["cluster_activity_std"], [0, 0], atol=1e-7)
+    m = neuron_e.mean()
+    assert out["quenched_variance_E"] == pytest.approx(neuron_e.var(), rel=1e-6)
+    assert out["temporal_variance_E"] + out["quenched_variance_E"] == pytest.approx(m * (1 - m))
+    assert out["quenched_variance_I"] == pytest.approx(0.0, abs=1e-12)
+    assert out["temporal_variance_I"] == pytest.approx(0.05 * 0.95, rel=1e-6)
+
+
+def test_cluster_temporal_std():
+    trace = np.array([[0.1, 0.0], [0.3, 0.0], [0.5, 0.0], [0.3, 0.0]])
+    out = measure(make_recording(trace))
+    np.testing.assert_allclose(out["cluster_activity_std"], [np.std([0.1, 0.3, 0.5, 0.3]), 0],
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_mean_activity_is_size_weighted():
+    rec = make_recording(np.tile([0.1, 0.5], (3, 1)))
+    rec = replace(rec, population_sizes=np.array([100, 300, 25, 25]),
+                  neuron_activity=np.zeros(450, np.float32))
+    assert measure(rec)["mean_activity_E"] == pytest.approx((10 + 150) / 400)
+
+
+def test_wiring_passed_through():
+    out = measure(make_recording(np.zeros((2, 2))))
+    for key in WIRING_KEYS:
+        assert out[key] == pytest.approx(WIRING[key])
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("keep_traces", [True, False])
+def test_measure_matches_variable_specs(keep_traces):
+    rng = np.random.default_rng(0)
+    states = rng.integers(0, 2, (12, 6))
+    rec = make_recording(rng.random((12, 3)) * 0.6, states=states,
+                         fields=rng.standard_normal((12, 6)),
+                         sampled_clusters=[0, 0, 1, 1, 2, 2])
+    out = measure(rec, keep_traces=keep_traces)
+    specs = variable_specs(rec.population_names, rec.n_clusters, rec.n_samples, keep_traces)
+    sizes = {"population": 6, "cluster": 3, "time": 12}
+    assert list(out) == [s.name for s in specs]
+    assert ("activity" in out) == keep_traces
+    for spec in specs:
+        assert out[spec.name].shape == tuple(sizes[d] for d in spec.dims), spec.name
+        assert out[spec.name].dtype == spec.dtype, spec.name
+
+
+def test_every_variable_has_units_long_name_and_fill():
+    specs = variable_specs(["E0", "I0"], 1, 5, True)
+    assert len({s.name for s in specs}) == len(specs)
+    for spec in specs:
+        assert spec.units and spec.long_name, spec.name
+        assert set(spec.dims) <= {"population", "cluster", "time"}
+        fill = np.asarray(spec.fill, spec.dtype)
+        assert np.isnan(fill) if spec.dtype.kind == "f" else fill == -1
+
+
+def test_recording_rejects_bad_shapes_and_missing_wiring():
+    rec = make_recording(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="Recording.neuron_activity"):
+        replace(rec, **{"neuron_activity": np.zeros(3, np.float32)})
+    with pytest.raises(ValueError, match="Recording.sampled_states"):
+        replace(rec, **{"sampled_states": np.zeros((3, 0), np.int8)})
+    with pytest.raises(ValueError, match="missing keys.*density"):
+        replace(rec, **{"wiring": {k: 1 for k in WIRING_KEYS if k != "density"}})
+    with pytest.raises(ValueError, match="cluster_threshold"):
+        measure(rec, cluster_threshold=1.5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 4), st.integers(0, 6), st.integers(0, 2**32 - 1),
+       st.booleans())
+def test_measure_invariants_on_random_recordings(n_samples, n_clusters, k, seed, keep_traces):
+    rng = np.random.default_rng(seed)
+    sizes_e, sizes_i = int(rng.integers(1, 20)), int(rng.integers(1, 20))
+    states = rng.integers(0, 2, (n_samples, k))
+    rec = make_recording(rng.random((n_samples, n_clusters)), sizes_e=sizes_e, sizes_i=sizes_i,
+                         activity_i=float(rng.random()),
+                         neuron_activity=rng.random(n_clusters * (sizes_e + sizes_i)),
+                         up_e=rng.integers(0, 100, n_clusters), up_i=rng.integers(0, 100, n_clusters),
+                         states=states, fields=rng.standard_normal((n_samples, k)),
+                         sampled_clusters=rng.integers(-1, n_clusters, k))
+    out = measure(rec, keep_traces=keep_traces)
+    specs = variable_specs(rec.population_names, n_clusters, n_samples, keep_traces)
+    assert [(s.name, s.dtype) for s in specs] == [(n, v.dtype) for n, v in out.items()]
+    fractions = out["fraction_none_active"] + out["fraction_one_active"] + out["fraction_multi_active"]
+    assert fractions == pytest.approx(1.0)
+    assert 0 <= out["mean_active_clusters"] <= n_clusters
+    assert np.all((out["cluster_activity_mean"] >= 0) & (out["cluster_activity_mean"] <= 1))
+    for kind in "EI":
+        neurons = rec.neuron_activity[np.repeat(np.array(rec.population_types) == kind,
+                                                rec.population_sizes)].astype(np.float64)
+        total = out[f"temporal_variance_{kind}"] + out[f"quenched_variance_{kind}"]
+        assert total == pytest.approx(neurons.mean() * (1 - neurons.mean()), abs=1e-9)
+    for name in ("corr_states_within", "corr_states_across", "corr_fields_within",
+                 "corr_fields_across"):
+        assert np.isnan(out[name]) or -1 <= out[name] <= 1
+
+
+def test_generic_model_without_cell_types_or_clusters():
+    rng = np.random.default_rng(5)
+    rec = Recording(
+        population_names=("A", "B"), population_sizes=np.array([3, 2]),
+        population_types=("", ""), population_clusters=np.array([-1, -1]),
+        sample_interval_ms=1.0, duration_ms=5.0,
+        activity=rng.random((5, 2)).astype(np.float32), up_transitions=np.array([4, 1]),
+        neuron_activity=rng.random(5).astype(np.float32),
+        sampled_neurons=np.arange(2), sampled_clusters=np.array([-1, -1]),
+        sampled_states=rng.integers(0, 2, (5, 2)).astype(np.int8),
+        sampled_fields=rng.random((5, 2)).astype(np.float32), wiring=WIRING)
+    out = measure(rec)
+    assert rec.n_clusters == 0 and out["cluster_activity_mean"].shape == (0,)
+    assert out["fraction_none_active"] == 1.0 and out["switch_rate"] == 0.0
+    for name in ("mean_activity_E", "up_rate_I", "temporal_variance_E", "corr_states_within"):
+        assert np.isnan(out[name]), name
+    np.testing.assert_allclose(out["population_up_rate"], [4 / 3 / 0.005, 1 / 2 / 0.005])
