@@ -14,16 +14,22 @@ of one) and how many of them to run::
     # adaptive = { minimum = 1, maximum = 20 }   # ... or an adaptive range
     job_extra_directives = ["--qos=normal"]
     job_script_prologue = ["module load python", "source ~/venv/bin/activate"]
-    interface = "ib0"            # network interface of scheduler and workers
-    local_directory = "$TMPDIR"
-    log_directory = "logs"
+    interface = "ib0"            # network interface of scheduler and workers (default: none)
+    local_directory = "$TMPDIR"  # worker scratch space
+    log_directory = "logs"       # job logs (driver log default: next to the store)
+    python = "/path/to/venv/bin/python"   # default: the Python running the driver
+    # job_name = "sweeps-worker"; lifetime_margin = "5m"; lifetime_stagger = "2m"
+    # driver_walltime = "24:00:00"; driver_memory = "2GB"   (the job of `sweeps submit`)
 
 Workers leave gracefully before their walltime (dask ``--lifetime`` with a stagger, derived
 from ``walltime``: by default they leave between ``walltime - margin - 2*stagger`` and
 ``walltime - margin`` with ``margin = min(5 min, walltime/10)`` and ``stagger = min(2 min,
 walltime/20)``), and the cluster keeps the requested number of jobs by submitting new ones, so
-a job hitting its walltime costs no lost work. ``--lifetime-restart`` is deliberately not used:
-it would restart the worker inside the same, expiring, job.
+a job hitting its walltime (or cancelled with ``scancel``) costs no lost work: a fixed ``jobs``
+count is kept by ``adapt(minimum=jobs, maximum=jobs)``, which resubmits ended jobs.
+``--lifetime-restart`` is deliberately not used: it would restart the worker inside the same,
+expiring, job. SLURM jobs inherit the submitting environment; PBS worker jobs do not, so give
+PBS a ``job_script_prologue`` that activates the environment.
 
 Execution: :class:`JobqueueExecutor` is the :class:`sweeps.execution.DaskExecutor` backend for
 ``--cluster slurm|pbs``; :func:`client_for` gives ``(cluster, Client)`` for interactive use.
@@ -44,7 +50,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -577,11 +583,11 @@ def check_resources(nodes: Sequence[NodeResources], config: ClusterConfig, *,
     return fitting
 
 
-def _run(command: Sequence[str], run: Callable = subprocess.run) -> str:
+def _run(command: Sequence[str]) -> str:
     if shutil.which(command[0]) is None:
         raise PreflightError(f"cluster.kind: '{command[0]}' not found on this host; "
                              "is the batch system available here?")
-    done = run(list(command), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(list(command), capture_output=True, text=True, timeout=60)
     if done.returncode != 0:
         first = (done.stderr.strip() or done.stdout.strip()).splitlines()
         raise PreflightError(f"cluster.kind: '{shlex.join(command)}' failed: "
