@@ -728,7 +728,7 @@ _CLI_OPTIONS = (
     ("--queue", "queue", str, "queue / partition of the worker jobs"),
     ("--account", "account", str, "account charged for the jobs"),
     ("--cores", "cores", int, "cores per job"),
-    ("--processes", "processes", int, "Dask worker processes per job"),
+    ("--processes-per-job", "processes", int, "Dask worker processes per job"),
     ("--memory", "memory", str, "memory per job, e.g. 16GB"),
     ("--walltime", "walltime", str, "walltime per worker job, HH:MM:SS"),
     ("--jobs", "jobs", int, "fixed number of worker jobs"),
@@ -743,7 +743,8 @@ def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``[cluster]`` override options (``--queue``, ``--jobs``, ...) to a parser."""
     group = parser.add_argument_group("cluster overrides (over the [cluster] table)")
     for flag, dest, kind, text in _CLI_OPTIONS:
-        group.add_argument(flag, dest=f"cluster_{dest}", type=kind, default=None, help=text)
+        group.add_argument(flag, dest=f"cluster_{dest}", type=kind, default=None, help=text,
+                           metavar=dest.upper())
     group.add_argument("--adapt", dest="cluster_adapt", metavar="MIN:MAX", default=None,
                        help="adaptive number of worker jobs")
 

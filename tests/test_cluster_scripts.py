@@ -21,6 +21,7 @@ from sweeps.cluster import (
     driver_job_script,
     format_walltime,
     make_cluster,
+    override_arguments,
     overrides_from_args,
     parse_pbsnodes,
     parse_sinfo,
@@ -226,10 +227,12 @@ def test_cli_overrides():
     parser = argparse.ArgumentParser()
     add_cluster_arguments(parser)
     args = parser.parse_args(["--queue", "long", "--jobs", "4", "--walltime", "12:00:00",
-                              "--adapt", "2:8"])
+                              "--adapt", "2:8", "--processes-per-job", "2"])
     overrides = overrides_from_args(args)
-    assert overrides == {"queue": "long", "jobs": 4, "walltime": "12:00:00",
+    assert overrides == {"queue": "long", "jobs": 4, "walltime": "12:00:00", "processes": 2,
                          "adaptive": {"minimum": 2, "maximum": 8}}
+    # what `sweeps submit` passes on to the driver job parses back to the same overrides
+    assert overrides_from_args(parser.parse_args(override_arguments(overrides))) == overrides
     assert overrides_from_args(parser.parse_args([])) == {}
     with pytest.raises(ClusterConfigError, match="MIN:MAX"):
         overrides_from_args(parser.parse_args(["--adapt", "3"]))
