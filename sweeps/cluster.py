@@ -223,8 +223,8 @@ class ClusterConfig:
         parse_walltime(self.walltime)
         if self.driver_walltime is not None:
             parse_walltime(self.driver_walltime, "driver_walltime")
-        lifetime, _ = self.worker_lifetime
-        if lifetime <= 0:
+        lifetime, stagger = self.worker_lifetime
+        if lifetime - stagger <= 0:
             raise _fail("walltime", f"{self.walltime} leaves no worker lifetime after "
                         f"lifetime_margin={self._margin:g}s and 2 x lifetime_stagger="
                         f"{self._stagger:g}s; use a longer walltime or smaller margins")

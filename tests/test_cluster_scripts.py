@@ -160,6 +160,8 @@ def test_explicit_lifetime_margins():
         ({"walltime": "2h"}, "walltime", "HH:MM:SS"),
         ({"walltime": "00:00:00"}, "walltime", "longer than zero"),
         ({"walltime": "00:00:30", "lifetime_margin": 60}, "walltime", "no worker lifetime"),
+        ({"walltime": "00:02:00", "lifetime_margin": 60, "lifetime_stagger": 30}, "walltime",
+         "no worker lifetime"),
         ({"lifetime_stagger": "soon"}, "lifetime_stagger", "duration"),
         ({"job_extra_directives": "--qos=x"}, "job_extra_directives", "list of strings"),
         ({"job_script_prologue": [1]}, "job_script_prologue", "list of strings"),
