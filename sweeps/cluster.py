@@ -508,7 +508,8 @@ def parse_pbsnodes(text: str) -> list[NodeResources]:
             memory = found.group(1) if found else None
         if cpus is None or memory is None:
             continue
-        nodes.append(NodeResources(None, int(cpus), _pbs_bytes(memory) // 2**20))
+        memory_mb = _pbs_bytes(memory) // 2**20  # 0: a unit we do not know, not checked
+        nodes.append(NodeResources(None, int(cpus), memory_mb, memory_at_least=memory_mb == 0))
     return nodes
 
 

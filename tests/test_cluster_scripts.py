@@ -338,6 +338,9 @@ def test_parse_pbsnodes():
     assert parse_pbsnodes(PBSNODES_PRO) == [NodeResources(None, 40, 192000),
                                             NodeResources(None, 64, 384 * 1024)]
     assert parse_pbsnodes(PBSNODES_TORQUE) == [NodeResources(None, 16, 65856160 // 1024)]
+    words = parse_pbsnodes(PBSNODES_TORQUE.replace("physmem=65856160kb", "physmem=8000000w"))
+    assert words == [NodeResources(None, 16, 0, memory_at_least=True)]  # unknown unit: unchecked
+    assert check_resources(words, ClusterConfig.from_mapping({"memory": "1TB"}, "pbs")) == words
     nodes = parse_pbsnodes(PBSNODES_PRO)
     cfg = ClusterConfig.from_mapping({"cores": 48, "memory": "300GB"}, "pbs")
     assert check_resources(nodes, cfg) == [nodes[1]]
