@@ -1,0 +1,154 @@
+"""Whole sweeps on a real SLURM: same data as threads, driver as a batch job, a cancelled job."""
+
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from sweeps import LocalThreads, load_experiment, open_results, run_sweep
+from sweeps.cluster import ClusterConfig, JobqueueExecutor, PreflightError, submit_driver
+from sweeps.simulate import TIMING_VARIABLES
+from sweeps.store import OK, SweepStore
+
+pytestmark = pytest.mark.slurm
+
+POINTS = 18  # the toy definition of tests/conftest.py
+
+
+def cluster_table(tmp_path, jobs: int) -> str:
+    return f"""
+[cluster]
+cores = 1
+memory = "1GB"
+walltime = "00:10:00"
+jobs = {jobs}
+interface = "lo"
+log_directory = "{tmp_path / 'logs'}"
+driver_memory = "1GB"
+"""
+
+
+@pytest.fixture
+def slurm_definition(toy_definition, tmp_path):
+    """Factory: the toy definition with a [cluster] table for the local SLURM."""
+
+    def make(jobs: int = 2, extra_parameters: str = ""):
+        path = toy_definition(extra_parameters=extra_parameters)
+        path.write_text(path.read_text() + cluster_table(tmp_path, jobs))
+        return path
+
+    return make
+
+
+def threaded_baseline(definition, tmp_path):
+    path = tmp_path / "threads.zarr"
+    assert run_sweep(load_experiment(definition), path, LocalThreads(2)).complete
+    return path
+
+
+def assert_same_data(a, b) -> None:
+    da, db = open_results(a), open_results(b)
+    names = sorted(n for n in da.data_vars if n not in TIMING_VARIABLES)
+    assert names == sorted(n for n in db.data_vars if n not in TIMING_VARIABLES)
+    for name in names:
+        assert da[name].dtype == db[name].dtype, name
+        np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=name)
+
+
+def worker_job_ids(executor) -> set[str]:
+    return {job.job_id for job in executor.cluster.workers.values() if job.job_id}
+
+
+def test_slurm_sweep_equals_threads(slurm, slurm_definition, tmp_path):
+    definition = slurm_definition(jobs=2)
+    experiment = load_experiment(definition)
+    executor = JobqueueExecutor("slurm", experiment.cluster)
+    path = tmp_path / "slurm.zarr"
+    summary = run_sweep(experiment, path, executor)
+    assert summary.complete and summary.executed == POINTS and summary.failed == 0
+    assert "slurm (2 jobs x 1 cores" in open_results(path).attrs["runs"][-1]["backend"]
+    assert_same_data(threaded_baseline(definition, tmp_path), path)
+
+
+def test_cli_run_on_slurm(slurm, slurm_definition, tmp_path):
+    definition = slurm_definition(jobs=1)
+    path = tmp_path / "cli.zarr"
+    run = subprocess.run([sys.executable, "-m", "sweeps", "run", str(definition), "--store",
+                          str(path), "--cluster", "slurm"], capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert f"{POINTS}/{POINTS} ok" in run.stdout
+    assert_same_data(threaded_baseline(definition, tmp_path), path)
+
+
+def test_impossible_request_fails_before_any_work(slurm, slurm_definition, tmp_path):
+    definition = slurm_definition()
+    definition.write_text(definition.read_text().replace("cores = 1", f"cores = {slurm.max_cpus + 1}"))
+    experiment = load_experiment(definition)
+    before = slurm.job_ids()
+    with pytest.raises(PreflightError, match=rf"^cluster\.cores: {slurm.max_cpus + 1} cores per job"):
+        JobqueueExecutor("slurm", experiment.cluster)  # built before run_sweep touches a store
+    assert slurm.job_ids() == before
+
+
+def test_submitted_driver_finishes_sweep(slurm, slurm_definition, tmp_path):
+    # driver (1 CPU) + one worker job (1 CPU) fit the 2-CPU CI node together
+    definition = slurm_definition(jobs=1)
+    path = tmp_path / "submitted.zarr"
+    config = ClusterConfig.from_mapping(load_experiment(definition).cluster, "slurm")
+    job = submit_driver(definition, path, config)
+    assert job.log_path == tmp_path / "logs" / f"sweeps-driver-{job.job_id}.log"
+    assert slurm.job(job.job_id)["JobName"] == "sweeps-driver"
+    readings = []
+
+    def finished():
+        if path.exists() and (path / "zarr.json").exists():
+            status = subprocess.run([sys.executable, "-m", "sweeps", "status", str(path)],
+                                    capture_output=True, text=True, timeout=60)
+            readings.append((status.returncode, status.stdout))
+        return slurm.state(job.job_id) not in ("PENDING", "RUNNING", "COMPLETING")
+
+    slurm.wait(finished, 600, f"driver job {job.job_id} to finish", interval=2)
+    log = job.log_path.read_text()
+    assert slurm.state(job.job_id) == "COMPLETED", log[-3000:]
+    assert f"{POINTS}/{POINTS} ok" in log
+    status = subprocess.run([sys.executable, "-m", "sweeps", "status", str(path)],
+                            capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0
+    assert f"{POINTS} points: 0 todo, {POINTS} ok, 0 failed" in status.stdout
+    assert all(code in (0, 1) for code, _ in readings)  # status readable while running
+    assert_same_data(threaded_baseline(definition, tmp_path), path)
+
+
+def test_scancel_worker_job_mid_sweep(slurm, slurm_definition, tmp_path):
+    definition = slurm_definition(jobs=2, extra_parameters="sleep = 0.1")  # ~1 s per point
+    experiment = load_experiment(definition)
+    executor = JobqueueExecutor("slurm", experiment.cluster)
+    path = tmp_path / "cancelled.zarr"
+    outcome = {}
+    runner = threading.Thread(target=lambda: outcome.update(summary=run_sweep(experiment, path, executor)))
+    runner.start()
+    try:
+        def two_workers_and_progress():
+            if executor.client is None or len(worker_job_ids(executor)) < 2:
+                return False
+            if len(executor.client.scheduler_info()["workers"]) < 2 or not (path / "zarr.json").exists():
+                return False
+            done = int(np.sum(SweepStore.open(path, mode="r").status() == OK))
+            return done if 2 <= done <= POINTS - 6 else False
+
+        done_before = slurm.wait(two_workers_and_progress, 300, "two workers and some points done",
+                                 interval=0.2)
+        victim = sorted(worker_job_ids(executor))[0]
+        slurm.cancel(victim)
+    finally:
+        runner.join(timeout=600)
+    assert not runner.is_alive()
+    summary = outcome["summary"]
+    assert slurm.state(victim) == "CANCELLED"
+    assert summary.complete and summary.executed == POINTS and summary.ok == POINTS
+    assert summary.failed == 0
+    assert done_before < POINTS  # cancelled mid-sweep
+    assert_same_data(threaded_baseline(definition, tmp_path), path)
