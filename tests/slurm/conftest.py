@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sweeps.cluster import parse_sinfo
+from sweeps.batch import parse_sinfo
 
 ROOT = Path(__file__).resolve().parents[2]
 START_HINT = "SLURM not running: start it with .ci/slurm/start.sh"

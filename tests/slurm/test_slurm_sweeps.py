@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from sweeps import LocalThreads, load_experiment, open_results, run_sweep
-from sweeps.cluster import ClusterConfig, JobqueueExecutor, PreflightError, submit_driver
+from sweeps.batch import PreflightError, submit_driver
+from sweeps.cluster import JobqueueExecutor
+from sweeps.cluster_config import ClusterConfig
 from sweeps.simulate import TIMING_VARIABLES
 from sweeps.store import OK, SweepStore
 
