@@ -293,6 +293,9 @@ def submit_driver(definition_path: str | os.PathLike, store_path: str | os.PathL
     """
     if check:
         preflight(config, driver=True)
+    tool = "sbatch" if config.kind == "slurm" else "qsub"
+    if shutil.which(tool) is None:
+        raise SubmitError(f"'{tool}' not found on this host")
     log_dir = driver_log_directory(config, store_path)
     log_dir.mkdir(parents=True, exist_ok=True)
     script = driver_job_script(definition_path, store_path, config, extra_cli_args)
@@ -300,10 +303,7 @@ def submit_driver(definition_path: str | os.PathLike, store_path: str | os.PathL
                                      delete=False) as handle:
         handle.write(script)
     script_path = Path(handle.name)
-    command = ["sbatch", "--parsable", str(script_path)] if config.kind == "slurm" else [
-        "qsub", str(script_path)]
-    if shutil.which(command[0]) is None:
-        raise SubmitError(f"'{command[0]}' not found on this host")
+    command = [tool, "--parsable", str(script_path)] if tool == "sbatch" else [tool, str(script_path)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise SubmitError(f"{shlex.join(command)} failed: {done.stderr.strip() or done.stdout.strip()}")
