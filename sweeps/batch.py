@@ -187,13 +187,21 @@ def _run(command: Sequence[str]) -> str:
     return done.stdout
 
 
+_SUBMIT_TOOL = {"slurm": "sbatch", "pbs": "qsub"}
+
+
 def preflight(config: ClusterConfig, *, driver: bool = False) -> list[NodeResources]:
     """Check against the live batch system that the requested jobs can ever start.
 
-    SLURM: ``sinfo``; PBS: ``pbsnodes -a`` (skipped with a warning when unavailable, as
-    queue limits are not checked). Raises :class:`PreflightError` before anything is
-    submitted; returns the nodes that can run a worker job.
+    The submission command (``sbatch`` / ``qsub``) must exist. SLURM: ``sinfo``; PBS:
+    ``pbsnodes -a`` (skipped with a warning when unavailable, as queue limits are not
+    checked). Raises :class:`PreflightError` before anything is submitted; returns the nodes
+    that can run a worker job.
     """
+    tool = _SUBMIT_TOOL[config.kind]
+    if shutil.which(tool) is None:
+        raise PreflightError(f"cluster.kind: '{tool}' not found on this host; "
+                             "is the batch system available here?")
     if config.kind == "slurm":
         nodes = parse_sinfo(_run(["sinfo", "-h", "-o", "%P %c %m %l"]))
     else:
@@ -293,7 +301,7 @@ def submit_driver(definition_path: str | os.PathLike, store_path: str | os.PathL
     """
     if check:
         preflight(config, driver=True)
-    tool = "sbatch" if config.kind == "slurm" else "qsub"
+    tool = _SUBMIT_TOOL[config.kind]
     if shutil.which(tool) is None:
         raise SubmitError(f"'{tool}' not found on this host")
     log_dir = driver_log_directory(config, store_path)
@@ -306,7 +314,9 @@ def submit_driver(definition_path: str | os.PathLike, store_path: str | os.PathL
     command = [tool, "--parsable", str(script_path)] if tool == "sbatch" else [tool, str(script_path)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
-        raise SubmitError(f"{shlex.join(command)} failed: {done.stderr.strip() or done.stdout.strip()}")
+        first = (done.stderr.strip() or done.stdout.strip()).splitlines()
+        raise SubmitError(f"{shlex.join(command)} failed: "
+                          f"{first[0] if first else f'exit code {done.returncode}'}")
     job_id = done.stdout.strip().split(";")[0]
     log = _driver_log_template(config, store_path).replace("%j", job_id)
     log = log.replace("${PBS_JOBID}", job_id)

@@ -123,10 +123,14 @@ def test_cluster_overrides_need_cluster(toy_definition, store_path, capsys):
     assert not store_path.exists()
 
 
-def test_submit_without_batch_system_exits_1(toy_definition, store_path, tmp_path, monkeypatch, capsys):
-    # PBS without pbsnodes skips the preflight (with a warning); qsub missing: the submission fails
+@pytest.mark.parametrize("command", ["run", "submit"])
+def test_without_batch_system_exits_2_before_any_work(command, toy_definition, store_path, tmp_path,
+                                                      monkeypatch, capsys):
+    # PBS without pbsnodes skips the resource check, but qsub itself must exist
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    assert main(["submit", str(toy_definition()), "--store", str(store_path), "--cluster", "pbs"]) == 1
-    assert capsys.readouterr().err.splitlines()[-1] == "error: 'qsub' not found on this host"
+    path = toy_definition()
+    assert main([command, str(path), "--store", str(store_path), "--cluster", "pbs"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: cluster.kind: 'qsub' not found on this host; is the batch system available here?"]
     assert not store_path.exists()
     assert list(store_path.parent.glob("sweeps-driver-*")) == []  # no script left behind

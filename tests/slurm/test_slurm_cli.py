@@ -46,6 +46,19 @@ def test_submit_with_too_much_memory_exits_2_and_submits_nothing(slurm, slurm_de
     assert slurm.job_ids() == before
 
 
+def test_submit_refused_by_sbatch_exits_1(slurm, slurm_definition, tmp_path):
+    definition = slurm_definition(jobs=1)
+    definition.write_text(definition.read_text() + 'job_extra_directives = ["--no-such-option"]\n')
+    path = tmp_path / "never.zarr"
+    before = slurm.job_ids()
+    submit = sweeps("submit", str(definition), "--store", str(path), "--cluster", "slurm")
+    assert submit.returncode == 1, submit.stderr
+    [line] = submit.stderr.splitlines()[-1:]  # one line after the preflight log
+    assert re.fullmatch(r"error: sbatch --parsable \S+ failed: .*--no-such-option.*", line), line
+    assert submit.stdout == "" and not path.exists()
+    assert slurm.job_ids() == before
+
+
 def test_cli_submit_finishes_the_sweep(slurm, slurm_definition, tmp_path):
     # driver (1 CPU) + one worker job (1 CPU) fit the 2-CPU CI node together
     definition = slurm_definition(jobs=2)
