@@ -26,8 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from sweeps.batch import SubmitError
-from sweeps.cluster_config import ClusterConfigError, add_cluster_arguments, overrides_from_args
+from sweeps.batch import SubmitError, submit_driver
+from sweeps.cluster_config import (
+    KINDS,
+    ClusterConfig,
+    ClusterConfigError,
+    add_cluster_arguments,
+    override_arguments,
+    overrides_from_args,
+)
 from sweeps.definition import DefinitionError, load_experiment
 from sweeps.execution import LocalProcesses, LocalThreads, Scheduler, run_sweep
 from sweeps.models import experiment_layout
@@ -68,6 +75,10 @@ def _validate(args) -> int:
     print(f"  grid: {dims} -> {experiment.n_points} points = {experiment.n_points} tasks")
     print(f"  populations: {len(layout.populations)}, samples per point: {experiment.simulation.n_samples}")
     print(f"  variables: {len(specs)}; predicted store size <= {_size(per_point * experiment.n_points)} (uncompressed)")
+    if experiment.cluster:  # the kind may come from --cluster later; the rest is checked now
+        c = ClusterConfig.from_mapping(experiment.cluster, experiment.cluster.get("kind", KINDS[0]))
+        jobs = f"{c.adaptive.minimum}-{c.adaptive.maximum}" if c.adaptive else str(c.jobs)
+        print(f"  cluster: {jobs} jobs x {c.cores} cores, {c.memory}, walltime {c.walltime}")
     return EXIT_OK
 
 
@@ -84,9 +95,6 @@ def _executor(args, experiment):
 
 
 def _submit(args) -> int:
-    from sweeps.batch import submit_driver
-    from sweeps.cluster_config import ClusterConfig, override_arguments
-
     experiment = load_experiment(args.file)
     overrides = overrides_from_args(args)
     config = ClusterConfig.from_mapping(experiment.cluster, args.cluster).with_overrides(overrides)
@@ -191,14 +199,14 @@ def _parser() -> argparse.ArgumentParser:
     backend.add_argument("--threads", type=int, metavar="N", help="local threads (default: all CPUs)")
     backend.add_argument("--processes", type=int, metavar="N", help="local worker processes")
     backend.add_argument("--scheduler", metavar="ADDRESS", help="a running dask scheduler, tcp://HOST:PORT")
-    backend.add_argument("--cluster", choices=("slurm", "pbs"), help="submit workers with dask-jobqueue")
+    backend.add_argument("--cluster", choices=KINDS, help="submit workers with dask-jobqueue")
     p.add_argument("--limit", type=int, metavar="N", help="run at most N pending points")
     add_cluster_arguments(p)
     p.set_defaults(func=_run)
     p = sub.add_parser("submit", help="submit the whole sweep, driver included, as a batch job")
     p.add_argument("file", type=Path)
     p.add_argument("--store", required=True, type=Path, help="Zarr store directory")
-    p.add_argument("--cluster", choices=("slurm", "pbs"), help="batch system (default: [cluster] kind)")
+    p.add_argument("--cluster", choices=KINDS, help="batch system (default: [cluster] kind)")
     add_cluster_arguments(p)
     p.set_defaults(func=_submit)
     p = sub.add_parser("status", help="count todo/ok/failed points and list failures")

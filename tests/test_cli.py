@@ -134,3 +134,14 @@ def test_without_batch_system_exits_2_before_any_work(command, toy_definition, s
         f"{path}: cluster.kind: 'qsub' not found on this host; is the batch system available here?"]
     assert not store_path.exists()
     assert list(store_path.parent.glob("sweeps-driver-*")) == []  # no script left behind
+
+
+def test_validate_checks_the_cluster_table(toy_definition, capsys):
+    path = toy_definition()
+    path.write_text(path.read_text() + '\n[cluster]\ncores = 4\nmemory = "8GB"\njobs = 3\n')
+    assert main(["validate", str(path)]) == 0
+    assert "  cluster: 3 jobs x 4 cores, 8GB, walltime 01:00:00" in capsys.readouterr().out
+    path.write_text(path.read_text().replace("cores = 4", "cores = 0"))
+    assert main(["validate", str(path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: cluster.cores: expected a positive integer, got 0"]
