@@ -4,13 +4,15 @@ Commands::
 
     sweeps validate FILE                 grid size, tasks, predicted store size
     sweeps run FILE --store PATH [--threads N | --processes N | --scheduler ADDR | --cluster slurm|pbs]
+    sweeps submit FILE --store PATH --cluster slurm|pbs   the driver itself as a batch job
     sweeps status STORE [--verify]       counts of todo/ok/failed points, failures listed
     sweeps show STORE                    dimensions, variables and provenance
     sweeps plot STORE -o PNG (--var VAR --x AXIS --y AXIS | --point AXIS=VALUE ...)
 
 Exit codes: 0 all points ok (or command succeeded), 1 some points failed / not done or a
-write failed mid-run, 2 bad input (definition, arguments, unusable store path, store
-mismatch or lock), 130 interrupted (Ctrl-C or SIGTERM).
+write failed mid-run or the batch system refused a job, 2 bad input (definition, arguments,
+``[cluster]`` settings or requests no node can satisfy, unusable store path, store mismatch
+or lock), 130 interrupted (Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
+from sweeps.batch import SubmitError, submit_driver
+from sweeps.cluster_config import (
+    KINDS,
+    ClusterConfig,
+    ClusterConfigError,
+    add_cluster_arguments,
+    override_arguments,
+    overrides_from_args,
+)
 from sweeps.definition import DefinitionError, load_experiment
 from sweeps.execution import LocalProcesses, LocalThreads, Scheduler, run_sweep
 from sweeps.models import experiment_layout
@@ -64,6 +75,10 @@ def _validate(args) -> int:
     print(f"  grid: {dims} -> {experiment.n_points} points = {experiment.n_points} tasks")
     print(f"  populations: {len(layout.populations)}, samples per point: {experiment.simulation.n_samples}")
     print(f"  variables: {len(specs)}; predicted store size <= {_size(per_point * experiment.n_points)} (uncompressed)")
+    if experiment.cluster:  # the kind may come from --cluster later; the rest is checked now
+        c = ClusterConfig.from_mapping(experiment.cluster, experiment.cluster.get("kind", KINDS[0]))
+        jobs = f"{c.adaptive.minimum}-{c.adaptive.maximum}" if c.adaptive else str(c.jobs)
+        print(f"  cluster: {jobs} jobs x {c.cores} cores, {c.memory}, walltime {c.walltime}")
     return EXIT_OK
 
 
@@ -73,10 +88,21 @@ def _executor(args, experiment):
     if args.scheduler:
         return Scheduler(args.scheduler)
     if args.cluster:
-        from sweeps.cluster import JobqueueExecutor  # provided by sweeps.cluster
+        from sweeps.cluster import JobqueueExecutor  # dask-jobqueue only when used
 
-        return JobqueueExecutor(args.cluster, experiment.cluster)
+        return JobqueueExecutor(args.cluster, experiment.cluster, overrides_from_args(args))
     return LocalThreads(args.threads)
+
+
+def _submit(args) -> int:
+    experiment = load_experiment(args.file)
+    overrides = overrides_from_args(args)
+    config = ClusterConfig.from_mapping(experiment.cluster, args.cluster).with_overrides(overrides)
+    job = submit_driver(args.file, args.store, config, override_arguments(overrides))
+    print(f"submitted driver job {job.job_id}")
+    print(f"log: {job.log_path}")
+    print(f"progress: sweeps status {args.store}")
+    return EXIT_OK
 
 
 def _raise_interrupt(signum, frame):
@@ -173,9 +199,16 @@ def _parser() -> argparse.ArgumentParser:
     backend.add_argument("--threads", type=int, metavar="N", help="local threads (default: all CPUs)")
     backend.add_argument("--processes", type=int, metavar="N", help="local worker processes")
     backend.add_argument("--scheduler", metavar="ADDRESS", help="a running dask scheduler, tcp://HOST:PORT")
-    backend.add_argument("--cluster", choices=("slurm", "pbs"), help="submit workers with dask-jobqueue")
+    backend.add_argument("--cluster", choices=KINDS, help="submit workers with dask-jobqueue")
     p.add_argument("--limit", type=int, metavar="N", help="run at most N pending points")
+    add_cluster_arguments(p)
     p.set_defaults(func=_run)
+    p = sub.add_parser("submit", help="submit the whole sweep, driver included, as a batch job")
+    p.add_argument("file", type=Path)
+    p.add_argument("--store", required=True, type=Path, help="Zarr store directory")
+    p.add_argument("--cluster", choices=KINDS, help="batch system (default: [cluster] kind)")
+    add_cluster_arguments(p)
+    p.set_defaults(func=_submit)
     p = sub.add_parser("status", help="count todo/ok/failed points and list failures")
     p.add_argument("store", type=Path)
     p.add_argument("--verify", action="store_true",
@@ -206,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
         value = getattr(args, name, None)
         if value is not None and value < 1:
             parser.error(f"--{name} must be >= 1, got {value}")
+    overrides = [k for k, v in vars(args).items() if k.startswith("cluster_") and v is not None]
+    if args.command == "run" and not args.cluster and overrides:
+        parser.error("cluster overrides (--queue, --cores, ...) need --cluster slurm|pbs")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if not args.verbose:  # per-network engine messages drown the progress bar
@@ -218,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     except (StoreMismatchError, StoreLockedError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ClusterConfigError as err:  # includes PreflightError: nothing submitted, no store
+        print(f"{getattr(args, 'file', '')}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SubmitError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except StoreWriteError as err:
         print(f"error: {err}; points written so far are kept, rerun to resume", file=sys.stderr)
         return EXIT_INCOMPLETE

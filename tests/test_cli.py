@@ -98,3 +98,50 @@ def test_plot_phase_diagram_and_traces(toy_definition, store_path, tmp_path, cap
     assert main(["plot", str(store_path), "--var", "mean_activity_E", "-o", str(tmp_path / "x.png")]) == 2
     assert "--var needs both --x AXIS and --y AXIS" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "submit"])
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--walltime", "25h"], "cluster.walltime: '25h' is not a duration HH:MM:SS (e.g. '04:00:00')"),
+    (["--adapt", "3"], "cluster.adaptive: --adapt '3': expected MIN:MAX, e.g. 1:10"),
+    (["--cores", "4", "--processes-per-job", "3"], "cluster.processes: 3 does not divide cores=4"),
+])
+def test_bad_cluster_override_exits_2_with_one_line_and_no_store(command, flags, message, toy_definition,
+                                                                 store_path, capsys):
+    # invalid before any batch system is asked: no scheduler needed
+    path = toy_definition()
+    assert main([command, str(path), "--store", str(store_path), "--cluster", "slurm", *flags]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"{path}: {message}"]
+    assert not store_path.exists()
+
+
+def test_cluster_overrides_need_cluster(toy_definition, store_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(toy_definition()), "--store", str(store_path), "--cores", "4"])
+    assert info.value.code == 2
+    assert "cluster overrides (--queue, --cores, ...) need --cluster slurm|pbs" in capsys.readouterr().err
+    assert not store_path.exists()
+
+
+@pytest.mark.parametrize("command", ["run", "submit"])
+def test_without_batch_system_exits_2_before_any_work(command, toy_definition, store_path, tmp_path,
+                                                      monkeypatch, capsys):
+    # PBS without pbsnodes skips the resource check, but qsub itself must exist
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    path = toy_definition()
+    assert main([command, str(path), "--store", str(store_path), "--cluster", "pbs"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: cluster.kind: 'qsub' not found on this host; is the batch system available here?"]
+    assert not store_path.exists()
+    assert list(store_path.parent.glob("sweeps-driver-*")) == []  # no script left behind
+
+
+def test_validate_checks_the_cluster_table(toy_definition, capsys):
+    path = toy_definition()
+    path.write_text(path.read_text() + '\n[cluster]\ncores = 4\nmemory = "8GB"\njobs = 3\n')
+    assert main(["validate", str(path)]) == 0
+    assert "  cluster: 3 jobs x 4 cores, 8GB, walltime 01:00:00" in capsys.readouterr().out
+    path.write_text(path.read_text().replace("cores = 4", "cores = 0"))
+    assert main(["validate", str(path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: cluster.cores: expected a positive integer, got 0"]

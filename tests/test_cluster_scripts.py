@@ -1,4 +1,4 @@
-"""sweeps.cluster without a batch system: configuration, job scripts, preflight parsing."""
+"""Cluster layer without a batch system: configuration, job scripts, preflight parsing."""
 
 import argparse
 import shlex
@@ -10,23 +10,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sweeps.cluster import (
+from sweeps.batch import (
+    NodeResources,
+    PreflightError,
+    check_resources,
+    driver_job_script,
+    parse_pbsnodes,
+    parse_sinfo,
+)
+from sweeps.cluster import make_cluster, worker_job_script
+from sweeps.cluster_config import (
     AdaptiveRange,
     ClusterConfig,
     ClusterConfigError,
-    NodeResources,
-    PreflightError,
     add_cluster_arguments,
-    check_resources,
-    driver_job_script,
     format_walltime,
-    make_cluster,
     override_arguments,
     overrides_from_args,
-    parse_pbsnodes,
-    parse_sinfo,
     parse_walltime,
-    worker_job_script,
 )
 
 TABLE = {

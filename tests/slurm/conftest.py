@@ -1,4 +1,4 @@
-"""Fixtures for tests against a real SLURM cluster (see .ci/slurm/start.sh).
+"""Fixtures and helpers for tests against a real SLURM cluster (see .ci/slurm/start.sh).
 
 The tests here skip when SLURM is absent (no ``SLURM_CONF`` or no ``sinfo``) and fail when it
 is configured but not answering, or when ``SWEEPS_REQUIRE_SLURM=1`` (set by ``.ci/run``).
@@ -10,9 +10,12 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from sweeps.cluster import parse_sinfo
+from sweeps import LocalThreads, load_experiment, open_results, run_sweep
+from sweeps.batch import parse_sinfo
+from sweeps.simulate import TIMING_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 START_HINT = "SLURM not running: start it with .ci/slurm/start.sh"
@@ -96,3 +99,49 @@ def slurm(slurm_cluster, monkeypatch):
     yield slurm_cluster
     leftover = slurm_cluster.job_ids() - before
     slurm_cluster.cancel(*sorted(leftover))
+
+
+POINTS = 18  # the toy definition of tests/conftest.py
+
+
+def cluster_table(tmp_path, jobs: int) -> str:
+    """A ``[cluster]`` table the 2-CPU CI node can run (1-core jobs, logs under tmp_path)."""
+    return f"""
+[cluster]
+cores = 1
+memory = "1GB"
+walltime = "00:10:00"
+jobs = {jobs}
+interface = "lo"
+log_directory = "{tmp_path / 'logs'}"
+driver_memory = "1GB"
+"""
+
+
+@pytest.fixture
+def slurm_definition(toy_definition, tmp_path):
+    """Factory: the toy definition with a [cluster] table for the local SLURM."""
+
+    def make(jobs: int = 2, extra_parameters: str = ""):
+        path = toy_definition(extra_parameters=extra_parameters)
+        path.write_text(path.read_text() + cluster_table(tmp_path, jobs))
+        return path
+
+    return make
+
+
+def threaded_baseline(definition, tmp_path):
+    """Run ``definition`` with local threads into ``tmp_path/threads.zarr`` (the reference)."""
+    path = tmp_path / "threads.zarr"
+    assert run_sweep(load_experiment(definition), path, LocalThreads(2)).complete
+    return path
+
+
+def assert_same_data(a, b) -> None:
+    """The stores ``a`` and ``b`` hold bit-identical data (timings excepted)."""
+    da, db = open_results(a), open_results(b)
+    names = sorted(n for n in da.data_vars if n not in TIMING_VARIABLES)
+    assert names == sorted(n for n in db.data_vars if n not in TIMING_VARIABLES)
+    for name in names:
+        assert da[name].dtype == db[name].dtype, name
+        np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=name)

@@ -5,7 +5,9 @@ import os
 import dask
 import pytest
 
-from sweeps.cluster import ClusterConfig, PreflightError, client_for, preflight
+from sweeps.batch import PreflightError, preflight
+from sweeps.cluster import client_for
+from sweeps.cluster_config import ClusterConfig
 
 pytestmark = pytest.mark.slurm
 

@@ -7,55 +7,14 @@ import threading
 import numpy as np
 import pytest
 
-from sweeps import LocalThreads, load_experiment, open_results, run_sweep
-from sweeps.cluster import ClusterConfig, JobqueueExecutor, PreflightError, submit_driver
-from sweeps.simulate import TIMING_VARIABLES
+from sweeps import load_experiment, open_results, run_sweep
+from sweeps.batch import PreflightError, submit_driver
+from sweeps.cluster import JobqueueExecutor
+from sweeps.cluster_config import ClusterConfig
 from sweeps.store import OK, SweepStore
+from tests.slurm.conftest import POINTS, assert_same_data, threaded_baseline
 
 pytestmark = pytest.mark.slurm
-
-POINTS = 18  # the toy definition of tests/conftest.py
-
-
-def cluster_table(tmp_path, jobs: int) -> str:
-    return f"""
-[cluster]
-cores = 1
-memory = "1GB"
-walltime = "00:10:00"
-jobs = {jobs}
-interface = "lo"
-log_directory = "{tmp_path / 'logs'}"
-driver_memory = "1GB"
-"""
-
-
-@pytest.fixture
-def slurm_definition(toy_definition, tmp_path):
-    """Factory: the toy definition with a [cluster] table for the local SLURM."""
-
-    def make(jobs: int = 2, extra_parameters: str = ""):
-        path = toy_definition(extra_parameters=extra_parameters)
-        path.write_text(path.read_text() + cluster_table(tmp_path, jobs))
-        return path
-
-    return make
-
-
-def threaded_baseline(definition, tmp_path):
-    path = tmp_path / "threads.zarr"
-    assert run_sweep(load_experiment(definition), path, LocalThreads(2)).complete
-    return path
-
-
-def assert_same_data(a, b) -> None:
-    da, db = open_results(a), open_results(b)
-    names = sorted(n for n in da.data_vars if n not in TIMING_VARIABLES)
-    assert names == sorted(n for n in db.data_vars if n not in TIMING_VARIABLES)
-    for name in names:
-        assert da[name].dtype == db[name].dtype, name
-        np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=name)
-
 
 def worker_job_ids(executor) -> set[str]:
     return {job.job_id for job in executor.cluster.workers.values() if job.job_id}

@@ -1,0 +1,325 @@
+"""The batch system itself: preflight checks against ``sinfo`` / ``pbsnodes`` and the driver job.
+
+:func:`preflight` reports, before anything is submitted, requests that no node can satisfy
+(a job asking for more cores than any node has waits forever and dask-jobqueue says nothing).
+:func:`submit_driver` submits the whole sweep driver (``python -m sweeps run ... --cluster
+KIND``) as one batch job for ``sweeps submit``, so nothing has to stay open on the login node.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dask.utils import parse_bytes
+
+from sweeps.cluster_config import ClusterConfig, ClusterConfigError, format_walltime, parse_walltime
+
+logger = logging.getLogger(__name__)
+
+
+class PreflightError(ClusterConfigError):
+    """The requested jobs can never start on this cluster (checked before submitting)."""
+
+
+class SubmitError(RuntimeError):
+    """The batch system refused a submission."""
+
+
+@dataclass(frozen=True)
+class NodeResources:
+    """What one kind of node offers. ``*_at_least`` marks values sinfo shows as ``N+``."""
+
+    partition: str | None
+    cpus: int
+    memory_mb: int
+    time_limit: int | None = None  # seconds; None: unlimited or unknown
+    default: bool = False
+    cpus_at_least: bool = False
+    memory_at_least: bool = False
+
+
+def _parse_count(text: str) -> tuple[int, bool]:
+    return int(text.rstrip("+")), text.endswith("+")
+
+
+def _parse_slurm_time(text: str) -> int | None:
+    """Seconds in a SLURM time limit ``[D-]HH:MM:SS``, ``MM:SS``; None for unlimited."""
+    if text.lower() in ("infinite", "unlimited", "n/a"):
+        return None
+    days, _, clock = text.rpartition("-")
+    parts = [int(p) for p in clock.split(":")]
+    while len(parts) < 3:
+        parts.insert(0, 0)
+    hours, minutes, seconds = parts
+    return (int(days) if days else 0) * 86400 + hours * 3600 + minutes * 60 + seconds
+
+
+def parse_sinfo(text: str) -> list[NodeResources]:
+    """Parse ``sinfo -h -o "%P %c %m %l"`` output (partition, CPUs, memory MB, time limit)."""
+    nodes = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        partition, cpus, memory, limit = line.split()
+        cpus_n, cpus_plus = _parse_count(cpus)
+        mem_n, mem_plus = _parse_count(memory)
+        nodes.append(NodeResources(partition.rstrip("*"), cpus_n, mem_n, _parse_slurm_time(limit),
+                                   partition.endswith("*"), cpus_plus, mem_plus))
+    return nodes
+
+
+_PBS_UNITS = {"b": 1, "kb": 2**10, "mb": 2**20, "gb": 2**30, "tb": 2**40}
+
+
+def _pbs_bytes(text: str) -> int:
+    match = re.fullmatch(r"(\d+)([kmgt]?b)", text.strip().lower())
+    return int(match.group(1)) * _PBS_UNITS[match.group(2)] if match else 0
+
+
+def parse_pbsnodes(text: str) -> list[NodeResources]:
+    """Parse ``pbsnodes -a`` (PBS Pro ``resources_available.*`` or Torque ``np``/``physmem``)."""
+    nodes = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        attrs = dict(re.findall(r"^\s+([\w.]+) = (.*)$", block, flags=re.M))
+        cpus = attrs.get("resources_available.ncpus", attrs.get("np"))
+        memory = attrs.get("resources_available.mem")
+        if memory is None:
+            found = re.search(r"physmem=(\w+)", attrs.get("status", ""))
+            memory = found.group(1) if found else None
+        if cpus is None or memory is None:
+            continue
+        memory_mb = _pbs_bytes(memory) // 2**20  # 0: a unit we do not know, not checked
+        nodes.append(NodeResources(None, int(cpus), memory_mb, memory_at_least=memory_mb == 0))
+    return nodes
+
+
+def _job_memory_mb(kind: str, memory: str) -> int:
+    """Memory per job in MiB exactly as dask-jobqueue will request it (rounded up)."""
+    from dask_jobqueue.pbs import pbs_format_bytes_ceil
+    from dask_jobqueue.slurm import slurm_format_bytes_ceil
+
+    nbytes = parse_bytes(memory)
+    if kind == "slurm":
+        text = slurm_format_bytes_ceil(nbytes)
+        scale = {"K": 1, "M": 2**10, "G": 2**20}[text[-1]]  # KiB per unit
+        return math.ceil(int(text[:-1]) * scale / 2**10)
+    return math.ceil(_pbs_bytes(pbs_format_bytes_ceil(nbytes)) / 2**20)
+
+
+def check_resources(nodes: Sequence[NodeResources], config: ClusterConfig, *,
+                    driver: bool = False) -> list[NodeResources]:
+    """Raise :class:`PreflightError` if the jobs of ``config`` fit on none of ``nodes``.
+
+    Parameters
+    ----------
+    nodes : sequence of NodeResources
+        From :func:`parse_sinfo` / :func:`parse_pbsnodes`.
+    config : ClusterConfig
+    driver : bool
+        Also check the driver job of :func:`submit_driver` (1 core, ``driver_memory``,
+        ``driver_walltime``).
+
+    Returns
+    -------
+    list of NodeResources
+        The nodes (of the chosen partition) that can run a worker job.
+    """
+    partitions = sorted({n.partition for n in nodes if n.partition is not None})
+    if config.queue is not None and partitions:
+        nodes = [n for n in nodes if n.partition == config.queue]
+        if not nodes:
+            raise PreflightError(f"cluster.queue: partition {config.queue!r} does not exist "
+                                 f"(available: {', '.join(partitions)})")
+    elif any(n.default for n in nodes):
+        nodes = [n for n in nodes if n.default]
+    if not nodes:
+        raise PreflightError("cluster: the batch system reports no nodes")
+    where = f"partition {nodes[0].partition!r}" if nodes[0].partition else "any node"
+    requests = [("cores", config.cores, config.memory, "memory", config.walltime, "walltime")]
+    if driver:
+        requests.append(("cores", 1, config.driver_memory, "driver_memory",
+                         config.driver_walltime or config.walltime,
+                         "driver_walltime" if config.driver_walltime else "walltime"))
+    fitting = []
+    for cores_field, cores, memory, memory_field, walltime, walltime_field in requests:
+        memory_mb = _job_memory_mb(config.kind, memory)
+        seconds = parse_walltime(walltime, walltime_field)
+        max_cpus = max(nodes, key=lambda n: n.cpus)
+        if not any(n.cpus >= cores or n.cpus_at_least for n in nodes):
+            raise PreflightError(f"cluster.{cores_field}: {cores} cores per job, but the largest "
+                                 f"node in {where} has {max_cpus.cpus} CPUs; such a job would "
+                                 "wait forever")
+        by_cpu = [n for n in nodes if n.cpus >= cores or n.cpus_at_least]
+        if not any(n.memory_mb >= memory_mb or n.memory_at_least for n in by_cpu):
+            largest = max(n.memory_mb for n in by_cpu)
+            raise PreflightError(f"cluster.{memory_field}: {memory} ({memory_mb} MB) per job, but "
+                                 f"nodes with at least {cores} CPUs in {where} have at most {largest} MB; "
+                                 "such a job would wait forever")
+        limits = [n.time_limit for n in nodes]
+        if None not in limits and seconds > max(limits):
+            raise PreflightError(f"cluster.{walltime_field}: {walltime} exceeds the time limit "
+                                 f"{format_walltime(max(limits))} of {where}")
+        if not fitting:
+            fitting = [n for n in by_cpu if n.memory_mb >= memory_mb or n.memory_at_least]
+    return fitting
+
+
+def _run(command: Sequence[str]) -> str:
+    if shutil.which(command[0]) is None:
+        raise PreflightError(f"cluster.kind: '{command[0]}' not found on this host; "
+                             "is the batch system available here?")
+    done = subprocess.run(list(command), capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        first = (done.stderr.strip() or done.stdout.strip()).splitlines()
+        raise PreflightError(f"cluster.kind: '{shlex.join(command)}' failed: "
+                             f"{first[0] if first else f'exit code {done.returncode}'}")
+    return done.stdout
+
+
+_SUBMIT_TOOL = {"slurm": "sbatch", "pbs": "qsub"}
+
+
+def preflight(config: ClusterConfig, *, driver: bool = False) -> list[NodeResources]:
+    """Check against the live batch system that the requested jobs can ever start.
+
+    The submission command (``sbatch`` / ``qsub``) must exist. SLURM: ``sinfo``; PBS:
+    ``pbsnodes -a`` (skipped with a warning when unavailable, as queue limits are not
+    checked). Raises :class:`PreflightError` before anything is submitted; returns the nodes
+    that can run a worker job.
+    """
+    tool = _SUBMIT_TOOL[config.kind]
+    if shutil.which(tool) is None:
+        raise PreflightError(f"cluster.kind: '{tool}' not found on this host; "
+                             "is the batch system available here?")
+    if config.kind == "slurm":
+        nodes = parse_sinfo(_run(["sinfo", "-h", "-o", "%P %c %m %l"]))
+    else:
+        if shutil.which("pbsnodes") is None:
+            logger.warning("pbsnodes not found: resource requests are not checked")
+            return []
+        nodes = parse_pbsnodes(_run(["pbsnodes", "-a"]))
+    fitting = check_resources(nodes, config, driver=driver)
+    logger.info("preflight: %d node type(s) can run a job of %d cores, %s",
+                len(fitting), config.cores, config.memory)
+    return fitting
+
+
+# --------------------------------------------------------------------------- driver job
+
+
+@dataclass(frozen=True)
+class SubmittedDriver:
+    """A submitted driver job: its id, its log file and the script that was submitted."""
+
+    job_id: str
+    log_path: Path
+    script_path: Path
+
+
+def driver_log_directory(config: ClusterConfig, store_path: str | os.PathLike) -> Path:
+    """Where driver logs and scripts go: ``log_directory``, else next to the store."""
+    if config.log_directory is not None:
+        return Path(config.log_directory).expanduser().resolve()
+    return Path(store_path).expanduser().resolve().parent
+
+
+def _driver_log_template(config: ClusterConfig, store_path) -> str:
+    marker = "%j" if config.kind == "slurm" else "${PBS_JOBID}"
+    return str(driver_log_directory(config, store_path) / f"sweeps-driver-{marker}.log")
+
+
+def driver_job_script(definition_path: str | os.PathLike, store_path: str | os.PathLike,
+                      config: ClusterConfig, extra_cli_args: Sequence[str] = ()) -> str:
+    """Batch script running the whole sweep driver as one job (1 core).
+
+    The job runs ``python -m sweeps run FILE --store PATH --cluster KIND [extra_cli_args]``
+    with absolute paths, the configured prologue, queue, account, extra directives,
+    ``driver_memory`` and ``driver_walltime`` (default: ``walltime``). Its output goes to
+    ``<log directory>/sweeps-driver-<job id>.log``.
+    """
+    from dask_jobqueue.slurm import slurm_format_bytes_ceil
+
+    definition = Path(definition_path).expanduser().resolve()
+    store = Path(store_path).expanduser().resolve()
+    walltime = config.driver_walltime or config.walltime
+    log = _driver_log_template(config, store)
+    lines = ["#!/usr/bin/env bash"]
+    if config.kind == "slurm":
+        directives = ["-J sweeps-driver", f"-o {log}", "-n 1", "--cpus-per-task=1",
+                      f"--mem={slurm_format_bytes_ceil(parse_bytes(config.driver_memory))}",
+                      f"-t {walltime}", f"--chdir={Path.cwd()}"]
+        if config.queue:
+            directives.insert(1, f"-p {config.queue}")
+        if config.account:
+            directives.insert(1, f"-A {config.account}")
+        lines += [f"#SBATCH {d}" for d in [*directives, *config.job_extra_directives]]
+    else:
+        memory_mb = _job_memory_mb("pbs", config.driver_memory)
+        directives = ["-N sweeps-driver", "-V", "-j oe",
+                      f"-l select=1:ncpus=1:mem={memory_mb}mb", f"-l walltime={walltime}"]
+        if config.queue:
+            directives.insert(1, f"-q {config.queue}")
+        if config.account:
+            directives.insert(1, f"-A {config.account}")
+        lines += [f"#PBS {d}" for d in [*directives, *config.job_extra_directives]]
+        lines += [f"cd {shlex.quote(str(Path.cwd()))}", f'exec >"{log}" 2>&1']
+    lines += list(config.job_script_prologue)
+    command = [config.python or sys.executable, "-m", "sweeps", "run", str(definition),
+               "--store", str(store), "--cluster", config.kind, *extra_cli_args]
+    lines.append("exec " + shlex.join(command))
+    return "\n".join(lines) + "\n"
+
+
+def submit_driver(definition_path: str | os.PathLike, store_path: str | os.PathLike,
+                  config: ClusterConfig, extra_cli_args: Sequence[str] = (), *,
+                  check: bool = True) -> SubmittedDriver:
+    """Submit the sweep driver as a batch job (``sbatch`` / ``qsub``) and return at once.
+
+    Parameters
+    ----------
+    definition_path, store_path : path
+    config : ClusterConfig
+    extra_cli_args : sequence of str
+        Further ``sweeps run`` arguments (e.g. cluster overrides), passed through verbatim.
+    check : bool
+        Run :func:`preflight` for the worker and the driver jobs first.
+
+    Raises
+    ------
+    PreflightError, SubmitError
+    """
+    if check:
+        preflight(config, driver=True)
+    tool = _SUBMIT_TOOL[config.kind]
+    if shutil.which(tool) is None:
+        raise SubmitError(f"'{tool}' not found on this host")
+    log_dir = driver_log_directory(config, store_path)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    script = driver_job_script(definition_path, store_path, config, extra_cli_args)
+    with tempfile.NamedTemporaryFile("w", dir=log_dir, prefix="sweeps-driver-", suffix=".sh",
+                                     delete=False) as handle:
+        handle.write(script)
+    script_path = Path(handle.name)
+    command = [tool, "--parsable", str(script_path)] if tool == "sbatch" else [tool, str(script_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        first = (done.stderr.strip() or done.stdout.strip()).splitlines()
+        raise SubmitError(f"{shlex.join(command)} failed: "
+                          f"{first[0] if first else f'exit code {done.returncode}'}")
+    job_id = done.stdout.strip().split(";")[0]
+    log = _driver_log_template(config, store_path).replace("%j", job_id)
+    log = log.replace("${PBS_JOBID}", job_id)
+    logger.info("submitted driver job %s, log %s", job_id, log)
+    return SubmittedDriver(job_id, Path(log), script_path)
+
