@@ -379,7 +379,10 @@ class SweepStore:
     def record_run(self, run: dict[str, Any]) -> None:
         """Append a run record to the attrs, or update the one with the same ``id``."""
         runs = [r for r in self.attrs.get("runs", []) if r.get("id") != run["id"]]
-        self.group.attrs.update({"runs": runs + [run]})
+        try:
+            self.group.attrs.update({"runs": runs + [run]})
+        except OSError as err:
+            raise StoreWriteError(f"writing the run record to {self.path} failed: {err}") from err
 
 
 class StoreLock:

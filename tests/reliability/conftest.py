@@ -1,0 +1,150 @@
+"""The fault-injection suite of issue 7: fixtures, helpers and the summary line.
+
+Every test here is a *scenario* (a fault injected into a real sweep) or a *bad input* (a
+malformed definition run through the CLI).  Scenarios measure the points they lost with
+:func:`points_lost` through the ``reliability`` fixture; at the end of the run the suite
+prints ``reliability: N scenarios, M bad inputs, K points lost``, counted from what the tests
+recorded (only when tests of this package ran).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sweeps import LocalThreads, load_experiment, open_results, run_sweep
+from sweeps.simulate import TIMING_VARIABLES
+from sweeps.store import OK, SweepStore
+from tests.conftest import TOY_TOML, subprocess_env
+
+#: toy model parameter: 20 ms per run() call, ~0.25 s per point (time to inject faults)
+SLOW = "sleep = 0.02"
+N_POINTS = 18  # the toy grid: 3 R_Eplus x 3 g x 2 seeds
+
+
+@dataclass
+class Tally:
+    """What the reliability tests recorded during this pytest run."""
+
+    scenarios: set[str] = field(default_factory=set)
+    bad_inputs: set[str] = field(default_factory=set)
+    points_lost: int = 0
+
+
+TALLY = Tally()
+
+
+class Recorder:
+    """Per-test handle: marks the test as a scenario or a bad input, records lost points."""
+
+    def __init__(self, nodeid: str):
+        self.nodeid = nodeid
+
+    def bad_input(self) -> None:
+        TALLY.bad_inputs.add(self.nodeid)
+
+    def assert_nothing_lost(self, reference: Path, store: Path) -> None:
+        """Record how many points of ``store`` differ from ``reference``, then require none."""
+        lost = points_lost(reference, store)
+        TALLY.points_lost += lost
+        assert lost == 0, f"{lost} points of {store} are not ok or differ from the uninterrupted run"
+
+
+@pytest.fixture
+def reliability(request) -> Recorder:
+    """Record this test as a scenario (call ``bad_input()`` for a bad-input case instead)."""
+    recorder = Recorder(request.node.nodeid)
+    yield recorder
+    if request.node.nodeid not in TALLY.bad_inputs:
+        TALLY.scenarios.add(request.node.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if TALLY.scenarios or TALLY.bad_inputs:
+        terminalreporter.write_line(
+            f"reliability: {len(TALLY.scenarios)} scenarios, {len(TALLY.bad_inputs)} bad inputs, "
+            f"{TALLY.points_lost} points lost"
+        )
+
+
+def _data(path: Path) -> dict[str, np.ndarray]:
+    ds = open_results(path)
+    return {name: ds[name].values for name in ds.data_vars if name not in TIMING_VARIABLES}
+
+
+def points_lost(reference: Path, store: Path) -> int:
+    """Points of ``store`` that are not ok or whose data differ (bit for bit) from ``reference``."""
+    ref, got = _data(reference), _data(store)
+    assert ref.keys() == got.keys()
+    n_dims = open_results(store).status.ndim
+    lost = got["status"] != OK
+    for name in ref:
+        a, b = ref[name], got[name]
+        same = (a == b) | ((a != a) & (b != b)) if a.dtype.kind == "f" else a == b
+        lost |= ~same.reshape(same.shape[:n_dims] + (-1,)).all(axis=-1)
+    return int(lost.sum())
+
+
+def ok_points_without_data(store: Path) -> int:
+    """Points marked ok whose data are not on disk (fill values): must always be 0."""
+    ds = open_results(store)
+    ok = ds.status.values == OK
+    missing = np.isnan(ds.mean_activity_E.values) | np.isnan(ds.activity.values).any(axis=(-2, -1))
+    return int((ok & missing).sum())
+
+
+def toy(path: Path, extra_parameters: str = SLOW, extra_output: str = "") -> Path:
+    """Write the 18-point toy definition (slow by default) to ``path``."""
+    path.write_text(TOY_TOML.format(extra_parameters=extra_parameters, extra_output=extra_output))
+    return path
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory) -> Path:
+    """The toy sweep run once, uninterrupted (``sleep`` and chunking do not change data)."""
+    directory = tmp_path_factory.mktemp("reference")
+    path = directory / "reference.zarr"
+    assert run_sweep(load_experiment(toy(directory / "toy.toml", "")), path, LocalThreads(2)).complete
+    return path
+
+
+def sweeps_cli(*args: str, **popen) -> subprocess.Popen:
+    """Start ``python -m sweeps ARGS`` with the worktree importable."""
+    return subprocess.Popen([sys.executable, "-m", "sweeps", *map(str, args)], env=subprocess_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python -m sweeps ARGS`` to completion."""
+    return subprocess.run([sys.executable, "-m", "sweeps", *map(str, args)], env=subprocess_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` (by its pid) if it still runs, and reap it."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
+def ok_count(store: Path) -> int:
+    return int(np.sum(SweepStore.open(store, mode="r").status() == OK))
+
+
+def wait_for_points(store: Path, proc: subprocess.Popen | None = None, minimum: int = 2,
+                    timeout: float = 90.0) -> None:
+    """Wait until ``store`` has ``minimum`` ok points (``proc`` must keep running meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (store / "status" / "zarr.json").exists() and ok_count(store) >= minimum:
+            return
+        if proc is not None:
+            assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError(f"no {minimum} ok points in {store} after {timeout} s")
