@@ -2,7 +2,7 @@
 
 Every test here is a *scenario* (a fault injected into a real sweep) or a *bad input* (a
 malformed definition run through the CLI).  Scenarios measure the points they lost with
-:func:`points_lost` through the ``reliability`` fixture; at the end of the run the suite
+:func:`lost_points` through the ``reliability`` fixture; at the end of the run the suite
 prints ``reliability: N scenarios, M bad inputs, K points lost``, counted from what the tests
 recorded (only when tests of this package ran).
 """
@@ -20,7 +20,7 @@ import pytest
 
 from sweeps import LocalThreads, load_experiment, open_results, run_sweep
 from sweeps.simulate import TIMING_VARIABLES
-from sweeps.store import OK, SweepStore
+from sweeps.store import FAILED, OK, SweepStore
 from tests.conftest import TOY_TOML, subprocess_env
 
 #: toy model parameter: 20 ms per run() call, ~0.25 s per point (time to inject faults)
@@ -49,11 +49,19 @@ class Recorder:
     def bad_input(self) -> None:
         TALLY.bad_inputs.add(self.nodeid)
 
-    def assert_nothing_lost(self, reference: Path, store: Path) -> None:
-        """Record how many points of ``store`` differ from ``reference``, then require none."""
-        lost = points_lost(reference, store)
+    def assert_nothing_lost(self, reference: Path, store: Path, expected_failed: np.ndarray | None = None) -> None:
+        """Record how many points of ``store`` were lost, then require none.
+
+        A point is lost if it is not ok or its data differ (bit for bit) from ``reference``;
+        points in ``expected_failed`` (a boolean point mask) are lost unless recorded as failed.
+        """
+        mask = lost_points(reference, store)
+        if expected_failed is not None:
+            failed = open_results(store).status.values == FAILED
+            mask = np.where(expected_failed, ~failed, mask)
+        lost = int(mask.sum())
         TALLY.points_lost += lost
-        assert lost == 0, f"{lost} points of {store} are not ok or differ from the uninterrupted run"
+        assert lost == 0, f"{lost} points of {store} were lost: {np.flatnonzero(mask.ravel()).tolist()}"
 
 
 @pytest.fixture
@@ -78,8 +86,8 @@ def _data(path: Path) -> dict[str, np.ndarray]:
     return {name: ds[name].values for name in ds.data_vars if name not in TIMING_VARIABLES}
 
 
-def points_lost(reference: Path, store: Path) -> int:
-    """Points of ``store`` that are not ok or whose data differ (bit for bit) from ``reference``."""
+def lost_points(reference: Path, store: Path) -> np.ndarray:
+    """Boolean point mask: not ok in ``store``, or data differ (bit for bit) from ``reference``."""
     ref, got = _data(reference), _data(store)
     assert ref.keys() == got.keys()
     n_dims = open_results(store).status.ndim
@@ -88,7 +96,7 @@ def points_lost(reference: Path, store: Path) -> int:
         a, b = ref[name], got[name]
         same = (a == b) | ((a != a) & (b != b)) if a.dtype.kind == "f" else a == b
         lost |= ~same.reshape(same.shape[:n_dims] + (-1,)).all(axis=-1)
-    return int(lost.sum())
+    return lost
 
 
 def ok_points_without_data(store: Path) -> int:
