@@ -1,10 +1,10 @@
 """The fault-injection suite of issue 7: fixtures, helpers and the summary line.
 
-Every test here is a *scenario* (a fault injected into a real sweep) or a *bad input* (a
-malformed definition run through the CLI).  Scenarios measure the points they lost with
-:func:`lost_points` through the ``reliability`` fixture; at the end of the run the suite
-prints ``reliability: N scenarios, M bad inputs, K points lost``, counted from what the tests
-recorded (only when tests of this package ran).
+Every test using the ``reliability`` fixture is a *scenario* (a fault injected into a real
+sweep) or a *bad input* (a malformed definition run through the CLI).  Scenarios measure the
+points they lost with :func:`lost_points` (``Recorder.assert_nothing_lost``); at the end of the
+run the suite prints ``reliability: N scenarios, M bad inputs, K points lost``: the scenarios and
+bad inputs that passed and the points lost as measured (only when tests of this package ran).
 """
 
 from __future__ import annotations
@@ -32,9 +32,12 @@ N_POINTS = 18  # the toy grid: 3 R_Eplus x 3 g x 2 seeds
 class Tally:
     """What the reliability tests recorded during this pytest run."""
 
-    scenarios: set[str] = field(default_factory=set)
-    bad_inputs: set[str] = field(default_factory=set)
+    kinds: dict[str, str] = field(default_factory=dict)  # nodeid -> "scenario" | "bad input"
+    passed: set[str] = field(default_factory=set)
     points_lost: int = 0
+
+    def count(self, kind: str) -> int:
+        return sum(self.kinds[n] == kind for n in self.passed if n in self.kinds)
 
 
 TALLY = Tally()
@@ -45,9 +48,10 @@ class Recorder:
 
     def __init__(self, nodeid: str):
         self.nodeid = nodeid
+        TALLY.kinds[nodeid] = "scenario"
 
     def bad_input(self) -> None:
-        TALLY.bad_inputs.add(self.nodeid)
+        TALLY.kinds[self.nodeid] = "bad input"
 
     def assert_nothing_lost(self, reference: Path, store: Path, expected_failed: np.ndarray | None = None) -> None:
         """Record how many points of ``store`` were lost, then require none.
@@ -66,17 +70,20 @@ class Recorder:
 
 @pytest.fixture
 def reliability(request) -> Recorder:
-    """Record this test as a scenario (call ``bad_input()`` for a bad-input case instead)."""
-    recorder = Recorder(request.node.nodeid)
-    yield recorder
-    if request.node.nodeid not in TALLY.bad_inputs:
-        TALLY.scenarios.add(request.node.nodeid)
+    """Count this test as a scenario (call ``bad_input()`` to count it as a bad input)."""
+    return Recorder(request.node.nodeid)
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.passed:
+        TALLY.passed.add(report.nodeid)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if TALLY.scenarios or TALLY.bad_inputs:
+    """``reliability: N scenarios, M bad inputs, K points lost`` (passed tests; lost as measured)."""
+    if TALLY.kinds:
         terminalreporter.write_line(
-            f"reliability: {len(TALLY.scenarios)} scenarios, {len(TALLY.bad_inputs)} bad inputs, "
+            f"reliability: {TALLY.count('scenario')} scenarios, {TALLY.count('bad input')} bad inputs, "
             f"{TALLY.points_lost} points lost"
         )
 
