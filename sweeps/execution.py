@@ -375,15 +375,15 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
     def flush() -> None:
         nonlocal buffer, last_flush, write_failed
         if buffer:
-            batch, buffer = buffer, []
             try:
-                store.write(batch)
+                store.write(buffer)
             except StoreError:
-                write_failed = True  # the batch stays not done (reruns); write nothing more
+                write_failed = True  # the batch stays not done (it reruns); write nothing more
                 raise
-            summary.ok += sum(r.ok for r in batch)
-            summary.failed += sum(not r.ok for r in batch)
-            summary.executed += len(batch)
+            summary.ok += sum(r.ok for r in buffer)
+            summary.failed += sum(not r.ok for r in buffer)
+            summary.executed += len(buffer)
+            buffer = []
         last_flush = time.monotonic()
 
     bar = tqdm(total=len(pending), disable=not progress, unit="pt", desc=experiment.name)

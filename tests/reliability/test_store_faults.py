@@ -46,23 +46,36 @@ def test_verify_finds_a_truncated_and_a_removed_chunk_and_the_next_run_repairs_t
     reliability.assert_nothing_lost(reference, store)
 
 
-def test_write_failure_mid_run_keeps_finished_points(tmp_path, reference, reliability, monkeypatch):
+def test_disk_full_mid_run_keeps_finished_points_and_writes_nothing_more(tmp_path, reference, reliability, monkeypatch):
+    """A patched writer: after the third status chunk every file write fails (disk full)."""
+    from zarr.storage import LocalStore
+
     definition = toy(tmp_path / "toy.toml", extra_output="points_per_chunk = 2")
     store = tmp_path / "r.zarr"
-    original = zarr.Array.__setitem__
-    writes = {"status": 0}
+    disk = {"status_writes": 0, "full": False}
+    writes_after_failure = []
+    original_set, original_write = LocalStore.set, SweepStore.write
 
-    def disk_fills_up(self, key, value):
-        if self.basename == "status":
-            writes["status"] += 1
-            if writes["status"] > 3:
-                raise OSError(28, "No space left on device")
-        return original(self, key, value)
+    async def filling_set(self, key, value):
+        if disk["full"]:
+            raise OSError(28, "No space left on device")
+        await original_set(self, key, value)
+        if key.startswith("status/c"):
+            disk["status_writes"] += 1
+            disk["full"] = disk["status_writes"] >= 3
 
-    monkeypatch.setattr(zarr.Array, "__setitem__", disk_fills_up)
-    with pytest.raises(StoreWriteError, match="No space left on device"):
+    def spy_write(self, results):
+        if disk["full"]:
+            writes_after_failure.append(results)
+        return original_write(self, results)
+
+    monkeypatch.setattr(LocalStore, "set", filling_set)
+    monkeypatch.setattr(SweepStore, "write", spy_write)
+    with pytest.raises(StoreWriteError, match="No space left on device") as info:
         run_sweep(load_experiment(definition), store, LocalThreads(2), flush_seconds=0.0)
     monkeypatch.undo()
+    assert len(writes_after_failure) == 1  # the failed batch is not retried (no second error)
+    assert info.value.__context__ is None or not isinstance(info.value.__context__, StoreWriteError)
     done = ok_count(store)
     assert 1 <= done < N_POINTS and ok_points_without_data(store) == 0
     assert not Path(f"{store}.lock").exists()
