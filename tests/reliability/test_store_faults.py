@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -44,6 +45,19 @@ def test_verify_finds_a_truncated_and_a_removed_chunk_and_the_next_run_repairs_t
     assert "executed 6 points (6 ok, 0 failed)" in repaired.stdout
     assert SweepStore.open(store).verify() == []
     reliability.assert_nothing_lost(reference, store)
+
+
+def test_store_whose_creation_was_interrupted_is_a_clear_error(tmp_path, reliability):
+    definition = toy(tmp_path / "toy.toml", "")
+    store = tmp_path / "r.zarr"
+    assert run_cli("run", definition, "--store", store, "--limit", "1").returncode == 1
+    shutil.rmtree(store / "status")  # as if the driver died while writing the schema
+    for command in (("run", definition, "--store", store), ("status", store)):
+        result = run_cli(*command)
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            f"error: {store} is an incomplete sweeps store (no status array; its creation was interrupted): "
+            "remove it and run again"]
 
 
 def test_disk_full_mid_run_keeps_finished_points_and_writes_nothing_more(tmp_path, reference, reliability, monkeypatch):
@@ -178,4 +192,27 @@ def test_disk_full_mid_run_is_a_clear_error_and_the_rerun_completes(tmp_path, re
         assert rerun.returncode == 0, rerun.stderr
         assert f"executed {N_POINTS - done} points" in rerun.stdout
         assert np.all(SweepStore.open(store).status() == OK)
+        reliability.assert_nothing_lost(reference, store)
+
+
+@pytest.mark.parametrize(("size", "fill", "message"), [
+    ("4k", True, "error: cannot write lock file {store}.lock: No space left on device"),
+    ("100k", False, "error: cannot create store {store}: [Errno 28] No space left on device"),
+], ids=["no-room-for-the-lock", "no-room-for-the-schema"])
+def test_disk_full_before_any_work_leaves_nothing_behind(size, fill, message, tmp_path, reference, reliability):
+    definition = toy(tmp_path / "toy.toml", "")
+    with tmpfs(size) as disk:
+        if fill:
+            with open(disk / "filler", "wb", buffering=0) as f, contextlib.suppress(OSError):
+                while True:
+                    f.write(b"\0" * 4096)
+        store = disk / "r.zarr"
+        result = run_cli("run", definition, "--store", store, "--threads", "2")
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [message.format(store=store)]
+        assert sorted(p.name for p in disk.iterdir()) == (["filler"] if fill else [])  # no half store, no lock
+        (disk / "filler").unlink(missing_ok=True)
+        subprocess.run(["mount", "-o", "remount,size=8m", str(disk)], check=True)
+        rerun = run_cli("run", definition, "--store", store, "--threads", "2")
+        assert rerun.returncode == 0, rerun.stderr
         reliability.assert_nothing_lost(reference, store)
