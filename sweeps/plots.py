@@ -23,7 +23,7 @@ from sweeps.analysis import INNER_DIMS, STATUS, ok_mask, only_ok, point_dims, se
 logger = logging.getLogger(__name__)
 
 TRACE_VAR = "activity"
-MAX_TICK_LABELS = 40
+MAX_TICK_LABELS = 20
 
 
 def _label(da: xr.DataArray) -> str:

@@ -421,6 +421,10 @@ class StoreLock:
         return True
 
     def acquire(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)  # e.g. results/ in a fresh clone
+        except OSError as err:
+            raise StoreError(f"cannot create lock file {self.path}: {err.strerror}") from None
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)

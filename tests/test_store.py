@@ -104,3 +104,11 @@ def test_mismatched_definition_names_the_difference(toy_definition, store_path, 
 def test_open_results_rejects_non_store(tmp_path):
     with pytest.raises(StoreError, match="not a sweeps store"):
         open_results(tmp_path)
+
+
+def test_store_in_a_directory_that_does_not_exist_yet(toy_definition, tmp_path):
+    from sweeps.cli import main
+
+    store = tmp_path / "results" / "nested" / "toy.zarr"  # as `results/` in a fresh clone
+    assert main(["run", str(toy_definition()), "--store", str(store)]) == 0
+    assert SweepStore.open(store, mode="r").status().size == 18
