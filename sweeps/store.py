@@ -421,6 +421,8 @@ class StoreLock:
         return True
 
     def acquire(self) -> None:
+        if self.path.parent.exists() and not self.path.parent.is_dir():
+            raise StoreError(f"cannot create lock file {self.path}: {self.path.parent} is not a directory")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)  # e.g. results/ in a fresh clone
         except OSError as err:

@@ -126,7 +126,12 @@ def test_store_under_a_file_is_a_clear_error(tmp_path, reliability):
     result = run_cli("run", toy(tmp_path / "toy.toml", ""), "--store", not_a_directory / "r.zarr")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"error: cannot create lock file {not_a_directory / 'r.zarr.lock'}: Not a directory"]
+        f"error: cannot create lock file {not_a_directory / 'r.zarr.lock'}: {not_a_directory} is not a directory"]
+    nested = run_cli("run", toy(tmp_path / "toy.toml", ""), "--store", not_a_directory / "sub" / "r.zarr")
+    assert nested.returncode == 2
+    assert nested.stderr.splitlines() == [
+        f"error: cannot create lock file {not_a_directory / 'sub' / 'r.zarr.lock'}: Not a directory"]
+    assert not_a_directory.is_file() and not_a_directory.read_text() == ""
 
 
 @contextlib.contextmanager
