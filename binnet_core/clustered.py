@@ -37,7 +37,8 @@ from binnet_core.validation import (
 )
 
 __all__ = ["ClusteredEINetwork", "DEFAULT_PARAMETERS", "CONNECTION_TYPES", "validate_parameters",
-           "connection_parameters", "population_layout", "ConnectionParameters"]
+           "connection_parameters", "population_layout", "ConnectionParameters",
+           "estimate_connectivity_bytes"]
 
 #: Reference parameters (``R_Eplus`` has no default: it is required).
 DEFAULT_PARAMETERS = MappingProxyType({
@@ -162,6 +163,38 @@ def population_layout(parameters: Mapping) -> dict:
         "clusters": np.tile(np.arange(q), 2),
         "sizes": np.array([p["N_E"] // q] * q + [p["N_I"] // q] * q, dtype=np.int64),
     }
+
+
+def estimate_connectivity_bytes(parameters: Mapping, weight_mode: str = "auto", ram_budget_gb: float = 12.0,
+                                weight_dtype=np.float32) -> int:
+    """Bytes of the connectivity :class:`ClusteredEINetwork` would build, without building it.
+
+    Uses the engine's own estimate and layout choice (``connectivity.estimate_bytes`` and
+    ``choose_layout``), so a network too large for ``ram_budget_gb`` is refused here with the
+    same ``ValueError`` the engine raises while building.
+
+    Returns
+    -------
+    int
+        Estimated bytes of the chosen layout.
+    """
+    from binnet_core.connectivity import choose_layout, estimate_bytes
+
+    p = validate_parameters(parameters)
+    cp = connection_parameters(p)
+    q = p["Q"]
+    sizes = np.array([p["N_E"] // q] * q + [p["N_I"] // q] * q, dtype=np.float64)
+    kind = np.repeat([0, 1], q)  # 0: E, 1: I
+    same = np.equal.outer(np.tile(np.arange(q), 2), np.tile(np.arange(q), 2))
+    prob = np.where(same, cp.p_plus[np.ix_(kind, kind)], cp.p_minus[np.ix_(kind, kind)])  # [post, pre]
+    per_post = prob * sizes[None, :]
+    if p["connection_type"] == "fixed_indegree":
+        per_post = np.round(per_post)
+    contacts = float(np.sum(per_post * sizes[:, None]))
+    dense, sparse = estimate_bytes(p["N_E"] + p["N_I"], 2 * q, contacts, int(sizes.max()), True,
+                                   np.dtype(weight_dtype).itemsize)
+    layout = choose_layout(weight_mode, dense, sparse, ram_budget_gb)
+    return int(dense if layout == "dense" else sparse)
 
 
 def _initial_activities(p) -> np.ndarray:

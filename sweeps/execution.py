@@ -326,17 +326,25 @@ def run_sweep(
         run_record = {"id": uuid.uuid4().hex, "host": socket.gethostname(), "pid": os.getpid(), "backend": executor.describe(),
                       "started": utc_now(), "finished": None}
         sweep_store.record_run(run_record)
+        completed = False
         try:
             if pending:
                 with executor:
                     _drive(experiment, sweep_store, executor, pending, summary, progress, retries, flush_seconds)
+            completed = True
         except KeyboardInterrupt:
             summary.interrupted = True
             raise
         finally:
             summary.wall_seconds = time.monotonic() - started
             run_record.update(finished=utc_now(), **{k: v for k, v in asdict(summary).items() if k != "store"})
-            sweep_store.record_run(run_record)
+            try:
+                sweep_store.record_run(run_record)
+            except StoreError as err:
+                if completed:
+                    raise
+                # already failing (e.g. disk full): keep that error, the record is provenance only
+                logger.warning("could not record the run in %s: %s", path, err)
             logger.info("run finished: %s", summary)
     return summary
 
@@ -362,10 +370,16 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
         if indices:
             submit(indices, 0)
 
+    write_failed = False
+
     def flush() -> None:
-        nonlocal buffer, last_flush
+        nonlocal buffer, last_flush, write_failed
         if buffer:
-            store.write(buffer)
+            try:
+                store.write(buffer)
+            except StoreError:
+                write_failed = True  # the batch stays not done (it reruns); write nothing more
+                raise
             summary.ok += sum(r.ok for r in buffer)
             summary.failed += sum(not r.ok for r in buffer)
             summary.executed += len(buffer)
@@ -408,4 +422,5 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
             else:
                 future.cancel()
         bar.close()
-        flush()
+        if not write_failed:
+            flush()

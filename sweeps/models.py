@@ -16,6 +16,9 @@ same interface).  Optional attributes on the function:
 ``builder.validate(params)``
     raises ``ValueError`` for invalid parameters (called for every grid point before any work).
 
+The registered model also estimates its connectivity size at validation, so a network larger
+than ``simulation.ram_budget_gb`` is refused before any work.
+
 This is the only module besides :mod:`sweeps.simulate` that imports :mod:`binnet_core`.
 """
 
@@ -104,6 +107,7 @@ class Model:
     builder: Callable[..., Any]
     layout_fn: Callable[[dict], Any] | None = None
     validate_fn: Callable[[dict], Any] | None = None
+    memory_fn: Callable[..., Any] | None = None
 
     def build(self, params: dict, seed: np.random.SeedSequence, weight_mode: str, ram_budget_gb: float):
         """Build an initialized network for one grid point."""
@@ -113,6 +117,11 @@ class Model:
         """Raise ``ValueError`` if ``params`` are invalid for this model."""
         if self.validate_fn is not None:
             self.validate_fn(dict(params))
+
+    def check_memory(self, params: dict, weight_mode: str, ram_budget_gb: float) -> None:
+        """Raise ``ValueError`` if the network would not fit ``ram_budget_gb`` (cheap estimate)."""
+        if self.memory_fn is not None:
+            self.memory_fn(dict(params), weight_mode, ram_budget_gb)
 
     def layout(self, params: dict, seed: np.random.SeedSequence | None = None) -> Layout:
         """Population layout, without building connectivity when the model allows it."""
@@ -155,7 +164,8 @@ def resolve(name: str) -> Model:
             from binnet_core import clustered
         except ImportError as err:
             raise ModelError(field, f"model 'clustered_ei' needs binnet_core.clustered ({err})") from None
-        return Model(name, _clustered_builder, _clustered_layout, clustered.validate_parameters)
+        return Model(name, _clustered_builder, _clustered_layout, clustered.validate_parameters,
+                     clustered.estimate_connectivity_bytes)
     if ":" not in name:
         raise ModelError(field, f"unknown model {name!r}; allowed: {', '.join(REGISTERED)} or 'package.module:function'")
     module_name, _, attr = name.partition(":")
@@ -192,6 +202,12 @@ def check_model(experiment) -> None:
             model.validate(params)
         except ValueError as err:
             raise ModelError(where, str(err).splitlines()[0]) from None
+        sim = experiment.simulation
+        try:
+            model.check_memory(params, sim.weight_mode, sim.ram_budget_gb)
+        except ValueError as err:
+            at = f" (at {grid.label(index, replicate=False)})" if experiment.swept_parameters else ""
+            raise ModelError("simulation.ram_budget_gb", str(err).splitlines()[0] + at) from None
         if model.layout_fn is None:
             continue
         try:

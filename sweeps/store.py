@@ -28,6 +28,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import socket
 import subprocess
 from collections import defaultdict
@@ -194,6 +195,9 @@ class SweepStore:
         self.identity = json.loads(attrs["sweeps_identity"])
         self.dims: tuple[str, ...] = tuple(attrs["sweeps_point_dims"])
         self.variables: tuple[str, ...] = tuple(attrs["sweeps_variables"])
+        if "status" not in group:
+            raise StoreError(f"{self.path} is an incomplete sweeps store (no status array; its creation was "
+                             "interrupted): remove it and run again")
         status = group["status"]
         self.shape: tuple[int, ...] = tuple(status.shape)
         self.chunks: tuple[int, ...] = tuple(status.chunks)
@@ -236,9 +240,12 @@ class SweepStore:
             "runs": [],
         }
         ds = xr.Dataset(data_vars, coords=_coordinates(experiment, layout), attrs=attrs)
+        existed = path.exists()
         try:
             ds.to_zarr(path, mode="w-", compute=False, consolidated=False, zarr_format=3, encoding=encoding)
         except (OSError, ValueError) as err:
+            if not existed:  # leave no half-written store behind (it would not open)
+                shutil.rmtree(path, ignore_errors=True)
             raise StoreError(f"cannot create store {path}: {err}") from err
         logger.info("created store %s: %d points in chunks of %s", path, math.prod(shape), chunks)
         return cls.open(path)
@@ -379,7 +386,10 @@ class SweepStore:
     def record_run(self, run: dict[str, Any]) -> None:
         """Append a run record to the attrs, or update the one with the same ``id``."""
         runs = [r for r in self.attrs.get("runs", []) if r.get("id") != run["id"]]
-        self.group.attrs.update({"runs": runs + [run]})
+        try:
+            self.group.attrs.update({"runs": runs + [run]})
+        except OSError as err:
+            raise StoreWriteError(f"writing the run record to {self.path} failed: {err}") from err
 
 
 class StoreLock:
@@ -411,6 +421,8 @@ class StoreLock:
         return True
 
     def acquire(self) -> None:
+        if self.path.parent.exists() and not self.path.parent.is_dir():
+            raise StoreError(f"cannot create lock file {self.path}: {self.path.parent} is not a directory")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)  # e.g. results/ in a fresh clone
         except OSError as err:
@@ -431,8 +443,12 @@ class StoreLock:
                 ) from None
             except OSError as err:
                 raise StoreError(f"cannot create lock file {self.path}: {err.strerror}") from None
-            with os.fdopen(fd, "w") as f:
-                json.dump(self.info, f)
+            try:
+                with os.fdopen(fd, "w") as f:
+                    json.dump(self.info, f)
+            except OSError as err:  # e.g. disk full: an empty lock file would block every driver
+                self.path.unlink(missing_ok=True)
+                raise StoreError(f"cannot write lock file {self.path}: {err.strerror}") from None
             self._held = True
             return
         raise StoreLockedError(f"could not take over the lock {self.path}")

@@ -62,19 +62,6 @@ def test_dask_scheduler_with_two_workers_gives_identical_data(toy_definition, tm
     assert len(plugins_ran) == 2 and all(plugins_ran.values())
 
 
-def test_failing_point_is_recorded_and_the_others_finish(toy_definition, tmp_path):
-    path = tmp_path / "fail.zarr"
-    summary = run_sweep(load_experiment(toy_definition(extra_parameters="fail_g = 1.1")), path, LocalThreads(2))
-    assert (summary.executed, summary.ok, summary.failed, summary.complete) == (18, 12, 6, False)
-    ds = open_results(path)
-    failed = ds.status.sel(g=1.1, method="nearest").values
-    assert (failed == 2).all()
-    assert set(ds.error.sel(g=1.1, method="nearest").values.ravel()) == {"FloatingPointError: NaN weights at g=1.1"}
-    assert np.isnan(ds.mean_activity_E.sel(g=1.1, method="nearest").values).all()
-    others = ds.status.where(abs(ds.g - 1.1) > 1e-9, drop=True).values
-    assert (others == 1).all()
-
-
 class FlakyThreads(LocalThreads):
     """Threads whose first attempt of some points fails as if the worker had died."""
 

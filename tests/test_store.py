@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import math
 import socket
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-import zarr
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,8 +18,6 @@ from sweeps.store import (
     OK,
     TODO,
     StoreError,
-    StoreLock,
-    StoreLockedError,
     StoreMismatchError,
     SweepStore,
     open_results,
@@ -96,23 +91,6 @@ def test_writes_touch_only_their_points_and_status_comes_last(toy_definition, st
     assert store.errors() == {6: "ValueError: boom"}
 
 
-def test_failed_status_write_leaves_point_not_done(toy_definition, store_path, monkeypatch):
-    experiment, store = make_store(toy_definition(), store_path)
-    values = simulate_point(experiment, 0)
-    original = zarr.Array.__setitem__
-
-    def failing(self, key, value):
-        if self.basename == "status":
-            raise OSError(28, "No space left on device")
-        return original(self, key, value)
-
-    monkeypatch.setattr(zarr.Array, "__setitem__", failing)
-    with pytest.raises(StoreError, match="No space left on device"):
-        store.write([PointResult(0, values, None, 0.1)])
-    monkeypatch.undo()
-    assert 0 in SweepStore.open(store_path).pending()  # data may be there, but it is not marked done
-
-
 def test_mismatched_definition_names_the_difference(toy_definition, store_path, tmp_path):
     make_store(toy_definition(), store_path)
     other = tmp_path / "other.toml"
@@ -121,32 +99,6 @@ def test_mismatched_definition_names_the_difference(toy_definition, store_path, 
     store.check_matches(load_experiment(toy_definition()))  # same definition: fine
     with pytest.raises(StoreMismatchError, match=r"sweep\.R_Eplus: store has \[1\.0, 2\.0, 3\.0\], definition has \[1\.0, 2\.0, 4\.0\]"):
         store.check_matches(load_experiment(other))
-
-
-def test_lock_refuses_a_live_holder_and_takes_over_a_dead_one(store_path):
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        lock_file = store_path.parent / f"{store_path.name}.lock"
-        lock_file.write_text(f'{{"host": "{socket.gethostname()}", "pid": {live.pid}, "since": "t0"}}')
-        with pytest.raises(StoreLockedError, match=f"pid {live.pid} on host {socket.gethostname()}"):
-            StoreLock(store_path).acquire()
-    finally:
-        live.kill()
-        live.wait()
-    # live.pid is now dead: its lock is stale and taken over
-    with StoreLock(store_path) as lock:
-        assert lock.path.exists()
-        with pytest.raises(StoreLockedError):
-            StoreLock(store_path).acquire()  # held by us (alive)
-    assert not lock.path.exists()
-
-
-def test_lock_of_another_host_is_never_taken_over(store_path):
-    lock_file = store_path.parent / f"{store_path.name}.lock"
-    lock_file.write_text('{"host": "elsewhere", "pid": 1, "since": "t0"}')
-    with pytest.raises(StoreLockedError, match="pid 1 on host elsewhere"):
-        StoreLock(store_path).acquire()
-    assert lock_file.exists()
 
 
 def test_open_results_rejects_non_store(tmp_path):

@@ -1,0 +1,34 @@
+"""Scenario 7: a point whose simulation raises is recorded as failed; the others finish."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sweeps import open_results
+from tests.reliability.conftest import N_POINTS, run_cli, toy
+
+
+def test_failing_point_is_recorded_listed_and_the_exit_code_says_so(tmp_path, reference, reliability):
+    # the toy builder raises FloatingPointError("NaN weights at g=1.1") for g == fail_g
+    definition, store = toy(tmp_path / "toy.toml", "fail_g = 1.1"), tmp_path / "r.zarr"
+    run = run_cli("run", definition, "--store", store, "--threads", "2")
+    assert run.returncode == 1, run.stderr
+    assert f"executed {N_POINTS} points (12 ok, 6 failed)" in run.stdout
+    assert f"failures are listed by: sweeps status {store}" in run.stdout
+
+    ds = open_results(store)
+    expected_failed = np.isclose(ds.g.values, 1.1)[None, :, None] & np.ones(ds.status.shape, bool)
+    assert set(ds.error.values[expected_failed]) == {"FloatingPointError: NaN weights at g=1.1"}
+    assert set(ds.error.values[~expected_failed]) == {""}
+    assert np.isnan(ds.mean_activity_E.values[expected_failed]).all()
+    reliability.assert_nothing_lost(reference, store, expected_failed=expected_failed)
+
+    status = run_cli("status", store)
+    assert status.returncode == 1
+    lines = status.stdout.splitlines()
+    assert lines[0] == f"{store}: {N_POINTS} points: 0 todo, 12 ok, 6 failed"
+    failed = [i for i in range(N_POINTS) if expected_failed.ravel()[i]]
+    assert lines[1:] == [
+        f"  failed point {i} (R_Eplus[{i // 6}], g[1], seed[{i % 2}]): FloatingPointError: NaN weights at g=1.1"
+        for i in failed
+    ]
