@@ -185,8 +185,15 @@ def _plot(args) -> int:
     return EXIT_OK
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line (``sweeps run: error: ...``), exit code 2; subparsers inherit it."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sweeps", description="Parameter sweeps of binary networks into one Zarr store.")
+    parser = _OneLineParser(prog="sweeps", description="Parameter sweeps of binary networks into one Zarr store.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("validate", help="check a definition and report grid and store size")

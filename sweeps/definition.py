@@ -39,7 +39,7 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     correlation_neurons = 200      # E neurons sampled for states/inputs
     points_per_chunk = "auto"      # grid points per Zarr chunk, or an integer >= 1
 
-    [cluster]                      # optional, passed verbatim to sweeps.cluster
+    [cluster]                      # optional, checked by sweeps.cluster_config
 
 Every problem raises :class:`DefinitionError` with a one-line message that names the field
 and the allowed values.  Model parameters are validated by the model itself (see
