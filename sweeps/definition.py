@@ -60,6 +60,7 @@ from typing import Any
 
 import numpy as np
 
+from sweeps.grid import GridShape
 from sweeps.models import ModelError, check_model
 
 __all__ = [
@@ -170,7 +171,7 @@ class Output:
 
 
 @dataclass(frozen=True)
-class Experiment:
+class Experiment(GridShape):
     """A validated experiment definition.
 
     Attributes
@@ -204,14 +205,6 @@ class Experiment:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(d.size for d in self.dimensions)
-
-    @property
-    def dims(self) -> tuple[str, ...]:
-        return tuple(d.name for d in self.dimensions)
 
     @property
     def n_points(self) -> int:

@@ -31,8 +31,20 @@ def point_seed(root_seed: int, index: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(root_seed, spawn_key=(int(index),))
 
 
+class GridShape:
+    """``shape`` and ``dims`` of anything with a ``dimensions`` sequence (Grid, Experiment)."""
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(d.size for d in self.dimensions)
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.dimensions)
+
+
 @dataclass(frozen=True)
-class Grid:
+class Grid(GridShape):
     """The points of a sweep.
 
     Parameters
@@ -53,14 +65,6 @@ class Grid:
     def from_experiment(cls, experiment) -> Grid:
         """The grid of an :class:`~sweeps.definition.Experiment`."""
         return cls(tuple(experiment.dimensions), dict(experiment.parameters), experiment.seed)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(d.size for d in self.dimensions)
-
-    @property
-    def dims(self) -> tuple[str, ...]:
-        return tuple(d.name for d in self.dimensions)
 
     def __len__(self) -> int:
         return math.prod(self.shape)
