@@ -18,12 +18,9 @@ count or an index per contact is stored), or a single segment for general weight
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from binnet_core._rng import bounded, low32, next_u64, to_unit
-
-_S32 = np.uint64(32)
 
 
 @njit(inline="always")

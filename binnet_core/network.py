@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import numbers
 from collections.abc import Sequence
 
@@ -16,8 +15,6 @@ from binnet_core._sim_kernels import simulate
 from binnet_core.populations import Population
 from binnet_core.synapses import Synapse
 from binnet_core.validation import check_non_negative_int, check_positive, check_positive_int
-
-log = logging.getLogger("binnet_core")
 
 #: Updates per kernel call: bounds the time until Ctrl-C is seen (~0.3 s).
 MAX_CHUNK = 1 << 22
