@@ -239,6 +239,12 @@ def _driver_log_template(config: ClusterConfig, store_path) -> str:
     return str(driver_log_directory(config, store_path) / f"sweeps-driver-{marker}.log")
 
 
+def _queue_and_account(config, queue_flag: str) -> list[str]:
+    """Account and queue directives (account first), as the original insert order gave."""
+    return ([f"-A {config.account}"] if config.account else []) + (
+        [f"{queue_flag} {config.queue}"] if config.queue else [])
+
+
 def driver_job_script(definition_path: str | os.PathLike, store_path: str | os.PathLike,
                       config: ClusterConfig, extra_cli_args: Sequence[str] = ()) -> str:
     """Batch script running the whole sweep driver as one job (1 core).
@@ -256,22 +262,15 @@ def driver_job_script(definition_path: str | os.PathLike, store_path: str | os.P
     log = _driver_log_template(config, store)
     lines = ["#!/usr/bin/env bash"]
     if config.kind == "slurm":
-        directives = ["-J sweeps-driver", f"-o {log}", "-n 1", "--cpus-per-task=1",
+        directives = ["-J sweeps-driver", *_queue_and_account(config, "-p"), f"-o {log}", "-n 1",
+                      "--cpus-per-task=1",
                       f"--mem={slurm_format_bytes_ceil(parse_bytes(config.driver_memory))}",
                       f"-t {walltime}", f"--chdir={Path.cwd()}"]
-        if config.queue:
-            directives.insert(1, f"-p {config.queue}")
-        if config.account:
-            directives.insert(1, f"-A {config.account}")
         lines += [f"#SBATCH {d}" for d in [*directives, *config.job_extra_directives]]
     else:
         memory_mb = _job_memory_mb("pbs", config.driver_memory)
-        directives = ["-N sweeps-driver", "-V", "-j oe",
+        directives = ["-N sweeps-driver", *_queue_and_account(config, "-q"), "-V", "-j oe",
                       f"-l select=1:ncpus=1:mem={memory_mb}mb", f"-l walltime={walltime}"]
-        if config.queue:
-            directives.insert(1, f"-q {config.queue}")
-        if config.account:
-            directives.insert(1, f"-A {config.account}")
         lines += [f"#PBS {d}" for d in [*directives, *config.job_extra_directives]]
         lines += [f"cd {shlex.quote(str(Path.cwd()))}", f'exec >"{log}" 2>&1']
     lines += list(config.job_script_prologue)
