@@ -247,8 +247,8 @@ class BinaryNetwork:
         batch_size : int
             Accepted for compatibility (> 0); has no effect on the result.
         recorders : sequence of recorders
-            Objects with ``interval`` (steps) and ``record(network)``, called whenever
-            ``sim_steps`` reaches a multiple of their interval.
+            Objects with ``interval`` (steps) and ``record(network)``, called after every
+            ``interval`` updates counted from the start of this run.
 
         Examples
         --------
@@ -266,14 +266,16 @@ class BinaryNetwork:
         steps = check_non_negative_int("steps", steps)
         check_positive_int("batch_size", batch_size)
         intervals = [check_positive_int("recorder interval", r.interval) for r in recorders]
-        end = self.sim_steps + steps
+        origin = self.sim_steps
+        end = origin + steps
         while self.sim_steps < end:
+            done = self.sim_steps - origin
             stop = min(end, self.sim_steps + MAX_CHUNK)
             for interval in intervals:
-                stop = min(stop, (self.sim_steps // interval + 1) * interval)
+                stop = min(stop, origin + (done // interval + 1) * interval)
             self._advance(stop - self.sim_steps, _NO_SEQUENCE)
             for recorder, interval in zip(recorders, intervals):
-                if self.sim_steps % interval == 0:
+                if (self.sim_steps - origin) % interval == 0:
                     recorder.record(self)
 
     def update(self):

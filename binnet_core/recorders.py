@@ -1,8 +1,9 @@
 """Recorders: plain objects passed to ``BinaryNetwork.run(recorders=[...])``.
 
 A recorder has an ``interval`` in update steps and a ``record(network)`` method that the
-network calls whenever ``sim_steps`` reaches a multiple of the interval. Sample times are
-kept in steps (``times``); convert with ``network.steps_to_ms``.
+network calls after every ``interval`` updates of a run (counted from the start of that run).
+Sample times are kept as ``network.sim_steps`` (``times``); convert with
+``network.steps_to_ms``.
 """
 
 from __future__ import annotations

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from binnet_core import (
+    MeanStateRecorder,
+    NeuronRecorder,
+    PopulationActivityRecorder,
+    warm_numba_caches,
+)
 from sweeps.grid import Grid
 from sweeps.measurements import (
     Recording,
@@ -40,9 +45,6 @@ logger = logging.getLogger(__name__)
 TIMING_VARIABLES = ("build_seconds", "simulation_seconds", "updates_per_second")
 #: spawn_key suffix of the stream that picks the recorded neurons (distinct from the engine's).
 _RECORDING_STREAM = 0x5245434F
-
-_warm_lock = threading.Lock()
-
 
 @dataclass(frozen=True)
 class PointResult:
@@ -98,21 +100,13 @@ def _record(experiment, index: int, net, build_seconds: float) -> Recording:
     for p in pops:
         neuron_cluster[slice(*p.view)] = -1 if p.cluster is None else p.cluster
 
-    activity = np.empty((n_samples, len(pops)), np.float32)
-    states = np.empty((n_samples, k), np.int8)
-    fields = np.empty((n_samples, k), np.float32)
-    state_sum = np.zeros(net.N, np.int64)
+    recorders = (PopulationActivityRecorder(interval), NeuronRecorder(sampled, interval),
+                 MeanStateRecorder(interval))
+    activity, neurons, mean_state = recorders
     start = time.perf_counter()
-    if warmup:
-        net.run(warmup)
-    up_before = np.array(net.up_transitions, dtype=np.int64)
-    for t in range(n_samples):
-        net.run(interval)
-        state = np.asarray(net.state)
-        activity[t] = net.population_activity()
-        states[t] = state[sampled]
-        fields[t] = np.asarray(net.field)[sampled]
-        state_sum += state
+    net.run(warmup)
+    up_before = np.array(net.up_transitions, dtype=np.int64)  # a copy, whatever the model returns
+    net.run(n_samples * interval, recorders=recorders)
     sim_seconds = time.perf_counter() - start
     updates = warmup + n_samples * interval
     interval_ms = sim.sample_interval.value if sim.sample_interval.is_time else float(net.steps_to_ms(interval))
@@ -129,13 +123,13 @@ def _record(experiment, index: int, net, build_seconds: float) -> Recording:
         population_clusters=np.array([-1 if p.cluster is None else p.cluster for p in pops], np.int64),
         sample_interval_ms=interval_ms,
         duration_ms=interval_ms * n_samples,
-        activity=activity,
+        activity=activity.values.astype(np.float32),
         up_transitions=np.array(net.up_transitions, dtype=np.int64) - up_before,
-        neuron_activity=(state_sum / n_samples).astype(np.float32),
+        neuron_activity=mean_state.mean.astype(np.float32),
         sampled_neurons=sampled,
         sampled_clusters=neuron_cluster[sampled],
-        sampled_states=states,
-        sampled_fields=fields,
+        sampled_states=neurons.state,
+        sampled_fields=neurons.field.astype(np.float32),
         wiring=wiring,
     )
 
@@ -176,27 +170,3 @@ def run_point(experiment, index: int) -> PointResult:
 def run_points(experiment, indices) -> list[PointResult]:
     """Task body for a batch of points (tiny points amortise the per-task overhead)."""
     return [run_point(experiment, index) for index in indices]
-
-
-_warmed = False
-
-
-def warm_numba_caches() -> None:
-    """Compile (or load from cache) the engine's numba kernels once per process."""
-    global _warmed
-    with _warm_lock:
-        if _warmed:
-            return
-        try:
-            from binnet_core import warm_numba_caches as warm
-        except ImportError:
-            logger.debug("binnet_core.warm_numba_caches not available; nothing to warm")
-        else:
-            start = time.perf_counter()
-            try:
-                warm()
-            except Exception:  # kernels still compile on first use; warming is an optimisation
-                logger.warning("warming the numba caches failed; kernels compile on first use", exc_info=True)
-            else:
-                logger.info("numba caches warm after %.1f s", time.perf_counter() - start)
-        _warmed = True

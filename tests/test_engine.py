@@ -193,6 +193,10 @@ def test_recorders_sample_at_their_interval():
     np.testing.assert_allclose(activity.values[-1], net.population_activity())
     np.testing.assert_array_equal(neurons.state[-1], net.state[[0, 5, 50]])
     np.testing.assert_array_equal(neurons.times, [250, 500, 750, 1000])
+    later = binnet_core.PopulationActivityRecorder(300)  # counted from the start of the run
+    net.run(50)
+    net.run(1000, recorders=[later])
+    np.testing.assert_array_equal(later.times, [1350, 1650, 1950])
 
 
 # ---------------------------------------------------------------------- diff logs

@@ -58,7 +58,7 @@ def test_dask_scheduler_with_two_workers_gives_identical_data(toy_definition, tm
     assert summary.complete and summary.executed == 18
     assert_same_data(baseline, path)
     with Client(dask_scheduler) as client:
-        plugins_ran = client.run(lambda: __import__("sweeps.simulate").simulate._warmed)
+        plugins_ran = client.run(lambda: __import__("binnet_core.warmup").warmup._warmed)
     assert len(plugins_ran) == 2 and all(plugins_ran.values())
 
 
@@ -162,3 +162,11 @@ def test_quickstart_runs_with_the_real_engine(tmp_path):
     ds = open_results(tmp_path / "q.zarr")
     assert (ds.status.values == 1).all()
     assert dict(ds.sizes)["R_Eplus"] == 3 and dict(ds.sizes)["g"] == 3
+
+
+def test_point_counts_up_transitions_of_the_measured_window_only(toy_definition):
+    from sweeps.simulate import simulate_point
+
+    values = simulate_point(load_experiment(toy_definition()), 0)
+    assert values["up_rate_E"] > 0 and values["up_rate_I"] > 0
+    assert np.all(values["population_up_rate"] >= 0)

@@ -3,7 +3,8 @@
 A dense Glauber network of E and I clusters in plain numpy with the engine's network
 interface (populations, run, state, field, population_activity, up_transitions,
 connectivity_stats, ms <-> steps).  Deterministic for a given seed.  Test hooks:
-``fail_g``: building raises when ``g == fail_g``; ``sleep``: seconds slept per ``run`` call.
+``fail_g``: building raises when ``g == fail_g``; ``sleep``: seconds slept per ``run`` call
+and per recorded sample.
 """
 
 from __future__ import annotations
@@ -81,15 +82,22 @@ class ToyNetwork:
     def steps_to_ms(self, steps: int) -> float:
         return steps / self.updates_per_ms
 
-    def run(self, steps: int) -> None:
-        time.sleep(self.params.get("sleep", 0.0))
-        for i in self._rng.integers(0, self.N, steps):
+    def run(self, steps: int, recorders=()) -> None:
+        """``steps`` updates; recorders are called every ``interval`` updates of this call."""
+        pause = self.params.get("sleep", 0.0)
+        time.sleep(pause)
+        for done, i in enumerate(self._rng.integers(0, self.N, steps), start=1):
             new = np.int8(self.field[i] > self.theta[i])
             if new != self.state[i]:
                 self.field += self.W[:, i] * (1.0 if new else -1.0)
                 self.state[i] = new
                 self.up_transitions[self._pop_of[i]] += int(new)
-        self.sim_steps += steps
+            self.sim_steps += 1
+            due = [r for r in recorders if done % r.interval == 0]
+            if due:
+                time.sleep(pause)
+            for recorder in due:
+                recorder.record(self)
 
     def population_activity(self) -> np.ndarray:
         return np.array([self.state[slice(*p.view)].mean() for p in self.populations])
