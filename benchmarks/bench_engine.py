@@ -12,6 +12,7 @@ core, build <= 0.3 s, connectivity <= 150 MB, two threads >= 1.8x one, N = 100,0
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import subprocess
@@ -23,6 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
+from benchmarks.core_probe import two_thread_gains  # noqa: E402
 from benchmarks.plain_loop import PlainLoop  # noqa: E402
 from binnet_core import warm_numba_caches  # noqa: E402
 from binnet_core.clustered import ClusteredEINetwork  # noqa: E402
@@ -50,11 +54,27 @@ def build_figures(repeats):
     return rows
 
 
+def byte_counts(net):
+    """Switch a network built with 4-bit dense counts to 8-bit ones (same network)."""
+    c = net.connectivity
+    net.connectivity = dataclasses.replace(c, dense=c.dense_matrix(),
+                                           packed_start=np.zeros(0, dtype=np.int64))
+    return net
+
+
+LAYOUTS = {
+    "dense": lambda seed: ClusteredEINetwork(REFERENCE, seed=seed, weight_mode="dense"),
+    "dense 8-bit": lambda seed: byte_counts(
+        ClusteredEINetwork(REFERENCE, seed=seed, weight_mode="dense")),
+    "sparse": lambda seed: ClusteredEINetwork(REFERENCE, seed=seed, weight_mode="sparse"),
+}
+
+
 def simulation_figures(repeats):
     rows = {}
     model_second = None
-    for mode in ("dense", "sparse"):
-        net = ClusteredEINetwork(REFERENCE, seed=1, weight_mode=mode)
+    for layout, make in LAYOUTS.items():
+        net = make(1)
         model_second = net.ms_to_steps(1000)
         net.run(net.ms_to_steps(200))
         flips = []
@@ -64,7 +84,7 @@ def simulation_figures(repeats):
             net.run(model_second)
             flips.append(2 * (net.up_transitions.sum() - before))
 
-        rows[mode] = (median_time(one_second, repeats), statistics.median(flips))
+        rows[layout] = (median_time(one_second, repeats), statistics.median(flips))
     plain = PlainLoop(ClusteredEINetwork(REFERENCE, seed=1, weight_mode="sparse"))
     plain.run(model_second // 5)
     flips = []
@@ -74,25 +94,33 @@ def simulation_figures(repeats):
 
 
 def thread_figures(repeats):
-    nets = [ClusteredEINetwork(REFERENCE, seed=s, weight_mode="dense") for s in (1, 2)]
-    steps = nets[0].ms_to_steps(1000)
-    for net in nets:
-        net.run(nets[0].ms_to_steps(200))
+    """Per layout: (one thread, two threads) seconds for two networks x 1 model second.
 
-    def two_threads():
-        threads = [threading.Thread(target=n.run, args=(steps,)) for n in nets]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-
-    def one_after_other():  # the same work on one thread
+    The two timings alternate, ``repeats`` times, and the ratio is the median of the
+    per-repeat ratios: the machine's slow spells then hit both sides alike.
+    """
+    rows = {}
+    for layout, make in LAYOUTS.items():
+        nets = [make(seed) for seed in (1, 2)]
+        steps = nets[0].ms_to_steps(1000)
         for net in nets:
-            net.run(steps)
-
-    serial = median_time(one_after_other, repeats)
-    parallel = median_time(two_threads, repeats)
-    return serial, parallel
+            net.run(nets[0].ms_to_steps(200))
+        serial, ratios = [], []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for net in nets:
+                net.run(steps)
+            serial.append(time.perf_counter() - started)
+            threads = [threading.Thread(target=n.run, args=(steps,)) for n in nets]
+            started = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            ratios.append(serial[-1] / (time.perf_counter() - started))
+        rows[layout] = (statistics.median(serial), statistics.median(ratios))
+        del nets
+    return rows
 
 
 BIG_SCRIPT = """
@@ -137,9 +165,12 @@ def main(argv=None):
     for mode, (seconds, flips) in rows.items():
         print(f"{mode:<12}{seconds:>12.4f}{steps / seconds:>12.3g}{flips:>15,.0f}{plain / seconds:>9.2f}x")
 
-    serial, parallel = thread_figures(max(3, args.repeats // 2))
-    print(f"\ntwo networks, 1 model s each: one thread {serial:.3f} s, two threads {parallel:.3f} s "
-          f"-> throughput x{serial / parallel:.2f}")
+    print(f"\n{'two networks x 1 model s':<26}{'one thread s':>13}{'two threads':>13}")
+    for layout, (serial, ratio) in thread_figures(max(5, args.repeats)).items():
+        print(f"{layout:<26}{serial:>13.3f}{ratio:>12.2f}x")
+    probe = two_thread_gains()
+    print(f"{'this machine, vector loop':<26}{'':>13}{probe['vector']:>12.2f}x")
+    print(f"{'this machine, scalar loop':<26}{'':>13}{probe['scalar']:>12.2f}x")
 
     if args.big:
         big = big_figures()

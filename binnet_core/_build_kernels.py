@@ -62,8 +62,21 @@ def _row_counts(key, first, n_post, thr, buf):
     return total
 
 
+@njit(inline="always")
+def _add_packed(row, counts, half):
+    """Add ``counts`` (length ``2 * half``) to a row of 4-bit counts; True if one exceeds 15."""
+    overflow = False
+    for k in range(half):
+        byte = np.uint8(row[k])  # a no-op cast; it types the float layouts that never get here
+        low = (byte & 15) + counts[k]
+        high = (byte >> 4) + counts[k + half]
+        overflow |= (low | high) > 15
+        row[k] = low | (high << 4)
+    return overflow
+
+
 @njit(cache=True, nogil=True)
-def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap):
+def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap, packed_start):
     """Add ``count * value`` of every pair of the pair blocks of one pre population.
 
     Parameters
@@ -72,8 +85,8 @@ def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap):
         Dense pre-major matrix; row ``pre0 + i`` is written one full row at a time.
     pre0, n_pre : int
         The pre population's slice.
-    blocks : int64 array (B, 3)
-        Per block: post start, post size, skip-diagonal flag.
+    blocks : int64 array (B, 4)
+        Per block: post start, post size, skip-diagonal flag, post segment.
     keys : uint64 array (B,)
     thr, thr_len : uint64 array (B, K), int64 array (B,)
         Count thresholds of each block (row b uses ``thr[b, :thr_len[b]]``).
@@ -82,13 +95,17 @@ def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap):
     cap : number
         Largest entry allowed; negative when no entry can exceed it (one synapse per block
         and counts below the dtype's limit), which skips the check.
+    packed_start : int64 array
+        Empty, or the byte offset of every segment when ``out`` holds 4-bit counts (see
+        ``_sim_kernels``); then ``values`` are 1 and ``cap`` is 15.
 
     Returns
     -------
     int
         Number of contacts, or -1 if an entry would exceed ``cap``.
     """
-    buf = np.empty(max(1, blocks[:, 1].max()) if blocks.shape[0] else 1, dtype=np.uint8)
+    size = max(1, blocks[:, 1].max()) if blocks.shape[0] else 1
+    buf = np.zeros(size + 1, dtype=np.uint8)  # one spare zero: the odd segment's last nibble
     total = 0
     overflow = False
     for i in range(n_pre):
@@ -100,6 +117,12 @@ def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap):
             if blocks[b, 2]:
                 total -= counts[i]
                 counts[i] = 0
+            if packed_start.size > 0:
+                half = (n_post + 1) // 2
+                start = packed_start[blocks[b, 3]]
+                buf[n_post] = 0
+                overflow |= _add_packed(out[pre0 + i, start:start + half], buf, half)
+                continue
             row = out[pre0 + i, post0:post0 + n_post]
             value = values[b]
             if cap >= 0:  # another synapse may already have written here: check the sum
@@ -204,14 +227,25 @@ def indegree_partners(n_pre, n_post, k_in, multapses, diagonal, key):
 
 
 @njit(cache=True, nogil=True)
-def indegree_dense(out, pre0, post0, partners, value, cap):
+def indegree_dense(out, pre0, post0, partners, value, cap, packed_offset):
     """Add ``value`` per contact of a fixed in-degree block to a dense pre-major matrix.
 
-    Returns the number of contacts, or -1 if an entry would exceed ``cap``.
+    With ``packed_offset >= 0`` the matrix holds 4-bit counts and the post segment starts at
+    that byte (``value`` is 1, ``cap`` is 15). Returns the number of contacts, or -1 if an
+    entry would exceed ``cap``.
     """
+    half = (partners.shape[0] + 1) // 2
     for t in range(partners.shape[0]):
         for k in range(partners.shape[1]):
             r = pre0 + partners[t, k]
+            if packed_offset >= 0:
+                byte = packed_offset + (t if t < half else t - half)
+                shift = 0 if t < half else 4
+                new = ((np.uint8(out[r, byte]) >> shift) & 15) + 1
+                if new > cap:
+                    return -1
+                out[r, byte] += np.uint8(1 << shift)
+                continue
             new = out[r, post0 + t] + value
             if new > cap:
                 return -1
@@ -237,12 +271,24 @@ def indegree_sparse(fill, counts, cursor, idx, vals, pre0, seg, offset, partners
 
 
 @njit(cache=True, nogil=True)
-def initial_field(field, state, group, seg_start, scale, dense, idx, ptr, vals):
+def initial_field(field, state, group, seg_start, scale, dense, packed_start, idx, ptr, vals):
     """Set ``field = W @ state`` by pushing every active neuron (the flip rule from zero)."""
     field[:] = 0
     for pre in range(state.size):
         if state[pre]:
-            _apply_flip(pre, True, field, group, seg_start, scale, dense, idx, ptr, vals)
+            _apply_flip(pre, True, field, group, seg_start, scale, dense, packed_start, idx,
+                        ptr, vals)
+
+
+@njit(cache=True, nogil=True)
+def nonzero_nibbles(packed):
+    """Number of non-zero 4-bit counts in a matrix of packed counts (no temporaries)."""
+    total = 0
+    for r in range(packed.shape[0]):
+        row = packed[r]
+        for k in range(row.size):
+            total += ((row[k] & 15) != 0) + ((row[k] >> 4) != 0)
+    return total
 
 
 @njit(cache=True, nogil=True)

@@ -1,9 +1,14 @@
 """Hot simulation kernels (numba, ``nogil``, cached).
 
 One kernel, :func:`simulate`, performs asynchronous Glauber updates. It takes only arrays
-and scalars. The connectivity arrives in one of two pre-major layouts (see
+and scalars. The connectivity arrives in one of three pre-major layouts (see
 ``binnet_core.connectivity``):
 
+``packed`` shared weights stored as 4-bit contact counts, two per byte: for segment ``s``
+           of ``m`` neurons and ``h = ceil(m / 2)``, byte ``packed_start[s] + k`` of row
+           ``pre`` holds the count onto post neuron ``k`` in its low nibble and onto
+           ``k + h`` in its high nibble. A flip adds ``delta * scale[group[pre], s]`` times
+           each count: half the bytes of ``dense``, two contiguous vectorised sweeps.
 ``dense``  ``dense[pre, post]`` holds a contact count (``uint8``) or a float weight; the
            field change of a flip is ``delta * scale[group[pre], seg] * dense[pre, t]`` for
            every post neuron ``t`` of segment ``seg``: contiguous reads, vectorised.
@@ -12,19 +17,52 @@ and scalars. The connectivity arrives in one of two pre-major layouts (see
            ``delta * scale[group[pre], seg]`` (times ``vals[k]`` when per-contact float
            weights are given).
 
-Segments are the post populations when weights are shared per population block (only a
-count or an index per contact is stored), or a single segment for general weight matrices.
+``packed`` and ``dense`` share the array ``dense``; ``packed_start`` is empty unless the
+counts are packed. Segments are the post populations when weights are shared per population
+block (only a count or an index per contact is stored), or a single segment for general
+weight matrices.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
+from binnet_core._prefetch import prefetch_row
 from binnet_core._rng import bounded, low32, next_u64, to_unit
 
 
 @njit(inline="always")
-def _apply_flip(pre, positive, field, group, seg_start, scale, dense, idx, ptr, vals):
+def _add_packed_row(field, lo, hi, dense, pre, start, w):
+    """``field[lo:hi] += w * counts`` from the 4-bit counts at ``dense[pre, start:]``.
+
+    Unsigned indices and no slices: no wrap-around checks and no reference counting in the
+    loops, which LLVM vectorises; the narrow casts keep them in 8- and 32-bit lanes.
+    """
+    half = np.uint64((hi - lo + 1) // 2)
+    lo = np.uint64(lo)
+    hi = np.uint64(hi)
+    start = np.uint64(start)
+    for t in range(half):
+        field[lo + t] += w * np.float32(np.uint8(dense[pre, start + t]) & np.uint8(15))
+    mid = lo + half
+    for t in range(hi - mid):
+        field[mid + t] += w * np.float32(np.uint8(dense[pre, start + t]) >> np.uint8(4))
+
+
+@njit(inline="always")
+def _add_row(field, lo, hi, dense, pre, w):
+    """``field[lo:hi] += w * dense[pre, lo:hi]`` (indices as in :func:`_add_packed_row`)."""
+    lo = np.uint64(lo)
+    for t in range(np.uint64(hi) - lo):
+        field[lo + t] += w * dense[pre, lo + t]
+
+
+@njit(inline="always")
+def _apply_flip(pre, positive, field, group, seg_start, scale, dense, packed_start, idx, ptr,
+                vals):
+    if dense.shape[0] > 0:  # all of the row's cache lines in flight at once
+        prefetch_row(dense, pre)
     g = group[pre]
     for s in range(seg_start.size - 1):
         w = scale[g, s]
@@ -34,17 +72,16 @@ def _apply_flip(pre, positive, field, group, seg_start, scale, dense, idx, ptr, 
             w = -w
         lo = seg_start[s]
         hi = seg_start[s + 1]
-        target = field[lo:hi]  # slices starting at 0 let LLVM vectorise the dense loop
-        if dense.shape[0] > 0:
-            row = dense[pre, lo:hi]
-            for t in range(target.size):
-                target[t] += w * row[t]
+        if packed_start.size > 0:
+            _add_packed_row(field, lo, hi, dense, pre, packed_start[s], w)
+        elif dense.shape[0] > 0:
+            _add_row(field, lo, hi, dense, pre, w)
         elif vals.size == 0:
             for k in range(ptr[pre, s], ptr[pre, s + 1]):
-                target[idx[k]] += w
+                field[np.uint64(lo) + np.uint64(idx[k])] += w
         else:
             for k in range(ptr[pre, s], ptr[pre, s + 1]):
-                target[idx[k]] += w * vals[k]
+                field[np.uint64(lo) + np.uint64(idx[k])] += w * vals[k]
 
 
 @njit(cache=True, nogil=True)
@@ -67,6 +104,7 @@ def simulate(
     seg_start,
     scale,
     dense,
+    packed_start,
     idx,
     ptr,
     vals,
@@ -98,7 +136,7 @@ def simulate(
         for threshold units.
     pop_active, pop_up : int64 arrays (P,)
         Active-neuron counts and cumulative 0->1 flips per population, updated in place.
-    group, seg_start, scale, dense, idx, ptr, vals
+    group, seg_start, scale, dense, packed_start, idx, ptr, vals
         Connectivity (see module docstring).
     log_ids, log_deltas : int32 / int8 arrays
         Diff-log buffers; written from ``log_pos`` when non-empty.
@@ -134,7 +172,8 @@ def simulate(
             pop_active[pop] += delta
             if delta > 0:
                 pop_up[pop] += 1
-            _apply_flip(neuron, delta > 0, field, group, seg_start, scale, dense, idx, ptr, vals)
+            _apply_flip(neuron, delta > 0, field, group, seg_start, scale, dense, packed_start, idx,
+                        ptr, vals)
         if logging:
             log_ids[log_pos] = neuron
             log_deltas[log_pos] = delta

@@ -21,7 +21,7 @@ _lock = threading.Lock()
 _warmed = False
 
 
-def _tiny_network(dtype, weight_mode, shared, matrix=None):
+def _tiny_network(dtype, weight_mode, shared, matrix=None, crowded=False):
     from binnet_core.network import BinaryNetwork
     from binnet_core.populations import BackgroundActivity, BinaryNeuronPopulation
     from binnet_core.synapses import FixedIndegreeSynapse, PairwiseBernoulliSynapse
@@ -29,7 +29,8 @@ def _tiny_network(dtype, weight_mode, shared, matrix=None):
     net = BinaryNetwork("warm-up")
     a = net.add_population(BinaryNeuronPopulation(net, N=3, threshold=0.5, initializer=[1, 0, 1]))
     b = net.add_population(BackgroundActivity(net, N=2, Activity=0.5, Stochastic=True))
-    net.add_synapse(PairwiseBernoulliSynapse(net, a, a, p=1.5, j=0.4))
+    # more than 15 contacts on a pair need 8-bit dense counts instead of 4-bit ones
+    net.add_synapse(PairwiseBernoulliSynapse(net, a, a, p=16.0 if crowded else 1.5, j=0.4))
     net.add_synapse(FixedIndegreeSynapse(net, b, a, p=0.5, j=0.3))
     if not shared:  # a second weight on one block forces per-contact float weights
         net.add_synapse(FixedIndegreeSynapse(net, b, a, p=0.5, j=0.2, multapses=False))
@@ -73,6 +74,7 @@ def warm_numba_caches() -> None:
             for mode in ("dense", "sparse"):
                 for shared in (True, False):
                     _exercise(_tiny_network(dtype, mode, shared))
+                _exercise(_tiny_network(dtype, mode, True, crowded=True))
                 _exercise(_tiny_network(dtype, mode, True, matrix=np.eye(5)[::-1].copy()))
             _exercise(_tiny_network(dtype, "sparse", True, matrix=sp.random(5, 5, 0.5, random_state=0)))
             _compile_wide_index_paths(dtype)

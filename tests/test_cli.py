@@ -49,6 +49,18 @@ def test_run_status_show_with_a_failing_point(toy_definition, store_path, capsys
     assert "R_Eplus" in out and "mean_activity_E" in out and "status: 12/18 ok, 6 failed" in out
 
 
+def test_show_into_a_closed_pipe_exits_quietly(toy_definition, store_path):
+    assert main(["run", str(toy_definition()), "--store", str(store_path), "--threads", "2"]) == 0
+    code = "import sys; from sweeps.cli import main; sys.exit(main(sys.argv[1:]))"
+    reader_gone = subprocess.Popen([sys.executable, "-c", code, "show", str(store_path)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=subprocess_env())
+    reader_gone.stdout.close()  # like ``sweeps show | head -0``: nothing is ever read
+    _, err = reader_gone.communicate(timeout=120)
+    assert reader_gone.returncode == 0, err.decode()
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
+
+
 def test_run_all_ok_exits_0_and_rerun_executes_nothing(toy_definition, store_path, capsys):
     argv = ["run", str(toy_definition()), "--store", str(store_path), "--threads", "2"]
     assert main(argv) == 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+
 import numpy as np
 import pytest
 
@@ -97,5 +100,75 @@ def test_connectivity_stats():
     stats = net.connectivity_stats()
     assert stats["synapse_count"] >= stats["connected_pairs"] > 0
     assert stats["density"] == pytest.approx(stats["connected_pairs"] / (270 * 269))
-    assert stats["connectivity_bytes"] >= 270 * 270
+    assert stats["connectivity_bytes"] >= 270 * 270 / 2  # 4-bit counts
     assert stats["build_seconds"] > 0
+
+
+# ---------------------------------------------------------------- 4-bit dense counts
+def odd_sized_network(mode, synapses, sizes=(7, 13, 1), seed=4, threshold=0.1):
+    net = BinaryNetwork()
+    pops = [net.add_population(BinaryNeuronPopulation(net, N=n, threshold=threshold, initializer=0.5))
+            for n in sizes]
+    for make, pre, post in synapses:
+        net.add_synapse(make(net, pops[pre], pops[post]))
+    net.initialize(weight_mode=mode, seed=seed)
+    return net
+
+
+ODD_SYNAPSES = [
+    (lambda n, a, b: PoissonSynapse(n, a, b, rate=2.0, j=0.5), 0, 0),
+    (lambda n, a, b: PairwiseBernoulliSynapse(n, a, b, p=1.7, j=-0.25), 1, 0),
+    (lambda n, a, b: FixedIndegreeSynapse(n, a, b, p=0.5, j=0.125), 0, 1),
+    (lambda n, a, b: FixedIndegreeSynapse(n, a, b, p=0.5, j=0.375, multapses=False), 1, 1),
+    (lambda n, a, b: AllToAllSynapse(n, a, b, j=1.5), 2, 1),
+    (lambda n, a, b: AllToAllSynapse(n, a, b, j=0.75), 1, 2),
+]
+
+
+def test_packed_counts_hold_the_sparse_network_for_odd_population_sizes():
+    dense = odd_sized_network("dense", ODD_SYNAPSES)
+    sparse = odd_sized_network("sparse", ODD_SYNAPSES)
+    c = dense.connectivity
+    assert c.packed_start.tolist() == [0, 4, 11, 12]  # ceil(7/2), ceil(13/2), ceil(1/2)
+    assert c.dense.shape == (21, 12)
+    assert (dense.weight_matrix() != sparse.weight_matrix()).nnz == 0
+    assert c.connected_pairs() == sparse.connectivity.connected_pairs()
+    np.testing.assert_array_equal(dense.field, sparse.field)
+
+
+E_I_SYNAPSES = [
+    (lambda n, a, b: PoissonSynapse(n, a, b, rate=0.2, j=0.1), 0, 0),
+    (lambda n, a, b: PairwiseBernoulliSynapse(n, a, b, p=0.3, j=0.1), 0, 1),
+    (lambda n, a, b: FixedIndegreeSynapse(n, a, b, p=0.5, j=-0.3), 1, 0),
+    (lambda n, a, b: FixedIndegreeSynapse(n, a, b, p=0.3, j=-0.2, multapses=False), 1, 1),
+    (lambda n, a, b: AllToAllSynapse(n, a, b, j=0.05), 2, 0),
+]
+
+
+def test_packed_and_byte_counts_run_bit_identically():
+    packed = odd_sized_network("dense", E_I_SYNAPSES, sizes=(301, 99, 1), threshold=-0.2)
+    byte = odd_sized_network("dense", E_I_SYNAPSES, sizes=(301, 99, 1), threshold=-0.2)
+    c = byte.connectivity
+    byte.connectivity = dataclasses.replace(c, dense=c.dense_matrix(),
+                                            packed_start=np.zeros(0, dtype=np.int64))
+    assert byte.connectivity.dense.shape == (401, 401)
+    for net in (packed, byte):
+        net.run(50_000)
+    assert 0 < packed.up_transitions.sum() and 0 < packed.state.sum() < packed.N
+    np.testing.assert_array_equal(packed.state, byte.state)
+    np.testing.assert_array_equal(packed.field, byte.field)
+
+
+@pytest.mark.parametrize("synapses", [
+    [(lambda n, a, b: PairwiseBernoulliSynapse(n, a, b, p=16.0, j=0.5), 0, 1)],
+    [(lambda n, a, b: AllToAllSynapse(n, a, b, j=0.5), 0, 0)] * 16,
+    [(lambda n, a, b: FixedIndegreeSynapse(n, a, b, p=16.0, j=0.5), 2, 0)],
+], ids=["bernoulli", "sixteen-synapses", "indegree"])
+def test_more_than_15_contacts_on_a_pair_fall_back_to_byte_counts(synapses, caplog):
+    with caplog.at_level(logging.INFO, logger="binnet_core"):
+        dense = odd_sized_network("dense", synapses)
+    assert "storing 8-bit counts" in caplog.text
+    c = dense.connectivity
+    assert c.packed_start.size == 0 and c.dense.shape == (21, 21) and c.dense.max() == 16
+    sparse = odd_sized_network("sparse", synapses)
+    assert (dense.weight_matrix() != sparse.weight_matrix()).nnz == 0

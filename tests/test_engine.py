@@ -271,10 +271,10 @@ def test_shared_weights_store_counts_and_general_matrices_store_floats():
     net = two_population_network(weight_mode="dense")
     c = net.connectivity
     assert c.shared_weights and c.dense.dtype == np.uint8
-    assert c.dense.flags.c_contiguous and c.dense.shape == (60, 60)
+    assert c.dense.flags.c_contiguous and c.dense.shape == (60, 30)  # two 4-bit counts a byte
     w = net.weight_matrix().toarray()
     pre = 3  # pre-major: row `pre` of the store holds column `pre` of W
-    expected = c.dense[pre].astype(np.float64) * np.r_[[0.11] * 40, [0.13] * 20]
+    expected = c.dense_matrix()[pre].astype(np.float64) * np.r_[[0.11] * 40, [0.13] * 20]
     np.testing.assert_allclose(w[:, pre], expected, rtol=1e-6)
     m = BinaryNetwork("w")
     m.add_population(BinaryNeuronPopulation(m, N=4, threshold=0.0, initializer=0))

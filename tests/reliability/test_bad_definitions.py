@@ -87,7 +87,7 @@ CASES = [
     ("over-ram-budget", definition(simulation='duration = "100 ms"\nsample_interval = "10 ms"\nram_budget_gb = 0.0001'), (), "simulation.ram_budget_gb", "too small"),
     ("dense-over-ram-budget", definition(parameters="N_E = 200000\nN_I = 50000\nQ = 4",
                                          simulation='duration = "100 ms"\nsample_interval = "10 ms"\nweight_mode = "dense"\nram_budget_gb = 8'),
-     (), "simulation.ram_budget_gb", f"dense connectivity needs about {250_000**2 / 2**30:.3g} GiB"),
+     (), "simulation.ram_budget_gb", f"dense connectivity needs about {250_000 * 250_008 / 2 / 2**30:.3g} GiB"),  # 4-bit counts
 ]
 
 
