@@ -35,7 +35,9 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
 
     [output]
     keep_traces = true             # store per-population activity traces
-    cluster_threshold = 0.3        # activity above which a cluster counts as active
+    cluster_threshold = 0.3        # activity above which a cluster becomes active ...
+    cluster_off_threshold = 0.2    # ... and below which it is inactive again (default: 2/3 of
+                                   # cluster_threshold)
     correlation_neurons = 200      # E neurons sampled for states/inputs
     points_per_chunk = "auto"      # grid points per Zarr chunk, or an integer >= 1
 
@@ -61,6 +63,7 @@ from typing import Any
 import numpy as np
 
 from sweeps.grid import GridShape
+from sweeps.measurements import default_off_threshold
 from sweeps.models import ModelError, check_model
 
 __all__ = [
@@ -77,7 +80,8 @@ __all__ = [
 _TABLES = ("experiment", "parameters", "sweep", "simulation", "output", "cluster")
 _EXPERIMENT_KEYS = ("name", "model", "seed", "description")
 _SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb")
-_OUTPUT_KEYS = ("keep_traces", "cluster_threshold", "correlation_neurons", "points_per_chunk")
+_OUTPUT_KEYS = ("keep_traces", "cluster_threshold", "cluster_off_threshold", "correlation_neurons",
+                "points_per_chunk")
 _RANGE_FORMS = {
     "start/stop/step": ("start", "stop", "step"),
     "linspace": ("linspace",),
@@ -166,6 +170,7 @@ class Output:
 
     keep_traces: bool = True
     cluster_threshold: float = 0.3
+    cluster_off_threshold: float = 0.2
     correlation_neurons: int = 200
     points_per_chunk: int | None = None  # None: automatic
 
@@ -513,6 +518,11 @@ def _parse_output(out: dict) -> Output:
     threshold = float(_optional(out, "output", "cluster_threshold", (int, float), 0.3))
     if not 0 < threshold < 1:
         raise DefinitionError("output.cluster_threshold", f"must be in (0, 1), got {threshold}")
+    off = float(_optional(out, "output", "cluster_off_threshold", (int, float),
+                          default_off_threshold(threshold)))
+    if not 0 <= off <= threshold:
+        raise DefinitionError("output.cluster_off_threshold",
+                              f"must be in [0, cluster_threshold = {threshold:g}], got {off:g}")
     neurons = _optional(out, "output", "correlation_neurons", int, 200)
     if neurons < 2:
         raise DefinitionError("output.correlation_neurons", f"must be an integer >= 2, got {neurons}")
@@ -521,4 +531,4 @@ def _parse_output(out: dict) -> Output:
         ppc = None
     elif isinstance(ppc, str) or ppc < 1:
         raise DefinitionError("output.points_per_chunk", f"must be \"auto\" or an integer >= 1, got {ppc!r}")
-    return Output(keep, threshold, neurons, ppc)
+    return Output(keep, threshold, off, neurons, ppc)

@@ -280,13 +280,45 @@ def cluster_activity(recording: Recording) -> np.ndarray:
         return (recording.activity.astype(np.float64) @ membership) / totals
 
 
+def default_off_threshold(cluster_threshold: float) -> float:
+    """The default ``cluster_off_threshold``: two thirds of ``cluster_threshold``."""
+    return round(2.0 * cluster_threshold / 3.0, 12)
+
+
+def active_clusters(per_cluster: np.ndarray, on: float, off: float) -> np.ndarray:
+    """Which clusters are active at each sample, with hysteresis.
+
+    Parameters
+    ----------
+    per_cluster : ndarray, shape (T, C)
+        Cluster activity ``A_c(t)``.
+    on, off : float
+        A cluster becomes active at the first sample with ``A_c(t) > on`` and stays active
+        until a sample with ``A_c(t) < off`` (``off <= on``; ``off == on`` is a plain
+        threshold).
+
+    Returns
+    -------
+    ndarray of bool, shape (T, C)
+    """
+    per_cluster = np.asarray(per_cluster)
+    above = per_cluster > on
+    below = per_cluster < off
+    active = np.empty(per_cluster.shape, bool)
+    current = np.zeros(per_cluster.shape[1], bool)
+    for t in range(per_cluster.shape[0]):  # T steps over all clusters at once
+        current = above[t] | (current & ~below[t])
+        active[t] = current
+    return active
+
+
 def cluster_states(active: np.ndarray, sample_interval_ms: float, duration_ms: float) -> dict:
     """Statistics of the set of active clusters over time.
 
     Parameters
     ----------
     active : ndarray of bool, shape (T, C)
-        ``active[t, c]``: cluster ``c`` is active at sample ``t`` (``A_c(t) > threshold``).
+        ``active[t, c]``: cluster ``c`` is active at sample ``t`` (see :func:`active_clusters`).
     sample_interval_ms, duration_ms : float
         Sample spacing ``dt`` and measured window (ms).
 
@@ -372,7 +404,8 @@ def variance_decomposition(neuron_activity: np.ndarray) -> tuple[float, float]:
 
 
 def measure(
-    recording: Recording, *, cluster_threshold: float = 0.3, keep_traces: bool = True
+    recording: Recording, *, cluster_threshold: float = 0.3,
+    cluster_off_threshold: float | None = None, keep_traces: bool = True,
 ) -> dict[str, np.ndarray]:
     """Compute every stored variable of one grid point.
 
@@ -381,8 +414,12 @@ def measure(
     recording : Recording
         What the simulation delivered.
     cluster_threshold : float, default 0.3
-        A cluster is active at a sample when its E activity exceeds this value (strict ``>``,
-        with the threshold rounded to the dtype of ``recording.activity``).
+        A cluster becomes active when its E activity exceeds this value (strict ``>``, with
+        the threshold rounded to the dtype of ``recording.activity``) ...
+    cluster_off_threshold : float, optional
+        ... and stays active until its activity falls below this one (default: two thirds
+        of ``cluster_threshold``), so that a cluster hovering at the threshold does not
+        count as switching on and off.
     keep_traces : bool, default True
         Include the ``activity`` trace ``[time, population]``.
 
@@ -393,6 +430,11 @@ def measure(
     """
     if not 0.0 <= cluster_threshold < 1.0:
         raise ValueError(f"cluster_threshold must be in [0, 1), got {cluster_threshold}")
+    if cluster_off_threshold is None:
+        cluster_off_threshold = default_off_threshold(cluster_threshold)
+    if not 0.0 <= cluster_off_threshold <= cluster_threshold:
+        raise ValueError(f"cluster_off_threshold must be in [0, cluster_threshold="
+                         f"{cluster_threshold}], got {cluster_off_threshold}")
     rec = recording
     sizes = np.asarray(rec.population_sizes, np.int64)
     types = np.asarray(rec.population_types)
@@ -417,8 +459,9 @@ def measure(
         out[f"temporal_variance_{kind}"], out[f"quenched_variance_{kind}"] = \
             variance_decomposition(neurons)
     # compare at the resolution of the stored activity: float32(0.3) is not above 0.3
-    threshold = np.asarray(cluster_threshold, rec.activity.dtype)
-    out.update(cluster_states(per_cluster > threshold, rec.sample_interval_ms, rec.duration_ms))
+    on, off = (np.asarray(x, rec.activity.dtype) for x in (cluster_threshold, cluster_off_threshold))
+    active = active_clusters(per_cluster, on, off)
+    out.update(cluster_states(active, rec.sample_interval_ms, rec.duration_ms))
     for quantity, series in (("states", rec.sampled_states), ("fields", rec.sampled_fields)):
         out[f"corr_{quantity}_within"], out[f"corr_{quantity}_across"] = pair_correlations(
             series, rec.sampled_clusters

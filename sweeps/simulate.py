@@ -150,6 +150,7 @@ def simulate_point(experiment, index: int) -> dict[str, np.ndarray]:
     return measure(
         recording,
         cluster_threshold=experiment.output.cluster_threshold,
+        cluster_off_threshold=experiment.output.cluster_off_threshold,
         keep_traces=experiment.output.keep_traces,
     )
 

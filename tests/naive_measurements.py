@@ -8,6 +8,21 @@ import numpy as np
 R_MAX = 1.0 - 1e-9  # the cap of |r| documented in sweeps.measurements.pair_correlations
 
 
+def naive_active_clusters(per_cluster, on, off):
+    """Cluster by cluster, sample by sample version of ``sweeps.measurements.active_clusters``."""
+    per_cluster = np.asarray(per_cluster)
+    active = np.zeros(per_cluster.shape, bool)
+    for c in range(per_cluster.shape[1]):
+        is_on = False
+        for t in range(per_cluster.shape[0]):
+            if per_cluster[t, c] > on:
+                is_on = True
+            elif per_cluster[t, c] < off:
+                is_on = False
+            active[t, c] = is_on
+    return active
+
+
 def naive_cluster_states(active, dt_ms, duration_ms):
     """Loop-by-loop version of ``sweeps.measurements.cluster_states``."""
     active = [tuple(bool(v) for v in row) for row in np.asarray(active)]

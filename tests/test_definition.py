@@ -50,6 +50,14 @@ def test_full_schema_parses_into_frozen_objects():
         exp.seed = 2
 
 
+def test_cluster_off_threshold_defaults_to_two_thirds_of_the_on_threshold():
+    assert parse_experiment(definition()).output.cluster_off_threshold == 0.2
+    out = parse_experiment(definition(output="cluster_threshold = 0.45")).output
+    assert (out.cluster_threshold, out.cluster_off_threshold) == (0.45, 0.3)
+    out = parse_experiment(definition(output="cluster_off_threshold = 0.3")).output
+    assert out.cluster_off_threshold == 0.3  # equal to the on threshold: no hysteresis
+
+
 def test_time_units_and_samples():
     exp = parse_experiment(definition(simulation='duration = "1 s"\nwarmup = "200 ms"\nsample_interval = "10 ms"'))
     sim = exp.simulation
@@ -112,6 +120,8 @@ BAD = [
     ({"simulation": 'duration = "10 ms"\nsample_interval = "1 ms"\nweight_mode = "csr"'}, "simulation.weight_mode", "auto, dense, sparse"),
     ({"simulation": 'duration = "10 ms"\nsample_interval = "1 ms"\nram_budget_gb = 0'}, "simulation.ram_budget_gb", "> 0"),
     ({"output": "cluster_threshold = 1.5"}, "output.cluster_threshold", "(0, 1)"),
+    ({"output": "cluster_off_threshold = 0.35"}, "output.cluster_off_threshold",
+     "[0, cluster_threshold = 0.3]"),
     ({"output": "correlation_neurons = 1"}, "output.correlation_neurons", ">= 2"),
     ({"output": 'points_per_chunk = "many"'}, "output.points_per_chunk", '"auto"'),
     ({"parameters": "N_E = 41\nN_I = 10\nQ = 2"}, "parameters at R_Eplus=1.0", "N_E=41 is not divisible by Q=2"),

@@ -13,13 +13,18 @@ from hypothesis.extra import numpy as hnp
 from sweeps.measurements import (
     WIRING_KEYS,
     Recording,
+    active_clusters,
     cluster_states,
     measure,
     pair_correlations,
     variable_specs,
     variance_decomposition,
 )
-from tests.naive_measurements import naive_cluster_states, naive_pair_correlations
+from tests.naive_measurements import (
+    naive_active_clusters,
+    naive_cluster_states,
+    naive_pair_correlations,
+)
 
 WIRING = {
     "synapse_count": 1234,
@@ -110,6 +115,28 @@ def test_threshold_is_strict_at_float32_resolution():
     trace = np.array([[120 / 400, 0.0], [0.31, 0.0]], np.float32)
     out = measure(make_recording(trace, sizes_e=400))
     assert out["fraction_none_active"] == 0.5 and out["fraction_one_active"] == 0.5
+
+
+def test_a_cluster_flickering_at_the_threshold_switches_once():
+    flicker = np.tile([[0.32, 0.05], [0.28, 0.05]], (10, 1))  # cluster 0 hovers around 0.3
+    out = measure(make_recording(flicker, dt=10.0))  # default: off below 0.2
+    assert out["switch_rate"] == 0.0 and out["fraction_one_active"] == 1.0
+    plain = measure(make_recording(flicker, dt=10.0), cluster_off_threshold=0.3)
+    assert plain["switch_rate"] == pytest.approx(19 / 0.2)  # every sample changes
+    dropped = np.vstack([flicker, [[0.1, 0.05]] * 4])
+    out = measure(make_recording(dropped, dt=10.0))
+    assert out["switch_rate"] == pytest.approx(1 / 0.24) and out["fraction_none_active"] == 4 / 24
+    with pytest.raises(ValueError, match="cluster_off_threshold"):
+        measure(make_recording(flicker), cluster_off_threshold=0.4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(0, 4)),
+                  elements=st.sampled_from([0.0, 0.1, 0.2, 0.25, 0.3, 0.35, 0.9])),
+       st.sampled_from([0.2, 0.25, 0.3]), st.sampled_from([0.0, 0.1, 0.2]))
+def test_active_clusters_match_naive_loop(per_cluster, on, off):
+    np.testing.assert_array_equal(active_clusters(per_cluster, on, off),
+                                  naive_active_clusters(per_cluster, on, off))
 
 
 def test_no_active_cluster_gives_nan_dwell():
