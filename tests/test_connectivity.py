@@ -172,3 +172,15 @@ def test_more_than_15_contacts_on_a_pair_fall_back_to_byte_counts(synapses, capl
     assert c.packed_start.size == 0 and c.dense.shape == (21, 21) and c.dense.max() == 16
     sparse = odd_sized_network("sparse", synapses)
     assert (dense.weight_matrix() != sparse.weight_matrix()).nnz == 0
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
+def test_two_synapses_on_one_block_count_each_pair_once(mode):
+    net = BinaryNetwork()
+    a = net.add_population(BinaryNeuronPopulation(net, N=50, initializer=0))
+    net.add_synapse(AllToAllSynapse(net, a, a, j=0.5))
+    net.add_synapse(PairwiseBernoulliSynapse(net, a, a, p=0.5, j=0.5))
+    net.initialize(weight_mode=mode, seed=0)
+    stats = net.connectivity_stats()
+    assert stats["connected_pairs"] == 50 * 49
+    assert stats["synapse_count"] == pytest.approx(1.5 * 50 * 49, rel=0.05)
