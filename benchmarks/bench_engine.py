@@ -1,7 +1,7 @@
 """Engine benchmarks (issues 2 and 3). Prints medians and ratios measured side by side.
 
-    python benchmarks/bench_engine.py           # build, simulation, threads (~2 min)
-    python benchmarks/bench_engine.py --big     # also N = 100,000 (~1-2 min more, ~7 GB)
+    python benchmarks/bench_engine.py           # build, simulation, threads (~1 min)
+    python benchmarks/bench_engine.py --big     # also N = 100,000 (~1 min more, ~5 GB)
 
 Reference network: SPEC 3.5 defaults with R_Eplus = 7.25 (N = 10,000, ~30 M contacts),
 built through ``ClusteredEINetwork``. Targets: <= 0.04 s wall per second of model time on one
@@ -93,14 +93,22 @@ def simulation_figures(repeats):
     return rows, model_second
 
 
-def thread_figures(repeats):
-    """Per layout: (one thread, two threads) seconds for two networks x 1 model second.
+#: The same model at smaller sizes: how the two-thread gain depends on the bytes read.
+SMALLER = {
+    f"dense, N = {n_e + n_i:,}": lambda seed, n_e=n_e, n_i=n_i: ClusteredEINetwork(
+        {**REFERENCE, "N_E": n_e, "N_I": n_i}, seed=seed, weight_mode="dense")
+    for n_e, n_i in ((4000, 1000), (2000, 500))
+}
+
+
+def thread_figures(repeats, layouts):
+    """Per entry of ``layouts``: (one thread seconds, two-thread gain), two networks x 1 model s.
 
     The two timings alternate, ``repeats`` times, and the ratio is the median of the
     per-repeat ratios: the machine's slow spells then hit both sides alike.
     """
     rows = {}
-    for layout, make in LAYOUTS.items():
+    for layout, make in layouts.items():
         nets = [make(seed) for seed in (1, 2)]
         steps = nets[0].ms_to_steps(1000)
         for net in nets:
@@ -166,7 +174,7 @@ def main(argv=None):
         print(f"{mode:<12}{seconds:>12.4f}{steps / seconds:>12.3g}{flips:>15,.0f}{plain / seconds:>9.2f}x")
 
     print(f"\n{'two networks x 1 model s':<26}{'one thread s':>13}{'two threads':>13}")
-    for layout, (serial, ratio) in thread_figures(max(5, args.repeats)).items():
+    for layout, (serial, ratio) in thread_figures(max(7, args.repeats), {**LAYOUTS, **SMALLER}).items():
         print(f"{layout:<26}{serial:>13.3f}{ratio:>12.2f}x")
     probe = two_thread_gains()
     print(f"{'this machine, vector loop':<26}{'':>13}{probe['vector']:>12.2f}x")
