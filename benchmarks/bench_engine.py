@@ -12,7 +12,6 @@ core, build <= 0.3 s, connectivity <= 150 MB, two threads >= 1.8x one, N = 100,0
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import statistics
 import subprocess
@@ -23,8 +22,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402
 
 from benchmarks.core_probe import two_thread_gains  # noqa: E402
 from benchmarks.plain_loop import PlainLoop  # noqa: E402
@@ -56,9 +53,7 @@ def build_figures(repeats):
 
 def byte_counts(net):
     """Switch a network built with 4-bit dense counts to 8-bit ones (same network)."""
-    c = net.connectivity
-    net.connectivity = dataclasses.replace(c, dense=c.dense_matrix(),
-                                           packed_start=np.zeros(0, dtype=np.int64))
+    net.connectivity = net.connectivity.with_byte_counts()
     return net
 
 

@@ -28,11 +28,14 @@ from binnet_core._rng import bounded, counter_u64
 from binnet_core._sim_kernels import _apply_flip
 
 _NEVER = np.uint64(0xFFFFFFFFFFFFFFFF)
+#: Contact counts of one row while it is generated: a pair may get up to 65,535 contacts.
+COUNT_DTYPE = np.uint16
 
 
 @njit(inline="always")
 def _row_counts(key, first, n_post, thr, buf):
-    """Contact counts of one pre neuron onto ``n_post`` targets into ``buf``; returns the sum.
+    """Contact counts of one pre neuron onto ``n_post`` targets into ``buf`` (``COUNT_DTYPE``);
+    returns the sum.
 
     The first four thresholds are compared branch-free (vectorised); larger counts, rare
     for the probabilities used in practice, are resolved in a second pass when present.
@@ -105,7 +108,7 @@ def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap, packe
         Number of contacts, or -1 if an entry would exceed ``cap``.
     """
     size = max(1, blocks[:, 1].max()) if blocks.shape[0] else 1
-    buf = np.zeros(size + 1, dtype=np.uint8)  # one spare zero: the odd segment's last nibble
+    buf = np.zeros(size + 1, dtype=COUNT_DTYPE)  # one spare zero: the odd segment's last nibble
     total = 0
     overflow = False
     for i in range(n_pre):
@@ -146,7 +149,7 @@ def pairs_sparse(fill, counts, cursor, idx, vals, pre0, n_pre, blocks, keys, thr
     its block's value. Returns the number of contacts.
     """
     size = max(1, blocks[:, 1].max()) if blocks.shape[0] else 1
-    buf = np.empty(size, dtype=np.uint8)
+    buf = np.empty(size, dtype=COUNT_DTYPE)
     stage = np.empty(size, dtype=idx.dtype)
     total = 0
     for i in range(n_pre):

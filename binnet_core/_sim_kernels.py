@@ -77,11 +77,13 @@ def _apply_flip(pre, positive, field, group, seg_start, scale, dense, packed_sta
         elif dense.shape[0] > 0:
             _add_row(field, lo, hi, dense, pre, w)
         elif vals.size == 0:
+            base = np.uint64(lo)
             for k in range(ptr[pre, s], ptr[pre, s + 1]):
-                field[np.uint64(lo) + np.uint64(idx[k])] += w
+                field[base + np.uint64(idx[k])] += w
         else:
+            base = np.uint64(lo)
             for k in range(ptr[pre, s], ptr[pre, s + 1]):
-                field[np.uint64(lo) + np.uint64(idx[k])] += w * vals[k]
+                field[base + np.uint64(idx[k])] += w * vals[k]
 
 
 @njit(cache=True, nogil=True)

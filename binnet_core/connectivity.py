@@ -19,9 +19,10 @@ General weight matrices (``initialize(weights=W)``) use one segment and ``scale 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -43,7 +44,7 @@ _U8_MAX = 255
 _NIBBLE_MAX = 15
 
 
-@dataclass
+@dataclasses.dataclass
 class Connectivity:
     """Connectivity in kernel form plus its cost figures."""
 
@@ -91,6 +92,11 @@ class Connectivity:
             out[:, lo + half:hi] = (block >> 4)[:, :hi - lo - half]
         return out
 
+    def with_byte_counts(self) -> Connectivity:
+        """The same connectivity with 4-bit counts unpacked to one byte per pair."""
+        return dataclasses.replace(self, dense=self.dense_matrix(),
+                                   packed_start=np.zeros(0, dtype=np.int64))
+
     def to_scipy(self) -> sp.csr_matrix:
         """The weight matrix ``W[post, pre]`` as a ``scipy.sparse.csr_matrix`` (float64)."""
         n = self.group.size
@@ -123,7 +129,7 @@ def _shared_weights(blocks) -> bool:
     return all(len(js) == 1 for js in weights.values())
 
 
-def packed_offsets(views):
+def _packed_offsets(views):
     """Byte offset of every segment in a row of 4-bit counts (``ceil(size / 2)`` each)."""
     return np.cumsum([0] + [(b - a + 1) // 2 for a, b in views], dtype=np.int64)
 
@@ -164,8 +170,12 @@ def choose_layout(requested, dense_bytes, sparse_bytes, ram_budget_gb):
 def _pair_groups(blocks, keys, views, autapse, value_of, dtype):
     """Pair blocks grouped by pre population, as the arrays the row kernels take."""
     groups = {}
+    most = np.iinfo(bk.COUNT_DTYPE).max
     for (pre, post, synapse, (kind, *spec)), key in zip(blocks, keys):
         if kind == "pairs":
+            if len(spec[0]) > most:  # the largest count a block can draw
+                raise ValueError(f"synapse {synapse.name!r} can put up to {len(spec[0])} contacts "
+                                 f"on one pair; at most {most} are supported")
             groups.setdefault(pre, []).append((post, spec[0], key, value_of(synapse)))
     for pre, members in groups.items():
         width = max(len(thr) for _, thr, _, _ in members)
@@ -192,12 +202,17 @@ def _indegree_blocks(blocks, keys, views, autapse):
             yield synapse, a0, post, partners
 
 
+class _TooManyContacts(ValueError):
+    """Some pair gets more contacts than the dense counts can hold."""
+
+
 def _generate_dense(blocks, keys, views, shared, dtype, autapse, n, packed):
     """``(matrix, contacts, packed_start)``; ``packed_start`` is empty unless ``packed``.
 
-    Returns ``None`` when ``packed`` and some pair gets more than 15 contacts.
+    Raises :class:`_TooManyContacts` (naming the synapses) when a count exceeds 15 (packed)
+    or 255 (``uint8``).
     """
-    packed_start = packed_offsets(views) if packed else np.zeros(0, dtype=np.int64)
+    packed_start = _packed_offsets(views) if packed else np.zeros(0, dtype=np.int64)
     out_dtype = np.dtype(np.uint8) if shared else np.dtype(dtype)
     out = np.zeros((n, int(packed_start[-1]) if packed else n), dtype=out_dtype)
     cap = _NIBBLE_MAX if packed else _U8_MAX if shared else np.inf
@@ -205,11 +220,9 @@ def _generate_dense(blocks, keys, views, shared, dtype, autapse, n, packed):
     def value_of(synapse):
         return 1 if shared else synapse.j
 
-    def overflow(what):
-        if packed:
-            return None
-        raise ValueError(f"{what}: more than 255 contacts on one pair do not fit the dense "
-                         "layout; use weight_mode='sparse'")
+    def too_many(what):
+        return _TooManyContacts(f"{what}: more than {cap} contacts on one pair do not fit the "
+                                "dense layout; use weight_mode='sparse'")
 
     per_block = {}
     for pre, post, _, _ in blocks:
@@ -220,14 +233,14 @@ def _generate_dense(blocks, keys, views, shared, dtype, autapse, n, packed):
         unchecked = single and int(args[5].max()) <= cap  # the largest count a block can draw
         count = bk.pairs_dense(out, *args, -1 if unchecked else cap, packed_start)
         if count < 0:
-            return overflow(f"pair synapses from neurons {args[0]}..{args[0] + args[1] - 1}")
+            raise too_many(f"pair synapses from neurons {args[0]}..{args[0] + args[1] - 1}")
         total += count
     for synapse, a0, post, partners in _indegree_blocks(blocks, keys, views, autapse):
         count = bk.indegree_dense(out, a0, views[post][0], partners,
                                   out_dtype.type(value_of(synapse)), cap,
                                   packed_start[post] if packed else -1)
         if count < 0:
-            return overflow(f"synapse {synapse.name!r}")
+            raise too_many(f"synapse {synapse.name!r}")
         total += count
     return out, total, packed_start
 
@@ -309,22 +322,19 @@ def from_synapses(populations, views, synapses, *, requested, ram_budget_gb, dty
         scale[pre, post] = synapse.j if shared else 1.0
     group = np.repeat(np.arange(n_seg, dtype=np.int32), [b - a for a, b in views])
     seg_start = np.array([a for a, _ in views] + [n], dtype=np.int64)
-    packed_start = np.zeros(0, dtype=np.int64)
     if layout == "dense":
-        built = _generate_dense(blocks, keys, views, shared, dtype, autapse, n, packed=shared)
-        if built is None:  # a pair with more than 15 contacts: one byte per pair instead
-            log.info("more than %d contacts on one pair: storing 8-bit counts (%.3g GiB)",
-                     _NIBBLE_MAX, n * n / 2**30)
-            if n * n > BUDGET_FRACTION * ram_budget_gb * 2**30:
-                raise ValueError(
-                    f"ram_budget_gb={ram_budget_gb:g} is too small for 8-bit contact counts "
-                    f"({n * n / 2**30:.3g} GiB); use weight_mode='sparse' or a larger budget")
-            built = _generate_dense(blocks, keys, views, shared, dtype, autapse, n, packed=False)
-        dense, total, packed_start = built
+        generate = functools.partial(_generate_dense, blocks, keys, views, shared, dtype, autapse, n)
+        try:
+            dense, total, packed_start = generate(packed=shared)
+        except _TooManyContacts:  # only 4-bit counts (shared weights) get here and retry
+            # a pair with more than 15 contacts: the same network with one byte per pair
+            log.info("more than %d contacts on one pair: storing 8-bit counts", _NIBBLE_MAX)
+            choose_layout("dense", n * n, sparse_bytes, ram_budget_gb)
+            dense, total, packed_start = generate(packed=False)
         idx, ptr, vals = np.zeros(0, np.uint16), np.zeros((0, 0), np.int64), np.zeros(0, dtype)
     else:
         idx, ptr, vals, total = _generate_sparse(blocks, keys, views, shared, dtype, autapse, n)
-        dense = np.zeros((0, 0), dtype=np.uint8)
+        dense, packed_start = np.zeros((0, 0), dtype=np.uint8), np.zeros(0, dtype=np.int64)
     return Connectivity(layout, shared, group, seg_start, scale, dense, packed_start, idx, ptr,
                         vals, int(total), time.perf_counter() - started)
 

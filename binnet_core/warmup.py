@@ -74,8 +74,8 @@ def warm_numba_caches() -> None:
             for mode in ("dense", "sparse"):
                 for shared in (True, False):
                     _exercise(_tiny_network(dtype, mode, shared))
-                _exercise(_tiny_network(dtype, mode, True, crowded=True))
                 _exercise(_tiny_network(dtype, mode, True, matrix=np.eye(5)[::-1].copy()))
+            _exercise(_tiny_network(dtype, "dense", True, crowded=True))  # 8-bit counts
             _exercise(_tiny_network(dtype, "sparse", True, matrix=sp.random(5, 5, 0.5, random_state=0)))
             _compile_wide_index_paths(dtype)
         _warmed = True

@@ -170,7 +170,7 @@ class Output:
 
     keep_traces: bool = True
     cluster_threshold: float = 0.3
-    cluster_off_threshold: float = 0.2
+    cluster_off_threshold: float | None = None  # None: default_off_threshold(cluster_threshold)
     correlation_neurons: int = 200
     points_per_chunk: int | None = None  # None: automatic
 

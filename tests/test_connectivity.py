@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 import numpy as np
@@ -148,10 +147,8 @@ E_I_SYNAPSES = [
 def test_packed_and_byte_counts_run_bit_identically():
     packed = odd_sized_network("dense", E_I_SYNAPSES, sizes=(301, 99, 1), threshold=-0.2)
     byte = odd_sized_network("dense", E_I_SYNAPSES, sizes=(301, 99, 1), threshold=-0.2)
-    c = byte.connectivity
-    byte.connectivity = dataclasses.replace(c, dense=c.dense_matrix(),
-                                            packed_start=np.zeros(0, dtype=np.int64))
-    assert byte.connectivity.dense.shape == (401, 401)
+    byte.connectivity = byte.connectivity.with_byte_counts()
+    assert byte.connectivity.dense.shape == (401, 401) and byte.connectivity.packed_start.size == 0
     for net in (packed, byte):
         net.run(50_000)
     assert 0 < packed.up_transitions.sum() and 0 < packed.state.sum() < packed.N
@@ -172,6 +169,17 @@ def test_more_than_15_contacts_on_a_pair_fall_back_to_byte_counts(synapses, capl
     assert c.packed_start.size == 0 and c.dense.shape == (21, 21) and c.dense.max() == 16
     sparse = odd_sized_network("sparse", synapses)
     assert (dense.weight_matrix() != sparse.weight_matrix()).nnz == 0
+
+
+def test_more_than_255_contacts_on_a_pair_need_the_sparse_layout():
+    synapses = [(lambda n, a, b: PairwiseBernoulliSynapse(n, a, b, p=300.0, j=0.5), 0, 1)]
+    with pytest.raises(ValueError, match="more than 255 contacts on one pair .* weight_mode='sparse'"):
+        odd_sized_network("dense", synapses)
+    sparse = odd_sized_network("sparse", synapses)  # counts above 255 were once wrapped to 0
+    np.testing.assert_array_equal(sparse.weight_matrix().toarray()[7:20, :7], 300 * 0.5)
+    too_many = [(lambda n, a, b: PairwiseBernoulliSynapse(n, a, b, p=70_000.0, j=0.5), 0, 1)]
+    with pytest.raises(ValueError, match="up to 70000 contacts on one pair; at most 65535"):
+        odd_sized_network("sparse", too_many)
 
 
 @pytest.mark.parametrize("mode", ["dense", "sparse"])
