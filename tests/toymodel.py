@@ -4,13 +4,18 @@ A dense Glauber network of E and I clusters in plain numpy with the engine's net
 interface (populations, run, state, field, population_activity, up_transitions,
 connectivity_stats, ms <-> steps).  Deterministic for a given seed.  Test hooks:
 ``fail_g``: building raises when ``g == fail_g``; ``sleep``: seconds slept per ``run`` call
-and per recorded sample.
+and per recorded sample; ``gate_R_Eplus`` with the environment variable ``TOY_GATE`` (a
+directory): building a point with ``R_Eplus == gate_R_Eplus`` creates ``TOY_GATE/entered`` and
+then blocks until the test creates ``TOY_GATE/release`` (holds a driver inside its run for as
+long as a test needs, without depending on timing).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -40,6 +45,17 @@ def validate(params: dict) -> None:
         raise ValueError(f"g must be >= 0, got {params['g']}")
 
 
+def _gate(params: dict) -> None:
+    """Block while the test holds the gate (see the module docstring)."""
+    directory = os.environ.get("TOY_GATE")
+    if not directory or params.get("gate_R_Eplus") is None or params.get("R_Eplus") != params["gate_R_Eplus"]:
+        return
+    gate = Path(directory)
+    (gate / "entered").touch()
+    while not (gate / "release").exists():
+        time.sleep(0.01)
+
+
 class ToyNetwork:
     def __init__(self, params: dict, seed: np.random.SeedSequence):
         start = time.perf_counter()
@@ -55,6 +71,7 @@ class ToyNetwork:
         self.N = offset
         if params.get("fail_g") is not None and params.get("g") == params["fail_g"]:
             raise FloatingPointError(f"NaN weights at g={params['g']}")
+        _gate(params)
         cluster = np.concatenate([np.full(p.N, p.cluster) for p in self.populations])
         excit = np.concatenate([np.full(p.N, p.cell_type == "E") for p in self.populations])
         j = 1.0 / np.sqrt(self.N)

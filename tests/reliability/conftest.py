@@ -129,9 +129,9 @@ def reference(tmp_path_factory) -> Path:
     return path
 
 
-def sweeps_cli(*args: str, **popen) -> subprocess.Popen:
-    """Start ``python -m sweeps ARGS`` with the worktree importable."""
-    return subprocess.Popen([sys.executable, "-m", "sweeps", *map(str, args)], env=subprocess_env(),
+def sweeps_cli(*args: str, env: dict[str, str] | None = None, **popen) -> subprocess.Popen:
+    """Start ``python -m sweeps ARGS`` with the worktree importable (plus ``env`` variables)."""
+    return subprocess.Popen([sys.executable, "-m", "sweeps", *map(str, args)], env={**subprocess_env(), **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
@@ -146,6 +146,16 @@ def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.kill()
     proc.wait()
+
+
+def wait_for_file(path: Path, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Wait until ``path`` exists (``proc`` must keep running meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} did not appear after {timeout} s")
+        time.sleep(0.02)
 
 
 def ok_count(store: Path) -> int:

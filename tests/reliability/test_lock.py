@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,34 +15,41 @@ import pytest
 from sweeps.store import StoreLock, StoreLockedError
 from tests.reliability.conftest import (
     N_POINTS,
+    SLOW,
     ok_count,
     run_cli,
     stop,
     sweeps_cli,
     toy,
+    wait_for_file,
     wait_for_points,
 )
 
 
 def test_second_driver_is_refused_naming_the_first_then_takes_over_its_stale_lock(tmp_path, reference, reliability):
-    definition, store = toy(tmp_path / "toy.toml"), tmp_path / "r.zarr"
-    lock = Path(f"{store}.lock")
-    first = sweeps_cli("run", definition, "--store", store, "--threads", "1")
+    # the first driver finishes the points with R_Eplus 1 and 2, then is held inside its run
+    # (the toy model's gate) until it is killed: the second driver always meets a live holder
+    definition, store = toy(tmp_path / "toy.toml", f"{SLOW}\ngate_R_Eplus = 3.0"), tmp_path / "r.zarr"
+    lock, gate = Path(f"{store}.lock"), tmp_path / "gate"
+    gate.mkdir()
+    first = sweeps_cli("run", definition, "--store", store, "--threads", "1", env={"TOY_GATE": str(gate)})
     try:
-        wait_for_points(store, first, minimum=1)
+        wait_for_file(gate / "entered", first)
+        wait_for_points(store, first, minimum=1)  # finished points are written while it waits
         held = lock.read_text()
         second = run_cli("run", definition, "--store", store, "--threads", "1")
-        assert second.returncode == 2
+        assert second.returncode == 2, second
         (line,) = second.stderr.splitlines()
         assert line.startswith(f"error: store is in use by pid {first.pid} on host {socket.gethostname()} since ")
         assert lock.read_text() == held  # the first driver's lock is untouched
+        assert first.poll() is None  # still held at the gate
         first.send_signal(signal.SIGKILL)  # the first driver dies, its lock stays behind
         first.wait(timeout=30)
     finally:
         stop(first)
     done = ok_count(store)
-    assert done < N_POINTS and str(first.pid) in lock.read_text()
-    resumed = run_cli("run", definition, "--store", store, "--threads", "2")
+    assert 0 < done < N_POINTS and str(first.pid) in lock.read_text()
+    resumed = run_cli("run", definition, "--store", store, "--threads", "2")  # no TOY_GATE: no gate
     assert resumed.returncode == 0, resumed.stderr
     assert f"taking over stale lock {lock} of dead pid {first.pid}" in resumed.stderr
     assert f"executed {N_POINTS - done} points" in resumed.stdout
@@ -72,3 +81,44 @@ def test_lock_of_another_host_is_never_taken_over(tmp_path, reliability):
     with pytest.raises(StoreLockedError, match="pid 1 on host elsewhere"):
         StoreLock(tmp_path / "r.zarr").acquire()
     assert lock_file.exists()
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_concurrent_takeovers_of_a_stale_lock_have_exactly_one_winner(tmp_path, reliability):
+    """Many drivers see the same dead holder at once: exactly one takes the lock over."""
+    dead, contenders, rounds = _dead_pid(), 8, 150
+    barrier = threading.Barrier(contenders)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads between almost every bytecode: interleave acquires
+    try:
+        for r in range(rounds):
+            store = tmp_path / f"r{r}.zarr"
+            Path(f"{store}.lock").write_text(json.dumps({"host": socket.gethostname(), "pid": dead, "since": f"t{r}"}))
+            winners, refused = [], []
+
+            def contend(store=store, winners=winners, refused=refused):
+                lock = StoreLock(store)
+                barrier.wait()
+                try:
+                    lock.acquire()
+                except StoreLockedError:
+                    refused.append(lock)
+                else:
+                    winners.append(lock)
+
+            threads = [threading.Thread(target=contend) for _ in range(contenders)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert len(winners) == 1 and len(refused) == contenders - 1, f"round {r}: {len(winners)} winners"
+            assert json.loads(Path(f"{store}.lock").read_text()) == winners[0].info
+            winners[0].release()
+            assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(f"r{r}.")) == []
+    finally:
+        sys.setswitchinterval(interval)
