@@ -187,32 +187,74 @@ class BinaryNetwork:
             population.set_view(view)
         self.thresholds = np.empty(self.N, dtype=dtype)
         self._on_probability = np.empty(len(self.population), dtype=np.float64)
+        self._clamped = np.zeros(len(self.population), dtype=bool)
         for k, population in enumerate(self.population):
             threshold, on_probability = population.dynamics()
-            block = slice(starts[k], starts[k] + sizes[k])
-            if np.isnan(threshold):  # clamped units: on stays on, off stays off
-                self.thresholds[block] = np.where(self.state[block] == 1, -np.inf, np.inf)
-            else:
-                self.thresholds[block] = threshold
+            self.thresholds[starts[k]:starts[k] + sizes[k]] = threshold
+            self._clamped[k] = np.isnan(threshold)  # thresholds set by _restart
             self._on_probability[k] = on_probability
         self._pop_of, self._pop_start, self._pop_size = pop_of, starts, sizes
         taus = np.array([p.tau for p in self.population])
         self.updates_per_ms = float(np.sum(sizes / taus))
         self._alias_accept, self._alias_other = alias_table(sizes / taus)
-        self._pop_active = np.array([s.sum() for s in initial], dtype=np.int64)
-        self._pop_up = np.zeros(len(self.population), dtype=np.int64)
-        self._rng_state = seed_words(_child(seed_sequence, 2), 1)
         self.connectivity = connectivity
         self.weight_mode = connectivity.layout
         self.weight_dtype = dtype
         self.seed_sequence = seed_sequence
         self.field = np.zeros(self.N, dtype=dtype)
-        initial_field(self.field, self.state, *connectivity.kernel_args())
+        self._restart(self.state, seed_sequence)
+
+    def _restart(self, state, seed_sequence):
+        """Start the dynamics from ``state`` with the update order of ``seed_sequence``."""
+        self.state[:] = state
+        for k in np.flatnonzero(self._clamped):  # clamped units: on stays on, off stays off
+            block = slice(self._pop_start[k], self._pop_start[k] + self._pop_size[k])
+            self.thresholds[block] = np.where(self.state[block] == 1, -np.inf, np.inf)
+        self._pop_active = np.add.reduceat(self.state, self._pop_start, dtype=np.int64)
+        self._pop_up = np.zeros(len(self.population), dtype=np.int64)
+        self._rng_state = seed_words(_child(seed_sequence, 2), 1)
+        initial_field(self.field, self.state, *self.connectivity.kernel_args())
         self.sim_steps = 0
         self._diff_log_updates = self._diff_log_deltas = None
         self._diff_log_index = 0
         self._step_log_updates = self._step_log_deltas = self._step_log_origin = None
         self._step_log_index = 0
+
+    def reset(self, state=None, seed=None):
+        """Restart the built network from a new initial state and update order.
+
+        The connectivity is kept; the field is recomputed; ``sim_steps``, ``up_transitions``
+        and the logs start over. The network then runs bit-identically to a fresh
+        :meth:`initialize` with this ``seed`` and the same connectivity.
+
+        Parameters
+        ----------
+        state : array_like of N values in {0, 1}, optional
+            The initial state; by default drawn by the populations' initializers from
+            ``seed``, as :meth:`initialize` does.
+        seed : None, int, SeedSequence or Generator
+            Source of the initial state (when ``state`` is None) and of the update order.
+
+        Examples
+        --------
+        >>> net = BinaryNetwork("reset-demo")
+        >>> pop = net.add_population(BinaryNeuronPopulation(net, N=3, threshold=0.5))
+        >>> net.add_synapse(AllToAllSynapse(net, pop, pop, j=1.0))
+        >>> net.initialize(seed=1)
+        >>> net.reset(state=[1, 1, 0], seed=2)
+        >>> net.field.tolist(), net.sim_steps
+        ([1.0, 1.0, 2.0], 0)
+        """
+        self._require_initialized("reset()")
+        seed_sequence = as_seed_sequence(seed)
+        if state is None:
+            rng = np.random.default_rng(_child(seed_sequence, 0))
+            new = np.concatenate([p.initial_state(rng) for p in self.population])
+        else:
+            new = np.asarray(state)
+            if new.shape != (self.N,) or not np.all((new == 0) | (new == 1)):
+                raise ValueError(f"state must hold {self.N} values 0 or 1, got shape {new.shape}")
+        self._restart(new.astype(np.int8), seed_sequence)
 
     def _require_initialized(self, what):
         """Raise the one error for every use of a network before :meth:`initialize`."""

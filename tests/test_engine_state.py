@@ -8,9 +8,11 @@ import pytest
 import binnet_core.network as network_module
 from binnet_core import (
     AllToAllSynapse,
+    BackgroundActivity,
     BinaryNetwork,
     BinaryNeuronPopulation,
     NeuronRecorder,
+    PoissonSynapse,
     PopulationActivityRecorder,
 )
 from tests.test_engine import two_population_network
@@ -185,3 +187,75 @@ def test_step_logging_zero_disables_and_negative_is_refused():
     assert net.consume_step_log().shape == (0, 2)
     with pytest.raises(ValueError, match="steps"):
         net.enable_step_logging(-1)
+
+
+# ------------------------------------------------------------------------- reset
+def driven_network(seed):
+    """Threshold units plus clamped and stochastic background (thresholds depend on state)."""
+    net = BinaryNetwork("driven")
+    e = net.add_population(BinaryNeuronPopulation(net, N=80, threshold=0.2, tau=10.0,
+                                                  initializer=0.3))
+    clamp = net.add_population(BackgroundActivity(net, N=20, Activity=0.4))
+    noise = net.add_population(BackgroundActivity(net, N=10, Activity=0.3, Stochastic=True))
+    net.add_synapse(PoissonSynapse(net, e, e, rate=0.2, j=0.05))
+    net.add_synapse(AllToAllSynapse(net, clamp, e, j=0.02))
+    net.add_synapse(AllToAllSynapse(net, noise, e, j=-0.03))
+    net.initialize(seed=seed)
+    return net
+
+
+def trajectory(net, steps=30_000):
+    net.enable_diff_logging(steps)
+    net.run(steps)
+    ids, deltas = net.consume_diff_log()
+    return ids, deltas, net.state.copy(), net.field.copy(), net.up_transitions
+
+
+@pytest.mark.parametrize("build", [two_population_network, driven_network])
+def test_reset_with_the_build_seed_is_bit_identical_to_a_fresh_build(build):
+    net = build(seed=8)
+    connectivity = net.connectivity
+    trajectory(net)  # move far away from the initial state
+    net.enable_step_logging(100)
+    net.reset(seed=8)
+    assert net.connectivity is connectivity  # not rebuilt
+    fresh = build(seed=8)
+    assert_unchanged(net, snapshot(fresh))
+    np.testing.assert_array_equal(net.thresholds, fresh.thresholds)
+    assert net.consume_step_log().shape == (0, net.N)  # logs start over
+    for a, b in zip(trajectory(net), trajectory(fresh)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_reset_with_another_seed_takes_its_initial_state_and_update_order():
+    net = driven_network(seed=1)
+    other = driven_network(seed=2)
+    net.run(5_000)
+    net.reset(seed=2)
+    np.testing.assert_array_equal(net.state, other.state)
+    clamped = net.state[80:100] == 1  # on stays on, off stays off
+    np.testing.assert_array_equal(net.thresholds[80:100], np.where(clamped, -np.inf, np.inf))
+    assert clamped.sum() == 8 and not np.array_equal(clamped, driven_network(1).state[80:100])
+    exact = net.weight_matrix() @ net.state.astype(np.float64)
+    np.testing.assert_allclose(net.field, exact, atol=1e-6)
+    ids, *_ = trajectory(net)
+    other_ids, *_ = trajectory(other)
+    np.testing.assert_array_equal(ids, other_ids)  # the same neurons in the same order
+
+
+def test_reset_to_an_explicit_state():
+    net = two_population_network(seed=3)
+    net.run(2_000)
+    state = np.zeros(net.N, dtype=np.int8)
+    state[::3] = 1
+    net.reset(state=state, seed=5)
+    np.testing.assert_array_equal(net.state, state)
+    np.testing.assert_allclose(net.field, net.weight_matrix() @ state.astype(float), atol=1e-6)
+    np.testing.assert_allclose(net.population_activity(),
+                               [state[:40].mean(), state[40:].mean()])
+    assert net.sim_steps == 0 and not net.up_transitions.any()
+    before = snapshot(net)
+    for bad in (state[:-1], np.full(net.N, 2)):
+        with pytest.raises(ValueError, match=f"state must hold {net.N} values 0 or 1"):
+            net.reset(state=bad, seed=5)
+        assert_unchanged(net, before)
