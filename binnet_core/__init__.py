@@ -5,6 +5,7 @@ synapse generators, ``BinaryNetwork``, diff logs, ``warm_numba_caches``) and add
 explicit weight matrices, exact update sequences, model-time helpers and recorders.
 """
 
+from binnet_core.clustered import ClusteredEINetwork
 from binnet_core.network import BinaryNetwork
 from binnet_core.populations import BackgroundActivity, BinaryNeuronPopulation
 from binnet_core.recorders import MeanStateRecorder, NeuronRecorder, PopulationActivityRecorder
@@ -24,6 +25,7 @@ __all__ = [
     "FixedIndegreeSynapse",
     "AllToAllSynapse",
     "BinaryNetwork",
+    "ClusteredEINetwork",
     "MeanStateRecorder",
     "NeuronRecorder",
     "PopulationActivityRecorder",

@@ -14,6 +14,9 @@ between populations of one cluster has probability ``p0 * p_in`` and weight ``j 
 across clusters ``p0 * p_out`` and ``j * w_out``. The external drive is folded into the
 thresholds: ``theta_E = V_th - m_X J_EX``, ``theta_I = V_th - m_X J_IX`` with
 ``J_EX = sqrt(p0_ee N_E)`` and ``J_IX = 0.8 J_EX``.
+
+:func:`block_table` lists the populations and the (probability, weight) of every block once;
+the network and :func:`estimate_connectivity_bytes` are both built from it.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from binnet_core.validation import (
 
 __all__ = ["ClusteredEINetwork", "DEFAULT_PARAMETERS", "CONNECTION_TYPES", "validate_parameters",
            "connection_parameters", "population_layout", "ConnectionParameters",
-           "estimate_connectivity_bytes"]
+           "estimate_connectivity_bytes", "BlockTable", "block_table"]
 
 #: Reference parameters (``R_Eplus`` has no default: it is required).
 DEFAULT_PARAMETERS = MappingProxyType({
@@ -50,8 +53,9 @@ DEFAULT_PARAMETERS = MappingProxyType({
 })
 CONNECTION_TYPES = ("poisson", "bernoulli", "fixed_indegree")
 INITIAL_MODES = ("bernoulli", "exact")
-_SYNAPSE = {"poisson": PoissonSynapse, "bernoulli": PairwiseBernoulliSynapse,
-            "fixed_indegree": FixedIndegreeSynapse}
+#: Synapse class of each connection type and the name of its mean-contacts argument.
+_SYNAPSE = {"poisson": (PoissonSynapse, "rate"), "bernoulli": (PairwiseBernoulliSynapse, "p"),
+            "fixed_indegree": (FixedIndegreeSynapse, "p")}
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,9 @@ def validate_parameters(parameters: Mapping, *, kappa=None, connection_type=None
             raise ValueError(f"Q={p['Q']} must divide {name}={p[name]}")
     for name in ("p0_ee", "p0_ie", "p0_ei", "p0_ii", "m_X", "g"):
         p[name] = check_non_negative(name, p[name])
-    for name in ("V_th", "R_j", "kappa"):
+    # V_th scales every coupling: V_th <= 0 would silence or swap the signs of E and I
+    p["V_th"] = check_positive("V_th", p["V_th"])
+    for name in ("R_j", "kappa"):
         p[name] = check_finite(name, p[name])
     p["tau_e"] = check_positive("tau_e", p["tau_e"])
     p["tau_i"] = 0.5 * p["tau_e"] if p["tau_i"] is None else check_positive("tau_i", p["tau_i"])
@@ -153,16 +159,45 @@ def connection_parameters(p: Mapping) -> ConnectionParameters:
     )
 
 
+@dataclass(frozen=True)
+class BlockTable:
+    """The ``2Q`` populations of the model and the block between every ordered pair.
+
+    ``probability[post, pre]`` is the mean number of contacts per pair (the synapse rule's
+    ``p`` or ``rate``) and ``weight[post, pre]`` the weight of each contact.
+    """
+
+    names: tuple[str, ...]
+    cell_types: tuple[str, ...]
+    clusters: np.ndarray
+    sizes: np.ndarray
+    probability: np.ndarray
+    weight: np.ndarray
+
+
+def block_table(p: Mapping) -> BlockTable:
+    """The populations and blocks of validated parameters ``p`` (see the module docstring)."""
+    cp = connection_parameters(p)
+    q = p["Q"]
+    kind = np.repeat([0, 1], q)  # 0: E, 1: I
+    clusters = np.tile(np.arange(q), 2)
+    same = np.equal.outer(clusters, clusters)
+    types = np.ix_(kind, kind)
+    return BlockTable(
+        names=tuple([f"E{k}" for k in range(q)] + [f"I{k}" for k in range(q)]),
+        cell_types=("E",) * q + ("I",) * q,
+        clusters=clusters,
+        sizes=np.array([p["N_E"] // q] * q + [p["N_I"] // q] * q, dtype=np.int64),
+        probability=np.where(same, cp.p_plus[types], cp.p_minus[types]),
+        weight=np.where(same, cp.j_plus[types], cp.j_minus[types]),
+    )
+
+
 def population_layout(parameters: Mapping) -> dict:
     """Names, cell types, cluster indices and sizes of the populations (no connectivity)."""
-    p = validate_parameters(parameters)
-    q = p["Q"]
-    return {
-        "names": tuple([f"E{k}" for k in range(q)] + [f"I{k}" for k in range(q)]),
-        "cell_types": ("E",) * q + ("I",) * q,
-        "clusters": np.tile(np.arange(q), 2),
-        "sizes": np.array([p["N_E"] // q] * q + [p["N_I"] // q] * q, dtype=np.int64),
-    }
+    table = block_table(validate_parameters(parameters))
+    return {"names": table.names, "cell_types": table.cell_types, "clusters": table.clusters,
+            "sizes": table.sizes}
 
 
 def estimate_connectivity_bytes(parameters: Mapping, weight_mode: str = "auto", ram_budget_gb: float = 12.0,
@@ -181,18 +216,13 @@ def estimate_connectivity_bytes(parameters: Mapping, weight_mode: str = "auto", 
     from binnet_core.connectivity import choose_layout, estimate_bytes
 
     p = validate_parameters(parameters)
-    cp = connection_parameters(p)
-    q = p["Q"]
-    sizes = np.array([p["N_E"] // q] * q + [p["N_I"] // q] * q, dtype=np.float64)
-    kind = np.repeat([0, 1], q)  # 0: E, 1: I
-    same = np.equal.outer(np.tile(np.arange(q), 2), np.tile(np.arange(q), 2))
-    prob = np.where(same, cp.p_plus[np.ix_(kind, kind)], cp.p_minus[np.ix_(kind, kind)])  # [post, pre]
-    per_post = prob * sizes[None, :]
-    if p["connection_type"] == "fixed_indegree":
-        per_post = np.round(per_post)
-    contacts = float(np.sum(per_post * sizes[:, None]))
-    dense, sparse = estimate_bytes(p["N_E"] + p["N_I"], 2 * q, contacts, int(sizes.max()), True,
-                                   np.dtype(weight_dtype).itemsize)
+    table = block_table(p)
+    synapse, _ = _SYNAPSE[p["connection_type"]]
+    sizes = table.sizes.astype(np.float64)
+    contacts = float(np.sum(synapse.expected_count(table.probability, sizes[None, :],
+                                                   sizes[:, None])))
+    dense, sparse = estimate_bytes(int(table.sizes.sum()), sizes.size, contacts,
+                                   int(table.sizes.max()), True, np.dtype(weight_dtype).itemsize)
     layout = choose_layout(weight_mode, dense, sparse, ram_budget_gb)
     return int(dense if layout == "dense" else sparse)
 
@@ -257,30 +287,19 @@ class ClusteredEINetwork(BinaryNetwork):
         self.parameters = validate_parameters(parameters, kappa=kappa, connection_type=connection_type)
         p = self.parameters
         self.connection_parameters = cp = connection_parameters(p)
-        q = p["Q"]
+        table = block_table(p)
         activities = _initial_activities(p)
-        for k, (cell, size, tau, theta) in enumerate(
-            [("E", p["N_E"] // q, p["tau_e"], cp.theta_E)] * q
-            + [("I", p["N_I"] // q, p["tau_i"], cp.theta_I)] * q
-        ):
+        for k, (name, cell) in enumerate(zip(table.names, table.cell_types)):
+            excitatory = cell == "E"
             self.add_population(BinaryNeuronPopulation(
-                self, N=size, threshold=theta, name=f"{cell}{k % q}", tau=tau,
+                self, N=int(table.sizes[k]), threshold=cp.theta_E if excitatory else cp.theta_I,
+                name=name, tau=p["tau_e"] if excitatory else p["tau_i"],
                 initializer=_initializer(activities[k], p["initial_mode"]),
-                cluster=k % q, cell_type=cell))
-        synapse = _SYNAPSE[p["connection_type"]]
-        for post in self.population:
-            for pre in self.population:
-                a, b = int(post.cell_type == "I"), int(pre.cell_type == "I")
-                same = post.cluster == pre.cluster
-                prob = (cp.p_plus if same else cp.p_minus)[a, b]
-                weight = (cp.j_plus if same else cp.j_minus)[a, b]
-                if p["connection_type"] == "poisson":
-                    self.add_synapse(synapse(self, pre, post, rate=prob, j=weight))
-                else:
-                    self.add_synapse(synapse(self, pre, post, p=prob, j=weight))
+                cluster=int(table.clusters[k]), cell_type=cell))
+        synapse, mean = _SYNAPSE[p["connection_type"]]
+        for post, pre in np.ndindex(table.probability.shape):  # post-major: synapse i's stream
+            self.add_synapse(synapse(self, self.population[pre], self.population[post],
+                                     j=table.weight[post, pre],
+                                     **{mean: table.probability[post, pre]}))
         self.initialize(weight_mode=weight_mode, ram_budget_gb=ram_budget_gb,
                         weight_dtype=weight_dtype, seed=seed)
-
-    @property
-    def cluster_count(self) -> int:
-        return self.parameters["Q"]

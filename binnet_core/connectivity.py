@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from binnet_core import _build_kernels as bk
 from binnet_core._rng import counter_u64, seed_words
+from binnet_core.synapses import IndegreeSpec, PairSpec
 
 log = logging.getLogger("binnet_core")
 
@@ -171,12 +172,13 @@ def _pair_groups(blocks, keys, views, autapse, value_of, dtype):
     """Pair blocks grouped by pre population, as the arrays the row kernels take."""
     groups = {}
     most = np.iinfo(bk.COUNT_DTYPE).max
-    for (pre, post, synapse, (kind, *spec)), key in zip(blocks, keys):
-        if kind == "pairs":
-            if len(spec[0]) > most:  # the largest count a block can draw
-                raise ValueError(f"synapse {synapse.name!r} can put up to {len(spec[0])} contacts "
-                                 f"on one pair; at most {most} are supported")
-            groups.setdefault(pre, []).append((post, spec[0], key, value_of(synapse)))
+    for (pre, post, synapse, spec), key in zip(blocks, keys):
+        if isinstance(spec, PairSpec):
+            thresholds = spec.thresholds
+            if len(thresholds) > most:  # the largest count a block can draw
+                raise ValueError(f"synapse {synapse.name!r} can put up to {len(thresholds)} "
+                                 f"contacts on one pair; at most {most} are supported")
+            groups.setdefault(pre, []).append((post, thresholds, key, value_of(synapse)))
     for pre, members in groups.items():
         width = max(len(thr) for _, thr, _, _ in members)
         thr = np.full((len(members), width), np.iinfo(np.uint64).max, dtype=np.uint64)
@@ -194,10 +196,10 @@ def _pair_groups(blocks, keys, views, autapse, value_of, dtype):
 
 def _indegree_blocks(blocks, keys, views, autapse):
     """``(synapse, pre start, post population, partners)`` of each fixed in-degree block."""
-    for (pre, post, synapse, (kind, *spec)), key in zip(blocks, keys):
-        if kind == "indegree":
+    for (pre, post, synapse, spec), key in zip(blocks, keys):
+        if isinstance(spec, IndegreeSpec):
             (a0, a1), (b0, b1) = views[pre], views[post]
-            partners = bk.indegree_partners(a1 - a0, b1 - b0, spec[0], spec[1],
+            partners = bk.indegree_partners(a1 - a0, b1 - b0, spec.indegree, spec.multapses,
                                             pre == post and not autapse, key)
             yield synapse, a0, post, partners
 

@@ -79,17 +79,23 @@ class BinaryNetwork:
         self.N = 0
         self.population: list[Population] = []
         self.synapses: list[Synapse] = []
-        self.state = None
-        self.field = None
-        self.thresholds = None
-        self.sim_steps = 0
-        self.weight_mode = None
+        # state, field, thresholds, sim_steps, ... are set by initialize(); reading them
+        # earlier raises the RuntimeError of _require_initialized (see __getattr__).
         self.weight_dtype = np.dtype(np.float32)
         self.seed_sequence = None
-        self.connectivity = None
         self._diff_log_updates = None
         self._diff_log_deltas = None
         self._diff_log_index = 0
+        self._step_log_updates = None
+        self._step_log_deltas = None
+        self._step_log_index = 0
+        self._step_log_origin = None
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: before initialize() for these names.
+        if name in _SET_BY_INITIALIZE:
+            self._require_initialized(name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # ----------------------------------------------------------------- structure
     @property
@@ -181,45 +187,100 @@ class BinaryNetwork:
             population.set_view(view)
         self.thresholds = np.empty(self.N, dtype=dtype)
         self._on_probability = np.empty(len(self.population), dtype=np.float64)
+        self._clamped = np.zeros(len(self.population), dtype=bool)
         for k, population in enumerate(self.population):
             threshold, on_probability = population.dynamics()
-            block = slice(starts[k], starts[k] + sizes[k])
-            if np.isnan(threshold):  # clamped units: on stays on, off stays off
-                self.thresholds[block] = np.where(self.state[block] == 1, -np.inf, np.inf)
-            else:
-                self.thresholds[block] = threshold
+            self.thresholds[starts[k]:starts[k] + sizes[k]] = threshold
+            self._clamped[k] = np.isnan(threshold)  # thresholds set by _restart
             self._on_probability[k] = on_probability
         self._pop_of, self._pop_start, self._pop_size = pop_of, starts, sizes
         taus = np.array([p.tau for p in self.population])
         self.updates_per_ms = float(np.sum(sizes / taus))
         self._alias_accept, self._alias_other = alias_table(sizes / taus)
-        self._pop_active = np.array([s.sum() for s in initial], dtype=np.int64)
-        self._pop_up = np.zeros(len(self.population), dtype=np.int64)
-        self._rng_state = seed_words(_child(seed_sequence, 2), 1)
         self.connectivity = connectivity
         self.weight_mode = connectivity.layout
         self.weight_dtype = dtype
         self.seed_sequence = seed_sequence
         self.field = np.zeros(self.N, dtype=dtype)
-        initial_field(self.field, self.state, *connectivity.kernel_args())
+        self._restart(self.state, seed_sequence)
+
+    def _restart(self, state, seed_sequence):
+        """Start the dynamics from ``state`` with the update order of ``seed_sequence``."""
+        self.state[:] = state
+        for k in np.flatnonzero(self._clamped):  # clamped units: on stays on, off stays off
+            block = slice(self._pop_start[k], self._pop_start[k] + self._pop_size[k])
+            self.thresholds[block] = np.where(self.state[block] == 1, -np.inf, np.inf)
+        self._pop_active = np.add.reduceat(self.state, self._pop_start, dtype=np.int64)
+        self._pop_up = np.zeros(len(self.population), dtype=np.int64)
+        self._rng_state = seed_words(_child(seed_sequence, 2), 1)
+        initial_field(self.field, self.state, *self.connectivity.kernel_args())
         self.sim_steps = 0
         self._diff_log_updates = self._diff_log_deltas = None
         self._diff_log_index = 0
+        self._step_log_updates = self._step_log_deltas = self._step_log_origin = None
+        self._step_log_index = 0
+
+    def reset(self, state=None, seed=None):
+        """Restart the built network from a new initial state and update order.
+
+        The connectivity is kept; the field is recomputed; ``sim_steps``, ``up_transitions``
+        and the logs start over. The network then runs bit-identically to a fresh
+        :meth:`initialize` with this ``seed`` and the same connectivity.
+
+        Parameters
+        ----------
+        state : array_like of N values in {0, 1}, optional
+            The initial state; by default drawn by the populations' initializers from
+            ``seed``, as :meth:`initialize` does.
+        seed : None, int, SeedSequence or Generator
+            Source of the initial state (when ``state`` is None) and of the update order.
+
+        Examples
+        --------
+        >>> net = BinaryNetwork("reset-demo")
+        >>> pop = net.add_population(BinaryNeuronPopulation(net, N=3, threshold=0.5))
+        >>> net.add_synapse(AllToAllSynapse(net, pop, pop, j=1.0))
+        >>> net.initialize(seed=1)
+        >>> net.reset(state=[1, 1, 0], seed=2)
+        >>> net.field.tolist(), net.sim_steps
+        ([1.0, 1.0, 2.0], 0)
+        """
+        self._require_initialized("reset()")
+        seed_sequence = as_seed_sequence(seed)
+        if state is None:
+            rng = np.random.default_rng(_child(seed_sequence, 0))
+            new = np.concatenate([p.initial_state(rng) for p in self.population])
+        else:
+            new = np.asarray(state)
+            if new.shape != (self.N,) or not np.all((new == 0) | (new == 1)):
+                raise ValueError(f"state must hold {self.N} values 0 or 1, got shape {new.shape}")
+        self._restart(new.astype(np.int8), seed_sequence)
 
     def _require_initialized(self, what):
-        if self.state is None or self.connectivity is None:
-            raise RuntimeError(f"Call initialize() before {what}().")
+        """Raise the one error for every use of a network before :meth:`initialize`."""
+        if "connectivity" not in self.__dict__:
+            raise RuntimeError(f"Call initialize() before {what}: the network has no state yet.")
+
+    def _check_log_room(self, count):
+        """Raise unless every enabled log has room for ``count`` more updates."""
+        for ids, position, enable in (
+            (self._diff_log_updates, self._diff_log_index, "enable_diff_logging"),
+            (self._step_log_updates, self._step_log_index, "enable_step_logging"),
+        ):
+            if ids is not None and position + count > ids.size:
+                raise RuntimeError(
+                    f"{enable} buffer too small: {ids.size - position} slots left, {count} "
+                    f"updates requested. Increase the steps passed to {enable}(); nothing was run."
+                )
 
     # -------------------------------------------------------------------- dynamics
     def _advance(self, steps, sequence):
+        count = sequence.size if sequence.size else steps
+        self._check_log_room(count)
         if self._diff_log_updates is not None:
             ids, deltas, position = self._diff_log_updates, self._diff_log_deltas, self._diff_log_index
-            count = sequence.size if sequence.size else steps
-            if position + count > ids.size:
-                raise RuntimeError(
-                    f"Diff logging buffer exhausted: {ids.size - position} slots left, {count} "
-                    "updates requested. Increase the steps passed to enable_diff_logging()."
-                )
+        elif self._step_log_updates is not None:
+            ids, deltas, position = self._step_log_updates, self._step_log_deltas, self._step_log_index
         else:
             ids, deltas, position = _NO_IDS, _NO_DELTAS, 0
         position = simulate(
@@ -229,8 +290,15 @@ class BinaryNetwork:
             *self.connectivity.kernel_args(), ids, deltas, position,
         )
         if self._diff_log_updates is not None:
+            if self._step_log_updates is not None:  # both logs: copy the new entries over
+                start, end = self._step_log_index, self._step_log_index + count
+                self._step_log_updates[start:end] = ids[self._diff_log_index:position]
+                self._step_log_deltas[start:end] = deltas[self._diff_log_index:position]
+                self._step_log_index = end
             self._diff_log_index = position
-        self.sim_steps += sequence.size if sequence.size else steps
+        elif self._step_log_updates is not None:
+            self._step_log_index = position
+        self.sim_steps += count
 
     def run(self, steps=1000, batch_size=1, recorders: Sequence = ()):
         """Advance the network by ``steps`` asynchronous updates.
@@ -262,10 +330,15 @@ class BinaryNetwork:
         >>> int(net.sim_steps)
         4
         """
-        self._require_initialized("run")
+        self._require_initialized("run()")
         steps = check_non_negative_int("steps", steps)
         check_positive_int("batch_size", batch_size)
+        recorders = list(recorders)
+        for recorder in recorders:
+            if not callable(getattr(recorder, "record", None)):
+                raise ValueError(f"recorders must have a record(network) method, got {recorder!r}")
         intervals = [check_positive_int("recorder interval", r.interval) for r in recorders]
+        self._check_log_room(steps)  # the whole run, before any update or sample
         origin = self.sim_steps
         end = origin + steps
         while self.sim_steps < end:
@@ -284,7 +357,7 @@ class BinaryNetwork:
 
     def update_sequence(self, neurons):
         """Update exactly ``neurons``, in the given order (replay, tests, comparisons)."""
-        self._require_initialized("update_sequence")
+        self._require_initialized("update_sequence()")
         sequence = np.asarray(neurons)
         if sequence.ndim != 1 or (sequence.size and sequence.dtype.kind not in "iu"):
             raise ValueError("neurons must be a 1-D sequence of integer neuron ids")
@@ -297,28 +370,29 @@ class BinaryNetwork:
     # ---------------------------------------------------------------- model time
     def ms_to_steps(self, t_ms) -> int:
         """Number of updates in ``t_ms`` milliseconds of model time (rounded)."""
-        self._require_initialized("ms_to_steps")
+        self._require_initialized("ms_to_steps()")
         return int(round(float(t_ms) * self.updates_per_ms))
 
     def steps_to_ms(self, steps) -> float:
         """Model time in ms covered by ``steps`` updates."""
-        self._require_initialized("steps_to_ms")
+        self._require_initialized("steps_to_ms()")
         return float(steps) / self.updates_per_ms
 
     # -------------------------------------------------------------- observables
     def population_activity(self) -> np.ndarray:
         """Fraction of active neurons in each population (float64, O(P))."""
-        self._require_initialized("population_activity")
+        self._require_initialized("population_activity()")
         return self._pop_active / self._pop_size
 
     @property
     def up_transitions(self) -> np.ndarray:
         """Cumulative number of 0->1 flips per population since :meth:`initialize`."""
+        self._require_initialized("up_transitions")
         return self._pop_up.copy()
 
     def connectivity_stats(self) -> dict:
         """Wiring and cost figures of the generated connectivity."""
-        self._require_initialized("connectivity_stats")
+        self._require_initialized("connectivity_stats()")
         c = self.connectivity
         pairs = c.connected_pairs()
         autapse_free = self.N * self.N - self.N
@@ -334,7 +408,7 @@ class BinaryNetwork:
 
     def weight_matrix(self):
         """``W[post, pre]`` as a scipy.sparse CSR matrix (materialised on each call)."""
-        self._require_initialized("weight_matrix")
+        self._require_initialized("weight_matrix()")
         return self.connectivity.to_scipy()
 
     weights = property(weight_matrix, doc="Compatibility alias of :meth:`weight_matrix`.")
@@ -354,6 +428,7 @@ class BinaryNetwork:
         >>> net._diff_log_updates.shape
         (3,)
         """
+        self._require_initialized("enable_diff_logging()")
         steps = check_non_negative_int("steps", steps)
         self._diff_log_index = 0
         if steps == 0:
@@ -364,6 +439,7 @@ class BinaryNetwork:
 
     def consume_diff_log(self) -> tuple[np.ndarray, np.ndarray]:
         """Return the recorded ``(updates, deltas)`` as ``(1, steps)`` arrays and stop logging."""
+        self._require_initialized("consume_diff_log()")
         if self._diff_log_updates is None:
             return np.zeros((1, 0), dtype=np.int32), np.zeros((1, 0), dtype=np.int8)
         filled = self._diff_log_index
@@ -371,6 +447,55 @@ class BinaryNetwork:
         deltas = self._diff_log_deltas[:filled].copy()[None, :]
         self.enable_diff_logging(0)
         return updates, deltas
+
+    def enable_step_logging(self, steps: int):
+        """Record the full network state after each of the next ``steps`` updates (0 disables).
+
+        The log is kept compact (one neuron id and one delta per update, as the diff log) and
+        expanded into states by :meth:`consume_step_log`; a run that would overflow it is
+        refused before any update.
+
+        Examples
+        --------
+        >>> net = BinaryNetwork("step-log-demo")
+        >>> pop = BinaryNeuronPopulation(net, N=3, threshold=0.5, initializer=[1, 0, 0])
+        >>> net.add_population(pop)
+        <...BinaryNeuronPopulation object...>
+        >>> net.add_synapse(AllToAllSynapse(net, pop, pop, j=1.0))
+        >>> net.initialize(weight_mode="dense")
+        >>> net.enable_step_logging(steps=3)
+        >>> net.update_sequence([1, 0, 2])
+        >>> net.consume_step_log()
+        array([[1, 1, 0],
+               [1, 1, 0],
+               [1, 1, 1]], dtype=int8)
+        >>> net.consume_step_log().shape  # consuming stops logging
+        (0, 3)
+        """
+        self._require_initialized("enable_step_logging()")
+        steps = check_non_negative_int("steps", steps)
+        self._step_log_index = 0
+        if steps == 0:
+            self._step_log_updates = self._step_log_deltas = self._step_log_origin = None
+            return
+        self._step_log_updates = np.zeros(steps, dtype=np.int32)
+        self._step_log_deltas = np.zeros(steps, dtype=np.int8)
+        self._step_log_origin = self.state.copy()
+
+    def consume_step_log(self) -> np.ndarray:
+        """States after every logged update (int8, ``updates x N``); stops step logging.
+
+        Returns an empty ``(0, N)`` array when step logging is not enabled.
+        """
+        self._require_initialized("consume_step_log()")
+        if self._step_log_updates is None:
+            return np.zeros((0, self.N), dtype=np.int8)
+        filled = self._step_log_index
+        states = difflog.reconstruct_states(self._step_log_origin,
+                                            self._step_log_updates[None, :filled],
+                                            self._step_log_deltas[None, :filled])
+        self.enable_step_logging(0)
+        return states.view(np.int8)
 
     @staticmethod
     def reconstruct_states_from_diff_logs(initial_state, updates, deltas, *, sample_interval=1):
@@ -413,8 +538,7 @@ class BinaryNetwork:
         [[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
         """
         pops = list(self.population if populations is None else populations)
-        if any(p.view is None for p in pops):
-            raise RuntimeError("Call initialize() before population_rates_from_diff_logs().")
+        self._require_initialized("population_rates_from_diff_logs()")
         views = [(int(p.view[0]), int(p.view[1])) for p in pops]
         return difflog.population_rates(initial_state, updates, deltas, views,
                                         sample_interval=sample_interval)
@@ -437,6 +561,10 @@ class BinaryNetwork:
         return difflog.onset_events(updates, deltas)
 
 
+#: Attributes that exist once :meth:`BinaryNetwork.initialize` has run.
+_SET_BY_INITIALIZE = frozenset({
+    "state", "field", "thresholds", "sim_steps", "updates_per_ms", "connectivity", "weight_mode",
+})
 _NO_SEQUENCE = np.zeros(0, dtype=np.int64)
 _NO_IDS = np.zeros(0, dtype=np.int32)
 _NO_DELTAS = np.zeros(0, dtype=np.int8)

@@ -47,7 +47,9 @@ class PopulationActivityRecorder(Recorder):
 
     @property
     def values(self) -> np.ndarray:
-        return np.asarray(self._values, dtype=np.float64).reshape(len(self._values), -1)
+        if not self._values:
+            return np.zeros((0, 0), dtype=np.float64)
+        return np.asarray(self._values, dtype=np.float64)
 
 
 class NeuronRecorder(Recorder):

@@ -1,12 +1,15 @@
 """Synapse generators: each describes the random contacts of one (post, pre) block.
 
-A synapse object only describes its block; :mod:`binnet_core.connectivity` generates the
-contacts in compiled code. All contacts of one synapse object share its weight ``j``.
+A synapse object only describes its block: :meth:`Synapse.generator` returns a typed spec
+(:class:`PairSpec` or :class:`IndegreeSpec`) from which :mod:`binnet_core.connectivity`
+generates the contacts in compiled code. All contacts of one synapse object share its
+weight ``j``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -14,7 +17,8 @@ from scipy import stats
 
 from binnet_core.validation import check_finite, check_non_negative
 
-__all__ = ["PairwiseBernoulliSynapse", "PoissonSynapse", "FixedIndegreeSynapse", "AllToAllSynapse"]
+__all__ = ["PairwiseBernoulliSynapse", "PoissonSynapse", "FixedIndegreeSynapse", "AllToAllSynapse",
+           "PairSpec", "IndegreeSpec"]
 
 _TWO64 = 2**64
 
@@ -43,24 +47,47 @@ def _cdf_thresholds(cdf: np.ndarray) -> np.ndarray:
     return np.array([min(int(c * _TWO64), _TWO64 - 1) for c in cdf], dtype=np.uint64)
 
 
+@dataclass(frozen=True, eq=False)
+class PairSpec:
+    """An independent contact count for every ordered (post, pre) pair.
+
+    ``thresholds[k] = floor(P(count <= k) * 2**64)`` (uint64): a pair's count is the number
+    of thresholds its random word reaches. Bernoulli, binomial, Poisson and all-to-all
+    blocks are all of this form.
+    """
+
+    thresholds: np.ndarray
+
+
+@dataclass(frozen=True)
+class IndegreeSpec:
+    """Every post neuron draws ``indegree`` pre partners, with replacement if ``multapses``."""
+
+    indegree: int
+    multapses: bool
+
+
 class Synapse:
-    """Base class: contacts from population ``pre`` onto population ``post`` with weight ``j``."""
+    """Base class: contacts from population ``pre`` onto population ``post`` with weight ``j``.
+
+    ``reference`` (the network) is accepted for compatibility with the original API.
+    """
 
     def __init__(self, reference, pre, post, j=1.0):
-        self.reference = reference
         self.pre = pre
         self.post = post
         self.j = check_finite("j", j)
         self.name = f"{post.name} <- {pre.name}"
-        self.view = None
 
-    def set_view(self, view):
-        """Record ``[[pre_start, pre_end], [post_start, post_end]]``."""
-        self.view = np.asarray(view, dtype=np.int64)
-
-    def generator(self):
-        """``("pairs", thresholds)``, ``("indegree", k_in, multapses)`` or ``None`` (empty)."""
+    def generator(self) -> PairSpec | IndegreeSpec | None:
+        """The spec the contacts are generated from; ``None`` for an empty block."""
         raise NotImplementedError
+
+    @staticmethod
+    def expected_count(mean, n_pre, n_post):
+        """Expected contacts of a block with this rule's ``mean`` (``p`` or ``rate``) between
+        ``n_pre`` and ``n_post`` neurons (before autapse removal); works on arrays."""
+        return mean * n_pre * n_post
 
     def expected_contacts(self) -> float:
         """Expected number of contacts (before autapse removal), for memory estimates."""
@@ -87,10 +114,10 @@ class PairwiseBernoulliSynapse(Synapse):
         if self.p == 0.0:
             return None
         n = max(1, math.ceil(self.p))
-        return "pairs", _binomial_thresholds(n, self.p / n)
+        return PairSpec(_binomial_thresholds(n, self.p / n))
 
     def expected_contacts(self):
-        return self.p * self.pre.N * self.post.N
+        return float(self.expected_count(self.p, self.pre.N, self.post.N))
 
 
 class PoissonSynapse(Synapse):
@@ -103,10 +130,10 @@ class PoissonSynapse(Synapse):
     def generator(self):
         if self.rate == 0.0:
             return None
-        return "pairs", _poisson_thresholds(self.rate)
+        return PairSpec(_poisson_thresholds(self.rate))
 
     def expected_contacts(self):
-        return self.rate * self.pre.N * self.post.N
+        return float(self.expected_count(self.rate, self.pre.N, self.post.N))
 
 
 class FixedIndegreeSynapse(Synapse):
@@ -125,10 +152,14 @@ class FixedIndegreeSynapse(Synapse):
     def indegree(self) -> int:
         return int(round(self.p * self.pre.N))
 
+    @staticmethod
+    def expected_count(mean, n_pre, n_post):
+        return np.round(mean * n_pre) * n_post  # round half to even, as ``indegree``
+
     def generator(self):
         if self.indegree == 0:
             return None
-        return "indegree", self.indegree, self.multapses
+        return IndegreeSpec(self.indegree, self.multapses)
 
     def check(self, skip_self: bool) -> None:
         """Raise if the in-degree cannot be drawn without replacement."""
@@ -140,14 +171,14 @@ class FixedIndegreeSynapse(Synapse):
             )
 
     def expected_contacts(self):
-        return float(self.indegree * self.post.N)
+        return float(self.expected_count(self.p, self.pre.N, self.post.N))
 
 
 class AllToAllSynapse(Synapse):
     """One contact for every (post, pre) pair."""
 
     def generator(self):
-        return "pairs", np.zeros(1, dtype=np.uint64)
+        return PairSpec(np.zeros(1, dtype=np.uint64))
 
     def expected_contacts(self):
-        return float(self.pre.N * self.post.N)
+        return float(self.expected_count(1.0, self.pre.N, self.post.N))

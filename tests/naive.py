@@ -29,3 +29,25 @@ def population_rates(initial_state, updates, deltas, views, sample_interval=1):
         if step % sample_interval == 0:
             samples.append([state[a:b].mean() for a, b in views])
     return np.array(samples)
+
+
+def poisson_mean_field(p, w, sizes, theta, start=(0.1, 0.1)):
+    """Gaussian mean field of SPEC 3.6 with Poisson contact counts, homogeneous blocks.
+
+    ``p[k, l]`` and ``w[k, l]``: mean contacts per pair and weight from population ``l`` onto
+    ``k``; ``mu_k = sum_l p w N_l m_l - theta_k``,
+    ``sigma_k^2 = sum_l (p + p^2) w^2 N_l m_l - p^2 w^2 N_l m_l^2``.
+    """
+    from scipy import optimize, special
+
+    p, w = np.asarray(p, float), np.asarray(w, float)
+    n, theta = np.asarray(sizes, float), np.asarray(theta, float)
+
+    def rates(m):
+        mu = (p * w * n) @ m - theta
+        var = ((p + p**2) * w**2 * n) @ m - (p**2 * w**2 * n) @ m**2
+        return 0.5 * special.erfc(-mu / np.sqrt(2.0 * var))
+
+    m = optimize.fsolve(lambda m: m - rates(m), np.asarray(start, float), xtol=1e-13)
+    assert np.allclose(m, rates(m), atol=1e-12)
+    return m

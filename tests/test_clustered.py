@@ -7,62 +7,79 @@ import math
 import numpy as np
 import pytest
 
-from binnet_core import PopulationActivityRecorder
+from binnet_core import ClusteredEINetwork, PopulationActivityRecorder
 from binnet_core.clustered import (
     DEFAULT_PARAMETERS,
-    ClusteredEINetwork,
     connection_parameters,
+    estimate_connectivity_bytes,
     population_layout,
     validate_parameters,
 )
 from binnet_core.meanfield import gaussian_fixed_point, unclustered_fixed_point
+from tests import naive
 
 SMALL = {"N_E": 400, "N_I": 100, "Q": 4, "R_Eplus": 2.5}
+#: Four different p0 (so that swapped blocks differ), V_th and g other than the defaults.
+P0 = {"p0_ee": 0.2, "p0_ie": 0.35, "p0_ei": 0.5, "p0_ii": 0.15}
+OTHER = {**P0, "V_th": 0.7, "g": 1.9, "m_X": 0.05}
 
 
-def spec_matrices(N_E, N_I, Q, R_Eplus, R_j, kappa, V_th=1.0, g=1.2, p0=0.3):
-    """SPEC 3.5 written out once more, entry by entry."""
+def spec_matrices(N_E, N_I, Q, R_Eplus, R_j, kappa, V_th=1.0, g=1.2, p0_ee=0.3, p0_ie=0.3,
+                  p0_ei=0.3, p0_ii=0.3, **_):
+    """SPEC 3.5 written out once more, entry by entry: name -> (p_in, p_out, w_in, w_out)."""
     N = N_E + N_I
     nE, nI = N_E / N, N_I / N
-    jEE = V_th / math.sqrt(p0 * nE) / math.sqrt(N)
-    jIE = V_th / math.sqrt(p0 * nE) / math.sqrt(N)
-    jEI = -g * jEE * p0 * nE / (p0 * nI)
-    jII = -jIE * p0 * nE / (p0 * nI)
+    jEE = V_th / math.sqrt(p0_ee * nE) / math.sqrt(N)
+    jIE = V_th / math.sqrt(p0_ie * nE) / math.sqrt(N)
+    jEI = -g * jEE * p0_ee * nE / (p0_ei * nI)
+    jII = -jIE * p0_ie * nE / (p0_ii * nI)
     RI = 1 + R_j * (R_Eplus - 1)
     out = {}
-    for name, R, j in (("EE", R_Eplus, jEE), ("EI", RI, jEI), ("IE", RI, jIE), ("II", RI, jII)):
-        o = (Q - R) / (Q - 1)
+    # name = post type, pre type: "EI" is I -> E
+    for name, R, j, p0 in (("EE", R_Eplus, jEE, p0_ee), ("EI", RI, jEI, p0_ei),
+                           ("IE", RI, jIE, p0_ie), ("II", RI, jII, p0_ii)):
+        o = R if Q == 1 else (Q - R) / (Q - 1)
         out[name] = (p0 * R ** (1 - kappa), p0 * o ** (1 - kappa), j * R**kappa, j * o**kappa)
     return out
 
 
+def assert_blocks_follow_the_spec(cp, expected):
+    for (a, b), name in zip([(0, 0), (0, 1), (1, 0), (1, 1)], ["EE", "EI", "IE", "II"]):
+        p_in, p_out, w_in, w_out = expected[name]
+        assert cp.p_plus[a, b] == pytest.approx(p_in, rel=1e-12), name
+        assert cp.p_minus[a, b] == pytest.approx(p_out, rel=1e-12), name
+        assert cp.j_plus[a, b] == pytest.approx(w_in, rel=1e-12), name
+        assert cp.j_minus[a, b] == pytest.approx(w_out, rel=1e-12), name
+
+
+@pytest.mark.parametrize("other", [{}, OTHER], ids=["defaults", "four-p0"])
 @pytest.mark.parametrize("kappa", [0.0, 0.5, 1.0])
 @pytest.mark.parametrize("R_Eplus, R_j, Q", [(1.0, 0.75, 20), (3.0, 0.8, 20), (7.25, 0.75, 20),
                                              (2.0, 0.5, 4), (3.9, 1.0, 5)])
-def test_connection_parameters_follow_the_spec(kappa, R_Eplus, R_j, Q):
+def test_connection_parameters_follow_the_spec(kappa, R_Eplus, R_j, Q, other):
     params = validate_parameters({"N_E": 8000, "N_I": 2000, "Q": Q, "R_Eplus": R_Eplus,
-                                  "R_j": R_j, "kappa": kappa})
+                                  "R_j": R_j, "kappa": kappa, **other})
     cp = connection_parameters(params)
-    expected = spec_matrices(8000, 2000, Q, R_Eplus, R_j, kappa)
-    for (a, b), name in zip([(0, 0), (0, 1), (1, 0), (1, 1)], ["EE", "EI", "IE", "II"]):
-        p_in, p_out, w_in, w_out = expected[name]
-        assert cp.p_plus[a, b] == pytest.approx(p_in)
-        assert cp.p_minus[a, b] == pytest.approx(p_out)
-        assert cp.j_plus[a, b] == pytest.approx(w_in)
-        assert cp.j_minus[a, b] == pytest.approx(w_out)
+    assert_blocks_follow_the_spec(cp, spec_matrices(**params))
     reference = connection_parameters(validate_parameters({**params, "kappa": 0.3}))
     np.testing.assert_allclose(cp.p_plus * cp.j_plus, reference.p_plus * reference.j_plus)
     np.testing.assert_allclose(cp.p_minus * cp.j_minus, reference.p_minus * reference.j_minus)
-    j_ex = math.sqrt(0.3 * 8000)
-    assert cp.theta_E == pytest.approx(1.0 - 0.03 * j_ex)
-    assert cp.theta_I == pytest.approx(1.0 - 0.03 * 0.8 * j_ex)
-    assert cp.external_exc == pytest.approx(0.03 * j_ex)
+    v_th, m_x = params["V_th"], params["m_X"]
+    j_ex = math.sqrt(params["p0_ee"] * 8000)
+    assert cp.theta_E == pytest.approx(v_th - m_x * j_ex, rel=1e-12)
+    assert cp.theta_I == pytest.approx(v_th - m_x * 0.8 * j_ex, rel=1e-12)
+    assert cp.external_exc == pytest.approx(m_x * j_ex, rel=1e-12)
+    assert cp.external_inh == pytest.approx(m_x * 0.8 * j_ex, rel=1e-12)
 
 
-def test_single_cluster_uses_r_for_in_and_out():
-    cp = connection_parameters(validate_parameters({"Q": 1, "R_Eplus": 1.0, "kappa": 0.5}))
+@pytest.mark.parametrize("kappa", [0.0, 0.5, 1.0])
+def test_single_cluster_uses_r_for_in_and_out(kappa):
+    params = validate_parameters({"Q": 1, "R_Eplus": 2.5, "R_j": 0.6, "kappa": kappa, **OTHER})
+    cp = connection_parameters(params)
     np.testing.assert_allclose(cp.p_plus, cp.p_minus)
     np.testing.assert_allclose(cp.j_plus, cp.j_minus)
+    expected = spec_matrices(**params)  # R = 2.5 for E->E and 1 + 0.6 * 1.5 = 1.9 for the rest
+    assert_blocks_follow_the_spec(cp, expected)
 
 
 def test_populations_carry_names_clusters_and_types():
@@ -83,18 +100,18 @@ def test_populations_carry_names_clusters_and_types():
 @pytest.mark.parametrize("connection_type", ["bernoulli", "poisson", "fixed_indegree"])
 @pytest.mark.parametrize("kappa", [0.0, 1.0])
 def test_realised_contacts_per_block_match_the_probabilities(connection_type, kappa):
-    params = {"N_E": 1600, "N_I": 400, "Q": 4, "R_Eplus": 3.0}
+    params = {"N_E": 1600, "N_I": 400, "Q": 4, "R_Eplus": 3.0, **OTHER}
     net = ClusteredEINetwork(params, kappa=kappa, connection_type=connection_type, seed=5)
     counts = net.weight_matrix()
-    cp = net.connection_parameters
+    spec = spec_matrices(**net.parameters)  # independent of connection_parameters
     views = [tuple(p.view) for p in net.populations]
     for post, (b0, b1) in zip(net.populations, views):
         for pre, (a0, a1) in zip(net.populations, views):
-            a, b = int(post.cell_type == "I"), int(pre.cell_type == "I")
+            p_in, p_out, w_in, w_out = spec[post.cell_type + pre.cell_type]
             same = post.cluster == pre.cluster
-            p = (cp.p_plus if same else cp.p_minus)[a, b]
-            j = (cp.j_plus if same else cp.j_minus)[a, b]
+            p, j = (p_in, w_in) if same else (p_out, w_out)
             block = counts[b0:b1, a0:a1].toarray() / j
+            np.testing.assert_allclose(block, np.rint(block), atol=1e-4)  # multiples of j
             contacts = np.rint(block).sum()
             pairs = (b1 - b0) * (a1 - a0) - ((b1 - b0) if post is pre else 0)
             if connection_type == "fixed_indegree":
@@ -127,6 +144,8 @@ def _binomial_variance(p):
     ({"connection_type": "gaussian"}, "connection_type must be one of"),
     ({"initial_activity": 1.5}, "initial_activity"),
     ({"Q": 0}, "Q must be a positive integer"),
+    ({"V_th": -1.0}, r"V_th must be > 0, got -1"),
+    ({"V_th": 0.0}, r"V_th must be > 0, got 0"),
 ])
 def test_invalid_parameters_name_the_field(change, match):
     params = {**SMALL, **change}
@@ -165,6 +184,19 @@ def _mean_activity(net, warmup_ms, duration_ms, interval_ms=10.0):
     return (values[:, e] @ sizes[e] / sizes[e].sum(), values[:, ~e] @ sizes[~e] / sizes[~e].sum())
 
 
+#: SPEC 3.5/3.6: unclustered reference network, Gaussian mean field with Poisson variance.
+SPEC_UNCLUSTERED = (0.03993, 0.06262)
+
+
+def test_unclustered_fixed_point_of_the_reference_network_has_the_spec_values():
+    p = validate_parameters({"R_Eplus": 1.0})
+    cp = connection_parameters(p)
+    assert np.array_equal(cp.p_plus, cp.p_minus) and np.array_equal(cp.j_plus, cp.j_minus)
+    m = naive.poisson_mean_field(cp.p_plus, cp.j_plus, [p["N_E"], p["N_I"]],
+                                 [cp.theta_E, cp.theta_I])
+    np.testing.assert_allclose(m, SPEC_UNCLUSTERED, atol=5e-6)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("connection_type", ["bernoulli", "poisson", "fixed_indegree"])
 def test_unclustered_activity_agrees_with_mean_field(connection_type):
@@ -174,6 +206,21 @@ def test_unclustered_activity_agrees_with_mean_field(connection_type):
     m_e, m_i = _mean_activity(net, warmup_ms=200, duration_ms=1000)
     assert m_e.mean() == pytest.approx(theory[0], rel=0.15)
     assert m_i.mean() == pytest.approx(theory[1], rel=0.15)
+    if connection_type == "poisson":  # absolute values, not only the same formulas twice
+        assert m_e.mean() == pytest.approx(SPEC_UNCLUSTERED[0], rel=0.15)
+        assert m_i.mean() == pytest.approx(SPEC_UNCLUSTERED[1], rel=0.15)
+
+
+@pytest.mark.parametrize("connection_type", ["fixed_indegree", "poisson"])
+def test_connectivity_estimate_uses_the_blocks_of_the_network(connection_type):
+    params = {**SMALL, **OTHER, "connection_type": connection_type}
+    net = ClusteredEINetwork(params, weight_mode="sparse", seed=2)
+    c = net.connectivity
+    estimate = estimate_connectivity_bytes(params, "sparse")
+    if connection_type == "fixed_indegree":  # exact contact count: exact bytes
+        assert estimate == c.idx.nbytes + c.ptr.nbytes
+    else:  # Poisson: 2 bytes per contact, within 4 standard errors of the count
+        assert abs(estimate - c.idx.nbytes - c.ptr.nbytes) < 4 * 2 * math.sqrt(c.synapse_count)
 
 
 def _active_cluster_sets(net, duration_ms, threshold=0.3):

@@ -6,7 +6,6 @@ import concurrent.futures
 import logging
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -141,23 +140,6 @@ def test_no_python_work_per_update_or_batch(monkeypatch):
     net = two_population_network()
     net.run(1_000_000, batch_size=1)
     assert len(calls) == 1 and calls[0] == 1_000_000
-
-
-def test_kernels_release_the_gil():
-    net = two_population_network(n=(400, 100))
-    done = threading.Event()
-    ticks = 0
-
-    def work():
-        net.run(20_000_000)
-        done.set()
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    while not done.is_set():  # only runs while the kernel does not hold the GIL
-        ticks += 1
-    thread.join()
-    assert ticks > 10_000
 
 
 def test_population_update_rates_follow_n_over_tau():
