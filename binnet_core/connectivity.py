@@ -362,8 +362,6 @@ def from_matrix(weights, group, *, requested, ram_budget_gb, dtype, autapse):
     itemsize = np.dtype(dtype).itemsize
     nnz = weights.nnz if sp.issparse(weights) else int(np.count_nonzero(weights))
     dense_bytes, sparse_bytes = estimate_bytes(n, 1, nnz, n, False, itemsize)
-    if requested == "auto":
-        requested = "sparse" if sp.issparse(weights) else "dense"
     layout = choose_layout(requested, dense_bytes, sparse_bytes, ram_budget_gb)
     scale = np.ones((n_groups, 1), dtype=dtype)
     seg_start = np.array([0, n], dtype=np.int64)
