@@ -1,4 +1,4 @@
-"""Numba cache entries that go stale with any source of the package, not just their own file.
+"""Numba kernel caching: entries keyed on every source of the package; a compile status line.
 
 Numba keys a cached kernel on the source of the file that defines it. The kernels of this
 package inline helpers from other modules (``_rng``, ``_prefetch``, the flip routines), and
@@ -10,15 +10,25 @@ its kernels on the next call. Other packages' kernels keep numba's behaviour.
 
 It must run before the first ``@njit(cache=True)`` of the package is decorated; the package
 ``__init__`` imports this module first.
+
+Kernels compile lazily, for the signatures a network uses, on its first use of them. The
+first compilation in a process logs one INFO line on the ``binnet_core.compile`` logger (a
+cached kernel loads silently); each compilation logs its seconds at DEBUG.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
+import threading
+import time
 from pathlib import Path
 
 from numba.core import caching
+from numba.core import event as numba_event
+
+log = logging.getLogger("binnet_core.compile")
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -54,4 +64,36 @@ def install() -> None:
     locators[:0] = [type(f"Package{c.__name__}", (_PackageStamp, c), {}) for c in locators]
 
 
+class _CompileStatus(numba_event.Listener):
+    """Logs the package's compilations (numba ``numba:compile`` events, cache misses only)."""
+
+    def __init__(self):
+        self._announced = False
+        self._started = threading.local()
+
+    @staticmethod
+    def _ours(event):
+        dispatcher = event.data.get("dispatcher") if isinstance(event.data, dict) else None
+        py_func = getattr(dispatcher, "py_func", None)
+        return py_func is not None and py_func.__module__.startswith("binnet_core.")
+
+    def on_start(self, event):
+        if not self._ours(event):
+            return
+        if not self._announced:
+            self._announced = True
+            log.info("compiling numba kernels for this network's layout (first use only; "
+                     "later runs load them from the cache) ...")
+        stack = getattr(self._started, "stack", None) or []
+        stack.append(time.perf_counter())
+        self._started.stack = stack
+
+    def on_end(self, event):
+        if self._ours(event) and getattr(self._started, "stack", None):
+            seconds = time.perf_counter() - self._started.stack.pop()
+            log.debug("compiled %s%s in %.2f s", event.data["dispatcher"].py_func.__name__,
+                      event.data.get("args", ""), seconds)
+
+
 install()
+numba_event.register("numba:compile", _CompileStatus())
