@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from binnet_core import _build_kernels as bk
-from binnet_core._rng import counter_u64, seed_words
+from binnet_core._rng import seed_words
 
 log = logging.getLogger("binnet_core")
 
@@ -119,7 +119,7 @@ class Connectivity:
 def _block_keys(seed_sequence, count):
     """One counter-based stream key per synapse: ``mix64(root + i * GAMMA)``."""
     root = seed_words(seed_sequence)[0]
-    return [np.uint64(counter_u64(root, i)) for i in range(count)]
+    return list(bk.stream_keys(root, count))  # a cached kernel: no compilation per process
 
 
 def _shared_weights(blocks) -> bool:
