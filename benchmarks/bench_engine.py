@@ -2,6 +2,7 @@
 
     python benchmarks/bench_engine.py           # build, simulation, threads (~1 min)
     python benchmarks/bench_engine.py --big     # also N = 100,000 (~1 min more, ~5 GB)
+    python benchmarks/bench_engine.py --imported-only   # only the explicit-matrix comparison
 
 Reference network: SPEC 3.5 defaults with R_Eplus = 7.25 (N = 10,000, ~30 M contacts),
 built through ``ClusteredEINetwork``. Targets: <= 0.04 s wall per second of model time on one
@@ -25,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.core_probe import two_thread_gains  # noqa: E402
 from benchmarks.plain_loop import PlainLoop  # noqa: E402
-from binnet_core import warm_numba_caches  # noqa: E402
+from binnet_core import explicit, warm_numba_caches  # noqa: E402
 from binnet_core.clustered import ClusteredEINetwork  # noqa: E402
 
 REFERENCE = {"R_Eplus": 7.25}
@@ -126,6 +127,56 @@ def thread_figures(repeats, layouts):
     return rows
 
 
+def reimported(seed, floats=False):
+    """The reference network exported with ``weight_matrix()`` and re-imported as ``weights=W``.
+
+    ``floats=True`` switches the count detection off: the float layouts of general matrices.
+    """
+    net = ClusteredEINetwork(REFERENCE, seed=seed)
+    weights = net.weight_matrix()
+    detect = explicit.shared_blocks
+    if floats:
+        explicit.shared_blocks = lambda *args, **kwargs: None
+    try:
+        net.initialize(weights=weights, seed=seed)
+    finally:
+        explicit.shared_blocks = detect
+    return net
+
+
+IMPORTED = {
+    "ClusteredEINetwork": lambda seed: ClusteredEINetwork(REFERENCE, seed=seed),
+    "weights=W": reimported,
+    "weights=W, floats": lambda seed: reimported(seed, floats=True),
+}
+
+
+def imported_figures(repeats):
+    """Seconds per model second of each entry of ``IMPORTED``, runs alternating, and the
+    median over repeats of each one's ratio to the first (same repeat)."""
+    nets = {name: make(1) for name, make in IMPORTED.items()}
+    steps = next(iter(nets.values())).ms_to_steps(1000)
+    for net in nets.values():
+        net.run(steps // 5)
+    seconds = {name: [] for name in nets}
+    for _ in range(repeats):
+        for name, net in nets.items():
+            started = time.perf_counter()
+            net.run(steps)
+            seconds[name].append(time.perf_counter() - started)
+    first = next(iter(seconds.values()))
+    return {name: (statistics.median(times), statistics.median(t / f for t, f in zip(times, first)),
+                   nets[name].connectivity_stats()) for name, times in seconds.items()}
+
+
+def print_imported(repeats):
+    print(f"\n{'explicit matrix, 1 model s':<28}{'layout':>8}{'counts':>8}{'conn. MB':>10}"
+          f"{'seconds':>9}{'ratio':>8}")
+    for name, (seconds, ratio, stats) in imported_figures(repeats).items():
+        print(f"{name:<28}{stats['weight_mode']:>8}{str(stats['shared_weights']):>8}"
+              f"{stats['connectivity_bytes'] / 1e6:>10.1f}{seconds:>9.3f}{ratio:>7.2f}x")
+
+
 BIG_SCRIPT = """
 import json, resource, time
 from binnet_core.clustered import ClusteredEINetwork
@@ -152,9 +203,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--big", action="store_true", help="also build and run N = 100,000")
+    parser.add_argument("--imported-only", action="store_true",
+                        help="only the exported-and-re-imported matrix against the built network")
     args = parser.parse_args(argv)
     warm_numba_caches()
     ClusteredEINetwork({"N_E": 80, "N_I": 20, "Q": 4, "R_Eplus": 2.0}, seed=0)
+    if args.imported_only:
+        print_imported(max(7, args.repeats))
+        return
 
     print("Reference network (SPEC 3.5, R_Eplus = 7.25, N = 10,000); medians of "
           f"{args.repeats} runs\n")
@@ -167,6 +223,8 @@ def main(argv=None):
     print(f"\n{'simulate':<12}{'s / model s':>12}{'updates/s':>12}{'flips/model s':>15}{'vs plain':>10}")
     for mode, (seconds, flips) in rows.items():
         print(f"{mode:<12}{seconds:>12.4f}{steps / seconds:>12.3g}{flips:>15,.0f}{plain / seconds:>9.2f}x")
+
+    print_imported(max(7, args.repeats))
 
     print(f"\n{'two networks x 1 model s':<26}{'one thread s':>13}{'two threads':>13}")
     for layout, (serial, ratio) in thread_figures(max(7, args.repeats), {**LAYOUTS, **SMALLER}).items():

@@ -5,6 +5,7 @@ synapse generators, ``BinaryNetwork``, diff logs, ``warm_numba_caches``) and add
 explicit weight matrices, exact update sequences, model-time helpers and recorders.
 """
 
+from binnet_core import _kernel_cache  # noqa: F401  (first: before any kernel is decorated)
 from binnet_core.clustered import ClusteredEINetwork
 from binnet_core.network import BinaryNetwork
 from binnet_core.populations import BackgroundActivity, BinaryNeuronPopulation

@@ -309,3 +309,12 @@ def distinct_targets(idx, ptr):
                     seen[target] = stamp
                     total += 1
     return total
+
+
+@njit(cache=True, nogil=True)
+def stream_keys(root, count):
+    """Keys ``counter_u64(root, i)`` of ``count`` counter-based streams (uint64 array)."""
+    keys = np.empty(count, dtype=np.uint64)
+    for i in range(count):
+        keys[i] = counter_u64(root, i)
+    return keys

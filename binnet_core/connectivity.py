@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from binnet_core import _build_kernels as bk
-from binnet_core._rng import counter_u64, seed_words
+from binnet_core._rng import seed_words
 from binnet_core.synapses import IndegreeSpec, PairSpec
 
 log = logging.getLogger("binnet_core")
@@ -120,7 +120,7 @@ class Connectivity:
 def _block_keys(seed_sequence, count):
     """One counter-based stream key per synapse: ``mix64(root + i * GAMMA)``."""
     root = seed_words(seed_sequence)[0]
-    return [np.uint64(counter_u64(root, i)) for i in range(count)]
+    return list(bk.stream_keys(root, count))  # a cached kernel: no compilation per process
 
 
 def _shared_weights(blocks) -> bool:
@@ -354,40 +354,3 @@ def check_matrix(weights, n):
     if not np.all(np.isfinite(data)):
         raise ValueError("weights must be finite (found NaN or inf)")
     return weights
-
-
-def from_matrix(weights, group, *, requested, ram_budget_gb, dtype, autapse):
-    """Connectivity of an explicit ``W[post, pre]`` (dense ndarray or scipy.sparse)."""
-    started = time.perf_counter()
-    n = group.size
-    n_groups = int(group.max()) + 1
-    itemsize = np.dtype(dtype).itemsize
-    nnz = weights.nnz if sp.issparse(weights) else int(np.count_nonzero(weights))
-    dense_bytes, sparse_bytes = estimate_bytes(n, 1, nnz, n, False, itemsize)
-    if requested == "auto":
-        requested = "sparse" if sp.issparse(weights) else "dense"
-    layout = choose_layout(requested, dense_bytes, sparse_bytes, ram_budget_gb)
-    scale = np.ones((n_groups, 1), dtype=dtype)
-    seg_start = np.array([0, n], dtype=np.int64)
-    if layout == "dense":
-        matrix = weights.toarray() if sp.issparse(weights) else weights
-        dense = np.ascontiguousarray(matrix.T, dtype=dtype)
-        if not autapse:
-            np.fill_diagonal(dense, 0)
-        idx, ptr, vals = np.zeros(0, np.uint16), np.zeros((0, 0), np.int64), np.zeros(0, dtype)
-        count = int(np.count_nonzero(dense))
-    else:
-        coo = sp.coo_matrix(weights)
-        keep = coo.data != 0
-        if not autapse:
-            keep &= coo.row != coo.col
-        csc = sp.csc_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=(n, n))
-        csc.sum_duplicates()
-        csc.sort_indices()
-        dense = np.zeros((0, 0), dtype=np.uint8)
-        idx = csc.indices.astype(np.int32)
-        ptr = np.stack([csc.indptr[:-1], csc.indptr[1:]], axis=1).astype(np.int64)
-        vals = csc.data.astype(dtype)
-        count = int(csc.nnz)
-    return Connectivity(layout, False, group, seg_start, scale, dense, np.zeros(0, np.int64), idx,
-                        ptr, vals, count, time.perf_counter() - started)

@@ -12,6 +12,7 @@ from binnet_core import difflog
 from binnet_core._build_kernels import initial_field
 from binnet_core._rng import seed_words
 from binnet_core._sim_kernels import simulate
+from binnet_core.explicit import from_matrix
 from binnet_core.populations import Population
 from binnet_core.synapses import Synapse
 from binnet_core.validation import check_non_negative_int, check_positive, check_positive_int
@@ -179,8 +180,8 @@ class BinaryNetwork:
                 ram_budget_gb=ram_budget_gb, dtype=dtype, seed_sequence=_child(seed_sequence, 1),
                 autapse=autapse)
         else:
-            connectivity = conn.from_matrix(weights, pop_of, requested=requested,
-                                            ram_budget_gb=ram_budget_gb, dtype=dtype, autapse=autapse)
+            connectivity = from_matrix(weights, pop_of, requested=requested,
+                                       ram_budget_gb=ram_budget_gb, dtype=dtype, autapse=autapse)
         # Nothing above touched the network: a failure leaves it as it was.
         self.state = np.concatenate(initial).astype(np.int8)
         for population, view in zip(self.population, views):

@@ -1,4 +1,9 @@
-"""Compile every kernel signature used in practice, once per process.
+"""Compile kernels ahead of use: all of them (:func:`warm_numba_caches`) or one network's.
+
+Kernels compile lazily anyway, on the first use of each signature, so neither is needed
+for correct results: :func:`warm_numba_caches` is for those who want every layout ready
+(about a minute of compilation with an empty cache), :func:`warm_network` keeps the
+compilation of a network's simulation kernel out of a timed run.
 
 Kernels are compiled with ``cache=True``: the first process writes the machine code to the
 numba cache directory (``NUMBA_CACHE_DIR`` or ``__pycache__``) and later processes load it.
@@ -61,6 +66,14 @@ def _compile_wide_index_paths(dtype):
         bk.indegree_sparse(False, counts, counts, index, vals, 0, 0, 0,
                            np.zeros((0, 1), np.int64), 1.0)
     bk.distinct_targets(np.zeros(0, np.int32), np.zeros((0, 2), np.int64))
+
+
+def warm_network(net) -> None:
+    """Compile (or load) the simulation kernel for ``net``'s layout; the network is unchanged."""
+    from binnet_core.network import BinaryNetwork
+
+    if isinstance(net, BinaryNetwork) and net.connectivity is not None:
+        net._advance(0, np.zeros(0, dtype=np.int64))  # zero updates: compiles, changes nothing
 
 
 def warm_numba_caches() -> None:

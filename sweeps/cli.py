@@ -254,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     if not args.verbose:  # per-network engine messages drown the progress bar
         logging.getLogger("binnet_core").setLevel(logging.WARNING)
+        logging.getLogger("binnet_core.compile").setLevel(logging.INFO)  # one status line
     try:
         return args.func(args)
     except DefinitionError as err:

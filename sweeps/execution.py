@@ -12,9 +12,9 @@ dask-jobqueue): ``start()``, ``stop()``, ``submit(fn, *args)``, ``nthreads()`` a
 * Batch systems: :mod:`sweeps.cluster` subclasses :class:`DaskExecutor` and implements
   :meth:`DaskExecutor.make_cluster` (e.g. a dask-jobqueue ``SLURMCluster``).
 
-Every Dask worker warms the numba caches once before its first task
-(:class:`WarmNumbaCaches`, a :class:`distributed.WorkerPlugin`); the embedded pool warms them
-in the driver process.
+Every Dask worker imports the engine when it starts (:class:`WarmNumbaCaches`, a
+:class:`distributed.WorkerPlugin`); each process compiles (or loads from the numba cache) only
+the kernels of the layouts its points use, on their first use.
 
 The driver (:func:`run_sweep`) keeps a bounded number of tasks in flight, resubmits tasks lost
 with their worker (``retries``), and writes results itself, batch by batch, as they complete
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import importlib
 import itertools
 import logging
 import math
@@ -44,7 +45,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from sweeps.models import experiment_layout
-from sweeps.simulate import PointResult, run_points, schema_variables, warm_numba_caches
+from sweeps.simulate import PointResult, run_points, schema_variables
 from sweeps.store import StoreError, StoreLock, StoreMismatchError, SweepStore, utc_now
 
 __all__ = [
@@ -124,7 +125,6 @@ class LocalThreads(Executor):
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     def start(self) -> None:
-        warm_numba_caches()
         self._pool = concurrent.futures.ThreadPoolExecutor(self.threads, thread_name_prefix="sweeps")
 
     def stop(self) -> None:
@@ -143,12 +143,13 @@ class LocalThreads(Executor):
 
 
 class WarmNumbaCaches:
-    """Dask worker plugin: warm the numba caches once when a worker starts (or joins)."""
+    """Dask worker plugin: import the engine when a worker starts (or joins); kernels then
+    compile or load lazily, per layout, in the first task that uses them."""
 
     name = "sweeps-warm-numba-caches"
 
     async def setup(self, worker) -> None:
-        await asyncio.to_thread(warm_numba_caches)
+        await asyncio.to_thread(importlib.import_module, "binnet_core")
 
 
 def _worker_plugin():

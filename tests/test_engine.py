@@ -260,9 +260,10 @@ def test_shared_weights_store_counts_and_general_matrices_store_floats():
     np.testing.assert_allclose(w[:, pre], expected, rtol=1e-6)
     m = BinaryNetwork("w")
     m.add_population(BinaryNeuronPopulation(m, N=4, threshold=0.0, initializer=0))
-    m.initialize(weights=np.arange(16.0).reshape(4, 4), autapse=True)
+    w = np.sqrt(np.arange(16.0)).reshape(4, 4)  # no common weight: floats
+    m.initialize(weights=w, autapse=True)
     assert m.connectivity.dense.dtype == np.float32 and not m.connectivity.shared_weights
-    np.testing.assert_array_equal(m.weight_matrix().toarray(), np.arange(16.0).reshape(4, 4))
+    np.testing.assert_array_equal(m.weight_matrix().toarray(), w.astype(np.float32))
 
 
 def test_sparse_generation_memory_is_linear_in_synapses():
