@@ -55,23 +55,23 @@ def _transfer(x, red, theta, phi, dphi):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _solve3(a, b):
-    """Solve the 3x3 system ``a @ s = b`` by Cramer's rule; NaN if singular."""
-    det = (a[0, 0] * (a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1])
-           - a[0, 1] * (a[1, 0] * a[2, 2] - a[1, 2] * a[2, 0])
-           + a[0, 2] * (a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0]))
-    s = np.empty(3)
+def _solve3(a, b0, b1, b2):
+    """Solve the 3x3 system ``a @ s = b`` (Cramer's rule, no allocation); NaN if singular."""
+    c00 = a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1]
+    c01 = a[1, 2] * a[2, 0] - a[1, 0] * a[2, 2]
+    c02 = a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0]
+    det = a[0, 0] * c00 + a[0, 1] * c01 + a[0, 2] * c02
     if det == 0.0 or not math.isfinite(det):
-        s[:] = np.nan
-        return s
-    for col in range(3):
-        m = a.copy()
-        for r in range(3):
-            m[r, col] = b[r]
-        s[col] = (m[0, 0] * (m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1])
-                  - m[0, 1] * (m[1, 0] * m[2, 2] - m[1, 2] * m[2, 0])
-                  + m[0, 2] * (m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0])) / det
-    return s
+        return np.nan, np.nan, np.nan
+    c10 = a[0, 2] * a[2, 1] - a[0, 1] * a[2, 2]
+    c11 = a[0, 0] * a[2, 2] - a[0, 2] * a[2, 0]
+    c12 = a[0, 1] * a[2, 0] - a[0, 0] * a[2, 1]
+    c20 = a[0, 1] * a[1, 2] - a[0, 2] * a[1, 1]
+    c21 = a[0, 2] * a[1, 0] - a[0, 0] * a[1, 2]
+    c22 = a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
+    return ((c00 * b0 + c10 * b1 + c20 * b2) / det,
+            (c01 * b0 + c11 * b1 + c21 * b2) / det,
+            (c02 * b0 + c12 * b1 + c22 * b2) / det)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -85,23 +85,21 @@ def _residual3(x, red, theta, phi, dphi):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _newton3(x, red, theta, tol, max_iter):
-    """Damped Newton on the groups 1..3 inside [0, 1] (``x`` updated); final residual."""
-    phi = np.empty(4)
-    dphi = np.empty((4, 4))
-    jac = np.empty((3, 3))
-    res = np.empty(3)
-    trial = np.empty(4)
+def _newton3(x, red, theta, tol, max_iter, phi, dphi, jac, trial):
+    """Damped Newton on the groups 1..3 inside [0, 1] (``x`` updated); final residual.
+
+    ``phi``, ``dphi``, ``jac`` and ``trial`` are work arrays.
+    """
+    step = np.empty(3)
     norm = _residual3(x, red, theta, phi, dphi)
     for _ in range(max_iter):
         if norm < tol:
             break
         for i in range(3):
-            res[i] = x[i + 1] - phi[i + 1]
             for j in range(3):
                 jac[i, j] = dphi[i + 1, j + 1] - (1.0 if i == j else 0.0)
-        step = _solve3(jac, res)
-        if not np.all(np.isfinite(step)):
+        step[0], step[1], step[2] = _solve3(jac, x[1] - phi[1], x[2] - phi[2], x[3] - phi[3])
+        if not math.isfinite(step[0] + step[1] + step[2]):
             break
         lam = 1.0
         improved = False
@@ -132,9 +130,11 @@ def _inner(v, y, red, theta, tol=1e-14, max_iter=60):
     x = np.empty(4)
     phi = np.empty(4)
     dphi = np.empty((4, 4))
+    jac = np.empty((3, 3))
+    trial = np.empty(4)
     x[0] = v
     x[1:] = y
-    norm = _newton3(x, red, theta, tol, max_iter)
+    norm = _newton3(x, red, theta, tol, max_iter, phi, dphi, jac, trial)
     for _ in range(3):
         if norm < 1e-11:
             break
@@ -142,7 +142,7 @@ def _inner(v, y, red, theta, tol=1e-14, max_iter=60):
             _transfer(x, red, theta, phi, dphi)
             for i in range(1, 4):
                 x[i] += 0.25 * (phi[i] - x[i])
-        norm = _newton3(x, red, theta, tol, max_iter)
+        norm = _newton3(x, red, theta, tol, max_iter, phi, dphi, jac, trial)
     _transfer(x, red, theta, phi, dphi)
     y[:] = x[1:]
     if not norm < 1e-11:
@@ -370,5 +370,21 @@ def analyse(red, theta, tau, diff, sizes, n_grid, y_start, roots, max_real):
                 return count, near, ROOT_FAILED
             roots[count] = x
             max_real[count] = _max_real_eigenvalue(x, red, theta, tau, diff, sizes)
+            count += 1
+    return count, near, OK
+
+
+@njit(cache=True, nogil=True)
+def count_only(red, theta, n_grid, y_start):
+    """``(count, near_miss, status)`` of :func:`analyse` without refining the fixed points."""
+    bv, bg, by, bext, ok = _breakpoints(red, theta, n_grid, y_start)
+    if not ok:
+        return 0, np.nan, INNER_FAILED
+    near = np.inf
+    count = 0
+    for k in range(bv.size):
+        if bext[k]:
+            near = min(near, abs(bg[k]))
+        if k + 1 < bv.size and (bg[k] > 0.0) != (bg[k + 1] > 0.0):
             count += 1
     return count, near, OK

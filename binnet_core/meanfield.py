@@ -290,9 +290,12 @@ def system_fixed_points(system: ClusterSystem, focus_count: int = 1) -> FixedPoi
 # -- bifurcation ------------------------------------------------------------------------
 
 def _count_at(parameters: dict, r_eplus: float, focus_count: int):
-    params = dict(parameters, R_Eplus=float(r_eplus))
-    roots, _, near, status = _solve(cluster_system(params), focus_count)
-    return len(roots), near, status
+    """``(number of fixed points, near miss, status)`` without refining the fixed points."""
+    system = cluster_system(dict(parameters, R_Eplus=float(r_eplus)))
+    q = system.Q
+    n = focus_count if focus_count > 0 else q
+    red, theta, _, _, _ = _reduced(system, min(n, q - n) if n < q else n)
+    return kernels.count_only(red, theta, _GRID, np.full(3, 0.05))
 
 
 def _upper_r_eplus(p) -> float:
@@ -304,7 +307,7 @@ def _upper_r_eplus(p) -> float:
     return upper
 
 
-def bifurcation(parameters: Mapping, focus_count: int = 1, *, step=0.05, tol=1e-4) -> float:
+def bifurcation(parameters: Mapping, focus_count: int = 1, *, step=0.2, tol=1e-4) -> float:
     """Smallest ``R_Eplus`` in ``[1, Q)`` at which the reduced system has > 1 fixed point.
 
     ``R_Eplus`` is scanned upward in ``step``; a window of multistability that opens and
