@@ -5,9 +5,10 @@
 2. A bifurcation line: the bifurcation R_Eplus for 60 connectivity values 0.01-0.31
    (target <= 5 s).
 
-Both are medians of ``--repeat`` runs after one warm-up (numba compilation excluded). A
-plain Python loop of 10^6 additions is timed alongside as a yardstick of the machine's
-load (about 0.04 s on an idle core).
+Both are medians of ``--repeat`` runs after one warm-up (numba compilation excluded), as
+wall time and as CPU time of this process. A plain Python loop of 10^6 additions is timed
+alongside as a yardstick of the machine's load (about 0.04 s on an idle core); on a shared
+machine compare the ratios.
 
 Run from the repository root::
 
@@ -47,12 +48,14 @@ def python_loop():
 
 
 def timed(fn, repeat):
-    times = []
+    """Median wall and CPU seconds of ``repeat`` calls."""
+    wall, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main():
@@ -64,13 +67,16 @@ def main():
     t_loop = timed(python_loop, args.repeat)
     t_grid = timed(fixed_point_grid, args.repeat)
     t_line = timed(bifurcation_line, args.repeat)
-    print(f"yardstick: 10^6 Python additions        {t_loop:7.3f} s (about 0.04 s idle)")
-    print(f"fixed points, {systems} systems           {t_grid:7.3f} s (target <= 1 s)"
-          f"  [{int((table.fixed_points > 1).sum())} with several fixed points]")
-    print(f"bifurcation line, 60 connectivities    {t_line:7.3f} s (target <= 5 s)"
-          f"  [{np.nanmin(line):.2f}..{np.nanmax(line):.2f}, {int(np.isnan(line).sum())} NaN]")
-    print(f"ratio to the yardstick: grid {t_grid / t_loop:.1f}x, line {t_line / t_loop:.1f}x")
-
+    print("                                         wall      CPU")
+    print(f"yardstick: 10^6 Python additions   {t_loop[0]:7.3f} s {t_loop[1]:7.3f} s"
+          "  (about 0.04 s idle)")
+    print(f"fixed points, {systems} systems      {t_grid[0]:7.3f} s {t_grid[1]:7.3f} s"
+          f"  (target <= 1 s; {int((table.fixed_points > 1).sum())} multistable)")
+    print(f"bifurcation line, 60 connectivities {t_line[0]:6.3f} s {t_line[1]:7.3f} s"
+          f"  (target <= 5 s; {np.nanmin(line):.2f}..{np.nanmax(line):.2f},"
+          f" {int(np.isnan(line).sum())} NaN)")
+    print(f"CPU ratio to the yardstick: grid {t_grid[1] / t_loop[1]:.1f}x, "
+          f"line {t_line[1] / t_loop[1]:.1f}x")
 
 if __name__ == "__main__":
     main()

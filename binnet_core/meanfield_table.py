@@ -32,6 +32,9 @@ class TheoryTable:
         Group rates (:data:`GROUPS`) of the stable fixed point with the highest focus-E rate.
     fixed_points, stable_points : int16 (S, F)
         Number of fixed points and of stable ones (-1 where the search did not converge).
+    all_focus_E : float64 (S, F, K)
+        Focus-E rate of every fixed point in increasing order (NaN-padded; ``K`` is the
+        largest number found); ``all_stable`` int8 (S, F, K): 1 stable, 0 unstable, -1 none.
     reasons : list of str
         ``"set s, focus count n: reason"`` for each search that did not converge.
     """
@@ -40,6 +43,8 @@ class TheoryTable:
     fixed_points: np.ndarray
     stable_points: np.ndarray
     reasons: list
+    all_focus_E: np.ndarray
+    all_stable: np.ndarray
 
 
 def _key(p: dict) -> tuple:
@@ -58,12 +63,15 @@ def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int])
     n_fixed = np.full(shape, -1, dtype=np.int16)
     n_stable = np.full(shape, -1, dtype=np.int16)
     reasons = []
+    all_focus = np.full(shape + (mf._MAX_ROOTS,), np.nan)
+    all_stable = np.full(shape + (mf._MAX_ROOTS,), -1, dtype=np.int8)
     solved: dict = {}
     for s, p in enumerate(checked):
         key = _key(p)
         if key in solved:
             first = solved[key]
             rates[s], n_fixed[s], n_stable[s] = rates[first], n_fixed[first], n_stable[first]
+            all_focus[s], all_stable[s] = all_focus[first], all_stable[first]
             continue
         solved[key] = s
         system = mf.cluster_system(p)
@@ -75,6 +83,8 @@ def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int])
                 continue
             stable = max_real < 0
             n_fixed[s, j], n_stable[s, j] = len(roots), int(stable.sum())
+            all_focus[s, j, :len(roots)] = roots[:, 0] if n > 0 else np.nan
+            all_stable[s, j, :len(roots)] = stable
             if stable.any():
                 x = roots[stable][np.argmax(roots[stable, 0])].copy()
                 if n == 0 or n == q:  # homogeneous: one group only
@@ -82,7 +92,9 @@ def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int])
                     if n == 0:
                         x[[1, 3]] = roots[stable][np.argmax(roots[stable, 0]), [0, 2]]
                 rates[s, j] = x
-    return TheoryTable(rates=rates, fixed_points=n_fixed, stable_points=n_stable, reasons=reasons)
+    keep = max(1, int(n_fixed.max(initial=0)))
+    return TheoryTable(rates=rates, fixed_points=n_fixed, stable_points=n_stable, reasons=reasons,
+                       all_focus_E=all_focus[..., :keep], all_stable=all_stable[..., :keep])
 
 
 def bifurcation_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int]) -> np.ndarray:

@@ -12,6 +12,8 @@ gets, over every swept dimension except ``seed`` and a new dimension ``focus_cou
 - ``mf_fixed_points``, ``mf_stable_points``: how many fixed points, how many stable (-1
   where the search did not converge; the reasons are in the store attribute
   ``sweeps_theory``);
+- ``mf_point_E_focus``, ``mf_point_stable``: the focus-E rate and stability (1, 0; -1 none)
+  of every fixed point, along a dimension ``mf_point`` (in increasing focus-E rate);
 - ``mf_bifurcation_R_Eplus``: the smallest R_Eplus with more than one fixed point, over the
   swept dimensions other than the R_Eplus axis (NaN where none below Q).
 
@@ -118,6 +120,12 @@ def theory_dataset(experiment) -> xr.Dataset:
         "units": "1", "long_name": "number of mean-field fixed points (-1: no convergence)"})
     data["mf_stable_points"] = (names + (FOCUS_DIM,), table.stable_points.reshape(full), {
         "units": "1", "long_name": "number of stable mean-field fixed points (-1: no convergence)"})
+    points = (names + (FOCUS_DIM, "mf_point"))
+    k = table.all_focus_E.shape[-1]
+    data["mf_point_E_focus"] = (points, table.all_focus_E.reshape(full + (k,)), {
+        "units": "1", "long_name": "mean-field focus-E rate of every fixed point"})
+    data["mf_point_stable"] = (points, table.all_stable.reshape(full + (k,)), {
+        "units": "1", "long_name": "fixed point stable (1), unstable (0), none (-1)"})
     bif_dims = [d for d in dims if not (d.kind == "axis" and d.name == "R_Eplus")]
     bif_sets, bif_shape = _parameter_sets(experiment, bif_dims)
     bif = bifurcation_table(bif_sets, counts).reshape(bif_shape + (len(counts),))

@@ -102,6 +102,14 @@ def test_sweeps_theory_writes_only_the_theory(tmp_path, capsys):
                 at = {"R_Eplus": r, "kappa": kappa, "focus_count": n}
                 assert int(ds["mf_fixed_points"].sel(at)) == len(points)
                 assert int(ds["mf_stable_points"].sel(at)) == sum(p.stable for p in points)
+                got = ds["mf_point_stable"].sel(at).values
+                np.testing.assert_array_equal(got[:len(points)], [p.stable for p in points])
+                assert (got[len(points):] == -1).all()
+                if n > 0:
+                    got = ds["mf_point_E_focus"].sel(at).values
+                    np.testing.assert_allclose(got[:len(points)], [p.rates[0] for p in points],
+                                               atol=1e-12)
+                    assert np.isnan(got[len(points):]).all()
                 stable = [p for p in points if p.stable]
                 best = max(stable, key=lambda p: p.rates[0])
                 expected = best.group_rates
