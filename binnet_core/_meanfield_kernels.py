@@ -196,6 +196,9 @@ def _breakpoints(red, theta, n_grid, y_start):
     gy = np.empty((n_grid, 3))
     y = y_start.copy()
     for i in range(n_grid):
+        if i >= 2:  # secant predictor along the scan: Newton starts closer
+            for j in range(3):
+                y[j] = min(1.0, max(0.0, 2.0 * gy[i - 1, j] - gy[i - 2, j]))
         g, ok = _inner(grid[i], y, red, theta)
         if not ok:
             # restart from a few guesses before giving up (bounded work)

@@ -111,7 +111,11 @@ class ClusterSystem:
 
 def cluster_system(parameters: Mapping) -> ClusterSystem:
     """The :class:`ClusterSystem` of the parameters ``ClusteredEINetwork`` takes."""
-    p = validate_parameters(parameters)
+    return _system_of(validate_parameters(parameters))
+
+
+def _system_of(p: dict) -> ClusterSystem:
+    """:func:`cluster_system` of already validated parameters."""
     cp = connection_parameters(p)
     q = p["Q"]
     sizes = np.array([p["N_E"] / q, p["N_I"] / q])[None, :]  # pre type

@@ -74,7 +74,7 @@ def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int])
             all_focus[s], all_stable[s] = all_focus[first], all_stable[first]
             continue
         solved[key] = s
-        system = mf.cluster_system(p)
+        system = mf._system_of(p)
         q = system.Q
         for j, n in enumerate(counts):
             roots, max_real, _, status = mf._solve(system, n)
