@@ -80,6 +80,8 @@ def test_reduced_fixed_points_are_fixed_points_of_the_full_system(params):
             assert np.max(np.abs(mf.transfer(system, rates) - rates)) < 1e-10
         focus = [pt.rates[0] for pt in points]
         assert focus == sorted(focus)
+        # the homogeneous state (every cluster alike) is a state of every focus count
+        assert any(abs(pt.rates[0] - pt.rates[q - 1]) < 1e-9 for pt in points)
         assert len(set(np.round(focus, 9))) == len(focus)
 
 
@@ -132,6 +134,22 @@ def test_bifurcation_reference_values(R_j, kappa, expected):
     below = mf.fixed_points({"R_j": R_j, "kappa": kappa, "R_Eplus": value - 2e-4}, 1)
     above = mf.fixed_points({"R_j": R_j, "kappa": kappa, "R_Eplus": value}, 1)
     assert len(below) == 1 and len(above) > 1
+
+
+@pytest.mark.parametrize("windows, expected", [
+    ([(4.33, 4.37), (6.0, 20.0)], 4.33),   # narrower than the scan step, between two values
+    ([(2.03, 2.5), (6.0, 20.0)], 2.03),    # multistable, then not, then again
+])
+def test_bifurcation_finds_the_first_window_without_assuming_monotonicity(monkeypatch, windows,
+                                                                         expected):
+    def synthetic(parameters, r, n):
+        inside = any(lo <= r < hi for lo, hi in windows)
+        near = min(abs(r - 0.5 * (lo + hi)) for lo, hi in windows)  # smallest near a window
+        return (3 if inside else 1), near, kernels.OK
+
+    monkeypatch.setattr(mf, "_count_at", synthetic)
+    value = mf.bifurcation({"kappa": 0.0}, 1)
+    assert expected <= value <= expected + 2e-4
 
 
 def _sampled_response(params, n, steps=1000, interpolated=10_000):

@@ -9,6 +9,7 @@ import pytest
 
 from binnet_core import meanfield as mf
 from sweeps import open_results
+from sweeps.analysis import only_ok
 from sweeps.cli import main
 from sweeps.definition import DefinitionError, parse_experiment
 from sweeps.plots import plot_command
@@ -91,6 +92,9 @@ def test_sweeps_theory_writes_only_the_theory(tmp_path, capsys):
     assert "mean-field theory for 12 grid points" in capsys.readouterr().out
     ds = open_results(store)
     assert int((ds["status"] == 1).sum()) == 0  # nothing simulated
+    # theory needs no simulated point: masking by status leaves it alone
+    np.testing.assert_array_equal(only_ok(ds)["mf_rate_E_focus"].values,
+                                  ds["mf_rate_E_focus"].values)
     rate = ds["mf_rate_E_focus"]
     assert rate.dims == ("R_Eplus", "kappa", "focus_count")
     assert rate.attrs["units"] == "1" and "stable" in rate.attrs["long_name"]
