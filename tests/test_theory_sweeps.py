@@ -21,12 +21,12 @@ name = "theory"
 model = "clustered_ei"
 seed = 1
 [parameters]
-N_E = 800
-N_I = 200
-Q = 4
+N_E = 8000
+N_I = 2000
+Q = 20
 connection_type = "poisson"
 [sweep]
-R_Eplus = [1.0, 2.0, 3.0]
+R_Eplus = [1.0, 3.0, 7.25]
 kappa = [0.0, 1.0]
 replicates = 2
 [simulation]
@@ -67,7 +67,7 @@ def _write(tmp_path, theory="[theory]\nfocus_counts = [0, 1, 2]"):
 
 
 @pytest.mark.parametrize("theory, field", [
-    ("[theory]\nfocus_counts = [1, 5]", "theory.focus_counts"),   # Q = 4
+    ("[theory]\nfocus_counts = [1, 21]", "theory.focus_counts"),   # Q = 20
     ("[theory]\nfocus_counts = [1, 1]", "theory.focus_counts"),
     ("[theory]\nfocus_counts = [-1]", "theory.focus_counts"),
     ("[theory]\nfocus_counts = []", "theory.focus_counts"),
@@ -98,8 +98,9 @@ def test_sweeps_theory_writes_only_the_theory(tmp_path, capsys):
     rate = ds["mf_rate_E_focus"]
     assert rate.dims == ("R_Eplus", "kappa", "focus_count")
     assert rate.attrs["units"] == "1" and "stable" in rate.attrs["long_name"]
-    base = {"N_E": 800, "N_I": 200, "Q": 4, "connection_type": "poisson"}
-    for r in (1.0, 2.0, 3.0):
+    base = {"N_E": 8000, "N_I": 2000, "Q": 20, "connection_type": "poisson"}
+    several_stable = 0
+    for r in (1.0, 3.0, 7.25):
         for kappa in (0.0, 1.0):
             for n in (0, 1, 2):
                 points = mf.fixed_points(dict(base, R_Eplus=r, kappa=kappa), n)
@@ -115,6 +116,7 @@ def test_sweeps_theory_writes_only_the_theory(tmp_path, capsys):
                                                atol=1e-12)
                     assert np.isnan(got[len(points):]).all()
                 stable = [p for p in points if p.stable]
+                several_stable += len(stable) > 1
                 best = max(stable, key=lambda p: p.rates[0])
                 expected = best.group_rates
                 for group in ("E_focus", "E_other", "I_focus", "I_other"):
@@ -123,6 +125,7 @@ def test_sweeps_theory_writes_only_the_theory(tmp_path, capsys):
                         assert math.isnan(got)
                     else:
                         assert got == pytest.approx(expected[group], abs=1e-12)
+    assert several_stable > 0  # the choice of the state is tested
     bif = ds["mf_bifurcation_R_Eplus"]
     assert bif.dims == ("kappa", "focus_count")
     for kappa in (0.0, 1.0):
