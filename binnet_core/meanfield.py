@@ -46,7 +46,7 @@ STATUS_REASONS = {
     kernels.TOO_MANY: "more fixed points than the search keeps",
 }
 _MAX_ROOTS = 32
-_GRID = 101
+_GRID = 61
 
 
 # -- pure functions ---------------------------------------------------------------------
@@ -157,24 +157,14 @@ def jacobian(system: ClusterSystem, m) -> np.ndarray:
 
 
 _GROUP_TYPE = np.array([0, 0, 1, 1])   # groups: E focus, E other, I focus, I other
-_GROUP_FOCUS = np.array([0, 1, 0, 1])  # 0: focus, 1: other
 
 
 def _reduced(system: ClusterSystem, focus_count: int):
-    """Kernel inputs ``(red, theta4, tau4, diff, sizes)`` for ``focus_count`` (1..Q).
-
-    A group receives from its own group one same-cluster source and ``size - 1`` others
-    (none from an empty group), and ``size`` other-cluster sources from the other group.
-    """
+    """Kernel inputs ``(red, theta4, tau4, diff, sizes)`` for ``focus_count`` (1..Q)."""
     q, coef = system.Q, system.coef
-    sizes = np.array([focus_count, q - focus_count], dtype=np.int64)
-    pre_size = sizes[_GROUP_FOCUS][None, :]
-    n_same = np.where(_GROUP_FOCUS[:, None] == _GROUP_FOCUS[None, :], np.minimum(pre_size, 1), 0)
-    n_other = pre_size - n_same
-    a, b = _GROUP_TYPE[:, None], _GROUP_TYPE[None, :]
-    red = n_same * coef[:, 0, a, b] + n_other * coef[:, 1, a, b]
-    return (red, system.theta[_GROUP_TYPE], system.tau[_GROUP_TYPE],
-            coef[:, 0] - coef[:, 1], sizes)
+    red = kernels.reduced_coefficients(coef, focus_count, q - focus_count)
+    return (red, system.theta[_GROUP_TYPE], system.tau[_GROUP_TYPE], coef[:, 0] - coef[:, 1],
+            np.array([focus_count, q - focus_count], dtype=np.int64))
 
 
 # -- fixed points -----------------------------------------------------------------------
