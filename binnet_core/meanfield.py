@@ -320,15 +320,14 @@ def bifurcation(parameters: Mapping, focus_count: int = 1, *, step=0.2, tol=1e-4
         above the transition), ``NaN`` if none below ``Q`` or if the search did not
         converge.
     """
-    base = dict(parameters)
-    base.setdefault("R_Eplus", 1.0)
+    base = dict(parameters, R_Eplus=1.0)  # the scanned parameter: a given value is ignored
     p = validate_parameters(base)
     n = _check_focus_count(focus_count, p["Q"])
     if p["Q"] < 2:
         return math.nan
     upper = _upper_r_eplus(p) - 1e-9
     values = np.arange(1.0, upper, step)
-    history = []  # (R, count, near)
+    history = []  # (R, near miss) of the scanned values with one fixed point
 
     def count(r):
         c, near, status = _count_at(base, r, n)
