@@ -77,14 +77,16 @@ def _is_numeric(var: xr.DataArray) -> bool:
 def only_ok(ds: xr.Dataset) -> xr.Dataset:
     """Drop ``status`` and set numeric variables to NaN at points whose status is not ok.
 
-    Non-numeric variables (such as ``error``) are kept unchanged. No-op without ``status``.
+    Non-numeric variables (such as ``error``) and variables not over every point dim (such
+    as the mean-field theory, computed without simulation) are kept unchanged. No-op
+    without ``status``.
     """
     mask = ok_mask(ds)
     if mask is None:
         return ds
     masked = ds.drop_vars(STATUS)
     return masked.assign({name: var.where(mask) for name, var in masked.data_vars.items()
-                          if _is_numeric(var)})
+                          if _is_numeric(var) and set(mask.dims) <= set(var.dims)})
 
 
 def _matches(coord: xr.DataArray, value: Any, tolerance: float | None) -> np.ndarray:

@@ -8,6 +8,7 @@ Commands::
     sweeps status STORE [--verify]       counts of todo/ok/failed points, failures listed
     sweeps show STORE                    dimensions, variables and provenance
     sweeps plot STORE -o PNG (--var VAR --x AXIS --y AXIS | --point AXIS=VALUE ...)
+    sweeps theory FILE --store PATH      only the mean-field theory of the [theory] table
 
 Exit codes: 0 all points ok (or command succeeded), 1 some points failed / not done or a
 write failed mid-run or the batch system refused a job, 2 bad input (definition, arguments,
@@ -186,6 +187,23 @@ def _plot(args) -> int:
     return EXIT_OK
 
 
+def _theory(args) -> int:
+    from sweeps.execution import _open_or_create
+    from sweeps.theory import write_theory
+
+    experiment = load_experiment(args.file)
+    if experiment.theory is None:
+        raise DefinitionError("theory", "the definition has no [theory] table (focus_counts = [...])")
+    with StoreLock(args.store):
+        _open_or_create(Path(args.store), experiment)
+        ds = write_theory(args.store, experiment)
+    points = math.prod(experiment.shape)
+    print(f"{args.store}: mean-field theory for {points} grid points "
+          f"({ds.sizes.get('focus_count', 0)} focus counts) written: "
+          + ", ".join(str(v) for v in ds.data_vars))
+    return EXIT_OK
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """Usage errors as one line (``sweeps run: error: ...``), exit code 2; subparsers inherit it."""
 
@@ -236,6 +254,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--height", type=float, default=4.8, help="inches (default 4.8)")
     p.add_argument("--dpi", type=float, default=100.0, help="pixels per inch (default 100)")
     p.set_defaults(func=_plot)
+    p = sub.add_parser("theory", help="write only the mean-field theory of the [theory] table")
+    p.add_argument("file", type=Path)
+    p.add_argument("--store", required=True, type=Path, help="Zarr store directory")
+    p.set_defaults(func=_theory)
     return parser
 
 

@@ -43,6 +43,9 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
 
     [cluster]                      # optional, checked by sweeps.cluster_config
 
+    [theory]                       # optional: mean-field theory per point (sweeps.theory)
+    focus_counts = [1, 2]
+
 Every problem raises :class:`DefinitionError` with a one-line message that names the field
 and the allowed values.  Model parameters are validated by the model itself (see
 :mod:`sweeps.models`) at every grid point, so nothing runs if any point is invalid.
@@ -65,6 +68,7 @@ import numpy as np
 from sweeps.grid import GridShape
 from sweeps.measurements import default_off_threshold
 from sweeps.models import ModelError, check_model
+from sweeps.theory import Theory, parse_theory
 
 __all__ = [
     "DefinitionError",
@@ -77,7 +81,7 @@ __all__ = [
     "parse_experiment",
 ]
 
-_TABLES = ("experiment", "parameters", "sweep", "simulation", "output", "cluster")
+_TABLES = ("experiment", "parameters", "sweep", "simulation", "output", "cluster", "theory")
 _EXPERIMENT_KEYS = ("name", "model", "seed", "description")
 _SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb")
 _OUTPUT_KEYS = ("keep_traces", "cluster_threshold", "cluster_off_threshold", "correlation_neurons",
@@ -206,6 +210,7 @@ class Experiment(GridShape):
     cluster: dict[str, Any] = field(default_factory=dict)
     text: str = ""
     source: str = "<string>"
+    theory: Theory | None = None  # the [theory] table; not part of identity()
 
     @property
     def sha256(self) -> str:
@@ -314,6 +319,7 @@ def parse_experiment(text: str, source: str = "<string>") -> Experiment:
         cluster=dict(doc.get("cluster", {})),
         text=text,
         source=source,
+        theory=parse_theory(doc.get("theory"), model, parameters, dimensions),
     )
     try:
         check_model(experiment)

@@ -47,6 +47,7 @@ from tqdm.auto import tqdm
 from sweeps.models import experiment_layout
 from sweeps.simulate import PointResult, run_points, schema_variables
 from sweeps.store import StoreError, StoreLock, StoreMismatchError, SweepStore, utc_now
+from sweeps.theory import has_theory, write_theory
 
 __all__ = [
     "DaskExecutor",
@@ -320,6 +321,8 @@ def run_sweep(
     started = time.monotonic()
     with StoreLock(path):
         sweep_store = _open_or_create(path, experiment)
+        if experiment.theory is not None and not has_theory(path):
+            write_theory(path, experiment)  # theory first: it decides where to look
         pending = sweep_store.pending()
         summary = RunSummary(str(path), experiment.n_points, experiment.n_points - len(pending))
         if limit is not None:

@@ -110,12 +110,26 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = No
     )
     ax.set_xlabel(_label(ds[x]))
     ax.set_ylabel(_label(ds[y]))
+    _draw_bifurcation(ds, x, y, ticks, ax)
     for axis, labels in ticks.items():
         setter = (ax.set_xticks if axis == x else ax.set_yticks)
         setter(np.arange(len(labels)), labels)
     title = [t for t in (_point_text(da), f"mean over {', '.join(others)}" if others else "") if t]
     ax.set_title("; ".join(title))
     return ax.figure
+
+
+def _draw_bifurcation(ds: xr.Dataset, x: str, y: str, ticks: dict, ax: Axes) -> None:
+    """The mean-field bifurcation line (focus count 1) over an R_Eplus phase diagram."""
+    from sweeps.theory import bifurcation_line
+
+    line = bifurcation_line(ds, x, y)
+    if line is None:
+        return
+    xs, ys = (np.arange(len(v)) if axis in ticks else v for axis, v in zip((x, y), line))
+    ax.plot(xs, ys, color="white", linestyle="--", linewidth=1.5, marker="o", markersize=3,
+            label="mean-field bifurcation")
+    ax.legend(loc="best", fontsize="small")
 
 
 def activity_traces(ds: xr.Dataset, point: Mapping[str, Any], ax: Axes | None = None) -> Figure:

@@ -1,0 +1,413 @@
+"""Compiled kernels of the reduced clustered mean-field system (numba, cached).
+
+The reduced system has four groups, ``0 = E focus, 1 = E other, 2 = I focus, 3 = I other``,
+and one rate per group ``x``. Inputs: ``red`` (3, 4, 4) holds the mean (``A``), linear
+variance (``B``) and quadratic variance (``C``) coefficients of group ``h`` onto group ``g``
+summed over the populations of ``h``; ``theta`` (4,) and ``tau`` (4,) per group; ``diff``
+(3, 2, 2) holds the same-cluster minus other-cluster coefficients of one source population
+(post type x pre type), which decide the modes that break the symmetry inside a group;
+``sizes`` (2,) is the number of focus and of other clusters.
+
+Fixed points are found as in the effective-response-function method: the focus-E rate
+``v`` is scanned over ``[0, 1]``; for each ``v`` the other three rates solve their own
+equations (Newton, continued along ``v``), and ``g(v) = Phi_Ef(v, y(v)) - v``. Every
+interior extremum of ``g`` on the grid is located to 1e-9 (golden section), so that two
+roots closer than the grid step are still seen; every sign change between consecutive
+breakpoints is then refined by regula falsi (Illinois) and polished by Newton on all four
+rates.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+OK = 0
+INNER_FAILED = 1
+ROOT_FAILED = 2
+TOO_MANY = 3
+
+_SQRT2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_VAR_FLOOR = 1e-100
+_GOLDEN = 0.5 * (math.sqrt(5.0) - 1.0)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _transfer(x, red, theta, phi, dphi):
+    """``phi[g] = Phi_g(x)`` and ``dphi[g, h] = d Phi_g / d x_h`` of the reduced system."""
+    for g in range(4):
+        mu = -theta[g]
+        var = 0.0
+        for h in range(4):
+            mu += red[0, g, h] * x[h]
+            var += red[1, g, h] * x[h] + red[2, g, h] * x[h] * x[h]
+        var = max(var, _VAR_FLOOR)
+        sigma = math.sqrt(var)
+        z = mu / sigma
+        phi[g] = 0.5 * math.erfc(-z / _SQRT2)
+        pdf = _INV_SQRT_2PI * math.exp(-0.5 * z * z)
+        for h in range(4):
+            dvar = red[1, g, h] + 2.0 * red[2, g, h] * x[h]
+            dphi[g, h] = pdf * (red[0, g, h] / sigma - mu * dvar / (2.0 * var * sigma))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _solve3(a, b0, b1, b2):
+    """Solve the 3x3 system ``a @ s = b`` (Cramer's rule, no allocation); NaN if singular."""
+    c00 = a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1]
+    c01 = a[1, 2] * a[2, 0] - a[1, 0] * a[2, 2]
+    c02 = a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0]
+    det = a[0, 0] * c00 + a[0, 1] * c01 + a[0, 2] * c02
+    if det == 0.0 or not math.isfinite(det):
+        return np.nan, np.nan, np.nan
+    c10 = a[0, 2] * a[2, 1] - a[0, 1] * a[2, 2]
+    c11 = a[0, 0] * a[2, 2] - a[0, 2] * a[2, 0]
+    c12 = a[0, 1] * a[2, 0] - a[0, 0] * a[2, 1]
+    c20 = a[0, 1] * a[1, 2] - a[0, 2] * a[1, 1]
+    c21 = a[0, 2] * a[1, 0] - a[0, 0] * a[1, 2]
+    c22 = a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
+    return ((c00 * b0 + c10 * b1 + c20 * b2) / det,
+            (c01 * b0 + c11 * b1 + c21 * b2) / det,
+            (c02 * b0 + c12 * b1 + c22 * b2) / det)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _residual3(x, red, theta, phi, dphi):
+    """Max-norm of ``Phi_g(x) - x_g`` over the groups 1..3 (fills ``phi``, ``dphi``)."""
+    _transfer(x, red, theta, phi, dphi)
+    norm = 0.0
+    for i in range(1, 4):
+        norm = max(norm, abs(phi[i] - x[i]))
+    return norm
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _newton3(x, red, theta, tol, max_iter, phi, dphi, jac, trial):
+    """Damped Newton on the groups 1..3 inside [0, 1] (``x`` updated); final residual.
+
+    ``phi``, ``dphi``, ``jac`` and ``trial`` are work arrays.
+    """
+    step = np.empty(3)
+    norm = _residual3(x, red, theta, phi, dphi)
+    for _ in range(max_iter):
+        if norm < tol:
+            break
+        for i in range(3):
+            for j in range(3):
+                jac[i, j] = dphi[i + 1, j + 1] - (1.0 if i == j else 0.0)
+        step[0], step[1], step[2] = _solve3(jac, x[1] - phi[1], x[2] - phi[2], x[3] - phi[3])
+        if not math.isfinite(step[0] + step[1] + step[2]):
+            break
+        lam = 1.0
+        improved = False
+        trial[0] = x[0]
+        for _ in range(30):
+            for i in range(3):
+                trial[i + 1] = min(1.0, max(0.0, x[i + 1] + lam * step[i]))
+            new_norm = _residual3(trial, red, theta, phi, dphi)
+            if new_norm < norm:
+                improved = True
+                break
+            lam *= 0.5
+        if not improved:
+            break
+        x[:] = trial
+        norm = new_norm
+    return _residual3(x, red, theta, phi, dphi)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _inner(v, y, red, theta, tol=1e-14, max_iter=60):
+    """Solve rates 1..3 for a fixed focus-E rate ``v`` starting from ``y`` (updated in place).
+
+    Returns ``(g, ok)`` with ``g = Phi_0 - v``. Damped Newton inside [0, 1]; where it stalls,
+    relaxation along the dynamics (``y += (Phi(y) - y) / 4``) moves it into the basin of a
+    stable solution and Newton restarts; bounded work either way.
+    """
+    x = np.empty(4)
+    phi = np.empty(4)
+    dphi = np.empty((4, 4))
+    jac = np.empty((3, 3))
+    trial = np.empty(4)
+    x[0] = v
+    x[1:] = y
+    norm = _newton3(x, red, theta, tol, max_iter, phi, dphi, jac, trial)
+    for _ in range(3):
+        if norm < 1e-11:
+            break
+        for _ in range(200):
+            _transfer(x, red, theta, phi, dphi)
+            for i in range(1, 4):
+                x[i] += 0.25 * (phi[i] - x[i])
+        norm = _newton3(x, red, theta, tol, max_iter, phi, dphi, jac, trial)
+    _transfer(x, red, theta, phi, dphi)
+    y[:] = x[1:]
+    if not norm < 1e-11:
+        return np.nan, False
+    return phi[0] - v, True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _extremum(va, vb, y0, red, theta, is_max, iters=28):
+    """Golden-section search for the extremum of ``g`` on ``[va, vb]``: ``(v, g, y, ok)``.
+
+    28 steps narrow two grid cells (1/30) to 5e-8, so ``g`` is exact to ~1e-15 there.
+    """
+    sign = -1.0 if is_max else 1.0
+    y = y0.copy()
+    a, b = va, vb
+    c = b - _GOLDEN * (b - a)
+    d = a + _GOLDEN * (b - a)
+    gc, ok1 = _inner(c, y, red, theta)
+    yc = y.copy()
+    gd, ok2 = _inner(d, y, red, theta)
+    if not (ok1 and ok2):
+        return np.nan, np.nan, y, False
+    for _ in range(iters):
+        if sign * gc < sign * gd:
+            b, d, gd = d, c, gc
+            c = b - _GOLDEN * (b - a)
+            y[:] = yc
+            gc, ok = _inner(c, y, red, theta)
+            yc[:] = y
+        else:
+            a, c, gc = c, d, gd
+            yc[:] = y
+            d = a + _GOLDEN * (b - a)
+            gd, ok = _inner(d, y, red, theta)
+        if not ok:
+            return np.nan, np.nan, y, False
+    v = 0.5 * (a + b)
+    g, ok = _inner(v, y, red, theta)
+    return v, g, y, ok
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _breakpoints(red, theta, n_grid, y_start):
+    """Scan ``g`` on a grid plus its refined interior extrema.
+
+    Returns ``(v, g, y, is_extremum, ok)`` sorted by ``v``.
+    """
+    grid = np.linspace(0.0, 1.0, n_grid)
+    gv = np.empty(n_grid)
+    gy = np.empty((n_grid, 3))
+    y = y_start.copy()
+    for i in range(n_grid):
+        if i >= 2:  # secant predictor along the scan: Newton starts closer
+            for j in range(3):
+                y[j] = min(1.0, max(0.0, 2.0 * gy[i - 1, j] - gy[i - 2, j]))
+        g, ok = _inner(grid[i], y, red, theta)
+        if not ok:
+            # restart from a few guesses before giving up (bounded work)
+            for guess in (0.01, 0.1, 0.5, 0.9):
+                y[:] = guess
+                g, ok = _inner(grid[i], y, red, theta)
+                if ok:
+                    break
+            if not ok:
+                return grid, gv, gy, np.zeros(n_grid, np.bool_), False
+        gv[i] = g
+        gy[i] = y
+    total = n_grid
+    ext_v = np.empty(n_grid)
+    ext_g = np.empty(n_grid)
+    ext_y = np.empty((n_grid, 3))
+    ext_at = np.full(n_grid, -1)
+    for i in range(1, n_grid - 1):
+        left, right = gv[i] - gv[i - 1], gv[i + 1] - gv[i]
+        if left * right < 0.0:
+            v, g, ye, ok = _extremum(grid[i - 1], grid[i + 1], gy[i], red, theta, left > 0.0)
+            if not ok:
+                return grid, gv, gy, np.zeros(n_grid, np.bool_), False
+            ext_v[i], ext_g[i], ext_y[i] = v, g, ye
+            ext_at[i] = i
+            total += 1
+    bv = np.empty(total)
+    bg = np.empty(total)
+    by = np.empty((total, 3))
+    bext = np.zeros(total, np.bool_)
+    k = 0
+    for i in range(n_grid):
+        before = ext_at[i] >= 0 and ext_v[i] < grid[i]
+        if before:
+            bv[k], bg[k], by[k], bext[k] = ext_v[i], ext_g[i], ext_y[i], True
+            k += 1
+        bv[k], bg[k], by[k] = grid[i], gv[i], gy[i]
+        k += 1
+        if ext_at[i] >= 0 and not before:
+            bv[k], bg[k], by[k], bext[k] = ext_v[i], ext_g[i], ext_y[i], True
+            k += 1
+    return bv, bg, by, bext, True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _refine_root(va, ga, vb, gb, y0, red, theta):
+    """Illinois regula falsi for the root of ``g`` in ``[va, vb]``, then a 4D Newton polish.
+
+    Returns ``(x (4,), ok)``.
+    """
+    y = y0.copy()
+    x = np.empty(4)
+    side = 0
+    vc = va
+    for _ in range(100):
+        vc = (va * gb - vb * ga) / (gb - ga)
+        gc, ok = _inner(vc, y, red, theta)
+        if not ok:
+            x[:] = np.nan
+            return x, False
+        if abs(gc) < 1e-13 or abs(vb - va) < 1e-13:
+            break
+        if (gc > 0.0) == (gb > 0.0):
+            vb, gb = vc, gc
+            if side == -1:
+                ga *= 0.5
+            side = -1
+        else:
+            va, ga = vc, gc
+            if side == 1:
+                gb *= 0.5
+            side = 1
+    x[0] = vc
+    x[1:] = y
+    phi = np.empty(4)
+    dphi = np.empty((4, 4))
+    for _ in range(3):
+        _transfer(x, red, theta, phi, dphi)
+        res = phi - x
+        if np.max(np.abs(res)) < 1e-15:
+            break
+        jac = dphi - np.eye(4)
+        step = np.linalg.solve(jac, -res)
+        if not np.all(np.isfinite(step)):
+            break
+        trial = x + step
+        if np.all(trial >= 0.0) and np.all(trial <= 1.0):
+            x[:] = trial
+    _transfer(x, red, theta, phi, dphi)
+    return x, np.max(np.abs(phi - x)) < 1e-12
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _pair_stable(dd, tau_e, tau_i):
+    """All eigenvalues of ``diag(1/tau) (dd - I)`` (2x2) have negative real part; max real part."""
+    a = (dd[0, 0] - 1.0) / tau_e
+    b = dd[0, 1] / tau_e
+    c = dd[1, 0] / tau_i
+    d = (dd[1, 1] - 1.0) / tau_i
+    tr = a + d
+    det = a * d - b * c
+    disc = tr * tr - 4.0 * det
+    if disc >= 0.0:
+        return 0.5 * (tr + math.sqrt(disc))
+    return 0.5 * tr
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _max_real_eigenvalue(x, red, theta, tau, diff, sizes):
+    """Largest real part over the eigenvalues of the full 2Q Jacobian, by symmetry blocks.
+
+    Group-constant perturbations: the reduced Jacobian (ghost groups of size 0 left out);
+    differences between the clusters of one group: a 2x2 E/I block per group with at least
+    two clusters, from the same-cluster minus other-cluster coefficients.
+    """
+    phi = np.empty(4)
+    dphi = np.empty((4, 4))
+    _transfer(x, red, theta, phi, dphi)
+    keep = np.array([0, 2]) if sizes[1] == 0 else np.array([0, 1, 2, 3])
+    m = keep.size
+    jac = np.empty((m, m))
+    for i in range(m):
+        for j in range(m):
+            jac[i, j] = (dphi[keep[i], keep[j]] - (1.0 if i == j else 0.0)) / tau[keep[i]]
+    worst = np.max(np.linalg.eigvals(jac.astype(np.complex128)).real)
+    for f in range(2):  # 0: focus group, 1: other group
+        if sizes[f] < 2:
+            continue
+        dd = np.empty((2, 2))
+        for a in range(2):
+            g = 2 * a + f
+            mu = -theta[g]
+            var = 0.0
+            for h in range(4):
+                mu += red[0, g, h] * x[h]
+                var += red[1, g, h] * x[h] + red[2, g, h] * x[h] * x[h]
+            var = max(var, _VAR_FLOOR)
+            sigma = math.sqrt(var)
+            z = mu / sigma
+            pdf = _INV_SQRT_2PI * math.exp(-0.5 * z * z)
+            for b in range(2):
+                rate = x[2 * b + f]
+                dvar = diff[1, a, b] + 2.0 * diff[2, a, b] * rate
+                dd[a, b] = pdf * (diff[0, a, b] / sigma - mu * dvar / (2.0 * var * sigma))
+        worst = max(worst, _pair_stable(dd, tau[0], tau[2]))
+    return worst
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def analyse(red, theta, tau, diff, sizes, n_grid, y_start, roots, max_real):
+    """All fixed points of one reduced system.
+
+    Fills ``roots[k]`` (4 rates) and ``max_real[k]`` (largest real part of the full
+    Jacobian's eigenvalues) for ``k < count``. Returns ``(count, near_miss, status)``:
+    ``near_miss`` is the smallest ``|g|`` at an interior extremum (inf if none), a measure of
+    how close the system is to gaining or losing a pair of fixed points.
+    """
+    bv, bg, by, bext, ok = _breakpoints(red, theta, n_grid, y_start)
+    if not ok:
+        return 0, np.nan, INNER_FAILED
+    near = np.inf
+    for k in range(bv.size):
+        if bext[k]:
+            near = min(near, abs(bg[k]))
+    count = 0
+    for k in range(bv.size - 1):
+        if (bg[k] > 0.0) != (bg[k + 1] > 0.0):
+            if count >= roots.shape[0]:
+                return count, near, TOO_MANY
+            x, ok = _refine_root(bv[k], bg[k], bv[k + 1], bg[k + 1], by[k], red, theta)
+            if not ok:
+                return count, near, ROOT_FAILED
+            roots[count] = x
+            max_real[count] = _max_real_eigenvalue(x, red, theta, tau, diff, sizes)
+            count += 1
+    return count, near, OK
+
+
+@njit(cache=True, nogil=True)
+def count_only(red, theta, n_grid, y_start):
+    """``(count, near_miss, status)`` of :func:`analyse` without refining the fixed points."""
+    bv, bg, by, bext, ok = _breakpoints(red, theta, n_grid, y_start)
+    if not ok:
+        return 0, np.nan, INNER_FAILED
+    near = np.inf
+    count = 0
+    for k in range(bv.size):
+        if bext[k]:
+            near = min(near, abs(bg[k]))
+        if k + 1 < bv.size and (bg[k] > 0.0) != (bg[k + 1] > 0.0):
+            count += 1
+    return count, near, OK
+
+
+@njit(cache=True, nogil=True)
+def reduced_coefficients(coef, focus, other):
+    """``red`` (3, 4, 4) from the per-source coefficients ``coef[kind, same, a, b]``.
+
+    A group receives from its own group one same-cluster source and ``size - 1`` others
+    (none from an empty group), and ``size`` other-cluster sources from the other group.
+    """
+    red = np.empty((3, 4, 4))
+    sizes = (focus, other)
+    for g in range(4):
+        a, fg = g // 2, g % 2
+        for h in range(4):
+            b, fh = h // 2, h % 2
+            size = sizes[fh]
+            n_same = min(size, 1) if fg == fh else 0
+            for k in range(3):
+                red[k, g, h] = n_same * coef[k, 0, a, b] + (size - n_same) * coef[k, 1, a, b]
+    return red

@@ -1,0 +1,264 @@
+"""Clustered mean-field theory: formulas, fixed points, stability, bifurcations, simulation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from binnet_core import PopulationActivityRecorder
+from binnet_core import _meanfield_kernels as kernels
+from binnet_core import meanfield as mf
+from binnet_core.clustered import ClusteredEINetwork, connection_parameters, validate_parameters
+
+CASES = [
+    {"R_Eplus": 7.25, "kappa": 0.0},
+    {"R_Eplus": 7.25, "kappa": 1.0},
+    {"R_Eplus": 10.0, "kappa": 0.5, "R_j": 0.8},
+    {"R_Eplus": 4.0, "kappa": 0.0, "connection_type": "bernoulli"},  # p_in = 1.2 > 1
+    {"R_Eplus": 6.0, "kappa": 0.3, "connection_type": "fixed_indegree", "Q": 10},
+]
+
+
+def test_unclustered_limit_equals_the_two_population_solver():
+    # The same coefficients with the variance K J^2 m (1 - m) of the previous solver.
+    params = {"R_Eplus": 1.0, "kappa": 0.5}
+    p = validate_parameters(params)
+    cp = connection_parameters(p)
+    sizes = np.array([p["N_E"], p["N_I"]])[None, :] / p["Q"]
+    coef = np.empty((3, 2, 2, 2))
+    for same, (prob, w) in enumerate(((cp.p_plus, cp.j_plus), (cp.p_minus, cp.j_minus))):
+        coef[0, same] = prob * w * sizes
+        coef[1, same] = prob * w**2 * sizes
+        coef[2, same] = -prob * w**2 * sizes
+    system = mf.ClusterSystem(Q=p["Q"], coef=coef, theta=np.array([cp.theta_E, cp.theta_I]),
+                              tau=np.array([10.0, 5.0]))
+    expected = mf.unclustered_fixed_point(params)
+    for n in (0, 1, 3):
+        (point,) = mf.system_fixed_points(system, n)
+        np.testing.assert_allclose(point.rates[[0, 2 * p["Q"] - 1]], expected, rtol=1e-9)
+        assert point.stable
+
+
+def test_published_unclustered_reference_values():
+    p = validate_parameters({"R_Eplus": 1.0})
+    A, _, _, theta, _ = mf.full_system(mf.cluster_system(p))
+    q = p["Q"]
+    aggregated = np.array([[A[0, :q].sum(), A[0, q:].sum()], [A[q, :q].sum(), A[q, q:].sum()]])
+    np.testing.assert_allclose(aggregated, math.sqrt(0.3 * 8000) * np.array([[1, -1.2], [1, -1]]))
+    np.testing.assert_allclose(theta[[0, q]], [-0.470, -0.176], atol=5e-4)
+    (point,) = mf.fixed_points({"R_Eplus": 1.0, "connection_type": "poisson"}, 0)
+    np.testing.assert_allclose(point.rates[[0, q]], [0.03993, 0.06262], atol=5e-6)
+
+
+def test_variance_coefficients_match_contact_count_moments():
+    # B = (Var K + E[K]^2) w^2 n and C = -E[K]^2 w^2 n from the exact count distributions.
+    p, w, n = 2.3, 0.7, 50.0
+    passes = 3  # ceil(2.3) Bernoulli(2.3/3) draws: Var K = 3 q (1 - q)
+    q = p / passes
+    for kind, var_k in (("poisson", p), ("bernoulli", passes * q * (1 - q))):
+        b, c = mf.variance_coefficients(p, w, n, kind)
+        assert b == pytest.approx((var_k + p**2) * w**2 * n)
+        assert c == pytest.approx(-(p**2) * w**2 * n)
+    b, c = mf.variance_coefficients(0.4, w, n, "bernoulli")
+    assert b == pytest.approx(0.4 * w**2 * n)
+    b, c = mf.variance_coefficients(0.4, w, n, "fixed_indegree")
+    assert b == -c == pytest.approx(0.4 * n * (1 - 1 / n) * w**2)
+
+
+@pytest.mark.parametrize("params", CASES)
+def test_reduced_fixed_points_are_fixed_points_of_the_full_system(params):
+    q = validate_parameters(params)["Q"]
+    system = mf.cluster_system(params)
+    for n in (0, 1, 2, q - 1, q):
+        points = mf.fixed_points(params, n)
+        assert points.reason is None
+        assert points, "the homogeneous low state always exists"
+        for point in points:
+            rates = point.rates
+            assert np.max(np.abs(mf.transfer(system, rates) - rates)) < 1e-10
+        focus = [pt.rates[0] for pt in points]
+        assert focus == sorted(focus)
+        # the homogeneous state (every cluster alike) is a state of every focus count
+        assert any(abs(pt.rates[0] - pt.rates[q - 1]) < 1e-9 for pt in points)
+        assert len(set(np.round(focus, 9))) == len(focus)
+
+
+@pytest.mark.parametrize("params", CASES[:3])
+def test_analytic_jacobian_equals_finite_differences(params):
+    system = mf.cluster_system(params)
+    rng = np.random.default_rng(1)
+    m = rng.uniform(0.02, 0.9, 2 * system.Q)
+    _, _, _, _, tau = mf.full_system(system)
+    h = 1e-6
+    numeric = np.empty((m.size, m.size))
+    for j in range(m.size):
+        up, down = m.copy(), m.copy()
+        up[j] += h
+        down[j] -= h
+        numeric[:, j] = (mf.transfer(system, up) - mf.transfer(system, down)) / (2 * h)
+    numeric = (numeric - np.eye(m.size)) / tau[:, None]
+    np.testing.assert_allclose(mf.jacobian(system, m), numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("params", CASES)
+def test_stability_from_symmetry_blocks_equals_full_eigenvalues(params):
+    system = mf.cluster_system(params)
+    q = system.Q
+    checked = 0
+    for n in (1, 2, q):
+        for point in mf.fixed_points(params, n):
+            full = np.linalg.eigvals(mf.jacobian(system, point.rates)).real.max()
+            assert point.max_real_eigenvalue == pytest.approx(full, rel=1e-6, abs=1e-9)
+            assert point.stable == (full < 0)
+            checked += 1
+    assert checked >= 3
+
+
+def test_high_and_low_states_of_the_reference_network():
+    points = mf.fixed_points({"R_Eplus": 7.25, "kappa": 0.0}, 1)
+    stable = [pt for pt in points if pt.stable]
+    assert len(points) == 3 and len(stable) == 2
+    assert stable[0].rates[0] < 0.1 < 0.9 < stable[1].rates[0]
+    assert not points[1].stable
+
+
+@pytest.mark.parametrize("R_j, kappa, expected", [
+    (0.75, 0.0, 5.04), (0.75, 0.5, 5.41), (0.75, 1.0, 6.32),
+    (0.5, 0.0, 2.63), (0.5, 0.5, 2.67), (0.5, 1.0, 2.72),
+])
+def test_bifurcation_reference_values(R_j, kappa, expected):
+    value = mf.bifurcation({"R_j": R_j, "kappa": kappa}, 1)
+    assert value == pytest.approx(expected, abs=0.005)
+    below = mf.fixed_points({"R_j": R_j, "kappa": kappa, "R_Eplus": value - 2e-4}, 1)
+    above = mf.fixed_points({"R_j": R_j, "kappa": kappa, "R_Eplus": value}, 1)
+    assert len(below) == 1 and len(above) > 1
+
+
+@pytest.mark.parametrize("windows, expected", [
+    ([(4.33, 4.37), (6.0, 20.0)], 4.33),   # narrower than the scan step, between two values
+    ([(2.03, 2.5), (6.0, 20.0)], 2.03),    # multistable, then not, then again
+])
+def test_bifurcation_finds_the_first_window_without_assuming_monotonicity(monkeypatch, windows,
+                                                                         expected):
+    def synthetic(parameters, r, n):
+        inside = any(lo <= r < hi for lo, hi in windows)
+        near = min(abs(r - 0.5 * (lo + hi)) for lo, hi in windows)  # smallest near a window
+        return (3 if inside else 1), near, kernels.OK
+
+    monkeypatch.setattr(mf, "_count_at", synthetic)
+    value = mf.bifurcation({"kappa": 0.0}, 1)
+    assert expected <= value <= expected + 2e-4
+
+
+def _sampled_response(params, n, steps=1000, interpolated=10_000):
+    """The reference's effective response curve: focus-E rate in, Phi_Ef out, sampled at
+    ``steps + 1`` points and linearly interpolated to ``interpolated`` points."""
+    red, theta, _, _, _ = mf._reduced(mf.cluster_system(params), n)
+    y = np.full(3, 0.05)
+    v = np.linspace(0.0, 1.0, steps + 1)
+    out = np.array([kernels._inner(x, y, red, theta)[0] + x for x in v])
+    fine = np.linspace(0.0, 1.0, interpolated)
+    return fine, np.interp(fine, v, out)
+
+
+def _reference_crossings(x, y, tol=1e-3):
+    """The reference's crossing rule: |x - y| <= tol counts, nearby crossings keep the last."""
+    diff = x - y
+    crossings = []
+    for idx in range(1, len(diff)):
+        cross = None
+        if abs(diff[idx]) <= tol:
+            cross = y[idx]
+        elif abs(diff[idx - 1]) <= tol:
+            cross = y[idx - 1]
+        elif diff[idx - 1] * diff[idx] < 0:
+            w = diff[idx - 1] / (diff[idx - 1] - diff[idx])
+            cross = y[idx - 1] + w * (y[idx] - y[idx - 1])
+        if cross is not None:
+            if crossings and abs(cross - crossings[-1]) <= tol:
+                crossings[-1] = cross
+            else:
+                crossings.append(cross)
+    return crossings
+
+
+def test_sampled_crossings_of_the_reference_differ_from_exact_fixed_points():
+    params = {"R_j": 0.75, "kappa": 1.0}
+    exact = mf.bifurcation(params, 1)
+    below = dict(params, R_Eplus=exact - 0.1)
+    # Below the bifurcation the curve runs within 1e-3 of the diagonal without crossing
+    # it: the sampled rule reports a clustered state that does not exist.
+    assert len(mf.fixed_points(below, 1)) == 1
+    assert len(_reference_crossings(*_sampled_response(below, 1))) > 1
+    # Above it, a stable and an unstable fixed point closer than 1e-3 merge into one.
+    above = dict(params, R_Eplus=exact + 0.002)
+    exact_points = mf.fixed_points(above, 1)
+    assert len(exact_points) == 3
+    assert exact_points[2].rates[0] - exact_points[1].rates[0] < 0.05
+    sampled = _reference_crossings(*_sampled_response(above, 1))
+    assert len(sampled) == 2
+    # and the low state is shifted by far more than the exact residual allows
+    assert abs(sampled[0] - exact_points[0].rates[0]) > 1e-3
+
+
+@pytest.mark.parametrize("params, focus_count, field", [
+    ({"R_Eplus": 20.0}, 1, "R_Eplus"),
+    ({"R_Eplus": 5.0}, 21, "focus_count"),
+    ({"R_Eplus": 5.0}, -1, "focus_count"),
+    ({"R_Eplus": 5.0}, 1.5, "focus_count"),
+    ({"R_Eplus": 5.0, "kappa": math.nan}, 1, "kappa"),
+    ({"R_Eplus": 5.0, "g": math.inf}, 1, "g"),
+])
+def test_bad_input_names_the_field(params, focus_count, field):
+    with pytest.raises(ValueError, match=field):
+        mf.fixed_points(params, focus_count)
+    if field != "R_Eplus":
+        with pytest.raises(ValueError, match=field):
+            mf.bifurcation(params, focus_count)
+
+
+def test_non_convergence_is_reported_not_hidden(monkeypatch):
+    def failing(red, theta, tau, diff, sizes, n_grid, y_start, roots, max_real):
+        return 0, math.nan, kernels.INNER_FAILED
+
+    def failing_count(red, theta, n_grid, y_start):
+        return 0, math.nan, kernels.INNER_FAILED
+
+    monkeypatch.setattr(kernels, "analyse", failing)
+    monkeypatch.setattr(kernels, "count_only", failing_count)
+    points = mf.fixed_points({"R_Eplus": 5.0}, 1)
+    assert points == [] and "did not converge" in points.reason
+    assert math.isnan(mf.bifurcation({"kappa": 0.0}, 1))
+
+
+# -- against simulation ----------------------------------------------------------------
+
+def _focus_activity(params, initial, seed, t0=20.0, t1=120.0):
+    net = ClusteredEINetwork(dict(params, initial_activity=list(initial)), seed=seed)
+    rec = PopulationActivityRecorder(net.ms_to_steps(1.0))
+    net.run(net.ms_to_steps(t1), recorders=[rec])
+    times = np.arange(1, rec.values.shape[0] + 1) * 1.0
+    return times, rec.values[:, 0], (times > t0) & (times <= t1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("R_Eplus, kappa, tolerance", [(7.25, 0.0, 0.05), (10.0, 0.0, 0.05),
+                                                       (7.25, 1.0, 0.15)])
+def test_simulation_stays_at_the_high_focus_state(R_Eplus, kappa, tolerance):
+    params = {"N_E": 8000, "N_I": 2000, "R_Eplus": R_Eplus, "kappa": kappa}
+    high = max((pt for pt in mf.fixed_points(params, 1) if pt.stable), key=lambda pt: pt.rates[0])
+    for seed in (1, 2):
+        _, focus, window = _focus_activity(params, high.rates, seed)
+        assert focus[window].mean() == pytest.approx(high.rates[0], abs=tolerance)
+
+
+@pytest.mark.slow
+def test_cluster_decays_far_below_the_bifurcation():
+    params = {"N_E": 8000, "N_I": 2000, "R_Eplus": 2.0, "kappa": 0.0}
+    (low,) = mf.fixed_points(params, 1)
+    initial = low.rates.copy()
+    initial[0] = 0.9
+    times, focus, _ = _focus_activity(params, initial, seed=1, t1=100.0)
+    assert focus[times <= 100.0].min() < 0.1

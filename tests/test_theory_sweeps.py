@@ -1,0 +1,149 @@
+"""Mean-field theory in sweeps: the [theory] table, `sweeps theory`, the store, the plot."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from binnet_core import meanfield as mf
+from sweeps import open_results
+from sweeps.analysis import only_ok
+from sweeps.cli import main
+from sweeps.definition import DefinitionError, parse_experiment
+from sweeps.plots import plot_command
+from sweeps.theory import bifurcation_line
+
+DEFINITION = """\
+[experiment]
+name = "theory"
+model = "clustered_ei"
+seed = 1
+[parameters]
+N_E = 8000
+N_I = 2000
+Q = 20
+connection_type = "poisson"
+[sweep]
+R_Eplus = [1.0, 3.0, 7.25]
+kappa = [0.0, 1.0]
+replicates = 2
+[simulation]
+duration = "20 ms"
+sample_interval = "10 ms"
+{theory}
+"""
+
+
+ZIPPED = """\
+[experiment]
+name = "zipped"
+model = "clustered_ei"
+seed = 1
+[parameters]
+N_E = 800
+N_I = 200
+Q = 4
+kappa = 1.0
+[sweep]
+R_Eplus = [1.0, 3.5]
+[[sweep.zip]]
+name = "pair"
+R_j = [0.5, 0.75]
+V_th = [1.0, 1.0001]
+[simulation]
+duration = "20 ms"
+sample_interval = "10 ms"
+[theory]
+focus_counts = [1]
+"""
+
+
+def _write(tmp_path, theory="[theory]\nfocus_counts = [0, 1, 2]"):
+    path = tmp_path / "theory.toml"
+    path.write_text(DEFINITION.format(theory=theory))
+    return path
+
+
+@pytest.mark.parametrize("theory, field", [
+    ("[theory]\nfocus_counts = [1, 21]", "theory.focus_counts"),   # Q = 20
+    ("[theory]\nfocus_counts = [1, 1]", "theory.focus_counts"),
+    ("[theory]\nfocus_counts = [-1]", "theory.focus_counts"),
+    ("[theory]\nfocus_counts = []", "theory.focus_counts"),
+    ("[theory]\nfocus = [1]", "theory.focus"),
+])
+def test_bad_theory_table_names_the_field(theory, field):
+    with pytest.raises(DefinitionError) as err:
+        parse_experiment(DEFINITION.format(theory=theory))
+    assert err.value.field == field
+
+
+def test_theory_table_is_not_part_of_the_identity():
+    with_theory = parse_experiment(DEFINITION.format(theory="[theory]\nfocus_counts = [1]"))
+    without = parse_experiment(DEFINITION.format(theory=""))
+    assert with_theory.theory.focus_counts == (1,) and without.theory is None
+    assert with_theory.identity() == without.identity()
+
+
+def test_sweeps_theory_writes_only_the_theory(tmp_path, capsys):
+    store = tmp_path / "s.zarr"
+    assert main(["theory", str(_write(tmp_path)), "--store", str(store)]) == 0
+    assert "mean-field theory for 12 grid points" in capsys.readouterr().out
+    ds = open_results(store)
+    assert int((ds["status"] == 1).sum()) == 0  # nothing simulated
+    # theory needs no simulated point: masking by status leaves it alone
+    np.testing.assert_array_equal(only_ok(ds)["mf_rate_E_focus"].values,
+                                  ds["mf_rate_E_focus"].values)
+    rate = ds["mf_rate_E_focus"]
+    assert rate.dims == ("R_Eplus", "kappa", "focus_count")
+    assert rate.attrs["units"] == "1" and "stable" in rate.attrs["long_name"]
+    base = {"N_E": 8000, "N_I": 2000, "Q": 20, "connection_type": "poisson"}
+    several_stable = 0
+    for r in (1.0, 3.0, 7.25):
+        for kappa in (0.0, 1.0):
+            for n in (0, 1, 2):
+                points = mf.fixed_points(dict(base, R_Eplus=r, kappa=kappa), n)
+                at = {"R_Eplus": r, "kappa": kappa, "focus_count": n}
+                assert int(ds["mf_fixed_points"].sel(at)) == len(points)
+                assert int(ds["mf_stable_points"].sel(at)) == sum(p.stable for p in points)
+                got = ds["mf_point_stable"].sel(at).values
+                np.testing.assert_array_equal(got[:len(points)], [p.stable for p in points])
+                assert (got[len(points):] == -1).all()
+                if n > 0:
+                    got = ds["mf_point_E_focus"].sel(at).values
+                    np.testing.assert_allclose(got[:len(points)], [p.rates[0] for p in points],
+                                               atol=1e-12)
+                    assert np.isnan(got[len(points):]).all()
+                stable = [p for p in points if p.stable]
+                several_stable += len(stable) > 1
+                best = max(stable, key=lambda p: p.rates[0])
+                expected = best.group_rates
+                for group in ("E_focus", "E_other", "I_focus", "I_other"):
+                    got = float(ds[f"mf_rate_{group}"].sel(at))
+                    if math.isnan(expected[group]):
+                        assert math.isnan(got)
+                    else:
+                        assert got == pytest.approx(expected[group], abs=1e-12)
+    assert several_stable > 0  # the choice of the state is tested
+    bif = ds["mf_bifurcation_R_Eplus"]
+    assert bif.dims == ("kappa", "focus_count")
+    for kappa in (0.0, 1.0):
+        expected = mf.bifurcation(dict(base, kappa=kappa), 1)
+        got = float(bif.sel(kappa=kappa, focus_count=1))
+        assert got == pytest.approx(expected, abs=1e-12) or (math.isnan(got) and math.isnan(expected))
+
+
+def test_run_writes_theory_before_simulating_and_plot_draws_the_line(tmp_path):
+    store = tmp_path / "s.zarr"
+    path = tmp_path / "t.toml"
+    path.write_text(ZIPPED)
+    assert main(["run", str(path), "--store", str(store), "--threads", "1"]) == 0
+    ds = open_results(store)
+    assert bool((ds["status"] == 1).all())
+    assert ds["mf_bifurcation_R_Eplus"].dims == ("pair", "focus_count")
+    line = bifurcation_line(ds, "R_Eplus", "pair")
+    assert line is not None
+    np.testing.assert_allclose(line[0], ds["mf_bifurcation_R_Eplus"].sel(focus_count=1).values)
+    out = plot_command(store, tmp_path / "p.png", var="mean_activity_E", x="R_Eplus", y="pair")
+    assert out.stat().st_size > 0
