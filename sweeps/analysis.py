@@ -12,11 +12,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import xarray as xr
 
+from sweeps import registry
+
 logger = logging.getLogger(__name__)
 
 SEED = "seed"
 STATUS = "status"
-INNER_DIMS = ("population", "cluster", "time")
+INNER_DIMS = registry.INNER_DIMS
 
 
 def _allowed(names) -> str:
