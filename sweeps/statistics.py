@@ -82,19 +82,27 @@ def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int) ->
     n_groups : int
         Number of groups ``G``.
     """
-    x = np.asarray(series, np.float64)
+    groups = np.asarray(groups, np.int64)
+    order = np.argsort(groups, kind="stable")
+    groups = groups[order]
+    x = np.asarray(series, np.float64)[:, order]
     x = x - x.mean(axis=0)
     norm = np.sqrt(np.einsum("tk,tk->k", x, x))
     valid = norm > 1e-12 * max(1.0, float(np.abs(series).max(initial=0.0))) * np.sqrt(len(x))
     x[:, valid] /= norm[valid]
     z = fisher_z(x.T @ x)
-    use = valid[:, None] & valid[None, :]
-    np.fill_diagonal(use, False)
-    z = np.where(use, z, 0.0)
-    member = np.zeros((len(groups), n_groups))
-    member[np.arange(len(groups)), groups] = 1.0
-    count = np.rint(member.T @ use.astype(np.float64) @ member).astype(np.int64)
-    return BlockCorrelations(member.T @ z @ member, count)
+    z[~valid] = 0.0
+    z[:, ~valid] = 0.0
+    np.fill_diagonal(z, 0.0)
+    n_valid = np.bincount(groups[valid], minlength=n_groups)
+    count = np.outer(n_valid, n_valid) - np.diag(n_valid)
+    z_sum = np.zeros((n_groups, n_groups))
+    present = np.flatnonzero(np.bincount(groups, minlength=n_groups))
+    if present.size:
+        starts = np.searchsorted(groups, present)
+        rows = np.add.reduceat(z, starts, axis=0)
+        z_sum[np.ix_(present, present)] = np.add.reduceat(rows, starts, axis=1)
+    return BlockCorrelations(z_sum, count)
 
 
 def category_means(blocks: BlockCorrelations, category: np.ndarray, n_categories: int):
