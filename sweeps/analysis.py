@@ -99,7 +99,7 @@ def _matches(coord: xr.DataArray, value: Any, tolerance: float | None) -> np.nda
     """Boolean mask over ``coord``: the grid value nearest to ``value`` (within tolerance)."""
     values = np.asarray(coord.values)
     if values.dtype.kind not in "iuf" or isinstance(value, str):
-        mask = values.astype(str) == str(value)
+        mask = np.array([str(v) for v in values.tolist()]) == str(value)  # object or StringDType
         if not mask.any():
             raise ValueError(f"{coord.name}={value!r} not on the grid; allowed values: "
                              f"{', '.join(map(str, values))}")
