@@ -3,7 +3,7 @@
 The hysteresis rule of :mod:`sweeps.measurements` decides sample by sample which clusters
 are active. Here a trace of E activity per cluster, shape (T, C), is cut into segments with
 a change-point method (PELT of the :mod:`ruptures` library, least-squares cost on the
-multivariate trace), each segment is labelled by the set of clusters whose mean activity
+multivariate trace, through its C implementation ``KernelCPD(kernel="linear")``), each segment is labelled by the set of clusters whose mean activity
 over the segment exceeds a threshold, neighbouring segments with the same set are merged,
 and the dwell time of each state (active set) is the length of its segments.
 
@@ -24,7 +24,8 @@ import xarray as xr
 
 from sweeps.measurements import active_clusters
 
-__all__ = ["Segments", "cluster_traces", "dwell_times", "hysteresis_segments", "infer_states"]
+__all__ = ["Segments", "change_points", "cluster_traces", "dwell_times", "hysteresis_segments",
+           "infer_states"]
 
 
 @dataclass(frozen=True)
@@ -82,25 +83,35 @@ def infer_states(trace: np.ndarray, threshold: float = 0.3, penalty: float = 2.0
     -------
     Segments
     """
-    try:
-        import ruptures
-    except ImportError as err:  # optional extra
-        raise ImportError('infer_states needs ruptures: pip install -e ".[states]"') from err
     trace = np.asarray(trace, np.float64)
     if trace.ndim != 2 or trace.shape[0] < 1:
         raise ValueError(f"infer_states: trace must have shape (T, C) with T >= 1, got {trace.shape}")
+    bounds = np.r_[0, change_points(trace, penalty, min_size), trace.shape[0]]
+    c = trace.shape[1]
+    means = np.array([trace[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    return _merge(bounds, means.reshape(len(bounds) - 1, c) > threshold)
+
+
+def change_points(trace: np.ndarray, penalty: float = 2.0, min_size: int = 2) -> np.ndarray:
+    """Sample indices where PELT starts a new segment (excluding 0 and T).
+
+    See :func:`infer_states` for the parameters and the module docstring for the penalty.
+    """
+    try:
+        import ruptures
+    except ImportError as err:  # optional extra
+        raise ImportError('state inference needs ruptures: pip install -e ".[states]"') from err
+    trace = np.asarray(trace, np.float64)
     if not penalty > 0 or min_size < 1:
         raise ValueError(f"infer_states: need penalty > 0 and min_size >= 1, got {penalty}, {min_size}")
     n, c = trace.shape
     scale = noise_scale(trace)
     if n < 2 * min_size or c == 0 or scale == 0.0:
-        bounds = np.array([0, n])
-    else:
-        pen = penalty * c * scale**2 * np.log(n)
-        algo = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(trace)
-        bounds = np.r_[0, algo.predict(pen=pen)]
-    means = np.array([trace[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
-    return _merge(bounds, means.reshape(len(bounds) - 1, c) > threshold)
+        return np.zeros(0, np.int64)
+    pen = penalty * c * scale**2 * np.log(n)
+    # the linear kernel is the least-squares cost; with a penalty KernelCPD runs PELT in C
+    algo = ruptures.KernelCPD(kernel="linear", min_size=min_size).fit(trace)
+    return np.asarray(algo.predict(pen=pen)[:-1], np.int64)
 
 
 def hysteresis_segments(trace: np.ndarray, on: float = 0.3, off: float = 0.2) -> Segments:

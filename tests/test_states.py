@@ -8,7 +8,13 @@ import pytest
 import xarray as xr
 
 from sweeps.measurements import cluster_activity
-from sweeps.states import cluster_traces, dwell_times, hysteresis_segments, infer_states
+from sweeps.states import (
+    change_points,
+    cluster_traces,
+    dwell_times,
+    hysteresis_segments,
+    infer_states,
+)
 from tests.test_measurements import make_recording
 
 pytest.importorskip("ruptures")
@@ -57,10 +63,22 @@ def test_a_cluster_hovering_at_the_threshold_is_one_state_for_pelt():
 
 def test_penalty_scales_with_the_noise_not_the_units():
     trace = planted_trace(np.random.default_rng(2))
-    a = infer_states(trace, threshold=0.3)
-    b = infer_states(trace * 10.0, threshold=3.0)
-    np.testing.assert_array_equal(a.start, b.start)
-    assert len(infer_states(trace, threshold=0.3, penalty=1e6)) <= 2
+    planted = np.cumsum([n for _, n in PLAN[:-1]])
+    np.testing.assert_array_equal(change_points(trace), planted)
+    np.testing.assert_array_equal(change_points(trace * 10.0), planted)
+    noise = 0.05 + 0.03 * np.random.default_rng(4).standard_normal((400, 3))
+    assert change_points(noise).size == 0 and change_points(noise * 100).size == 0
+    assert len(infer_states(trace, threshold=0.3, penalty=1e6)) == 1
+
+
+def test_level_changes_inside_one_state_are_merged():
+    trace = np.full((200, 2), 0.05)
+    trace[50:, 0] = 0.5
+    trace[120:, 0] = 0.8  # still cluster 0 only: a change point, not a new state
+    trace += 0.02 * np.random.default_rng(5).standard_normal(trace.shape)
+    assert list(change_points(trace)) == [50, 120]
+    seg = infer_states(trace)
+    assert seg.labels() == ["none", "0"] and list(seg.start) == [0, 50]
 
 
 def test_cluster_traces_from_a_dataset_match_cluster_activity():
