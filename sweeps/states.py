@@ -7,11 +7,12 @@ multivariate trace, through its C implementation ``KernelCPD(kernel="linear")``)
 over the segment exceeds a threshold, neighbouring segments with the same set are merged,
 and the dwell time of each state (active set) is the length of its segments.
 
-Penalty: adding a change point to a least-squares fit of ``C`` channels of noise variance
-``s^2`` lowers the cost by about ``C s^2`` per spurious split; PELT gets the penalty
-``penalty * C * s^2 * log(T)`` (``penalty = 2``: BIC-like), with ``s`` estimated robustly
-from the first differences of the trace (``median |diff| / (0.6745 sqrt 2)``, pooled over
-channels), so the segmentation does not depend on the units or the noise level.
+Penalty: each channel is divided by its noise level ``s_c``, estimated robustly from its
+first differences (``median |diff| / (0.6745 sqrt 2)``), so that a spurious split of the
+``C`` non-constant channels lowers the least-squares cost by about ``C``; PELT gets the
+penalty ``penalty * C * log(T)`` (``penalty = 2``: BIC-like). The segmentation therefore
+depends neither on the units nor on the noise level of a channel (a silent cluster and an
+active one are judged by their own fluctuations).
 
 Needs the optional extra ``pip install -e ".[states]"``.
 """
@@ -56,12 +57,17 @@ def _merge(bounds: np.ndarray, active: np.ndarray) -> Segments:
     return Segments(starts.astype(np.int64), ends.astype(np.int64), active[keep])
 
 
-def noise_scale(trace: np.ndarray) -> float:
-    """Robust noise standard deviation of a (T, C) trace from its first differences."""
-    diffs = np.abs(np.diff(trace, axis=0))
-    if diffs.size == 0:
-        return 0.0
-    return float(np.median(diffs) / (0.6745 * np.sqrt(2.0)))
+def noise_scale(trace: np.ndarray) -> np.ndarray:
+    """Robust noise standard deviation per channel of a (T, C) trace, from first differences.
+
+    ``median |diff| / (0.6745 sqrt 2)``; where that is 0 (a channel that mostly stays
+    constant) the plain ``std(diff) / sqrt 2``.
+    """
+    diffs = np.diff(np.asarray(trace, np.float64), axis=0)
+    if diffs.shape[0] == 0:
+        return np.zeros(np.shape(trace)[1])
+    robust = np.median(np.abs(diffs), axis=0) / (0.6745 * np.sqrt(2.0))
+    return np.where(robust > 0, robust, diffs.std(axis=0) / np.sqrt(2.0))
 
 
 def infer_states(trace: np.ndarray, threshold: float = 0.3, penalty: float = 2.0,
@@ -106,11 +112,13 @@ def change_points(trace: np.ndarray, penalty: float = 2.0, min_size: int = 2) ->
         raise ValueError(f"infer_states: need penalty > 0 and min_size >= 1, got {penalty}, {min_size}")
     n, c = trace.shape
     scale = noise_scale(trace)
-    if n < 2 * min_size or c == 0 or scale == 0.0:
+    moving = scale > 0
+    if n < 2 * min_size or not moving.any():
         return np.zeros(0, np.int64)
-    pen = penalty * c * scale**2 * np.log(n)
+    standardized = trace[:, moving] / scale[moving]
+    pen = penalty * moving.sum() * np.log(n)
     # the linear kernel is the least-squares cost; with a penalty KernelCPD runs PELT in C
-    algo = ruptures.KernelCPD(kernel="linear", min_size=min_size).fit(trace)
+    algo = ruptures.KernelCPD(kernel="linear", min_size=min_size).fit(standardized)
     return np.asarray(algo.predict(pen=pen)[:-1], np.int64)
 
 
