@@ -436,13 +436,15 @@ def _fields_mean(ctx):
         return np.bincount(ctx.rec.neuron_populations, ctx.rec.field_mean, ctx.n_pop) / ctx.sizes
 
 
-def _register_cluster_state(name: str, dtype: str, units: str, long_name: str) -> None:
-    @register(name, (), dtype, units, long_name)
-    def _compute(ctx):
-        return ctx.cluster_states[name]
+def _register_lookups(lookup, table) -> None:
+    """Register scalars read by name from a mapping ``lookup(ctx)``: (name, dtype, units, long)."""
+    for name, dtype, units, long_name in table:
+        def compute(ctx, name=name):
+            return lookup(ctx)[name]
+        register(name, (), dtype, units, long_name)(compute)
 
 
-for _name, _dtype, _units, _long in (
+_register_lookups(lambda ctx: ctx.cluster_states, (
     ("fraction_none_active", "float64", "1", "fraction of samples with no active cluster"),
     ("fraction_one_active", "float64", "1", "fraction of samples with one active cluster"),
     ("fraction_multi_active", "float64", "1", "fraction of samples with two or more active clusters"),
@@ -450,8 +452,7 @@ for _name, _dtype, _units, _long in (
     ("switch_rate", "float64", "1/s", "changes of the set of active clusters per second"),
     ("single_dwell_ms", "float64", "ms", "mean dwell time of complete single-cluster episodes"),
     ("single_episodes", "int64", "1", "number of complete single-cluster episodes"),
-):
-    _register_cluster_state(_name, _dtype, _units, _long)
+))
 
 
 @register("long_episodes", (), "int64", "1",
@@ -504,13 +505,7 @@ _register_correlations("states", "binary states")
 _register_correlations("fields", "inputs h")
 
 
-def _register_wiring(name: str, dtype: str, units: str, long_name: str) -> None:
-    @register(name, (), dtype, units, long_name)
-    def _compute(ctx):
-        return ctx.rec.wiring[name]
-
-
-for _name, _dtype, _units, _long in (
+_register_lookups(lambda ctx: ctx.rec.wiring, (
     ("synapse_count", "int64", "1", "number of synapses (contacts)"),
     ("connected_pairs", "int64", "1", "number of connected neuron pairs"),
     ("density", "float64", "1", "connection density (connected pairs / possible pairs)"),
@@ -518,8 +513,7 @@ for _name, _dtype, _units, _long in (
     ("build_seconds", "float64", "s", "wall time to build the network"),
     ("simulation_seconds", "float64", "s", "wall time to simulate the network"),
     ("updates_per_second", "float64", "1/s", "neuron updates per second of wall time"),
-):
-    _register_wiring(_name, _dtype, _units, _long)
+))
 
 
 def variable_specs(
