@@ -9,10 +9,11 @@ Sample times are kept as ``network.sim_steps`` (``times``); convert with
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from binnet_core.validation import check_positive_int
 
-__all__ = ["PopulationActivityRecorder", "NeuronRecorder", "MeanStateRecorder"]
+__all__ = ["PopulationActivityRecorder", "NeuronRecorder", "MeanStateRecorder", "MomentRecorder"]
 
 
 class Recorder:
@@ -93,3 +94,60 @@ class MeanStateRecorder(Recorder):
         if self._sum is None:
             return np.zeros(0)
         return self._sum / len(self._times)
+
+
+@njit(nogil=True, cache=True)
+def _accumulate_moments(state, field, shift, state_sum, field_sum, field_sq):
+    """Add one sample: ``state_sum += s``, ``field_sum += h - shift``, ``field_sq += (h - shift)^2``."""
+    for i in range(state.size):
+        state_sum[i] += state[i]
+        d = field[i] - shift[i]
+        field_sum[i] += d
+        field_sq[i] += d * d
+
+
+class MomentRecorder(Recorder):
+    """Time mean of every neuron's state, time mean and variance of every input field.
+
+    Running sums only (memory O(N), whatever the number of samples). The field sums are
+    taken about each neuron's first sample, so the variance keeps its precision when the mean
+    is large against the fluctuations.
+
+    Attributes (after at least one sample)
+    ----------
+    state_mean : ndarray of float64, shape (N,)
+        ``mean_t s_i(t)``.
+    field_mean, field_variance : ndarray of float64, shape (N,)
+        ``mean_t h_i(t)`` and ``mean_t (h_i(t) - mean_t h_i)^2`` (population variance over
+        the samples).
+    """
+
+    def __init__(self, interval):
+        super().__init__(interval)
+        self._sums = None
+
+    def _sample(self, network):
+        if self._sums is None:
+            n = network.N
+            self._shift = np.array(network.field, dtype=np.float64)
+            self._sums = (np.zeros(n, np.int64), np.zeros(n), np.zeros(n))
+        _accumulate_moments(network.state, network.field, self._shift, *self._sums)
+
+    def _require_samples(self):
+        if self._sums is None:
+            raise RuntimeError("MomentRecorder: no sample recorded yet")
+        return len(self._times)
+
+    @property
+    def state_mean(self) -> np.ndarray:
+        return self._sums[0] / self._require_samples()
+
+    @property
+    def field_mean(self) -> np.ndarray:
+        return self._shift + self._sums[1] / self._require_samples()
+
+    @property
+    def field_variance(self) -> np.ndarray:
+        n = self._require_samples()
+        mean = self._sums[1] / n
+        return np.maximum(self._sums[2] / n - mean * mean, 0.0)

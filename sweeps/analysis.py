@@ -12,11 +12,19 @@ from typing import Any, NamedTuple
 import numpy as np
 import xarray as xr
 
+from sweeps import bootstrap, registry
+from sweeps.statistics import fisher_z
+
 logger = logging.getLogger(__name__)
 
 SEED = "seed"
 STATUS = "status"
-INNER_DIMS = ("population", "cluster", "time")
+#: Replicate dims, outermost first: independent networks, then initial conditions of one.
+REPLICATE_DIMS = ("network", "init")
+#: Older stores name the network replicate dim ``seed``.
+_ALIASES = {"network": SEED}
+FISHER_Z = "fisher_z"
+INNER_DIMS = registry.INNER_DIMS
 
 
 def _allowed(names) -> str:
@@ -93,7 +101,7 @@ def _matches(coord: xr.DataArray, value: Any, tolerance: float | None) -> np.nda
     """Boolean mask over ``coord``: the grid value nearest to ``value`` (within tolerance)."""
     values = np.asarray(coord.values)
     if values.dtype.kind not in "iuf" or isinstance(value, str):
-        mask = values.astype(str) == str(value)
+        mask = np.array([str(v) for v in values.tolist()]) == str(value)  # object or StringDType
         if not mask.any():
             raise ValueError(f"{coord.name}={value!r} not on the grid; allowed values: "
                              f"{', '.join(map(str, values))}")
@@ -156,20 +164,127 @@ def select(ds: xr.Dataset, tolerance: float | None = None, **values: Any) -> xr.
     return ds.isel(indexers)
 
 
-def average_seeds(ds: xr.Dataset) -> xr.Dataset:
-    """Mean over the ``seed`` dim, ignoring points whose status is not ok.
+def is_correlation(var: xr.DataArray) -> bool:
+    """True for variables averaged in Fisher-z space (attribute ``aggregation = fisher_z``)."""
+    return var.attrs.get("aggregation") == FISHER_Z
 
-    Non-numeric variables (such as ``status`` and error texts) are dropped, attributes kept.
-    Returns ``ds`` unchanged when there is no ``seed`` dim.
+
+def _replicate_dims(ds: xr.Dataset | xr.DataArray, over) -> tuple[str, ...]:
+    """Resolve ``over`` (a dim or a tuple, outermost first) against the dims of ``ds``."""
+    names = (over,) if isinstance(over, str) else tuple(over)
+    if not names:
+        raise ValueError("over: give at least one replicate dim, e.g. 'network'")
+    resolved = []
+    for name in names:
+        if name not in ds.dims and _ALIASES.get(name) in ds.dims:
+            name = _ALIASES[name]
+        if name not in ds.dims:
+            allowed = [d for d in point_dims(ds)]
+            raise ValueError(f"over: {name!r} is not a dim of the results; allowed: {_allowed(allowed)}")
+        resolved.append(name)
+    if len(set(resolved)) != len(resolved):
+        raise ValueError(f"over: repeated dims {resolved}")
+    return tuple(resolved)
+
+
+def average_seeds(ds: xr.Dataset, over=None) -> xr.Dataset:
+    """Mean over the replicate dims, ignoring points whose status is not ok.
+
+    Correlations (variables with ``aggregation = fisher_z``) are averaged in z-space:
+    ``tanh(mean artanh r)``, with ``|r|`` clipped at ``1 - 1e-6``. Nested replicate dims are
+    averaged innermost first (balanced). Non-numeric variables (such as ``status`` and error
+    texts) are dropped, attributes kept.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+    over : str or tuple of str, optional
+        Replicate dims, outermost first. Default: those of ``network``/``seed`` and ``init``
+        that ``ds`` has; ``ds`` is returned unchanged when it has none.
     """
-    if SEED not in ds.dims:
-        return ds
+    if over is None:
+        over = tuple(d for d in (*REPLICATE_DIMS, SEED) if d in ds.dims)
+        if not over:
+            return ds
+    dims = _replicate_dims(ds, over)
     ds = only_ok(ds)
     numeric = [name for name, var in ds.data_vars.items() if _is_numeric(var)]
     dropped = sorted(set(ds.data_vars) - set(numeric))
     if dropped:
         logger.debug("average_seeds: dropping non-numeric variables %s", dropped)
-    return ds[numeric].mean(SEED, keep_attrs=True)
+    out = {}
+    for name in numeric:
+        var = ds[name]
+        fisher = is_correlation(var)
+        if fisher:
+            var = xr.apply_ufunc(fisher_z, var, dask="allowed", keep_attrs=True)
+        for dim in reversed(dims):
+            if dim in var.dims:
+                var = var.mean(dim, keep_attrs=True)
+        out[name] = np.tanh(var) if fisher else var
+        out[name].attrs = ds[name].attrs
+    return xr.Dataset(out, attrs=ds.attrs)
+
+
+def summarize(ds: xr.Dataset, var: str, over="network", ci: float = 0.95, n_boot: int = 1000,
+              seed: int = 0, fisher: bool | None = None) -> xr.Dataset:
+    """Mean of ``var`` over replicate dims with a balanced bootstrap confidence interval.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Results Dataset; points whose status is not ok are left out (NaN).
+    var : str
+        Variable to summarize.
+    over : str or tuple of str, default "network"
+        Replicate dims, outermost first, e.g. ``("network", "init")``. ``"network"`` also
+        finds the replicate dim of stores that call it ``seed``.
+    ci : float, default 0.95
+        Confidence level of the percentile interval.
+    n_boot : int, default 1000
+        Bootstrap replicates: networks are resampled with replacement, then the inner units
+        of each drawn network (see :mod:`sweeps.bootstrap`).
+    seed : int, default 0
+        Seed of the resampling (same seed, same interval).
+    fisher : bool, optional
+        Average in Fisher-z space and transform back with ``tanh``; default: for variables
+        with ``aggregation = fisher_z`` (correlations).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mean``, ``lower``, ``upper`` over the remaining dims, with the variable's ``units``
+        and ``long_name``; attributes ``ci``, ``n_boot``, ``over``, ``fisher_z``.
+    """
+    if var not in ds.data_vars or var == STATUS:
+        raise ValueError(f"summarize: unknown variable {var!r}; allowed: "
+                         f"{_allowed(v for v in ds.data_vars if v != STATUS)}")
+    if not 0 < ci < 1:
+        raise ValueError(f"summarize: ci must be in (0, 1), got {ci}")
+    if not (isinstance(n_boot, int | np.integer) and n_boot >= 1):
+        raise ValueError(f"summarize: n_boot must be an integer >= 1, got {n_boot!r}")
+    dims = _replicate_dims(ds, over)
+    data = only_ok(ds)[var]
+    if not _is_numeric(data):
+        raise ValueError(f"summarize: {var!r} is not numeric")
+    fisher = is_correlation(data) if fisher is None else fisher
+    data = data.astype(np.float64).transpose(..., *dims).compute()
+    values = fisher_z(data.values) if fisher else data.values
+    rest = data.dims[:data.ndim - len(dims)]
+    mean = bootstrap.balanced_mean(values, len(dims))
+    replicates = bootstrap.bootstrap_means(values, len(dims), n_boot, np.random.default_rng(seed))
+    lower, upper = bootstrap.percentile_interval(replicates, ci)
+    back = np.tanh if fisher else (lambda x: x)
+    coords = {name: coord for name, coord in data.coords.items()
+              if not set(coord.dims) & set(dims)}
+    attrs = {key: data.attrs[key] for key in ("units", "long_name") if key in data.attrs}
+    return xr.Dataset(
+        {key: (rest, back(value), attrs) for key, value in
+         (("mean", mean), ("lower", lower), ("upper", upper))},
+        coords=coords,
+        attrs={"variable": var, "ci": ci, "n_boot": n_boot, "over": list(dims),
+               "fisher_z": int(fisher)},
+    )
 
 
 class BestPoint(NamedTuple):

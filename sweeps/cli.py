@@ -7,7 +7,8 @@ Commands::
     sweeps submit FILE --store PATH --cluster slurm|pbs   the driver itself as a batch job
     sweeps status STORE [--verify]       counts of todo/ok/failed points, failures listed
     sweeps show STORE                    dimensions, variables and provenance
-    sweeps plot STORE -o PNG (--var VAR --x AXIS --y AXIS | --point AXIS=VALUE ...)
+    sweeps plot STORE -o PNG (--var VAR --x AXIS --y AXIS | --var VAR --x AXIS --ci 0.95
+                              | --point AXIS=VALUE ...)
     sweeps theory FILE --store PATH      only the mean-field theory of the [theory] table
 
 Exit codes: 0 all points ok (or command succeeded), 1 some points failed / not done or a
@@ -179,7 +180,8 @@ def _plot(args) -> int:
         raise StoreError(f"{args.store} is not a sweeps store (no zarr.json)")
     try:
         path = plot_command(args.store, args.output, var=args.var, x=args.x, y=args.y, point=args.point,
-                            width=args.width, height=args.height, dpi=args.dpi)
+                            width=args.width, height=args.height, dpi=args.dpi, ci=args.ci,
+                            over=tuple(args.over))
     except (ValueError, KeyError) as err:
         print(f"error: {str(err).strip(chr(39))}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -250,6 +252,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--x", metavar="AXIS", help="swept axis along x")
     p.add_argument("--y", metavar="AXIS", help="swept axis along y")
     p.add_argument("--point", nargs="+", metavar="AXIS=VALUE", help="fix swept axes (traces: the point to draw)")
+    p.add_argument("--ci", type=float, metavar="LEVEL",
+                   help="line of --var against --x with its bootstrap band at LEVEL (e.g. 0.95)")
+    p.add_argument("--over", nargs="+", default=["network"], metavar="DIM",
+                   help="replicate dims of the band, outermost first (default: network, or seed)")
     p.add_argument("--width", type=float, default=6.4, help="inches (default 6.4)")
     p.add_argument("--height", type=float, default=4.8, help="inches (default 4.8)")
     p.add_argument("--dpi", type=float, default=100.0, help="pixels per inch (default 100)")

@@ -38,7 +38,8 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     cluster_threshold = 0.3        # activity above which a cluster becomes active ...
     cluster_off_threshold = 0.2    # ... and below which it is inactive again (default: 2/3 of
                                    # cluster_threshold)
-    correlation_neurons = 200      # E neurons sampled for states/inputs
+    correlation_neurons = 10       # neurons sampled per population for correlations
+    min_episode = "200 ms"         # shortest single-cluster episode for episode statistics
     points_per_chunk = "auto"      # grid points per Zarr chunk, or an integer >= 1
 
     [cluster]                      # optional, checked by sweeps.cluster_config
@@ -84,7 +85,7 @@ __all__ = [
 _TABLES = ("experiment", "parameters", "sweep", "simulation", "output", "cluster", "theory")
 _EXPERIMENT_KEYS = ("name", "model", "seed", "description")
 _SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb")
-_OUTPUT_KEYS = ("keep_traces", "cluster_threshold", "cluster_off_threshold", "correlation_neurons",
+_OUTPUT_KEYS = ("keep_traces", "cluster_threshold", "cluster_off_threshold", "correlation_neurons", "min_episode",
                 "points_per_chunk")
 _RANGE_FORMS = {
     "start/stop/step": ("start", "stop", "step"),
@@ -175,8 +176,9 @@ class Output:
     keep_traces: bool = True
     cluster_threshold: float = 0.3
     cluster_off_threshold: float | None = None  # None: default_off_threshold(cluster_threshold)
-    correlation_neurons: int = 200
+    correlation_neurons: int = 10  # per population
     points_per_chunk: int | None = None  # None: automatic
+    min_episode_ms: float = 200.0
 
 
 @dataclass(frozen=True)
@@ -529,7 +531,7 @@ def _parse_output(out: dict) -> Output:
     if not 0 <= off <= threshold:
         raise DefinitionError("output.cluster_off_threshold",
                               f"must be in [0, cluster_threshold = {threshold:g}], got {off:g}")
-    neurons = _optional(out, "output", "correlation_neurons", int, 200)
+    neurons = _optional(out, "output", "correlation_neurons", int, 10)
     if neurons < 2:
         raise DefinitionError("output.correlation_neurons", f"must be an integer >= 2, got {neurons}")
     ppc = _optional(out, "output", "points_per_chunk", (int, str), "auto")
@@ -537,4 +539,7 @@ def _parse_output(out: dict) -> Output:
         ppc = None
     elif isinstance(ppc, str) or ppc < 1:
         raise DefinitionError("output.points_per_chunk", f"must be \"auto\" or an integer >= 1, got {ppc!r}")
-    return Output(keep, threshold, off, neurons, ppc)
+    min_episode = parse_quantity("output.min_episode", _optional(out, "output", "min_episode", str, "200 ms"))
+    if min_episode.unit != "ms":
+        raise DefinitionError("output.min_episode", f"must be a model time (\"<x> ms\" or \"<x> s\"), got {min_episode}")
+    return Output(keep, threshold, off, neurons, ppc, min_episode.value)

@@ -1,12 +1,12 @@
 """Measurements of one simulated network: :class:`Recording` -> stored variables.
 
 ``sweeps.simulate`` streams over a run and fills a :class:`Recording` (population
-activity at the sample interval, up-transition counts, time-averaged state per neuron,
-states and inputs of a few seeded sampled E neurons, wiring and cost figures). Nothing
-here needs the states of all neurons at all times. :func:`measure` turns a recording into
-the variables of one grid point; :func:`variable_specs` lists the same variables (name,
-inner dims, dtype, units, long name, fill value) so the store can create its schema before
-any point has run. Everything is plain numpy.
+activity at the sample interval, up-transition counts, time moments of every neuron's state
+and input, states and inputs of a few seeded neurons per population, wiring and cost
+figures). Nothing here needs the states of all neurons at all times. Every stored variable
+is registered in :data:`REGISTRY` below, next to its formula (see :mod:`sweeps.registry`);
+:func:`measure` evaluates them on a recording and :func:`variable_specs` lists them so the
+store can create its schema before any point has run. Everything is plain numpy.
 
 Notation used in the formulas below: populations ``p`` with sizes ``N_p``; samples
 ``t = 1..T`` taken every ``dt`` ms; ``a_p(t)`` the fraction of active neurons of population
@@ -15,6 +15,7 @@ state and input of neuron ``i`` at sample ``t``; ``m_i`` the time-averaged state
 """
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,9 +23,22 @@ from typing import Any
 
 import numpy as np
 
+from sweeps import statistics as st
+from sweeps.registry import (
+    CLUSTER,
+    PAIR_TYPE,
+    POPULATION,
+    POPULATION_OTHER,
+    RELATION,
+    TIME,
+    Registry,
+    VariableSpec,
+)
+
+__all__ = ["REGISTRY", "Recording", "VariableSpec", "measure", "variable_specs"]
+
 logger = logging.getLogger(__name__)
 
-POPULATION, CLUSTER, TIME = "population", "cluster", "time"
 WIRING_KEYS = (
     "synapse_count",
     "connected_pairs",
@@ -35,10 +49,8 @@ WIRING_KEYS = (
     "updates_per_second",
 )
 _FLOAT_FILL = float("nan")
-_INT_FILL = -1
-#: Largest |r| entering Fisher's z (z <= 10.7): keeps averages with exactly (anti-)correlated
-#: pairs finite and insensitive to rounding; genuine |r| of T-sample series stay below it.
-R_MAX = 1.0 - 1e-9
+#: Default shortest single-cluster episode entering the episode statistics (ms).
+MIN_EPISODE_MS = 200.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,12 +75,14 @@ class Recording:
         Fraction of active neurons per population at each sample.
     up_transitions : ndarray of int64, shape (P,)
         Number of 0 -> 1 flips per population inside the measured window.
-    neuron_activity : ndarray of float32, shape (N,)
-        Time-averaged state of every neuron over the samples.
+    neuron_activity : ndarray of float64, shape (N,)
+        Time-averaged state ``m_i`` of every neuron over the samples.
+    field_mean, field_variance : ndarray of float64, shape (N,)
+        Time mean and time variance of every neuron's input ``h_i`` over the samples.
     sampled_neurons : ndarray of int64, shape (K,)
-        Indices of the sampled E neurons (seeded choice).
-    sampled_clusters : ndarray of int64, shape (K,)
-        Cluster index of each sampled neuron (``-1`` for none).
+        Indices of the sampled neurons (a seeded choice per population).
+    sampled_populations : ndarray of int64, shape (K,)
+        Population index of each sampled neuron.
     sampled_states : ndarray of int8, shape (T, K)
         Binary state of the sampled neurons at each sample.
     sampled_fields : ndarray of float32, shape (T, K)
@@ -86,8 +100,10 @@ class Recording:
     activity: np.ndarray
     up_transitions: np.ndarray
     neuron_activity: np.ndarray
+    field_mean: np.ndarray
+    field_variance: np.ndarray
     sampled_neurons: np.ndarray
-    sampled_clusters: np.ndarray
+    sampled_populations: np.ndarray
     sampled_states: np.ndarray
     sampled_fields: np.ndarray
     wiring: dict[str, Any] = field(default_factory=dict)
@@ -96,14 +112,17 @@ class Recording:
         n_pop = len(self.population_names)
         n_samples = np.shape(self.activity)[0] if np.ndim(self.activity) == 2 else -1
         n_sampled = np.shape(self.sampled_neurons)[0] if np.ndim(self.sampled_neurons) else -1
+        n_neurons = int(np.sum(self.population_sizes))
         expected = {
             "population_types": (n_pop,),
             "population_sizes": (n_pop,),
             "population_clusters": (n_pop,),
             "activity": (n_samples, n_pop),
             "up_transitions": (n_pop,),
-            "neuron_activity": (int(np.sum(self.population_sizes)),),
-            "sampled_clusters": (n_sampled,),
+            "neuron_activity": (n_neurons,),
+            "field_mean": (n_neurons,),
+            "field_variance": (n_neurons,),
+            "sampled_populations": (n_sampled,),
             "sampled_states": (n_samples, n_sampled),
             "sampled_fields": (n_samples, n_sampled),
         }
@@ -113,6 +132,8 @@ class Recording:
                 raise ValueError(f"Recording.{name}: shape {actual}, expected {shape}")
         if n_samples < 1:
             raise ValueError(f"Recording.activity: need at least one sample, got shape {np.shape(self.activity)}")
+        if n_sampled and not 0 <= np.min(self.sampled_populations) <= np.max(self.sampled_populations) < n_pop:
+            raise ValueError(f"Recording.sampled_populations: indices must be in [0, {n_pop - 1}]")
         if not (self.sample_interval_ms > 0 and self.duration_ms > 0):
             raise ValueError(
                 "Recording.sample_interval_ms and duration_ms must be > 0, got "
@@ -132,6 +153,11 @@ class Recording:
         """Number of clusters: one more than the largest cluster index of an E population."""
         return n_clusters_of(self.population_types, self.population_clusters)
 
+    @property
+    def neuron_populations(self) -> np.ndarray:
+        """Population index of every neuron, shape (N,)."""
+        return np.repeat(np.arange(len(self.population_names)), self.population_sizes)
+
 
 def n_clusters_of(population_types: Sequence[str], population_clusters: Sequence[int]) -> int:
     """Number of clusters ``C`` of a layout: ``1 + max`` cluster index over E populations.
@@ -140,108 +166,6 @@ def n_clusters_of(population_types: Sequence[str], population_clusters: Sequence
     """
     clusters = [int(c) for t, c in zip(population_types, population_clusters, strict=True) if t == "E"]
     return max(clusters, default=-1) + 1
-
-
-@dataclass(frozen=True)
-class VariableSpec:
-    """One stored variable: name, inner dims (after the point dims), dtype, CF attributes."""
-
-    name: str
-    dims: tuple[str, ...]
-    dtype: np.dtype
-    units: str
-    long_name: str
-    fill: Any
-
-
-def _spec(name: str, dims: tuple[str, ...], dtype: str, units: str, long_name: str) -> VariableSpec:
-    kind = np.dtype(dtype)
-    fill = _FLOAT_FILL if kind.kind == "f" else _INT_FILL
-    return VariableSpec(name, dims, kind, units, long_name, fill)
-
-
-def _point_specs() -> list[VariableSpec]:
-    specs = []
-    for kind, word in (("E", "excitatory"), ("I", "inhibitory")):
-        specs += [
-            _spec(f"mean_activity_{kind}", (), "float64", "1",
-                  f"mean fraction of active {word} neurons"),
-            _spec(f"up_rate_{kind}", (), "float64", "1/s",
-                  f"up transitions per {word} neuron per second"),
-            _spec(f"temporal_variance_{kind}", (), "float64", "1",
-                  f"temporal variance of {word} states"),
-            _spec(f"quenched_variance_{kind}", (), "float64", "1",
-                  f"quenched variance of {word} time-averaged states"),
-        ]
-    specs += [
-        _spec("fraction_none_active", (), "float64", "1", "fraction of samples with no active cluster"),
-        _spec("fraction_one_active", (), "float64", "1", "fraction of samples with one active cluster"),
-        _spec("fraction_multi_active", (), "float64", "1",
-              "fraction of samples with two or more active clusters"),
-        _spec("mean_active_clusters", (), "float64", "1", "mean number of active clusters"),
-        _spec("switch_rate", (), "float64", "1/s", "changes of the set of active clusters per second"),
-        _spec("single_dwell_ms", (), "float64", "ms",
-              "mean dwell time of complete single-cluster episodes"),
-        _spec("single_episodes", (), "int64", "1", "number of complete single-cluster episodes"),
-    ]
-    for quantity, word in (("states", "binary states"), ("fields", "inputs h")):
-        for where in ("within", "across"):
-            specs.append(_spec(f"corr_{quantity}_{where}", (), "float64", "1",
-                               f"mean Pearson correlation of {word}, E pairs {where} clusters"))
-    specs += [
-        _spec("synapse_count", (), "int64", "1", "number of synapses (contacts)"),
-        _spec("connected_pairs", (), "int64", "1", "number of connected neuron pairs"),
-        _spec("density", (), "float64", "1", "connection density (connected pairs / possible pairs)"),
-        _spec("connectivity_bytes", (), "int64", "B", "memory used by the connectivity"),
-        _spec("build_seconds", (), "float64", "s", "wall time to build the network"),
-        _spec("simulation_seconds", (), "float64", "s", "wall time to simulate the network"),
-        _spec("updates_per_second", (), "float64", "1/s", "neuron updates per second of wall time"),
-    ]
-    return specs
-
-
-def variable_specs(
-    population_names: Sequence[str], n_clusters: int, n_samples: int, keep_traces: bool
-) -> list[VariableSpec]:
-    """List every variable :func:`measure` returns, in a fixed order.
-
-    Parameters
-    ----------
-    population_names : sequence of str
-        Population names of the model (length of the ``population`` dim).
-    n_clusters : int
-        Number of clusters (length of the ``cluster`` dim), see :func:`n_clusters_of`.
-    n_samples : int
-        Number of samples (length of the ``time`` dim); only used for validation here.
-    keep_traces : bool
-        Include the ``activity`` trace ``[time, population]``.
-
-    Returns
-    -------
-    list of VariableSpec
-        ``dims`` are the inner dims only; the store prepends the point dims.
-    """
-    if n_clusters < 0 or n_samples < 1 or not population_names:
-        raise ValueError(
-            f"variable_specs: need populations, n_clusters >= 0 and n_samples >= 1, got "
-            f"{len(population_names)} populations, n_clusters={n_clusters}, n_samples={n_samples}"
-        )
-    specs = []
-    if keep_traces:
-        specs.append(_spec("activity", (TIME, POPULATION), "float32", "1",
-                           "fraction of active neurons per population"))
-    specs += [
-        _spec("population_activity", (POPULATION,), "float64", "1",
-              "time-averaged fraction of active neurons per population"),
-        _spec("population_up_rate", (POPULATION,), "float64", "1/s",
-              "up transitions per neuron per second, per population"),
-        _spec("cluster_activity_mean", (CLUSTER,), "float64", "1",
-              "time-averaged excitatory activity per cluster"),
-        _spec("cluster_activity_std", (CLUSTER,), "float64", "1",
-              "temporal standard deviation of excitatory activity per cluster"),
-    ]
-    return specs + _point_specs()
-
 
 def mean_activity(activity: np.ndarray, sizes: np.ndarray, select: np.ndarray) -> float:
     """Size-weighted mean activity of the selected populations.
@@ -356,56 +280,275 @@ def cluster_states(active: np.ndarray, sample_interval_ms: float, duration_ms: f
     }
 
 
-def pair_correlations(series: np.ndarray, clusters: np.ndarray) -> tuple[float, float]:
-    """Fisher-z averaged Pearson correlation of all pairs, within vs across clusters.
+
+@dataclass(frozen=True)
+class MeasureOptions:
+    """Options of :func:`measure` (validated there)."""
+
+    cluster_threshold: float = 0.3
+    cluster_off_threshold: float | None = None
+    min_episode_ms: float = MIN_EPISODE_MS
+
+
+class MeasureContext:
+    """A recording with its options and the intermediate results shared by measurements.
+
+    Each intermediate is computed once, on first use (``functools.cached_property``).
+    """
+
+    def __init__(self, recording: Recording, options: MeasureOptions):
+        self.rec = recording
+        self.options = options
+        self.sizes = np.asarray(recording.population_sizes, np.int64)
+        self.types = np.asarray(recording.population_types)
+        self.n_pop = len(recording.population_names)
+
+    @functools.cached_property
+    def per_cluster(self) -> np.ndarray:
+        return cluster_activity(self.rec)
+
+    @functools.cached_property
+    def active(self) -> np.ndarray:
+        # compare at the resolution of the stored activity: float32(0.3) is not above 0.3
+        on, off = (np.asarray(x, self.rec.activity.dtype)
+                   for x in (self.options.cluster_threshold, self.options.cluster_off_threshold))
+        return active_clusters(self.per_cluster, on, off)
+
+    @functools.cached_property
+    def cluster_states(self) -> dict:
+        return cluster_states(self.active, self.rec.sample_interval_ms, self.rec.duration_ms)
+
+    @functools.cached_property
+    def long_episodes(self) -> st.Runs:
+        return st.long_runs(st.single_cluster_runs(self.active), self.rec.sample_interval_ms,
+                            self.options.min_episode_ms)
+
+    @functools.cached_property
+    def category(self) -> np.ndarray:
+        return st.category_of_blocks(self.rec.population_types, self.rec.population_clusters)
+
+    @property
+    def n_categories(self) -> int:
+        return 2 * len(st.pair_types(self.rec.population_types))
+
+    def _shape_categories(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(values).reshape(-1, 2)  # (pair_type, relation)
+
+    @functools.cached_property
+    def blocks(self) -> dict[str, st.BlockCorrelations]:
+        return {quantity: st.block_correlations(series, self.rec.sampled_populations, self.n_pop)
+                for quantity, series in self.series.items()}
+
+    @property
+    def series(self) -> dict[str, np.ndarray]:
+        return {"states": self.rec.sampled_states, "fields": self.rec.sampled_fields}
+
+    def correlations(self, quantity: str) -> tuple[np.ndarray, np.ndarray]:
+        r, pairs = st.category_means(self.blocks[quantity], self.category, self.n_categories)
+        return self._shape_categories(r), self._shape_categories(pairs)
+
+    def episode_correlations(self, quantity: str) -> np.ndarray:
+        r, _ = st.episode_category_means(
+            self.series[quantity], self.rec.sampled_populations, self.n_pop, self.category,
+            self.n_categories, self.long_episodes)
+        return self._shape_categories(r)
+
+    def variance_split(self, quantity: str) -> tuple[np.ndarray, np.ndarray]:
+        rec = self.rec
+        if quantity == "states":
+            mean = np.asarray(rec.neuron_activity, np.float64)
+            variance = mean * (1.0 - mean)  # time variance of a binary series with mean m
+        else:
+            mean, variance = rec.field_mean, rec.field_variance
+        return st.variance_split(mean, variance, rec.neuron_populations, self.n_pop)
+
+
+REGISTRY = Registry()
+register = REGISTRY.register
+_FISHER = {"aggregation": "fisher_z"}
+
+
+@register("activity", (TIME, POPULATION), "float32", "1",
+          "fraction of active neurons per population", trace=True)
+def _activity(ctx):
+    return ctx.rec.activity
+
+
+@register("population_activity", (POPULATION,), "float64", "1",
+          "time-averaged fraction of active neurons per population")
+def _population_activity(ctx):
+    return np.mean(ctx.rec.activity, axis=0, dtype=np.float64)
+
+
+@register("population_up_rate", (POPULATION,), "float64", "1/s",
+          "up transitions per neuron per second, per population")
+def _population_up_rate(ctx):
+    return up_rate(ctx.rec.up_transitions, ctx.sizes, ctx.rec.duration_ms)
+
+
+@register("cluster_activity_mean", (CLUSTER,), "float64", "1",
+          "time-averaged excitatory activity per cluster")
+def _cluster_activity_mean(ctx):
+    return ctx.per_cluster.mean(axis=0)
+
+
+@register("cluster_activity_std", (CLUSTER,), "float64", "1",
+          "temporal standard deviation of excitatory activity per cluster")
+def _cluster_activity_std(ctx):
+    return ctx.per_cluster.std(axis=0)
+
+
+def _register_cell_type(kind: str, word: str) -> None:
+    @register(f"mean_activity_{kind}", (), "float64", "1", f"mean fraction of active {word} neurons")
+    def _mean(ctx):
+        return mean_activity(ctx.rec.activity, ctx.sizes, ctx.types == kind)
+
+    @register(f"up_rate_{kind}", (), "float64", "1/s", f"up transitions per {word} neuron per second")
+    def _up(ctx):
+        select = ctx.types == kind
+        return up_rate(ctx.rec.up_transitions[select].sum(), ctx.sizes[select].sum(),
+                       ctx.rec.duration_ms)
+
+
+for _kind, _word in (("E", "excitatory"), ("I", "inhibitory")):
+    _register_cell_type(_kind, _word)
+
+
+def _register_variance(quantity: str, word: str, units: str) -> None:
+    @register(f"{quantity}_var_temporal", (POPULATION,), "float64", units,
+              f"temporal variance of {word}: mean over neurons of the variance over time")
+    def _temporal(ctx):
+        return ctx.variance_split(quantity)[0]
+
+    @register(f"{quantity}_var_quenched", (POPULATION,), "float64", units,
+              f"quenched variance of {word}: variance over neurons of the time mean")
+    def _quenched(ctx):
+        return ctx.variance_split(quantity)[1]
+
+
+_register_variance("states", "binary states", "1")
+_register_variance("fields", "inputs h", "1")  # h is in units of the threshold V_th
+
+
+@register("fields_mean", (POPULATION,), "float64", "1", "mean input h per population")
+def _fields_mean(ctx):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.bincount(ctx.rec.neuron_populations, ctx.rec.field_mean, ctx.n_pop) / ctx.sizes
+
+
+def _register_lookups(lookup, table) -> None:
+    """Register scalars read by name from a mapping ``lookup(ctx)``: (name, dtype, units, long)."""
+    for name, dtype, units, long_name in table:
+        def compute(ctx, name=name):
+            return lookup(ctx)[name]
+        register(name, (), dtype, units, long_name)(compute)
+
+
+_register_lookups(lambda ctx: ctx.cluster_states, (
+    ("fraction_none_active", "float64", "1", "fraction of samples with no active cluster"),
+    ("fraction_one_active", "float64", "1", "fraction of samples with one active cluster"),
+    ("fraction_multi_active", "float64", "1", "fraction of samples with two or more active clusters"),
+    ("mean_active_clusters", "float64", "1", "mean number of active clusters"),
+    ("switch_rate", "float64", "1/s", "changes of the set of active clusters per second"),
+    ("single_dwell_ms", "float64", "ms", "mean dwell time of complete single-cluster episodes"),
+    ("single_episodes", "int64", "1", "number of complete single-cluster episodes"),
+))
+
+
+@register("long_episodes", (), "int64", "1",
+          "number of single-cluster episodes lasting at least min_episode")
+def _long_episodes(ctx):
+    return ctx.long_episodes.start.size
+
+
+@register("long_episode_total_ms", (), "float64", "ms",
+          "total duration of single-cluster episodes lasting at least min_episode")
+def _long_episode_total(ctx):
+    runs = ctx.long_episodes
+    return np.sum(runs.end - runs.start) * ctx.rec.sample_interval_ms
+
+
+@register("long_episode_mean_ms", (), "float64", "ms",
+          "mean duration of single-cluster episodes lasting at least min_episode")
+def _long_episode_mean(ctx):
+    runs = ctx.long_episodes
+    lengths = runs.end - runs.start
+    return lengths.mean() * ctx.rec.sample_interval_ms if lengths.size else _FLOAT_FILL
+
+
+def _register_correlations(quantity: str, word: str) -> None:
+    @register(f"corr_{quantity}", (PAIR_TYPE, RELATION), "float64", "1",
+              f"Fisher-z mean Pearson correlation of {word} by pair type and cluster relation",
+              attrs=_FISHER)
+    def _corr(ctx):
+        return ctx.correlations(quantity)[0]
+
+    @register(f"corr_{quantity}_pairs", (PAIR_TYPE, RELATION), "int64", "1",
+              f"number of neuron pairs in corr_{quantity}")
+    def _pairs(ctx):
+        return ctx.correlations(quantity)[1]
+
+    @register(f"corr_matrix_{quantity}", (POPULATION, POPULATION_OTHER), "float64", "1",
+              f"Fisher-z mean Pearson correlation of {word} per pair of populations",
+              attrs=_FISHER)
+    def _matrix(ctx):
+        return st.block_means(ctx.blocks[quantity])
+
+    @register(f"episode_corr_{quantity}", (PAIR_TYPE, RELATION), "float64", "1",
+              f"corr_{quantity} inside single-cluster episodes of at least min_episode "
+              "(Fisher-z mean over episodes)", attrs=_FISHER)
+    def _episode(ctx):
+        return ctx.episode_correlations(quantity)
+
+
+_register_correlations("states", "binary states")
+_register_correlations("fields", "inputs h")
+
+
+_register_lookups(lambda ctx: ctx.rec.wiring, (
+    ("synapse_count", "int64", "1", "number of synapses (contacts)"),
+    ("connected_pairs", "int64", "1", "number of connected neuron pairs"),
+    ("density", "float64", "1", "connection density (connected pairs / possible pairs)"),
+    ("connectivity_bytes", "int64", "B", "memory used by the connectivity"),
+    ("build_seconds", "float64", "s", "wall time to build the network"),
+    ("simulation_seconds", "float64", "s", "wall time to simulate the network"),
+    ("updates_per_second", "float64", "1/s", "neuron updates per second of wall time"),
+))
+
+
+def variable_specs(
+    population_names: Sequence[str], n_clusters: int, n_samples: int, keep_traces: bool
+) -> list[VariableSpec]:
+    """List every variable :func:`measure` returns, in registration order.
 
     Parameters
     ----------
-    series : ndarray, shape (T, K)
-        One time series per sampled neuron.
-    clusters : ndarray of int, shape (K,)
-        Cluster of each neuron (``-1``: none; such neurons are left out).
+    population_names : sequence of str
+        Population names of the model (length of the ``population`` dim).
+    n_clusters : int
+        Number of clusters (length of the ``cluster`` dim), see :func:`n_clusters_of`.
+    n_samples : int
+        Number of samples (length of the ``time`` dim); only used for validation here.
+    keep_traces : bool
+        Include the time series (``activity [time, population]``).
 
     Returns
     -------
-    (within, across) : tuple of float
-        For every pair ``i < j`` of non-constant series with ``r_ij`` their Pearson
-        correlation, ``r_within = tanh(mean_{c_i = c_j} artanh r_ij)`` and likewise across
-        (``c_i != c_j``). ``|r|`` is capped at :data:`R_MAX` so that ``artanh`` stays finite.
-        NaN when there is no such pair.
+    list of VariableSpec
+        ``dims`` are the inner dims only; the store prepends the point dims.
     """
-    x = np.asarray(series, np.float64)
-    clusters = np.asarray(clusters)
-    keep = (np.ptp(x, axis=0) > 0) & (clusters >= 0)
-    x, clusters = x[:, keep] - x[:, keep].mean(axis=0), clusters[keep]
-    x /= np.sqrt(np.einsum("tk,tk->k", x, x))
-    i, j = np.triu_indices(len(clusters), k=1)
-    r = (x.T @ x)[i, j]
-    z = np.arctanh(np.clip(r, -R_MAX, R_MAX))
-    same = clusters[i] == clusters[j]
-    return tuple(float(np.tanh(z[m].mean())) if m.any() else _FLOAT_FILL for m in (same, ~same))
-
-
-def variance_decomposition(neuron_activity: np.ndarray) -> tuple[float, float]:
-    """Temporal and quenched variance of binary states across a group of neurons.
-
-    With ``m_i`` the time-averaged state of neuron ``i`` and ``M = mean_i m_i``:
-    ``temporal = mean_i m_i (1 - m_i)`` and ``quenched = Var_i(m_i) = mean_i (m_i - M)^2``.
-    They add up to the total variance of the states, ``M (1 - M)``. NaN for an empty group.
-
-    Returns
-    -------
-    (temporal, quenched) : tuple of float
-    """
-    m = np.asarray(neuron_activity, np.float64)
-    if m.size == 0:
-        return _FLOAT_FILL, _FLOAT_FILL
-    return float(np.mean(m * (1.0 - m))), float(np.var(m))
+    if n_clusters < 0 or n_samples < 1 or not population_names:
+        raise ValueError(
+            f"variable_specs: need populations, n_clusters >= 0 and n_samples >= 1, got "
+            f"{len(population_names)} populations, n_clusters={n_clusters}, n_samples={n_samples}"
+        )
+    return REGISTRY.specs(keep_traces)
 
 
 def measure(
     recording: Recording, *, cluster_threshold: float = 0.3,
     cluster_off_threshold: float | None = None, keep_traces: bool = True,
+    min_episode_ms: float = MIN_EPISODE_MS,
 ) -> dict[str, np.ndarray]:
     """Compute every stored variable of one grid point.
 
@@ -422,6 +565,8 @@ def measure(
         count as switching on and off.
     keep_traces : bool, default True
         Include the ``activity`` trace ``[time, population]``.
+    min_episode_ms : float, default 200
+        Shortest single-cluster episode (ms) entering ``long_episode*`` and ``episode_corr*``.
 
     Returns
     -------
@@ -435,37 +580,7 @@ def measure(
     if not 0.0 <= cluster_off_threshold <= cluster_threshold:
         raise ValueError(f"cluster_off_threshold must be in [0, cluster_threshold="
                          f"{cluster_threshold}], got {cluster_off_threshold}")
-    rec = recording
-    sizes = np.asarray(rec.population_sizes, np.int64)
-    types = np.asarray(rec.population_types)
-    bounds = np.r_[0, np.cumsum(sizes)]
-    per_cluster = cluster_activity(rec)
-    out: dict[str, Any] = {
-        "activity": rec.activity,
-        "population_activity": np.mean(rec.activity, axis=0, dtype=np.float64),
-        "population_up_rate": up_rate(rec.up_transitions, sizes, rec.duration_ms),
-        "cluster_activity_mean": per_cluster.mean(axis=0),
-        "cluster_activity_std": per_cluster.std(axis=0),
-    }
-    for kind in ("E", "I"):
-        select = types == kind
-        out[f"mean_activity_{kind}"] = mean_activity(rec.activity, sizes, select)
-        out[f"up_rate_{kind}"] = up_rate(
-            rec.up_transitions[select].sum(), sizes[select].sum(), rec.duration_ms
-        )
-        neurons = np.concatenate(
-            [rec.neuron_activity[bounds[p]:bounds[p + 1]] for p in np.flatnonzero(select)] or [[]]
-        )
-        out[f"temporal_variance_{kind}"], out[f"quenched_variance_{kind}"] = \
-            variance_decomposition(neurons)
-    # compare at the resolution of the stored activity: float32(0.3) is not above 0.3
-    on, off = (np.asarray(x, rec.activity.dtype) for x in (cluster_threshold, cluster_off_threshold))
-    active = active_clusters(per_cluster, on, off)
-    out.update(cluster_states(active, rec.sample_interval_ms, rec.duration_ms))
-    for quantity, series in (("states", rec.sampled_states), ("fields", rec.sampled_fields)):
-        out[f"corr_{quantity}_within"], out[f"corr_{quantity}_across"] = pair_correlations(
-            series, rec.sampled_clusters
-        )
-    out.update({key: rec.wiring[key] for key in WIRING_KEYS})
-    specs = variable_specs(rec.population_names, rec.n_clusters, rec.n_samples, keep_traces)
-    return {spec.name: np.asarray(out[spec.name], dtype=spec.dtype) for spec in specs}
+    if not min_episode_ms >= 0:
+        raise ValueError(f"min_episode_ms must be >= 0, got {min_episode_ms}")
+    options = MeasureOptions(cluster_threshold, cluster_off_threshold, float(min_episode_ms))
+    return REGISTRY.compute(MeasureContext(recording, options), keep_traces)

@@ -18,7 +18,16 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sweeps.analysis import INNER_DIMS, STATUS, ok_mask, only_ok, point_dims, select, status_text
+from sweeps.analysis import (
+    INNER_DIMS,
+    STATUS,
+    ok_mask,
+    only_ok,
+    point_dims,
+    select,
+    status_text,
+    summarize,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +225,50 @@ def parse_point(items: Iterable[str] | Mapping[str, Any] | None) -> dict[str, An
     return point
 
 
+def line_ci(ds: xr.Dataset, var: str, x: str, over="network", ci: float = 0.95,
+            n_boot: int = 1000, seed: int = 0, ax: Axes | None = None) -> Figure:
+    """Mean of ``var`` against one axis with its bootstrap confidence band.
+
+    The mean and interval over the replicate dims ``over`` come from
+    :func:`sweeps.analysis.summarize` (Fisher-z aware for correlations). One further dim may
+    remain (e.g. ``relation``): it gives one line per value; fix others first with
+    :func:`sweeps.analysis.select`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    summary = summarize(ds, var, over=over, ci=ci, n_boot=n_boot, seed=seed)
+    if x not in summary.dims:
+        allowed = [str(d) for d in summary.dims]
+        raise ValueError(f"line_ci: unknown x axis {x!r}; allowed: {', '.join(allowed) or 'none'}")
+    others = [str(d) for d in summary.dims if d != x]
+    if len(others) > 1:
+        raise ValueError(f"line_ci: {var} still has dims {others} besides {x!r}; fix all but one "
+                         "(--point AXIS=VALUE or analysis.select)")
+    ax = _new_axes(ax)
+    groups = [(None, summary)] if not others else \
+        [(summary[others[0]].values[i], summary.isel({others[0]: i}))
+         for i in range(summary.sizes[others[0]])]
+    for value, part in groups:
+        xs = part[x].values
+        line, = ax.plot(xs, part["mean"].values, marker="o",
+                        label=None if value is None else f"{others[0]}={value}")
+        ax.fill_between(xs, part["lower"].values, part["upper"].values, alpha=0.25,
+                        color=line.get_color(), linewidth=0)
+    if others:
+        ax.legend()
+    ax.set_xlabel(_label(ds[x]))
+    ax.set_ylabel(_label(ds[var]))
+    if _is_log_spaced(np.asarray(summary[x].values)):
+        ax.set_xscale("log")
+    dims = ", ".join(summary.attrs["over"])
+    title = [t for t in (_point_text(summary["mean"]),
+                         f"mean and {100 * ci:g} % bootstrap CI over {dims}") if t]
+    ax.set_title("; ".join(title))
+    return ax.figure
+
+
 def plot_command(
     store_path_or_ds: str | os.PathLike | xr.Dataset,
     output: str | os.PathLike,
@@ -226,6 +279,8 @@ def plot_command(
     width: float = 6.4,
     height: float = 4.8,
     dpi: float = 100.0,
+    ci: float | None = None,
+    over: str | tuple[str, ...] = "network",
 ) -> Path:
     """Write one PNG: a phase diagram (``var``, ``x``, ``y``) or the traces of one ``point``.
 
@@ -244,6 +299,11 @@ def plot_command(
         Figure size in inches; the PNG has ``round(width * dpi) x round(height * dpi)`` pixels.
     dpi : float
         Pixels per inch.
+    ci : float, optional
+        With ``var`` and ``x`` (no ``y``): a line of the mean of ``var`` against ``x`` with
+        its ``ci`` bootstrap band over the replicate dims ``over`` (see :func:`line_ci`).
+    over : str or tuple of str, default "network"
+        Replicate dims of the band.
 
     Returns
     -------
@@ -255,15 +315,22 @@ def plot_command(
         raise ValueError(f"plot: width, height and dpi must be > 0, got {width}, {height}, {dpi}")
     if var is None and (x is not None or y is not None):
         raise ValueError("plot: --x/--y need --var VAR")
-    if var is not None and (x is None or y is None):
-        raise ValueError("plot: --var needs both --x AXIS and --y AXIS")
+    if ci is not None and (var is None or x is None or y is not None):
+        raise ValueError("plot: --ci draws a line: give --var VAR --x AXIS and no --y")
+    if var is not None and ci is None and (x is None or y is None):
+        raise ValueError("plot: --var needs both --x AXIS and --y AXIS "
+                         "(or --x AXIS --ci LEVEL for a line with its confidence band)")
     if var is None and not values:
         raise ValueError("plot: give --var VAR --x AXIS --y AXIS, or --point AXIS=VALUE ...")
     ds = store_path_or_ds if isinstance(store_path_or_ds, xr.Dataset) else \
         xr.open_zarr(store_path_or_ds, consolidated=False)
     fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
-    if var is not None:
+    if ci is not None:
+        if x in values:
+            raise ValueError(f"plot: --point fixes the plotted axis {x!r}; leave it open")
+        line_ci(select(ds, **values) if values else ds, var, x, over=over, ci=ci, ax=ax)
+    elif var is not None:
         fixed = [axis for axis in (x, y) if axis in values]
         if fixed:
             raise ValueError(f"plot: --point fixes the plotted axes {fixed}; leave them open")

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from binnet_core import (
-    MeanStateRecorder,
     NeuronRecorder,
     PopulationActivityRecorder,
     warm_numba_caches,
 )
+from binnet_core.recorders import MomentRecorder
 from binnet_core.warmup import warm_network
 from sweeps.grid import Grid
 from sweeps.measurements import (
@@ -82,6 +82,19 @@ def _steps(net, quantity) -> int:
     return int(quantity.value) if quantity.unit == "steps" else int(net.ms_to_steps(quantity.value))
 
 
+def _sample_neurons(experiment, index: int, pops, per_population: int):
+    """Seeded choice of up to ``per_population`` neurons in every population.
+
+    Returns the sorted neuron ids and the population index of each.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(experiment.seed, spawn_key=(index, _RECORDING_STREAM)))
+    chosen = [np.sort(rng.choice(np.arange(*p.view), size=min(per_population, p.N), replace=False))
+              for p in pops]
+    neurons = np.concatenate(chosen).astype(np.int64)
+    populations = np.repeat(np.arange(len(pops)), [c.size for c in chosen]).astype(np.int64)
+    return neurons, populations
+
+
 def _record(experiment, index: int, net, build_seconds: float) -> Recording:
     """Warm up, then run the measured window sample by sample and fill a Recording."""
     sim, out = experiment.simulation, experiment.output
@@ -91,19 +104,10 @@ def _record(experiment, index: int, net, build_seconds: float) -> Recording:
         raise ValueError(f"simulation.sample_interval: {sim.sample_interval} is less than one update step")
     n_samples = sim.n_samples
     pops = list(net.populations)
-    e_neurons = np.concatenate(
-        [np.arange(*p.view) for p in pops if p.cell_type == "E"] or [np.arange(0)]
-    ).astype(np.int64)
-    rng = np.random.default_rng(np.random.SeedSequence(experiment.seed, spawn_key=(index, _RECORDING_STREAM)))
-    k = min(out.correlation_neurons, e_neurons.size)
-    sampled = np.sort(rng.choice(e_neurons, size=k, replace=False)) if k else e_neurons
-    neuron_cluster = np.full(net.N, -1, np.int64)
-    for p in pops:
-        neuron_cluster[slice(*p.view)] = -1 if p.cluster is None else p.cluster
-
+    sampled, sampled_pops = _sample_neurons(experiment, index, pops, out.correlation_neurons)
     recorders = (PopulationActivityRecorder(interval), NeuronRecorder(sampled, interval),
-                 MeanStateRecorder(interval))
-    activity, neurons, mean_state = recorders
+                 MomentRecorder(interval))
+    activity, neurons, moments = recorders
     start = time.perf_counter()
     net.run(warmup)
     up_before = np.array(net.up_transitions, dtype=np.int64)  # a copy, whatever the model returns
@@ -126,9 +130,11 @@ def _record(experiment, index: int, net, build_seconds: float) -> Recording:
         duration_ms=interval_ms * n_samples,
         activity=activity.values.astype(np.float32),
         up_transitions=np.array(net.up_transitions, dtype=np.int64) - up_before,
-        neuron_activity=mean_state.mean.astype(np.float32),
+        neuron_activity=moments.state_mean,
+        field_mean=moments.field_mean,
+        field_variance=moments.field_variance,
         sampled_neurons=sampled,
-        sampled_clusters=neuron_cluster[sampled],
+        sampled_populations=sampled_pops,
         sampled_states=neurons.state,
         sampled_fields=neurons.field.astype(np.float32),
         wiring=wiring,
@@ -155,6 +161,7 @@ def simulate_point(experiment, index: int) -> dict[str, np.ndarray]:
         cluster_threshold=experiment.output.cluster_threshold,
         cluster_off_threshold=experiment.output.cluster_off_threshold,
         keep_traces=experiment.output.keep_traces,
+        min_episode_ms=experiment.output.min_episode_ms,
     )
 
 

@@ -44,6 +44,7 @@ import numpy as np
 import xarray as xr
 import zarr
 
+from sweeps import registry
 from sweeps.models import Layout
 
 __all__ = [
@@ -121,8 +122,9 @@ def _inner_sizes(experiment, layout: Layout | None) -> dict[str, int]:
     if layout is not None:
         sizes["population"] = len(layout.populations)
         sizes["cluster"] = len(layout.clusters)
+        sizes.update(registry.inner_sizes(layout.names, [p.cell_type for p in layout.populations]))
     else:  # sizes unknown: assume a generous layout for chunk sizing
-        sizes.update(population=64, cluster=32)
+        sizes.update(registry.GENEROUS_SIZES)
     return sizes
 
 
@@ -169,6 +171,7 @@ def _coordinates(experiment, layout: Layout) -> dict[str, Any]:
     coords["population_cluster"] = ("population", np.array([-1 if p.cluster is None else p.cluster for p in pops]), {"long_name": "cluster index (-1: none)"})
     coords["population_size"] = ("population", np.array([p.size for p in pops]), {"long_name": "neurons", "units": "1"})
     coords["cluster"] = ("cluster", np.asarray(layout.clusters, dtype=np.int64), {"long_name": "cluster"})
+    coords.update(registry.inner_coordinates(layout.names, [p.cell_type for p in pops]))
     sim = experiment.simulation
     time_units = "ms" if sim.sample_interval.is_time else "steps"
     coords["time"] = ("time", sim.sample_times(), {"long_name": "time after warm-up", "units": time_units})
@@ -218,7 +221,8 @@ class SweepStore:
             inner_shape = tuple(inner[d] for d in spec.dims)
             var_chunks = chunks + inner_shape
             data = da.full(shape + inner_shape, spec.fill, dtype=spec.dtype, chunks=var_chunks)
-            data_vars[spec.name] = (dims + tuple(spec.dims), data, {"units": spec.units, "long_name": spec.long_name})
+            data_vars[spec.name] = (dims + tuple(spec.dims), data,
+                                    {"units": spec.units, "long_name": spec.long_name, **dict(spec.attrs)})
             encoding[spec.name] = {"chunks": var_chunks, "fill_value": spec.fill}
         data_vars["status"] = (dims, np.zeros(shape, np.int8), {
             "long_name": "point status", "flag_values": [TODO, OK, FAILED], "flag_meanings": "todo ok failed"})

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-R_MAX = 1.0 - 1e-9  # the cap of |r| documented in sweeps.measurements.pair_correlations
+R_MAX = 1.0 - 1e-6  # the clip of |r| before Fisher's z (sweeps.statistics.FISHER_EPS)
 
 
 def naive_active_clusters(per_cluster, on, off):
@@ -51,16 +51,61 @@ def naive_cluster_states(active, dt_ms, duration_ms):
     }
 
 
-def naive_pair_correlations(series, clusters):
-    """Pair-by-pair version of ``sweeps.measurements.pair_correlations`` (np.corrcoef)."""
+def _naive_r(a, b):
+    """Pearson r of two non-constant series, clipped at 1 - 1e-6, or None if one is constant."""
+    if a.min() == a.max() or b.min() == b.max():
+        return None
+    return min(max(np.corrcoef(a, b)[0, 1], -R_MAX), R_MAX)
+
+
+def naive_pair_category_correlations(series, populations, types, clusters):
+    """Pair-by-pair Fisher-z means by (type pair, relation), with pair counts.
+
+    ``populations[k]`` is neuron k's population; ``types``/``clusters`` per population.
+    Returns ``{("E-E", "within"): (r, n), ...}`` for the categories that have pairs, and a dict
+    ``{(pop_a, pop_b): r}`` over ordered population pairs (the cluster-pair matrix).
+    """
     series = np.asarray(series, np.float64)
-    within, across = [], []
+    z_by_category, z_by_block = {}, {}
     k = series.shape[1]
     for i in range(k):
-        for j in range(i + 1, k):
-            a, b = series[:, i], series[:, j]
-            if clusters[i] < 0 or clusters[j] < 0 or a.min() == a.max() or b.min() == b.max():
+        for j in range(k):
+            if i == j:
                 continue
-            r = min(max(np.corrcoef(a, b)[0, 1], -R_MAX), R_MAX)
-            (within if clusters[i] == clusters[j] else across).append(math.atanh(r))
-    return tuple(math.tanh(sum(z) / len(z)) if z else math.nan for z in (within, across))
+            r = _naive_r(series[:, i], series[:, j])
+            if r is None:
+                continue
+            pa, pb = int(populations[i]), int(populations[j])
+            z_by_block.setdefault((pa, pb), []).append(math.atanh(r))
+            if j < i or not types[pa] or not types[pb] or clusters[pa] < 0 or clusters[pb] < 0:
+                continue
+            ta, tb = sorted((types[pa], types[pb]))  # "E" < "I": labels E-E, E-I, I-I
+            relation = "within" if clusters[pa] == clusters[pb] else "across"
+            z_by_category.setdefault((f"{ta}-{tb}", relation), []).append(math.atanh(r))
+    categories = {key: (math.tanh(sum(z) / len(z)), len(z)) for key, z in z_by_category.items()}
+    blocks = {key: math.tanh(sum(z) / len(z)) for key, z in z_by_block.items()}
+    return categories, blocks
+
+
+def naive_variance_split(values, populations, n_populations):
+    """Temporal and quenched variance per population from the full matrix ``values[t, i]``."""
+    values = np.asarray(values, np.float64)
+    temporal, quenched = [], []
+    for p in range(n_populations):
+        x = values[:, np.asarray(populations) == p]
+        temporal.append(float(np.mean([np.var(x[:, i]) for i in range(x.shape[1])])))
+        quenched.append(float(np.var([np.mean(x[:, i]) for i in range(x.shape[1])])))
+    return np.array(temporal), np.array(quenched)
+
+
+def naive_long_episodes(active, dt_ms, min_ms):
+    """(start, end) sample ranges of single-cluster runs lasting at least ``min_ms``."""
+    active = [tuple(bool(v) for v in row) for row in np.asarray(active)]
+    runs = []  # [cluster, start, end)
+    for t, row in enumerate(active):
+        cluster = row.index(True) if sum(row) == 1 else None
+        if cluster is not None and runs and runs[-1][0] == cluster and runs[-1][2] == t:
+            runs[-1][2] = t + 1
+        elif cluster is not None:
+            runs.append([cluster, t, t + 1])
+    return [(a, b) for _, a, b in runs if (b - a) * dt_ms >= min_ms - 1e-9]

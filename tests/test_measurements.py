@@ -16,14 +16,15 @@ from sweeps.measurements import (
     active_clusters,
     cluster_states,
     measure,
-    pair_correlations,
     variable_specs,
-    variance_decomposition,
 )
+from sweeps.registry import INNER_DIMS
 from tests.naive_measurements import (
     naive_active_clusters,
     naive_cluster_states,
-    naive_pair_correlations,
+    naive_long_episodes,
+    naive_pair_category_correlations,
+    naive_variance_split,
 )
 
 WIRING = {
@@ -39,7 +40,7 @@ WIRING = {
 
 def make_recording(activity_e, *, sizes_e=100, sizes_i=25, activity_i=0.05, dt=10.0,
                    up_e=None, up_i=None, neuron_activity=None, states=None, fields=None,
-                   sampled_clusters=None, wiring=None):
+                   sampled_populations=None, field_mean=None, field_variance=None, wiring=None):
     """A clustered layout E0..E{C-1}, I0..I{C-1} with given E activity traces [T, C]."""
     activity_e = np.asarray(activity_e, np.float32)
     n_samples, n_clusters = activity_e.shape
@@ -64,10 +65,13 @@ def make_recording(activity_e, *, sizes_e=100, sizes_i=25, activity_i=0.05, dt=1
         activity=activity,
         up_transitions=np.r_[up_e if up_e is not None else [0] * n_clusters,
                              up_i if up_i is not None else [0] * n_clusters].astype(np.int64),
-        neuron_activity=np.asarray(neuron_activity, np.float32),
+        neuron_activity=np.asarray(neuron_activity, np.float64),
+        field_mean=np.zeros(sizes.sum()) if field_mean is None else np.asarray(field_mean),
+        field_variance=(np.zeros(sizes.sum()) if field_variance is None
+                        else np.asarray(field_variance)),
         sampled_neurons=np.arange(k, dtype=np.int64),
-        sampled_clusters=np.asarray(
-            sampled_clusters if sampled_clusters is not None else np.zeros(k), np.int64),
+        sampled_populations=np.asarray(
+            sampled_populations if sampled_populations is not None else np.zeros(k), np.int64),
         sampled_states=states.astype(np.int8),
         sampled_fields=np.asarray(fields if fields is not None else states, np.float32),
         wiring=dict(WIRING if wiring is None else wiring),
@@ -161,68 +165,148 @@ def test_cluster_states_match_naive_loop(active, dt):
 
 # --- correlations -----------------------------------------------------------------------------
 
+def corr(out, quantity, pair_type, relation):
+    """One entry of corr_<quantity> [pair_type, relation] (layout E.., I..: E-E, I-I, E-I)."""
+    return out[f"corr_{quantity}"][("E-E", "I-I", "E-I").index(pair_type),
+                                   ("within", "across").index(relation)]
+
+
 def test_correlation_identical_and_antiphase():
     rng = np.random.default_rng(1)
     a = rng.integers(0, 2, 200)
-    states = np.stack([a, a, 1 - a, a], axis=1)  # clusters 0, 0, 1, 1
-    within, across = pair_correlations(states, np.array([0, 0, 1, 1]))
+    # two clusters: sampled neurons in E0, E0, E1, E1
+    rec = make_recording(np.zeros((200, 2)), states=np.stack([a, a, 1 - a, a], axis=1),
+                         sampled_populations=[0, 0, 1, 1])
+    out = measure(rec)
     # within: (a, a) r=1 and (1-a, a) r=-1 -> z average 0; across: a vs 1-a twice, a vs a twice
-    assert within == pytest.approx(0.0, abs=1e-12)
-    assert across == pytest.approx(0.0, abs=1e-12)
-    within, across = pair_correlations(states[:, :3], np.array([0, 0, 1]))
-    assert within == pytest.approx(1.0) and across == pytest.approx(-1.0)
+    assert corr(out, "states", "E-E", "within") == pytest.approx(0.0, abs=1e-12)
+    assert corr(out, "states", "E-E", "across") == pytest.approx(0.0, abs=1e-12)
+    np.testing.assert_array_equal(out["corr_states_pairs"], [[2, 4], [0, 0], [0, 0]])
+    assert np.isnan(corr(out, "states", "I-I", "within"))
+    rec = replace(rec, sampled_states=rec.sampled_states[:, :3], sampled_fields=rec.sampled_fields[:, :3],
+                  sampled_neurons=np.arange(3), sampled_populations=np.array([0, 0, 1]))
+    out = measure(rec)
+    # clipped at 1 - 1e-6
+    assert corr(out, "states", "E-E", "within") == pytest.approx(1.0 - 1e-6, rel=0, abs=1e-10)
+    assert corr(out, "states", "E-E", "across") == pytest.approx(-1.0 + 1e-6, rel=0, abs=1e-10)
 
 
 def test_correlation_constant_series_excluded():
     t = np.linspace(0, 6, 50)
     fields = np.stack([np.sin(t), np.full_like(t, 0.1), np.sin(t), -np.sin(t)], axis=1)
-    within, across = pair_correlations(fields, np.array([0, 0, 1, 1]))
-    assert within == pytest.approx(-1.0)  # (sin, -sin) in cluster 1; the constant is left out
-    assert across == pytest.approx(0.0, abs=1e-9)  # (sin, sin) and (sin, -sin): z values cancel
-    within, across = pair_correlations(fields[:, :2], np.array([0, 0]))
-    assert math.isnan(within) and math.isnan(across)
+    rec = make_recording(np.zeros((50, 2)), states=np.zeros((50, 4)), fields=fields,
+                         sampled_populations=[0, 0, 1, 1])
+    out = measure(rec)
+    assert corr(out, "fields", "E-E", "within") == pytest.approx(-1.0, abs=1e-5)
+    assert corr(out, "fields", "E-E", "across") == pytest.approx(0.0, abs=1e-9)
+    np.testing.assert_array_equal(out["corr_fields_pairs"][0], [1, 2])
+    assert np.all(out["corr_states_pairs"] == 0) and np.all(np.isnan(out["corr_states"]))
 
 
-def test_correlation_known_value_within_and_across():
+def test_correlation_known_value_by_pair_type():
     rng = np.random.default_rng(7)
-    n = 50_000  # standard error of r about 1 / sqrt(n) = 0.0045
+    n = 50_000  # standard error of r about 1 / sqrt(n) = 0.0045; 4.5 SE below
     common = rng.standard_normal(n)
-    x = np.stack([common + rng.standard_normal(n) for _ in range(2)]
-                 + [rng.standard_normal(n)], axis=1)
-    within, across = pair_correlations(x, np.array([3, 3, 1]))
-    assert within == pytest.approx(0.5, abs=0.02)  # cov 1 / var 2
-    assert across == pytest.approx(0.0, abs=0.02)
+    # E0, E0, I0 share `common` (r = 0.5 each); E1 and I1 are independent
+    x = np.stack([common + rng.standard_normal(n) for _ in range(3)]
+                 + [rng.standard_normal(n) for _ in range(2)], axis=1)
+    rec = make_recording(np.zeros((n, 2)), states=np.zeros((n, 5)), fields=x,
+                         sampled_populations=[0, 0, 2, 1, 3])
+    out = measure(rec)
+    assert corr(out, "fields", "E-E", "within") == pytest.approx(0.5, abs=0.02)
+    assert corr(out, "fields", "E-I", "within") == pytest.approx(np.tanh(np.arctanh(0.5) * 2 / 3),
+                                                                   abs=0.02)  # E0-I0 (x2), E1-I1
+    assert corr(out, "fields", "E-E", "across") == pytest.approx(0.0, abs=0.02)
+    assert corr(out, "fields", "I-I", "across") == pytest.approx(0.0, abs=0.02)
+    matrix = out["corr_matrix_fields"]
+    assert matrix[0, 2] == pytest.approx(0.5, abs=0.02) and matrix[0, 0] == pytest.approx(0.5, abs=0.02)
+    assert np.isnan(matrix[1, 1])  # one neuron: no pair
+    np.testing.assert_allclose(matrix, matrix.T)
 
 
-@settings(max_examples=100, deadline=None)
-@given(hnp.arrays(np.int8, st.tuples(st.integers(2, 30), st.integers(0, 8)),
-                  elements=st.integers(0, 1)),
-       st.data())
-def test_correlations_match_naive_loop(states, data):
-    clusters = np.array(data.draw(st.lists(st.integers(-1, 2), min_size=states.shape[1],
-                                           max_size=states.shape[1])), np.int64)
-    fast = pair_correlations(states, clusters)
-    slow = naive_pair_correlations(states, clusters)
-    assert fast == pytest.approx(slow, nan_ok=True, abs=1e-9)
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 25), st.integers(1, 3), st.integers(0, 9), st.integers(0, 2**32 - 1),
+       st.booleans())
+def test_correlations_match_naive_loop(n_samples, n_clusters, k, seed, binary):
+    rng = np.random.default_rng(seed)
+    pops = rng.integers(0, 2 * n_clusters, k)
+    fields = (rng.integers(0, 2, (n_samples, k)) if binary else
+              rng.standard_normal((n_samples, k)) + rng.standard_normal((n_samples, 1)))
+    rec = make_recording(np.zeros((n_samples, n_clusters)), states=rng.integers(0, 2, (n_samples, k)),
+                         fields=fields, sampled_populations=pops)
+    out = measure(rec)
+    for quantity, series in (("states", rec.sampled_states), ("fields", rec.sampled_fields)):
+        categories, blocks = naive_pair_category_correlations(
+            series, pops, rec.population_types, rec.population_clusters)
+        for t, label in enumerate(("E-E", "I-I", "E-I")):
+            for r_i, relation in enumerate(("within", "across")):
+                r, n = categories.get((label, relation), (math.nan, 0))
+                assert out[f"corr_{quantity}_pairs"][t, r_i] == n
+                assert out[f"corr_{quantity}"][t, r_i] == pytest.approx(r, nan_ok=True, abs=1e-6)
+        expected = np.full((2 * n_clusters,) * 2, np.nan)
+        for (a, b), r in blocks.items():
+            expected[a, b] = r
+        np.testing.assert_allclose(out[f"corr_matrix_{quantity}"], expected, atol=1e-6)
+
+
+def test_episode_statistics_and_correlations_match_naive():
+    rng = np.random.default_rng(11)
+    # cluster 0 for 30 samples (300 ms), none, cluster 1 for 10 (100 ms), cluster 1 for 20
+    sets = [(0,)] * 30 + [()] * 5 + [(1,)] * 10 + [(0, 1)] * 3 + [(1,)] * 20 + [()] * 2
+    trace = trace_from_sets(sets, 2)
+    t, k = len(sets), 8
+    pops = np.array([0, 0, 0, 1, 1, 2, 3, 3])
+    fields = rng.standard_normal((t, k)) + rng.standard_normal((t, 1))
+    states = rng.integers(0, 2, (t, k))
+    states[:30, 6:] = 0  # the I1 pair is constant in the first episode: no I-I pair there
+    rec = make_recording(trace, states=states, fields=fields, sampled_populations=pops)
+    out = measure(rec, min_episode_ms=200.0)
+    runs = naive_long_episodes(active_clusters(trace, 0.3, 0.2), 10.0, 200.0)
+    assert runs == [(0, 30), (48, 68)]  # the second lasts exactly 200 ms
+    assert out["long_episodes"] == 2
+    assert out["long_episode_total_ms"] == pytest.approx(500.0)
+    assert out["long_episode_mean_ms"] == pytest.approx(250.0)
+    for quantity, series in (("states", rec.sampled_states), ("fields", rec.sampled_fields)):
+        z_sum, n_ep = {}, {}
+        for a, b in runs:
+            categories, _ = naive_pair_category_correlations(
+                series[a:b], pops, rec.population_types, rec.population_clusters)
+            for key, (r, _) in categories.items():
+                z_sum[key] = z_sum.get(key, 0.0) + math.atanh(r)
+                n_ep[key] = n_ep.get(key, 0) + 1
+        for ti, label in enumerate(("E-E", "I-I", "E-I")):
+            for ri, relation in enumerate(("within", "across")):
+                key = (label, relation)
+                expected = math.tanh(z_sum[key] / n_ep[key]) if key in n_ep else math.nan
+                got = out[f"episode_corr_{quantity}"][ti, ri]
+                assert got == pytest.approx(expected, nan_ok=True, abs=1e-6), (quantity, key)
+    assert measure(rec, min_episode_ms=400.0)["long_episodes"] == 0
+    assert np.all(np.isnan(measure(rec, min_episode_ms=400.0)["episode_corr_fields"]))
 
 
 # --- variance, rates, means -------------------------------------------------------------------
 
-def test_variance_decomposition_of_a_state_matrix():
+def test_variance_split_matches_naive_on_full_matrices():
     rng = np.random.default_rng(3)
-    states = (rng.random((400, 60)) < rng.random(60)).astype(float)  # neurons with own rates
-    temporal, quenched = variance_decomposition(states.mean(axis=0))
-    assert temporal == pytest.approx(states.var(axis=0).mean())
-    assert quenched == pytest.approx(states.mean(axis=0).var())
-    assert temporal + quenched == pytest.approx(states.var())
-
-
-@given(hnp.arrays(np.float64, st.integers(1, 200), elements=st.floats(0, 1)))
-def test_variance_parts_add_up_to_total(m):
-    temporal, quenched = variance_decomposition(m)
-    total = m.mean() * (1 - m.mean())
-    assert temporal >= 0 and quenched >= 0
-    assert temporal + quenched == pytest.approx(total, abs=1e-12)
+    t = 300
+    trace = rng.random((t, 2)) * 0.1
+    sizes_e, sizes_i = 30, 10
+    n = 2 * (sizes_e + sizes_i)
+    populations = np.repeat(np.arange(4), [sizes_e, sizes_e, sizes_i, sizes_i])
+    states = (rng.random((t, n)) < rng.random(n)).astype(float)  # neurons with own rates
+    fields = rng.standard_normal((t, n)) * rng.random(n) + 3 * rng.standard_normal(n)
+    rec = make_recording(trace, sizes_e=sizes_e, sizes_i=sizes_i,
+                         neuron_activity=states.mean(axis=0), field_mean=fields.mean(axis=0),
+                         field_variance=fields.var(axis=0))
+    out = measure(rec)
+    for quantity, values in (("states", states), ("fields", fields)):
+        temporal, quenched = naive_variance_split(values, populations, 4)
+        np.testing.assert_allclose(out[f"{quantity}_var_temporal"], temporal, rtol=1e-10)
+        np.testing.assert_allclose(out[f"{quantity}_var_quenched"], quenched, rtol=1e-10)
+        total = [values[:, populations == p].var() for p in range(4)]
+        np.testing.assert_allclose(temporal + quenched, total, rtol=1e-10)
+    np.testing.assert_allclose(out["fields_mean"],
+                               [fields[:, populations == p].mean() for p in range(4)])
 
 
 def test_rates_means_and_variances_through_measure():
@@ -240,11 +324,9 @@ def test_rates_means_and_variances_through_measure():
     np.testing.assert_allclose(out["population_activity"], [0.1, 0.5, 0.05, 0.05], rtol=1e-6)
     np.testing.assert_allclose(out["cluster_activity_mean"], [0.1, 0.5], rtol=1e-6)
     np.testing.assert_allclose(out["cluster_activity_std"], [0, 0], atol=1e-7)
-    m = neuron_e.mean()
-    assert out["quenched_variance_E"] == pytest.approx(neuron_e.var(), rel=1e-6)
-    assert out["temporal_variance_E"] + out["quenched_variance_E"] == pytest.approx(m * (1 - m))
-    assert out["quenched_variance_I"] == pytest.approx(0.0, abs=1e-12)
-    assert out["temporal_variance_I"] == pytest.approx(0.05 * 0.95, rel=1e-6)
+    # E0: half the neurons at m = 0, half at 0.2; E1: all at 0.5; I0, I1: all at 0.05
+    np.testing.assert_allclose(out["states_var_quenched"], [0.01, 0.0, 0.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(out["states_var_temporal"], [0.08, 0.25, 0.0475, 0.0475])
 
 
 def test_cluster_temporal_std():
@@ -257,7 +339,8 @@ def test_cluster_temporal_std():
 def test_mean_activity_is_size_weighted():
     rec = make_recording(np.tile([0.1, 0.5], (3, 1)))
     rec = replace(rec, population_sizes=np.array([100, 300, 25, 25]),
-                  neuron_activity=np.zeros(450, np.float32))
+                  neuron_activity=np.zeros(450), field_mean=np.zeros(450),
+                  field_variance=np.zeros(450))
     assert measure(rec)["mean_activity_E"] == pytest.approx((10 + 150) / 400)
 
 
@@ -275,10 +358,11 @@ def test_measure_matches_variable_specs(keep_traces):
     states = rng.integers(0, 2, (12, 6))
     rec = make_recording(rng.random((12, 3)) * 0.6, states=states,
                          fields=rng.standard_normal((12, 6)),
-                         sampled_clusters=[0, 0, 1, 1, 2, 2])
+                         sampled_populations=[0, 0, 1, 1, 2, 2])
     out = measure(rec, keep_traces=keep_traces)
     specs = variable_specs(rec.population_names, rec.n_clusters, rec.n_samples, keep_traces)
-    sizes = {"population": 6, "cluster": 3, "time": 12}
+    sizes = {"population": 6, "population_other": 6, "cluster": 3, "time": 12, "pair_type": 3,
+             "relation": 2}
     assert list(out) == [s.name for s in specs]
     assert ("activity" in out) == keep_traces
     for spec in specs:
@@ -291,7 +375,7 @@ def test_every_variable_has_units_long_name_and_fill():
     assert len({s.name for s in specs}) == len(specs)
     for spec in specs:
         assert spec.units and spec.long_name, spec.name
-        assert set(spec.dims) <= {"population", "cluster", "time"}
+        assert set(spec.dims) <= set(INNER_DIMS)
         fill = np.asarray(spec.fill, spec.dtype)
         assert np.isnan(fill) if spec.dtype.kind == "f" else fill == -1
 
@@ -320,7 +404,7 @@ def test_measure_invariants_on_random_recordings(n_samples, n_clusters, k, seed,
                          neuron_activity=rng.random(n_clusters * (sizes_e + sizes_i)),
                          up_e=rng.integers(0, 100, n_clusters), up_i=rng.integers(0, 100, n_clusters),
                          states=states, fields=rng.standard_normal((n_samples, k)),
-                         sampled_clusters=rng.integers(-1, n_clusters, k))
+                         sampled_populations=rng.integers(0, 2 * n_clusters, k))
     out = measure(rec, keep_traces=keep_traces)
     specs = variable_specs(rec.population_names, n_clusters, n_samples, keep_traces)
     assert [(s.name, s.dtype) for s in specs] == [(n, v.dtype) for n, v in out.items()]
@@ -328,14 +412,13 @@ def test_measure_invariants_on_random_recordings(n_samples, n_clusters, k, seed,
     assert fractions == pytest.approx(1.0)
     assert 0 <= out["mean_active_clusters"] <= n_clusters
     assert np.all((out["cluster_activity_mean"] >= 0) & (out["cluster_activity_mean"] <= 1))
-    for kind in "EI":
-        neurons = rec.neuron_activity[np.repeat(np.array(rec.population_types) == kind,
-                                                rec.population_sizes)].astype(np.float64)
-        total = out[f"temporal_variance_{kind}"] + out[f"quenched_variance_{kind}"]
+    for p, neurons in enumerate(np.split(rec.neuron_activity, np.cumsum(rec.population_sizes)[:-1])):
+        total = out["states_var_temporal"][p] + out["states_var_quenched"][p]
         assert total == pytest.approx(neurons.mean() * (1 - neurons.mean()), abs=1e-9)
-    for name in ("corr_states_within", "corr_states_across", "corr_fields_within",
-                 "corr_fields_across"):
-        assert np.isnan(out[name]) or -1 <= out[name] <= 1
+    for name in ("corr_states", "corr_fields", "corr_matrix_states", "episode_corr_fields"):
+        values = out[name][~np.isnan(out[name])]
+        assert np.all((values >= -1) & (values <= 1)), name
+    assert out["corr_states_pairs"].sum() <= k * (k - 1) // 2
 
 
 def test_generic_model_without_cell_types_or_clusters():
@@ -345,13 +428,15 @@ def test_generic_model_without_cell_types_or_clusters():
         population_types=("", ""), population_clusters=np.array([-1, -1]),
         sample_interval_ms=1.0, duration_ms=5.0,
         activity=rng.random((5, 2)).astype(np.float32), up_transitions=np.array([4, 1]),
-        neuron_activity=rng.random(5).astype(np.float32),
-        sampled_neurons=np.arange(2), sampled_clusters=np.array([-1, -1]),
+        neuron_activity=rng.random(5), field_mean=rng.random(5), field_variance=rng.random(5),
+        sampled_neurons=np.arange(2), sampled_populations=np.array([0, 1]),
         sampled_states=rng.integers(0, 2, (5, 2)).astype(np.int8),
         sampled_fields=rng.random((5, 2)).astype(np.float32), wiring=WIRING)
     out = measure(rec)
     assert rec.n_clusters == 0 and out["cluster_activity_mean"].shape == (0,)
     assert out["fraction_none_active"] == 1.0 and out["switch_rate"] == 0.0
-    for name in ("mean_activity_E", "up_rate_I", "temporal_variance_E", "corr_states_within"):
-        assert np.isnan(out[name]), name
+    for name in ("mean_activity_E", "up_rate_I", "corr_states", "episode_corr_states"):
+        assert np.all(np.isnan(out[name])), name
+    assert out["corr_states"].shape == (0, 2)  # no cell types: no pair types
+    assert out["corr_matrix_states"].shape == (2, 2)
     np.testing.assert_allclose(out["population_up_rate"], [4 / 3 / 0.005, 1 / 2 / 0.005])

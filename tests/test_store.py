@@ -34,7 +34,8 @@ def make_store(definition_path, store_path):
 def test_schema_is_complete_before_any_point(toy_definition, store_path):
     experiment, store = make_store(toy_definition(), store_path)
     ds = open_results(store_path)
-    assert dict(ds.sizes) == {"R_Eplus": 3, "g": 3, "seed": 2, "time": 10, "population": 4, "cluster": 2}
+    assert dict(ds.sizes) == {"R_Eplus": 3, "g": 3, "seed": 2, "time": 10, "population": 4, "cluster": 2,
+                                "population_other": 4, "pair_type": 3, "relation": 2}
     assert list(ds.R_Eplus.values) == [1.0, 2.0, 3.0]
     np.testing.assert_allclose(ds.g.values, [1.0, 1.1, 1.2])
     assert ds.time.attrs["units"] == "ms" and ds.time.values[-1] == 20.0

@@ -1,0 +1,196 @@
+"""Statistics of recorded neurons: pair correlations by relation, variance split, episodes.
+
+Pure numpy on arrays of one simulated network. Conventions follow the reference analysis of
+the clustered E/I model: Pearson correlations of a pair's time series, averaged in Fisher-z
+space (``z = artanh r`` with ``|r|`` clipped at ``1 - 1e-6``; the average is reported as
+``tanh(mean z)``); a pair is *within* when both neurons belong to the same cluster (an E
+and an I population of one cluster included) and *across* otherwise; neurons outside any
+cluster and series that are constant over the window are left out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Clip of ``|r|`` before ``artanh`` (as in the reference analysis: FISHER_EPS = 1e-6).
+FISHER_EPS = 1e-6
+RELATIONS = ("within", "across")
+
+
+def fisher_z(r: np.ndarray) -> np.ndarray:
+    """``artanh(r)`` with ``|r|`` clipped at ``1 - FISHER_EPS``."""
+    return np.arctanh(np.clip(r, -1.0 + FISHER_EPS, 1.0 - FISHER_EPS))
+
+
+def pair_types(cell_types) -> tuple[tuple[str, str], ...]:
+    """Unordered cell-type pairs of a model: same type first, then mixed (``E-E, I-I, E-I``).
+
+    Types are taken in order of first appearance; empty or None types are left out.
+    """
+    kinds = list(dict.fromkeys(t for t in cell_types if t))
+    same = [(a, a) for a in kinds]
+    mixed = [(a, b) for i, a in enumerate(kinds) for b in kinds[i + 1:]]
+    return tuple(same + mixed)
+
+
+def pair_type_labels(cell_types) -> tuple[str, ...]:
+    """Labels of :func:`pair_types`, e.g. ``("E-E", "I-I", "E-I")``."""
+    return tuple(f"{a}-{b}" for a, b in pair_types(cell_types))
+
+
+def category_of_blocks(cell_types, clusters) -> np.ndarray:
+    """Category of every population pair, shape (P, P), ``-1`` for none.
+
+    Category ``k * 2 + r`` for pair type ``k`` of :func:`pair_types` and relation ``r``
+    (0 within, 1 across); populations without a type or cluster (``-1``) belong to none.
+    """
+    types = list(pair_types(cell_types))
+    n = len(cell_types)
+    out = np.full((n, n), -1, np.int64)
+    for a in range(n):
+        for b in range(n):
+            if not cell_types[a] or not cell_types[b] or clusters[a] < 0 or clusters[b] < 0:
+                continue
+            key = (cell_types[a], cell_types[b])
+            k = types.index(key) if key in types else types.index(key[::-1])
+            out[a, b] = 2 * k + (0 if clusters[a] == clusters[b] else 1)
+    return out
+
+
+@dataclass(frozen=True)
+class BlockCorrelations:
+    """Fisher-z sums and pair counts per block of groups (ordered pairs, ``i != j``).
+
+    Every unordered pair is counted twice over the whole matrix (as ``(i, j)`` and
+    ``(j, i)``), so means are unaffected and pair counts are half the ordered counts.
+    """
+
+    z_sum: np.ndarray  # (G, G) float64
+    count: np.ndarray  # (G, G) int64, ordered pairs
+
+
+def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int) -> BlockCorrelations:
+    """Sum of ``artanh r_ij`` and number of pairs for every block of groups.
+
+    Parameters
+    ----------
+    series : ndarray, shape (T, K)
+        One time series per sampled neuron.
+    groups : ndarray of int, shape (K,)
+        Group (population) of each neuron, in ``0..n_groups-1``.
+    n_groups : int
+        Number of groups ``G``.
+    """
+    groups = np.asarray(groups, np.int64)
+    order = np.argsort(groups, kind="stable")
+    groups = groups[order]
+    x = np.asarray(series, np.float64)[:, order]
+    x = x - x.mean(axis=0)
+    norm = np.sqrt(np.einsum("tk,tk->k", x, x))
+    valid = norm > 1e-12 * max(1.0, float(np.abs(series).max(initial=0.0))) * np.sqrt(len(x))
+    x[:, valid] /= norm[valid]
+    z = fisher_z(x.T @ x)
+    z[~valid] = 0.0
+    z[:, ~valid] = 0.0
+    np.fill_diagonal(z, 0.0)
+    n_valid = np.bincount(groups[valid], minlength=n_groups)
+    count = np.outer(n_valid, n_valid) - np.diag(n_valid)
+    z_sum = np.zeros((n_groups, n_groups))
+    present = np.flatnonzero(np.bincount(groups, minlength=n_groups))
+    if present.size:
+        starts = np.searchsorted(groups, present)
+        rows = np.add.reduceat(z, starts, axis=0)
+        z_sum[np.ix_(present, present)] = np.add.reduceat(rows, starts, axis=1)
+    return BlockCorrelations(z_sum, count)
+
+
+def category_means(blocks: BlockCorrelations, category: np.ndarray, n_categories: int):
+    """Fisher-z mean correlation and number of (unordered) pairs per category.
+
+    Returns
+    -------
+    (r, pairs) : ndarray of float64 and int64, shape (n_categories,)
+        ``r = tanh(mean z)`` over the pairs of the category (NaN without pairs).
+    """
+    z_sum = np.zeros(n_categories)
+    count = np.zeros(n_categories, np.int64)
+    keep = category >= 0
+    np.add.at(z_sum, category[keep], blocks.z_sum[keep])
+    np.add.at(count, category[keep], blocks.count[keep])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.tanh(z_sum / count)
+    return r, count // 2
+
+
+def block_means(blocks: BlockCorrelations) -> np.ndarray:
+    """``tanh(mean z)`` per block of groups (NaN for blocks without pairs)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.tanh(blocks.z_sum / blocks.count)
+
+
+def variance_split(mean: np.ndarray, variance: np.ndarray, groups: np.ndarray, n_groups: int):
+    """Temporal and quenched variance per group from per-neuron time moments.
+
+    ``temporal_g = mean_{i in g} Var_t x_i`` and ``quenched_g = Var_{i in g} (mean_t x_i)``;
+    they add up to the variance of ``x`` over time and neurons of the group. NaN for an
+    empty group.
+    """
+    mean = np.asarray(mean, np.float64)
+    size = np.bincount(groups, minlength=n_groups).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        temporal = np.bincount(groups, np.asarray(variance, np.float64), n_groups) / size
+        group_mean = np.bincount(groups, mean, n_groups) / size
+        quenched = np.bincount(groups, (mean - group_mean[groups]) ** 2, n_groups) / size
+    return temporal, quenched
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Maximal runs of one label over samples: ``[start, end)`` sample ranges and labels."""
+
+    start: np.ndarray
+    end: np.ndarray
+    label: np.ndarray
+
+
+def single_cluster_runs(active: np.ndarray) -> Runs:
+    """Runs of samples in which exactly one and the same cluster is active.
+
+    ``active`` has shape (T, C); runs touching the first or last sample are included.
+    """
+    active = np.asarray(active, bool)
+    single = active.sum(axis=1) == 1
+    label = np.full(len(active), -1)
+    label[single] = np.nonzero(active[single])[1]
+    starts = np.flatnonzero(np.r_[True, label[1:] != label[:-1]]) if len(label) else np.zeros(0, int)
+    ends = np.r_[starts[1:], len(label)].astype(int)
+    keep = label[starts] >= 0
+    return Runs(starts[keep], ends[keep], label[starts[keep]])
+
+
+def long_runs(runs: Runs, sample_interval_ms: float, min_duration_ms: float) -> Runs:
+    """The runs lasting at least ``min_duration_ms`` (``length * dt``)."""
+    keep = (runs.end - runs.start) * sample_interval_ms >= min_duration_ms - 1e-9
+    return Runs(runs.start[keep], runs.end[keep], runs.label[keep])
+
+
+def episode_category_means(series, groups, n_groups, category, n_categories, runs: Runs):
+    """Category correlations inside episodes, averaged over episodes in z-space.
+
+    Each episode (a run of samples) gives a Fisher-z mean per category over its pairs (series
+    centred on the episode; pairs constant inside it left out); the result is
+    ``tanh(mean over episodes of those z means)`` per category, counting the episodes where the
+    category has pairs, and the number of such episodes.
+    """
+    z_sum = np.zeros(n_categories)
+    n_episodes = np.zeros(n_categories, np.int64)
+    for start, end in zip(runs.start, runs.end, strict=True):
+        r, pairs = category_means(
+            block_correlations(series[start:end], groups, n_groups), category, n_categories
+        )
+        has = pairs > 0
+        z_sum[has] += fisher_z(r[has])
+        n_episodes += has
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.tanh(z_sum / n_episodes), n_episodes
