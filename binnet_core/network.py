@@ -206,6 +206,48 @@ class BinaryNetwork:
         self._diff_log_updates = self._diff_log_deltas = None
         self._diff_log_index = 0
 
+    def reset(self, state=None, seed=None):
+        """Restart the built network from a new initial state and update order.
+
+        The connectivity is kept; state, field, thresholds of clamped units, activity and
+        up-transition counters, update-order stream, ``sim_steps`` and the diff log are set
+        exactly as :meth:`initialize` sets them, so the network is bit-identical to a fresh
+        build whose seed has the same children ``0`` (initial states) and ``2`` (update order).
+
+        Parameters
+        ----------
+        state : array_like of 0/1, optional
+            Initial states (length ``N``); default: drawn by the populations' initializers
+            from child ``0`` of ``seed``.
+        seed : None, int, SeedSequence or Generator
+            Source of the initial states and of the update order; ``None`` restarts from the
+            seed of the last :meth:`initialize` (the same run again).
+        """
+        self._require_initialized("reset")
+        seed_sequence = self.seed_sequence if seed is None else as_seed_sequence(seed)
+        if state is None:
+            init_rng = np.random.default_rng(_child(seed_sequence, 0))
+            state = np.concatenate([p.initial_state(init_rng) for p in self.population])
+        state = np.asarray(state)
+        if state.shape != (self.N,) or not np.all((state == 0) | (state == 1)):
+            raise ValueError(f"state must hold {self.N} values 0 or 1, got shape {state.shape}")
+        self.state = state.astype(np.int8)
+        for k, population in enumerate(self.population):
+            population.set_view(population.view)  # re-attach to the new state array
+            block = slice(self._pop_start[k], self._pop_start[k] + self._pop_size[k])
+            threshold, _ = population.dynamics()
+            if np.isnan(threshold):
+                self.thresholds[block] = np.where(self.state[block] == 1, -np.inf, np.inf)
+        self._pop_active = np.array(
+            [int(self.state[a:a + n].sum()) for a, n in zip(self._pop_start, self._pop_size)],
+            dtype=np.int64)
+        self._pop_up = np.zeros(len(self.population), dtype=np.int64)
+        self._rng_state = seed_words(_child(seed_sequence, 2), 1)
+        initial_field(self.field, self.state, *self.connectivity.kernel_args())
+        self.sim_steps = 0
+        self._diff_log_updates = self._diff_log_deltas = None
+        self._diff_log_index = 0
+
     def _require_initialized(self, what):
         if self.state is None or self.connectivity is None:
             raise RuntimeError(f"Call initialize() before {what}().")
