@@ -18,7 +18,11 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     kappa = {linspace = [0.0, 1.0, 3]}         # numpy.linspace(a, b, n)
     m_X = {geomspace = [0.01, 0.1, 3]}         # numpy.geomspace(a, b, n) (end values)
     p = {logspace = [-2, -1, 3]}               # numpy.logspace(a, b, n) (exponents)
-    replicates = 3                             # the last dimension `seed` (0..n-1)
+    networks = 3                               # dimension `network` (0..n-1): connectivity seeds
+    inits = 2                                  # dimension `init` (0..m-1): initial state and
+                                               # update-order seeds of each network
+    # replicates = 3                           # older form: dimension `seed`, one network each
+                                               # (same seeds as networks = 3, other name)
 
     [[sweep.zip]]                  # zipped axes: one dimension named `name`, lists of equal length
     name = "coupling"
@@ -90,6 +94,9 @@ _RANGE_FORMS = {
 }
 WEIGHT_MODES = ("auto", "dense", "sparse")
 SEED_DIM = "seed"
+#: Replicate dimensions: ``[sweep]`` key -> (dimension name, kind), in grid order.
+REPLICATE_KEYS = {"networks": ("network", "network"), "inits": ("init", "init")}
+_RESERVED_DIMS = (SEED_DIM, "network", "init")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _QUANTITY_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(ms|s|steps?)\s*$")
 
@@ -119,7 +126,7 @@ class Quantity:
 
 @dataclass(frozen=True)
 class Dimension:
-    """One grid dimension: a plain axis, a zip of axes, or the replicate ``seed`` dimension.
+    """One grid dimension: a plain axis, a zip of axes, or a replicate dimension.
 
     Attributes
     ----------
@@ -135,7 +142,7 @@ class Dimension:
     name: str
     values: dict[str, tuple]
     size: int
-    kind: str  # "axis" | "zip" | "seed"
+    kind: str  # "axis" | "zip" | "network" | "init" | "seed" (replicates: a network index)
 
     def coordinate(self) -> np.ndarray:
         """The dimension coordinate: the axis values, or 0..size-1 for zips and seeds."""
@@ -186,7 +193,8 @@ class Experiment(GridShape):
     parameters : dict
         Fixed model parameters.
     dimensions : tuple of Dimension
-        Grid dimensions in order; the last one is ``seed`` (replicates).
+        Grid dimensions in order; the replicate dimensions (``network``, ``init`` or ``seed``)
+        come last.
     simulation : Simulation
     output : Output
     cluster : dict
@@ -226,9 +234,11 @@ class Experiment(GridShape):
             "seed": self.seed,
             "parameters": _jsonable(self.parameters),
             "sweep": {
-                d.name: d.size if d.kind == "seed" else _jsonable(d.values[d.name] if d.kind == "axis" else d.values)
+                d.name: _jsonable(d.values[d.name]) if d.kind == "axis" else _jsonable(d.values) if d.kind == "zip"
+                else d.size
                 for d in self.dimensions
             },
+            "seeding": "by role and coordinates (network, init)",
             "dimension_order": list(self.dims),
             "simulation": {
                 "duration": str(self.simulation.duration),
@@ -420,17 +430,22 @@ def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
     def claim(param: str, where: str) -> None:
         if param in parameters:
             raise DefinitionError(where, f"{param!r} is also fixed in [parameters]; set it in one place")
-        if param == SEED_DIM:
-            raise DefinitionError(where, "'seed' is reserved for replicates; use sweep.replicates")
+        if param in _RESERVED_DIMS:
+            raise DefinitionError(where, f"{param!r} is reserved for replicates; use sweep.networks or sweep.inits")
         if param in seen:
             raise DefinitionError(where, f"{param!r} is already swept in {seen[param]}")
         seen[param] = where
 
-    replicates = _optional(sweep, "sweep", "replicates", int, 1)
-    if replicates < 1:
-        raise DefinitionError("sweep.replicates", f"must be an integer >= 1, got {replicates}")
+    counts = {}
+    for key in ("replicates", *REPLICATE_KEYS):
+        counts[key] = _optional(sweep, "sweep", key, int, None)
+        if counts[key] is not None and counts[key] < 1:
+            raise DefinitionError(f"sweep.{key}", f"must be an integer >= 1, got {counts[key]}")
+    if counts["replicates"] is not None and (counts["networks"] or counts["inits"]):
+        raise DefinitionError("sweep.replicates", "cannot be combined with networks/inits: replicates = n "
+                              "is the older form of networks = n (dimension 'seed'); use networks and inits")
     for key, spec in sweep.items():
-        if key == "replicates":
+        if key == "replicates" or key in REPLICATE_KEYS:
             continue
         if key == "zip":
             if not isinstance(spec, list) or not all(isinstance(z, dict) for z in spec):
@@ -446,14 +461,18 @@ def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
     for dim_name in names:
         if names.count(dim_name) > 1:
             raise DefinitionError("sweep.zip", f"dimension name {dim_name!r} used twice")
-    dims.append(Dimension(SEED_DIM, {}, replicates, "seed"))
+    if counts["networks"] is None and counts["inits"] is None:
+        dims.append(Dimension(SEED_DIM, {}, counts["replicates"] or 1, "seed"))
+    for key, (dim_name, kind) in REPLICATE_KEYS.items():
+        if counts[key] is not None:
+            dims.append(Dimension(dim_name, {}, counts[key], kind))
     return tuple(dims)
 
 
 def _parse_zip(where: str, table: dict, claim, seen: dict) -> Dimension:
     name = _require(table, where, "name", str)
-    if not _NAME_RE.match(name) or name == SEED_DIM:
-        raise DefinitionError(f"{where}.name", f"{name!r} is not a valid dimension name (not 'seed')")
+    if not _NAME_RE.match(name) or name in _RESERVED_DIMS:
+        raise DefinitionError(f"{where}.name", f"{name!r} is not a valid dimension name (not seed, network, init)")
     if name in seen:
         raise DefinitionError(f"{where}.name", f"{name!r} clashes with a swept parameter")
     members = {k: v for k, v in table.items() if k != "name"}

@@ -19,8 +19,8 @@ in the driver process.
 The driver (:func:`run_sweep`) keeps a bounded number of tasks in flight, resubmits tasks lost
 with their worker (``retries``), and writes results itself, batch by batch, as they complete
 (region writes, data before status; see :mod:`sweeps.store`).  A task runs one or more
-consecutive points: backends with a per-task overhead (``task_seconds > 0``, the Dask ones)
-group tiny points so that a task lasts about ``task_seconds``; results do not depend on it.  Ctrl-C (``KeyboardInterrupt``)
+networks, each built once with all its pending inits (and focus counts); backends with a per-task overhead (``task_seconds > 0``, the Dask ones)
+group tiny networks so that a task lasts about ``task_seconds``; results do not depend on it.  Ctrl-C (``KeyboardInterrupt``)
 cancels the tasks in flight, writes what has completed and releases the lock, so the store
 stays consistent and resumable.
 """
@@ -43,6 +43,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from sweeps.grid import Grid
 from sweeps.models import experiment_layout
 from sweeps.simulate import PointResult, run_points, schema_variables, warm_numba_caches
 from sweeps.store import StoreError, StoreLock, StoreMismatchError, SweepStore, utc_now
@@ -354,7 +355,9 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
     """Submit ``pending`` with a bounded window and write results as they complete."""
     done: queue.Queue = queue.Queue()
     inflight: dict[Any, tuple[list[int], int]] = {}
-    todo = iter(pending)
+    groups = Grid.from_experiment(experiment).network_groups(pending)  # the inits of one network together
+    todo = iter(groups)
+    group_size = len(pending) / max(len(groups), 1)
     buffer: list[PointResult] = []
     flush_points = math.prod(store.chunks)  # write a whole chunk at once when possible
     last_flush = time.monotonic()
@@ -366,7 +369,7 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
         future.add_done_callback(done.put)
 
     def submit_next() -> None:
-        indices = list(itertools.islice(todo, per_task))
+        indices = [i for group in itertools.islice(todo, per_task) for i in group]
         if indices:
             submit(indices, 0)
 
@@ -411,7 +414,7 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
                 bar.update(len(results))
                 if executor.task_seconds and summary.compute_seconds > 0:
                     per_point = summary.compute_seconds / (summary.executed + len(buffer))
-                    per_task = int(min(64, max(1, executor.task_seconds // per_point)))
+                    per_task = int(min(64, max(1, executor.task_seconds // (per_point * group_size))))
                 submit_next()
             if len(buffer) >= flush_points or (buffer and time.monotonic() - last_flush >= flush_seconds):
                 flush()

@@ -181,7 +181,7 @@ def resolve(name: str) -> Model:
 
 def _distinct_points(grid: Grid):
     """One point per distinct parameter set (replicates share parameters)."""
-    return (i for i in grid if grid.replicate(i) == 0)
+    return (i for i in grid if grid.is_first_replicate(i))
 
 
 def check_model(experiment) -> None:
@@ -224,4 +224,4 @@ def check_model(experiment) -> None:
 def experiment_layout(experiment) -> Layout:
     """The population layout shared by all grid points of ``experiment``."""
     grid = Grid.from_experiment(experiment)
-    return resolve(experiment.model).layout(grid.parameters(0), grid.seed(0))
+    return resolve(experiment.model).layout(grid.parameters(0), grid.seeds(0).connectivity)

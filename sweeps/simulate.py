@@ -28,6 +28,7 @@ from sweeps.measurements import (
     variable_specs,
 )
 from sweeps.models import Layout, resolve
+from sweeps.seeds import RECORDING, PointSeeds
 
 __all__ = [
     "TIMING_VARIABLES",
@@ -43,8 +44,6 @@ logger = logging.getLogger(__name__)
 
 #: Variables that measure wall time: they differ between runs, everything else is bit-identical.
 TIMING_VARIABLES = ("build_seconds", "simulation_seconds", "updates_per_second")
-#: spawn_key suffix of the stream that picks the recorded neurons (distinct from the engine's).
-_RECORDING_STREAM = 0x5245434F
 
 @dataclass(frozen=True)
 class PointResult:
@@ -81,7 +80,7 @@ def _steps(net, quantity) -> int:
     return int(quantity.value) if quantity.unit == "steps" else int(net.ms_to_steps(quantity.value))
 
 
-def _record(experiment, index: int, net, build_seconds: float) -> Recording:
+def _record(experiment, seeds: PointSeeds, net, build_seconds: float) -> Recording:
     """Warm up, then run the measured window sample by sample and fill a Recording."""
     sim, out = experiment.simulation, experiment.output
     interval = _steps(net, sim.sample_interval)
@@ -93,7 +92,7 @@ def _record(experiment, index: int, net, build_seconds: float) -> Recording:
     e_neurons = np.concatenate(
         [np.arange(*p.view) for p in pops if p.cell_type == "E"] or [np.arange(0)]
     ).astype(np.int64)
-    rng = np.random.default_rng(np.random.SeedSequence(experiment.seed, spawn_key=(index, _RECORDING_STREAM)))
+    rng = seeds.rng(RECORDING)
     k = min(out.correlation_neurons, e_neurons.size)
     sampled = np.sort(rng.choice(e_neurons, size=k, replace=False)) if k else e_neurons
     neuron_cluster = np.full(net.N, -1, np.int64)
@@ -134,6 +133,30 @@ def _record(experiment, index: int, net, build_seconds: float) -> Recording:
     )
 
 
+def _build(experiment, grid: Grid, index: int):
+    """Build the network of point ``index`` from its connectivity seed; (net, seconds)."""
+    sim = experiment.simulation
+    start = time.perf_counter()
+    net = _model(experiment.model).build(grid.parameters(index), grid.seeds(index).connectivity,
+                                         sim.weight_mode, sim.ram_budget_gb)
+    return net, time.perf_counter() - start
+
+
+def _run_built(experiment, grid: Grid, index: int, net, build_seconds: float) -> dict[str, np.ndarray]:
+    """Restart ``net`` from point ``index``'s start seed, simulate and measure it."""
+    seeds = grid.seeds(index)
+    if not callable(getattr(net, "reset", None)):
+        raise TypeError(f"the network of model {experiment.model!r} has no reset(state=None, seed=None)")
+    net.reset(seed=seeds.start)
+    recording = _record(experiment, seeds, net, build_seconds)
+    return measure(
+        recording,
+        cluster_threshold=experiment.output.cluster_threshold,
+        cluster_off_threshold=experiment.output.cluster_off_threshold,
+        keep_traces=experiment.output.keep_traces,
+    )
+
+
 def simulate_point(experiment, index: int) -> dict[str, np.ndarray]:
     """Build, simulate and measure grid point ``index``; raises on failure.
 
@@ -143,31 +166,44 @@ def simulate_point(experiment, index: int) -> dict[str, np.ndarray]:
         The variables of :func:`schema_variables` for this point.
     """
     grid = Grid.from_experiment(experiment)
-    sim = experiment.simulation
-    start = time.perf_counter()
-    net = _model(experiment.model).build(grid.parameters(index), grid.seed(index), sim.weight_mode, sim.ram_budget_gb)
-    recording = _record(experiment, index, net, time.perf_counter() - start)
-    return measure(
-        recording,
-        cluster_threshold=experiment.output.cluster_threshold,
-        cluster_off_threshold=experiment.output.cluster_off_threshold,
-        keep_traces=experiment.output.keep_traces,
-    )
+    net, build_seconds = _build(experiment, grid, index)
+    return _run_built(experiment, grid, index, net, build_seconds)
+
+
+def _failure(index: int, err: Exception, seconds: float) -> PointResult:
+    logger.warning("point %d failed", index, exc_info=err)
+    return PointResult(index, None, f"{type(err).__name__}: {err}".splitlines()[0], seconds)
 
 
 def run_point(experiment, index: int) -> PointResult:
     """Task body: :func:`simulate_point` with errors captured in the result."""
-    warm_numba_caches()
-    start = time.perf_counter()
-    try:
-        values = simulate_point(experiment, index)
-    except Exception as err:  # a failing point is recorded, the sweep goes on
-        logger.warning("point %d failed", index, exc_info=True)
-        message = f"{type(err).__name__}: {err}".splitlines()[0]
-        return PointResult(index, None, message, time.perf_counter() - start)
-    return PointResult(index, values, None, time.perf_counter() - start)
+    return run_points(experiment, [index])[0]
 
 
 def run_points(experiment, indices) -> list[PointResult]:
-    """Task body for a batch of points (tiny points amortise the per-task overhead)."""
-    return [run_point(experiment, index) for index in indices]
+    """Task body for several points: each network is built once and restarted for its inits.
+
+    Points sharing parameters and network index (``Grid.build_key``: its inits, and the
+    ``focus_count`` values) reuse one built network through ``net.reset``; results are
+    bit-identical to building each point on its own.  Errors are captured per point.
+    """
+    warm_numba_caches()
+    grid = Grid.from_experiment(experiment)
+    results = []
+    for group in grid.network_groups(indices):
+        start = time.perf_counter()
+        try:
+            net, build_seconds = _build(experiment, grid, group[0])
+        except Exception as err:  # a failing point is recorded, the sweep goes on
+            seconds = (time.perf_counter() - start) / len(group)
+            results += [_failure(index, err, seconds) for index in group]
+            continue
+        for index in group:
+            try:
+                values = _run_built(experiment, grid, index, net, build_seconds)
+            except Exception as err:
+                results.append(_failure(index, err, time.perf_counter() - start))
+            else:
+                results.append(PointResult(index, values, None, time.perf_counter() - start))
+            start = time.perf_counter()
+    return results

@@ -64,6 +64,8 @@ _TARGET_CHUNK_BYTES = 4 * 2**20
 _MAX_POINTS_PER_CHUNK = 256
 _VERSIONED = ("numpy", "numba", "scipy", "dask", "distributed", "zarr", "xarray", "binnet-sweeps")
 _PARAMETER_UNITS = {"tau_e": "ms", "tau_i": "ms"}
+_REPLICATE_NAMES = {"network": "network (connectivity seed index)", "init": "initial condition index",
+                    "seed": "replicate (network seed index)"}
 
 
 class StoreError(RuntimeError):
@@ -160,7 +162,7 @@ def _coordinates(experiment, layout: Layout) -> dict[str, Any]:
             for param, values in dim.values.items():
                 coords[param] = (dim.name, np.asarray(values), {"long_name": param, "units": _PARAMETER_UNITS.get(param, "1")})
         else:
-            coords[dim.name] = (dim.name, dim.coordinate(), {"long_name": "replicate", "units": "1"})
+            coords[dim.name] = (dim.name, dim.coordinate(), {"long_name": _REPLICATE_NAMES.get(dim.kind, "replicate"), "units": "1"})
     pops = layout.populations
     coords["population"] = ("population", np.array([p.name for p in pops], dtype=object), {"long_name": "population"})
     coords["population_type"] = ("population", np.array([p.cell_type or "" for p in pops], dtype=object), {"long_name": "cell type"})

@@ -64,13 +64,23 @@ class ToyNetwork:
         self.W = (rng.random((self.N, self.N)) < params.get("p", 0.3)) * (j * boost * sign)
         np.fill_diagonal(self.W, 0.0)
         self.theta = np.where(excit, 0.02, 0.01)
-        self.state = (rng.random(self.N) < 0.1).astype(np.int8)
+        self._pop_of = np.concatenate([np.full(p.N, k) for k, p in enumerate(self.populations)])
+        self.seed = seed
+        self.reset(seed=seed)
+        self.build_seconds = time.perf_counter() - start
+
+    def reset(self, state=None, seed=None) -> None:
+        """Restart from ``state`` (default: Bernoulli(0.1) from child 0 of ``seed``)."""
+        seed = np.random.SeedSequence(self.seed if seed is None else seed) if not isinstance(
+            seed, np.random.SeedSequence) else seed
+        child = [np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k)) for k in (0, 2)]
+        if state is None:
+            state = np.random.default_rng(child[0]).random(self.N) < 0.1
+        self.state = np.asarray(state).astype(np.int8)
         self.field = self.W @ self.state
         self.sim_steps = 0
         self.up_transitions = np.zeros(len(self.populations), np.int64)
-        self._pop_of = np.concatenate([np.full(p.N, k) for k, p in enumerate(self.populations)])
-        self._rng = rng
-        self.build_seconds = time.perf_counter() - start
+        self._rng = np.random.default_rng(child[1])
 
     @property
     def updates_per_ms(self) -> float:
