@@ -83,7 +83,10 @@ __all__ = [
 
 _TABLES = ("experiment", "parameters", "sweep", "simulation", "output", "cluster")
 _EXPERIMENT_KEYS = ("name", "model", "seed", "description")
-_SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb")
+_SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb",
+                    "initial", "initial_mode", "focus_count")
+INITIAL_FORMS = ("default", "meanfield")
+INITIAL_MODES = ("bernoulli", "exact")
 _OUTPUT_KEYS = ("keep_traces", "cluster_threshold", "cluster_off_threshold", "correlation_neurons",
                 "points_per_chunk")
 _RANGE_FORMS = {
@@ -160,6 +163,9 @@ class Simulation:
     sample_interval: Quantity
     weight_mode: str = "auto"
     ram_budget_gb: float = 12.0
+    initial: str | tuple[float, ...] = "default"  # "default" | "meanfield" | one activity per population
+    initial_mode: str = "bernoulli"  # "bernoulli" | "exact"
+    focus_count: int = 1  # focus clusters of a mean-field start, unless swept
 
     @property
     def n_samples(self) -> int:
@@ -246,6 +252,9 @@ class Experiment(GridShape):
                 "sample_interval": str(self.simulation.sample_interval),
                 "weight_mode": self.simulation.weight_mode,
                 "ram_budget_gb": self.simulation.ram_budget_gb,
+                "initial": _jsonable(self.simulation.initial),
+                "initial_mode": self.simulation.initial_mode,
+                "focus_count": self.simulation.focus_count,
             },
             "output": _jsonable(self.output.__dict__),
         }
@@ -308,10 +317,13 @@ def parse_experiment(text: str, source: str = "<string>") -> Experiment:
     for key, value in parameters.items():
         if not isinstance(value, bool | int | float | str):
             raise DefinitionError(f"parameters.{key}", f"must be a number, string or boolean, got {_typename(value)}")
+    if "focus_count" in parameters:
+        raise DefinitionError("parameters.focus_count", "is not a model parameter; set it in [simulation] or [sweep]")
     dimensions = _parse_sweep(doc.get("sweep", {}), parameters)
     simulation = _parse_simulation(doc.get("simulation", {}))
     output = _parse_output(doc.get("output", {}))
 
+    _check_focus_axis(dimensions, simulation)
     experiment = Experiment(
         name=name,
         model=model,
@@ -488,6 +500,19 @@ def _parse_zip(where: str, table: dict, claim, seen: dict) -> Dimension:
     return Dimension(name, values, next(iter(lengths.values())), "zip")
 
 
+def _check_focus_axis(dimensions: tuple[Dimension, ...], simulation: Simulation) -> None:
+    """``focus_count`` values are integers >= 0 and need ``initial = "meanfield"``."""
+    for dim in dimensions:
+        if "focus_count" not in dim.values:
+            continue
+        where = "sweep.focus_count" if dim.kind == "axis" else f"sweep.zip {dim.name}.focus_count"
+        values = dim.values["focus_count"]
+        if not all(isinstance(v, int) and v >= 0 for v in values):
+            raise DefinitionError(where, f"must be integers >= 0, got {list(values)}")
+        if simulation.initial != "meanfield":
+            raise DefinitionError(where, "a focus_count axis needs simulation.initial = \"meanfield\"")
+
+
 def parse_quantity(where: str, value: Any) -> Quantity:
     """Parse ``"500 ms"``, ``"2 s"`` or ``"1000 steps"`` (an integer means steps)."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -528,7 +553,23 @@ def _parse_simulation(sim: dict) -> Simulation:
     budget = float(_optional(sim, "simulation", "ram_budget_gb", (int, float), 12.0))
     if not budget > 0:
         raise DefinitionError("simulation.ram_budget_gb", f"must be > 0, got {budget}")
-    return Simulation(duration, warmup, interval, weight_mode, budget)
+    initial = sim.get("initial", "default")
+    if isinstance(initial, list):
+        if not initial or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in initial):
+            raise DefinitionError("simulation.initial", f"a list must hold one activity per population, got {initial!r}")
+        if not all(0.0 <= v <= 1.0 for v in initial):
+            raise DefinitionError("simulation.initial", f"activities must lie in [0, 1], got {initial!r}")
+        initial = tuple(float(v) for v in initial)
+    elif initial not in INITIAL_FORMS:
+        raise DefinitionError("simulation.initial", f"{initial!r} is not one of {', '.join(INITIAL_FORMS)} "
+                              "or a list of activities (one per population)")
+    initial_mode = _optional(sim, "simulation", "initial_mode", str, "bernoulli")
+    if initial_mode not in INITIAL_MODES:
+        raise DefinitionError("simulation.initial_mode", f"{initial_mode!r} is not one of {', '.join(INITIAL_MODES)}")
+    focus_count = _optional(sim, "simulation", "focus_count", int, 1)
+    if "focus_count" in sim and initial != "meanfield":
+        raise DefinitionError("simulation.focus_count", "needs simulation.initial = \"meanfield\"")
+    return Simulation(duration, warmup, interval, weight_mode, budget, initial, initial_mode, focus_count)
 
 
 def _parse_output(out: dict) -> Output:

@@ -20,6 +20,8 @@ from binnet_core import (
     warm_numba_caches,
 )
 from sweeps.grid import Grid
+from sweeps.initial import initial_variable_specs
+from sweeps.initial import start as start_network
 from sweeps.measurements import (
     Recording,
     VariableSpec,
@@ -68,7 +70,7 @@ def schema_variables(experiment, layout: Layout) -> list[VariableSpec]:
         n_clusters_of(types, clusters),
         experiment.simulation.n_samples,
         experiment.output.keep_traces,
-    )
+    ) + initial_variable_specs()
 
 
 @functools.cache
@@ -147,14 +149,18 @@ def _run_built(experiment, grid: Grid, index: int, net, build_seconds: float) ->
     seeds = grid.seeds(index)
     if not callable(getattr(net, "reset", None)):
         raise TypeError(f"the network of model {experiment.model!r} has no reset(state=None, seed=None)")
-    net.reset(seed=seeds.start)
+    focus_count = grid.run_options(index).get("focus_count", experiment.simulation.focus_count)
+    started = start_network(net, _model(experiment.model), Layout.from_populations(net.populations),
+                            grid.parameters(index), experiment.simulation, focus_count, seeds)
     recording = _record(experiment, seeds, net, build_seconds)
-    return measure(
+    values = measure(
         recording,
         cluster_threshold=experiment.output.cluster_threshold,
         cluster_off_threshold=experiment.output.cluster_off_threshold,
         keep_traces=experiment.output.keep_traces,
     )
+    values.update(started)
+    return values
 
 
 def simulate_point(experiment, index: int) -> dict[str, np.ndarray]:

@@ -1,10 +1,14 @@
-"""A small custom model for the tests, loaded by dotted path (``tests.toymodel:build``).
+"""A small custom model for the tests: a whole model in one file, declared by :data:`MODEL`.
+
+Use it as ``model = "tests.toymodel:MODEL"`` (the declaration: builder, populations, parameters
+with units, a simple theory, cost) or, in the older form, ``"tests.toymodel:build"``.
 
 A dense Glauber network of E and I clusters in plain numpy with the engine's network
-interface (populations, run, state, field, population_activity, up_transitions,
+interface (populations, run, reset, state, field, population_activity, up_transitions,
 connectivity_stats, ms <-> steps).  Deterministic for a given seed.  Test hooks:
 ``fail_g``: building raises when ``g == fail_g``; ``sleep``: seconds slept per ``run`` call
-and per recorded sample.
+and per recorded sample; ``stable_focus_max``: the theory's fixed points are stable only up to
+this focus count (default Q; -1: none is stable).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from sweeps.models import FixedPoint, Model, ModelCost, Parameter
 
 
 @dataclass
@@ -125,3 +131,24 @@ def build(params: dict, seed, weight_mode: str = "auto", ram_budget_gb: float = 
 
 build.layout = layout
 build.validate = validate
+
+
+def theory(params: dict, focus_count: int) -> list[FixedPoint]:
+    """One fixed point: focus clusters at E 0.6 / I 0.4, the others at E 0.1 / I 0.2."""
+    q = params.get("Q", 2)
+    e = [0.6 if c < focus_count else 0.1 for c in range(q)]
+    i = [0.4 if c < focus_count else 0.2 for c in range(q)]
+    return [FixedPoint(np.array(e + i), focus_count <= params.get("stable_focus_max", q))]
+
+
+def cost(params: dict) -> ModelCost:
+    n = params["N_E"] + params["N_I"]
+    return ModelCost(params["N_E"] / 10.0 + params["N_I"] / 5.0, params.get("p", 0.3) * n * n, n)
+
+
+MODEL = Model(
+    "toy", build, layout, validate,
+    parameters=(Parameter("N_E", "1", "excitatory neurons"), Parameter("N_I", "1", "inhibitory neurons"),
+                Parameter("g", "1", "relative inhibition"), Parameter("sleep", "s", "pause per run call")),
+    theory=theory, cost=cost,
+)
