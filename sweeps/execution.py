@@ -44,6 +44,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from sweeps.grid import Grid
+from sweeps.growth import grow_to
 from sweeps.models import experiment_layout
 from sweeps.simulate import PointResult, run_points, schema_variables, warm_numba_caches
 from sweeps.store import StoreError, StoreLock, StoreMismatchError, SweepStore, utc_now
@@ -261,20 +262,20 @@ class RunSummary:
         return self.already_ok + self.ok == self.total
 
 
-def _open_or_create(path: Path, experiment) -> SweepStore:
+def _open_or_create(path: Path, experiment):
+    """The store and the experiment in the store's axis order (a store may grow, see sweeps.growth)."""
     layout = experiment_layout(experiment)
     specs = schema_variables(experiment, layout)
     if Path(path, "zarr.json").exists():
         store = SweepStore.open(path)
-        store.check_matches(experiment)
         missing = sorted({s.name for s in specs} - set(store.variables))
         if missing:
             raise StoreMismatchError(f"{path} was written by a version without the variables {missing}; "
                                      "use a new store path")
-        return store
+        return grow_to(store, experiment)
     if path.exists() and any(path.iterdir()):
         raise StoreError(f"{path} exists and is not a sweeps store")
-    return SweepStore.create(path, experiment, layout, specs)
+    return SweepStore.create(path, experiment, layout, specs), experiment
 
 
 def run_sweep(
@@ -294,7 +295,8 @@ def run_sweep(
     experiment : Experiment
         A validated definition (:func:`sweeps.load_experiment`).
     store : str or Path
-        Zarr store directory.  An existing store must come from the same definition.
+        Zarr store directory.  An existing store must come from the same definition, or from one
+        that the new definition only adds axis values or networks/inits to (the store grows).
     executor : Executor, optional
         Backend; default :class:`LocalThreads` with all CPUs.
     progress : bool
@@ -319,7 +321,7 @@ def run_sweep(
     executor = executor or LocalThreads()
     started = time.monotonic()
     with StoreLock(path):
-        sweep_store = _open_or_create(path, experiment)
+        sweep_store, experiment = _open_or_create(path, experiment)
         pending = sweep_store.pending()
         summary = RunSummary(str(path), experiment.n_points, experiment.n_points - len(pending))
         if limit is not None:
