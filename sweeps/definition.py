@@ -36,6 +36,11 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
                                    # holds floor(duration / sample_interval) samples
     weight_mode = "auto"           # auto | dense | sparse
     ram_budget_gb = 12.0
+    initial = "default"            # "default" (the model's) | "meanfield" (fixed point of the
+                                   # model's theory) | [a_0, ..., a_{P-1}] one activity per population
+    initial_mode = "bernoulli"     # bernoulli | exact (exactly round(a N) neurons on)
+    focus_count = 1                # focus clusters of a mean-field start; or swept:
+                                   # [sweep] focus_count = [1, 2, 3]  (see sweeps/initial.py)
 
     [output]
     keep_traces = true             # store per-population activity traces
