@@ -36,7 +36,7 @@ import numpy as np
 
 from sweeps.measurements import VariableSpec
 from sweeps.models import Layout, Model
-from sweeps.seeds import FOCUS, PointSeeds
+from sweeps.seeds import FOCUS, STATES, PointSeeds
 
 __all__ = ["INITIAL_MODES", "SOURCES", "StartPlan", "initial_variable_specs", "plan_start", "start"]
 
@@ -147,9 +147,8 @@ def start(net, model: Model, layout: Layout, params: dict, simulation, focus_cou
     if plan.activities is None:
         net.reset(seed=seeds.start)
     else:
-        rng = np.random.default_rng(np.random.SeedSequence(seeds.start.entropy,
-                                                           spawn_key=(*seeds.start.spawn_key, 0)))
-        net.reset(state=draw_state(layout, plan.activities, simulation.initial_mode, rng), seed=seeds.start)
+        state = draw_state(layout, plan.activities, simulation.initial_mode, seeds.rng(STATES))
+        net.reset(state=state, seed=seeds.start)
     focus = np.array([int(c in plan.focus_clusters) for c in layout.clusters], dtype=np.int8)
     return {
         "initial_source": np.int8(plan.source),

@@ -26,12 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CONNECTIVITY", "FOCUS", "RECORDING", "START", "PointSeeds", "point_seeds"]
+__all__ = ["CONNECTIVITY", "FOCUS", "RECORDING", "START", "STATES", "PointSeeds", "point_seeds"]
 
 #: First spawn-key word of each role (distinct, so no two roles share a stream).
 CONNECTIVITY, START = 0x4E4554, 0x494E4954  # "NET", "INIT"
-#: Children of the start seed beyond the engine's 0 (states) and 2 (update order).
-FOCUS, RECORDING = 3, 4
+#: Children of the start seed: initial states (the engine's child 0, also for states the sweep
+#: draws itself), focus clusters and recorded neurons; the engine's update order is child 2.
+STATES, FOCUS, RECORDING = 0, 3, 4
 
 
 @dataclass(frozen=True)
