@@ -234,7 +234,8 @@ class BinaryNetwork:
             The initial state; by default drawn by the populations' initializers from
             ``seed``, as :meth:`initialize` does.
         seed : None, int, SeedSequence or Generator
-            Source of the initial state (when ``state`` is None) and of the update order.
+            Source of the initial state (when ``state`` is None) and of the update order;
+            ``None`` restarts from the seed of the last :meth:`initialize` (the same run again).
 
         Examples
         --------
@@ -247,7 +248,7 @@ class BinaryNetwork:
         ([1.0, 1.0, 2.0], 0)
         """
         self._require_initialized("reset()")
-        seed_sequence = as_seed_sequence(seed)
+        seed_sequence = self.seed_sequence if seed is None else as_seed_sequence(seed)
         if state is None:
             rng = np.random.default_rng(_child(seed_sequence, 0))
             new = np.concatenate([p.initial_state(rng) for p in self.population])

@@ -38,8 +38,10 @@ from sweeps.cluster_config import (
     override_arguments,
     overrides_from_args,
 )
+from sweeps.cost import format_duration, predict
 from sweeps.definition import DefinitionError, load_experiment
 from sweeps.execution import LocalProcesses, LocalThreads, Scheduler, run_sweep
+from sweeps.grid import Grid
 from sweeps.models import experiment_layout
 from sweeps.simulate import schema_variables
 from sweeps.store import (
@@ -75,9 +77,21 @@ def _validate(args) -> int:
     per_point = sum(math.prod(inner[d] for d in s.dims) * np.dtype(s.dtype).itemsize for s in specs)
     dims = " x ".join(f"{d.name}={d.size}" for d in experiment.dimensions)
     print(f"{args.file}: valid experiment {experiment.name!r} (model {experiment.model})")
-    print(f"  grid: {dims} -> {experiment.n_points} points = {experiment.n_points} tasks")
+    builds = len(Grid.from_experiment(experiment).network_groups(range(experiment.n_points)))
+    print(f"  grid: {dims} -> {experiment.n_points} points = {builds} tasks (one per network: its inits "
+          "share one build)" if builds < experiment.n_points else
+          f"  grid: {dims} -> {experiment.n_points} points = {experiment.n_points} tasks")
     print(f"  populations: {len(layout.populations)}, samples per point: {experiment.simulation.n_samples}")
     print(f"  variables: {len(specs)}; predicted store size <= {_size(per_point * experiment.n_points)} (uncompressed)")
+    prediction = predict(experiment)
+    if prediction is None:
+        print("  run time: not predicted (the model declares no cost)")
+    else:
+        print(f"  run time: about {prediction.core_hours:.3g} core-hours "
+              f"({format_duration(prediction.seconds)} on one core, "
+              f"{format_duration(prediction.seconds / len(os.sched_getaffinity(0)))} on this machine's "
+              f"{len(os.sched_getaffinity(0))} cores)")
+        print(f"    how: {prediction.explain()}")
     if experiment.cluster:  # the kind may come from --cluster later; the rest is checked now
         c = ClusterConfig.from_mapping(experiment.cluster, experiment.cluster.get("kind", KINDS[0]))
         jobs = f"{c.adaptive.minimum}-{c.adaptive.maximum}" if c.adaptive else str(c.jobs)

@@ -18,7 +18,11 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     kappa = {linspace = [0.0, 1.0, 3]}         # numpy.linspace(a, b, n)
     m_X = {geomspace = [0.01, 0.1, 3]}         # numpy.geomspace(a, b, n) (end values)
     p = {logspace = [-2, -1, 3]}               # numpy.logspace(a, b, n) (exponents)
-    replicates = 3                             # the last dimension `seed` (0..n-1)
+    networks = 3                               # dimension `network` (0..n-1): connectivity seeds
+    inits = 2                                  # dimension `init` (0..m-1): initial state and
+                                               # update-order seeds of each network
+    # replicates = 3                           # older form: dimension `seed`, one network each
+                                               # (same seeds as networks = 3, other name)
 
     [[sweep.zip]]                  # zipped axes: one dimension named `name`, lists of equal length
     name = "coupling"
@@ -32,6 +36,11 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
                                    # holds floor(duration / sample_interval) samples
     weight_mode = "auto"           # auto | dense | sparse
     ram_budget_gb = 12.0
+    initial = "default"            # "default" (the model's) | "meanfield" (fixed point of the
+                                   # model's theory) | [a_0, ..., a_{P-1}] one activity per population
+    initial_mode = "bernoulli"     # bernoulli | exact (exactly round(a N) neurons on)
+    focus_count = 1                # focus clusters of a mean-field start; or swept:
+                                   # [sweep] focus_count = [1, 2, 3]  (see sweeps/initial.py)
 
     [output]
     keep_traces = true             # store per-population activity traces
@@ -84,7 +93,10 @@ __all__ = [
 
 _TABLES = ("experiment", "parameters", "sweep", "simulation", "output", "cluster", "theory")
 _EXPERIMENT_KEYS = ("name", "model", "seed", "description")
-_SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb")
+_SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb",
+                    "initial", "initial_mode", "focus_count")
+INITIAL_FORMS = ("default", "meanfield")
+INITIAL_MODES = ("bernoulli", "exact")
 _OUTPUT_KEYS = ("keep_traces", "cluster_threshold", "cluster_off_threshold", "correlation_neurons", "min_episode",
                 "points_per_chunk")
 _RANGE_FORMS = {
@@ -95,6 +107,9 @@ _RANGE_FORMS = {
 }
 WEIGHT_MODES = ("auto", "dense", "sparse")
 SEED_DIM = "seed"
+#: Replicate dimensions: ``[sweep]`` key -> (dimension name, kind), in grid order.
+REPLICATE_KEYS = {"networks": ("network", "network"), "inits": ("init", "init")}
+_RESERVED_DIMS = (SEED_DIM, "network", "init")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _QUANTITY_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(ms|s|steps?)\s*$")
 
@@ -124,7 +139,7 @@ class Quantity:
 
 @dataclass(frozen=True)
 class Dimension:
-    """One grid dimension: a plain axis, a zip of axes, or the replicate ``seed`` dimension.
+    """One grid dimension: a plain axis, a zip of axes, or a replicate dimension.
 
     Attributes
     ----------
@@ -140,7 +155,7 @@ class Dimension:
     name: str
     values: dict[str, tuple]
     size: int
-    kind: str  # "axis" | "zip" | "seed"
+    kind: str  # "axis" | "zip" | "network" | "init" | "seed" (replicates: a network index)
 
     def coordinate(self) -> np.ndarray:
         """The dimension coordinate: the axis values, or 0..size-1 for zips and seeds."""
@@ -158,6 +173,9 @@ class Simulation:
     sample_interval: Quantity
     weight_mode: str = "auto"
     ram_budget_gb: float = 12.0
+    initial: str | tuple[float, ...] = "default"  # "default" | "meanfield" | one activity per population
+    initial_mode: str = "bernoulli"  # "bernoulli" | "exact"
+    focus_count: int = 1  # focus clusters of a mean-field start, unless swept
 
     @property
     def n_samples(self) -> int:
@@ -192,7 +210,8 @@ class Experiment(GridShape):
     parameters : dict
         Fixed model parameters.
     dimensions : tuple of Dimension
-        Grid dimensions in order; the last one is ``seed`` (replicates).
+        Grid dimensions in order; the replicate dimensions (``network``, ``init`` or ``seed``)
+        come last.
     simulation : Simulation
     output : Output
     cluster : dict
@@ -233,9 +252,11 @@ class Experiment(GridShape):
             "seed": self.seed,
             "parameters": _jsonable(self.parameters),
             "sweep": {
-                d.name: d.size if d.kind == "seed" else _jsonable(d.values[d.name] if d.kind == "axis" else d.values)
+                d.name: _jsonable(d.values[d.name]) if d.kind == "axis" else _jsonable(d.values) if d.kind == "zip"
+                else d.size
                 for d in self.dimensions
             },
+            "seeding": "by role and coordinates (network, init)",
             "dimension_order": list(self.dims),
             "simulation": {
                 "duration": str(self.simulation.duration),
@@ -243,6 +264,9 @@ class Experiment(GridShape):
                 "sample_interval": str(self.simulation.sample_interval),
                 "weight_mode": self.simulation.weight_mode,
                 "ram_budget_gb": self.simulation.ram_budget_gb,
+                "initial": _jsonable(self.simulation.initial),
+                "initial_mode": self.simulation.initial_mode,
+                "focus_count": self.simulation.focus_count,
             },
             "output": _jsonable(self.output.__dict__),
         }
@@ -305,10 +329,13 @@ def parse_experiment(text: str, source: str = "<string>") -> Experiment:
     for key, value in parameters.items():
         if not isinstance(value, bool | int | float | str):
             raise DefinitionError(f"parameters.{key}", f"must be a number, string or boolean, got {_typename(value)}")
+    if "focus_count" in parameters:
+        raise DefinitionError("parameters.focus_count", "is not a model parameter; set it in [simulation] or [sweep]")
     dimensions = _parse_sweep(doc.get("sweep", {}), parameters)
     simulation = _parse_simulation(doc.get("simulation", {}))
     output = _parse_output(doc.get("output", {}))
 
+    _check_focus_axis(dimensions, simulation)
     experiment = Experiment(
         name=name,
         model=model,
@@ -428,17 +455,22 @@ def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
     def claim(param: str, where: str) -> None:
         if param in parameters:
             raise DefinitionError(where, f"{param!r} is also fixed in [parameters]; set it in one place")
-        if param == SEED_DIM:
-            raise DefinitionError(where, "'seed' is reserved for replicates; use sweep.replicates")
+        if param in _RESERVED_DIMS:
+            raise DefinitionError(where, f"{param!r} is reserved for replicates; use sweep.networks or sweep.inits")
         if param in seen:
             raise DefinitionError(where, f"{param!r} is already swept in {seen[param]}")
         seen[param] = where
 
-    replicates = _optional(sweep, "sweep", "replicates", int, 1)
-    if replicates < 1:
-        raise DefinitionError("sweep.replicates", f"must be an integer >= 1, got {replicates}")
+    counts = {}
+    for key in ("replicates", *REPLICATE_KEYS):
+        counts[key] = _optional(sweep, "sweep", key, int, None)
+        if counts[key] is not None and counts[key] < 1:
+            raise DefinitionError(f"sweep.{key}", f"must be an integer >= 1, got {counts[key]}")
+    if counts["replicates"] is not None and (counts["networks"] or counts["inits"]):
+        raise DefinitionError("sweep.replicates", "cannot be combined with networks/inits: replicates = n "
+                              "is the older form of networks = n (dimension 'seed'); use networks and inits")
     for key, spec in sweep.items():
-        if key == "replicates":
+        if key == "replicates" or key in REPLICATE_KEYS:
             continue
         if key == "zip":
             if not isinstance(spec, list) or not all(isinstance(z, dict) for z in spec):
@@ -454,14 +486,18 @@ def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
     for dim_name in names:
         if names.count(dim_name) > 1:
             raise DefinitionError("sweep.zip", f"dimension name {dim_name!r} used twice")
-    dims.append(Dimension(SEED_DIM, {}, replicates, "seed"))
+    if counts["networks"] is None and counts["inits"] is None:
+        dims.append(Dimension(SEED_DIM, {}, counts["replicates"] or 1, "seed"))
+    for key, (dim_name, kind) in REPLICATE_KEYS.items():
+        if counts[key] is not None:
+            dims.append(Dimension(dim_name, {}, counts[key], kind))
     return tuple(dims)
 
 
 def _parse_zip(where: str, table: dict, claim, seen: dict) -> Dimension:
     name = _require(table, where, "name", str)
-    if not _NAME_RE.match(name) or name == SEED_DIM:
-        raise DefinitionError(f"{where}.name", f"{name!r} is not a valid dimension name (not 'seed')")
+    if not _NAME_RE.match(name) or name in _RESERVED_DIMS:
+        raise DefinitionError(f"{where}.name", f"{name!r} is not a valid dimension name (not seed, network, init)")
     if name in seen:
         raise DefinitionError(f"{where}.name", f"{name!r} clashes with a swept parameter")
     members = {k: v for k, v in table.items() if k != "name"}
@@ -475,6 +511,19 @@ def _parse_zip(where: str, table: dict, claim, seen: dict) -> Dimension:
     if len(set(lengths.values())) != 1:
         raise DefinitionError(where, f"zipped lists must have equal lengths, got {lengths}")
     return Dimension(name, values, next(iter(lengths.values())), "zip")
+
+
+def _check_focus_axis(dimensions: tuple[Dimension, ...], simulation: Simulation) -> None:
+    """``focus_count`` values are integers >= 0 and need ``initial = "meanfield"``."""
+    for dim in dimensions:
+        if "focus_count" not in dim.values:
+            continue
+        where = "sweep.focus_count" if dim.kind == "axis" else f"sweep.zip {dim.name}.focus_count"
+        values = dim.values["focus_count"]
+        if not all(isinstance(v, int) and v >= 0 for v in values):
+            raise DefinitionError(where, f"must be integers >= 0, got {list(values)}")
+        if simulation.initial != "meanfield":
+            raise DefinitionError(where, "a focus_count axis needs simulation.initial = \"meanfield\"")
 
 
 def parse_quantity(where: str, value: Any) -> Quantity:
@@ -517,7 +566,23 @@ def _parse_simulation(sim: dict) -> Simulation:
     budget = float(_optional(sim, "simulation", "ram_budget_gb", (int, float), 12.0))
     if not budget > 0:
         raise DefinitionError("simulation.ram_budget_gb", f"must be > 0, got {budget}")
-    return Simulation(duration, warmup, interval, weight_mode, budget)
+    initial = sim.get("initial", "default")
+    if isinstance(initial, list):
+        if not initial or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in initial):
+            raise DefinitionError("simulation.initial", f"a list must hold one activity per population, got {initial!r}")
+        if not all(0.0 <= v <= 1.0 for v in initial):
+            raise DefinitionError("simulation.initial", f"activities must lie in [0, 1], got {initial!r}")
+        initial = tuple(float(v) for v in initial)
+    elif initial not in INITIAL_FORMS:
+        raise DefinitionError("simulation.initial", f"{initial!r} is not one of {', '.join(INITIAL_FORMS)} "
+                              "or a list of activities (one per population)")
+    initial_mode = _optional(sim, "simulation", "initial_mode", str, "bernoulli")
+    if initial_mode not in INITIAL_MODES:
+        raise DefinitionError("simulation.initial_mode", f"{initial_mode!r} is not one of {', '.join(INITIAL_MODES)}")
+    focus_count = _optional(sim, "simulation", "focus_count", int, 1)
+    if "focus_count" in sim and initial != "meanfield":
+        raise DefinitionError("simulation.focus_count", "needs simulation.initial = \"meanfield\"")
+    return Simulation(duration, warmup, interval, weight_mode, budget, initial, initial_mode, focus_count)
 
 
 def _parse_output(out: dict) -> Output:

@@ -19,8 +19,8 @@ the kernels of the layouts its points use, on their first use.
 The driver (:func:`run_sweep`) keeps a bounded number of tasks in flight, resubmits tasks lost
 with their worker (``retries``), and writes results itself, batch by batch, as they complete
 (region writes, data before status; see :mod:`sweeps.store`).  A task runs one or more
-consecutive points: backends with a per-task overhead (``task_seconds > 0``, the Dask ones)
-group tiny points so that a task lasts about ``task_seconds``; results do not depend on it.  Ctrl-C (``KeyboardInterrupt``)
+networks, each built once with all its pending inits (and focus counts); backends with a per-task overhead (``task_seconds > 0``, the Dask ones)
+group tiny networks so that a task lasts about ``task_seconds``; results do not depend on it.  Ctrl-C (``KeyboardInterrupt``)
 cancels the tasks in flight, writes what has completed and releases the lock, so the store
 stays consistent and resumable.
 """
@@ -44,6 +44,8 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from sweeps.grid import Grid
+from sweeps.growth import grow_to
 from sweeps.models import experiment_layout
 from sweeps.simulate import PointResult, run_points, schema_variables
 from sweeps.store import StoreError, StoreLock, StoreMismatchError, SweepStore, utc_now
@@ -262,20 +264,20 @@ class RunSummary:
         return self.already_ok + self.ok == self.total
 
 
-def _open_or_create(path: Path, experiment) -> SweepStore:
+def _open_or_create(path: Path, experiment):
+    """The store and the experiment in the store's axis order (a store may grow, see sweeps.growth)."""
     layout = experiment_layout(experiment)
     specs = schema_variables(experiment, layout)
     if Path(path, "zarr.json").exists():
         store = SweepStore.open(path)
-        store.check_matches(experiment)
         missing = sorted({s.name for s in specs} - set(store.variables))
         if missing:
             raise StoreMismatchError(f"{path} was written by a version without the variables {missing}; "
                                      "use a new store path")
-        return store
+        return grow_to(store, experiment)
     if path.exists() and any(path.iterdir()):
         raise StoreError(f"{path} exists and is not a sweeps store")
-    return SweepStore.create(path, experiment, layout, specs)
+    return SweepStore.create(path, experiment, layout, specs), experiment
 
 
 def run_sweep(
@@ -295,7 +297,8 @@ def run_sweep(
     experiment : Experiment
         A validated definition (:func:`sweeps.load_experiment`).
     store : str or Path
-        Zarr store directory.  An existing store must come from the same definition.
+        Zarr store directory.  An existing store must come from the same definition, or from one
+        that the new definition only adds axis values or networks/inits to (the store grows).
     executor : Executor, optional
         Backend; default :class:`LocalThreads` with all CPUs.
     progress : bool
@@ -320,7 +323,7 @@ def run_sweep(
     executor = executor or LocalThreads()
     started = time.monotonic()
     with StoreLock(path):
-        sweep_store = _open_or_create(path, experiment)
+        sweep_store, experiment = _open_or_create(path, experiment)
         if experiment.theory is not None and not has_theory(path):
             write_theory(path, experiment)  # theory first: it decides where to look
         pending = sweep_store.pending()
@@ -358,7 +361,9 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
     """Submit ``pending`` with a bounded window and write results as they complete."""
     done: queue.Queue = queue.Queue()
     inflight: dict[Any, tuple[list[int], int]] = {}
-    todo = iter(pending)
+    groups = Grid.from_experiment(experiment).network_groups(pending)  # the inits of one network together
+    todo = iter(groups)
+    group_size = len(pending) / max(len(groups), 1)
     buffer: list[PointResult] = []
     flush_points = math.prod(store.chunks)  # write a whole chunk at once when possible
     last_flush = time.monotonic()
@@ -370,7 +375,7 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
         future.add_done_callback(done.put)
 
     def submit_next() -> None:
-        indices = list(itertools.islice(todo, per_task))
+        indices = [i for group in itertools.islice(todo, per_task) for i in group]
         if indices:
             submit(indices, 0)
 
@@ -415,7 +420,7 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
                 bar.update(len(results))
                 if executor.task_seconds and summary.compute_seconds > 0:
                     per_point = summary.compute_seconds / (summary.executed + len(buffer))
-                    per_task = int(min(64, max(1, executor.task_seconds // per_point)))
+                    per_task = int(min(64, max(1, executor.task_seconds // (per_point * group_size))))
                 submit_next()
             if len(buffer) >= flush_points or (buffer and time.monotonic() - last_flush >= flush_seconds):
                 flush()

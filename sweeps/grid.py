@@ -1,10 +1,11 @@
 """Grid expansion: point index <-> coordinates, per-point parameters and seeds.
 
 The grid is the cartesian product of the experiment's dimensions in order (plain axes, zipped
-axes sharing one dimension, and the replicate dimension ``seed`` last).  Points are numbered in
-C order (the last dimension varies fastest).  Each point's seed is
-``numpy.random.SeedSequence(root_seed, spawn_key=(index,))``, so results never depend on which
-worker runs a point, in which order, or with how many workers.
+axes sharing one dimension, and the replicate dimensions last: ``network`` and ``init``, or the
+older ``seed``).  Points are numbered in C order (the last dimension varies fastest).  A
+point's seeds come from the root seed and its replicate indices only (:mod:`sweeps.seeds`), so
+results never depend on which worker runs a point, in which order, with how many workers, or
+on the grid's shape.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["Grid", "point_seed"]
+from sweeps.seeds import PointSeeds, point_seeds
+
+__all__ = ["RUN_AXES", "Grid"]
+
+#: Swept names that set how a point runs, not model parameters (not passed to the builder).
+RUN_AXES = ("focus_count",)
+#: Replicate dimension kinds: ``seed`` (``replicates = n``) is a network index like ``network``.
+NETWORK_KINDS, INIT_KINDS = ("network", "seed"), ("init",)
 
 
 class _Dimension(Protocol):
@@ -24,11 +32,6 @@ class _Dimension(Protocol):
     values: dict[str, tuple]
     size: int
     kind: str
-
-
-def point_seed(root_seed: int, index: int) -> np.random.SeedSequence:
-    """The seed of grid point ``index``: ``SeedSequence(root_seed, spawn_key=(index,))``."""
-    return np.random.SeedSequence(root_seed, spawn_key=(int(index),))
 
 
 class GridShape:
@@ -79,34 +82,64 @@ class Grid(GridShape):
         """Inverse of :meth:`coords`."""
         return int(np.ravel_multi_index(tuple(coords), self.shape))
 
-    def parameters(self, index: int) -> dict[str, Any]:
-        """Model parameters of point ``index``: fixed parameters plus the swept values."""
-        params = dict(self.fixed)
+    def _swept(self, index: int) -> dict[str, Any]:
+        values_at = {}
         for dim, i in zip(self.dimensions, self.coords(index), strict=True):
             for name, values in dim.values.items():
-                params[name] = values[i]
+                values_at[name] = values[i]
+        return values_at
+
+    def parameters(self, index: int) -> dict[str, Any]:
+        """Model parameters of point ``index``: fixed parameters plus the swept values."""
+        params = {k: v for k, v in self.fixed.items() if k not in RUN_AXES}
+        params.update((k, v) for k, v in self._swept(index).items() if k not in RUN_AXES)
         return params
 
-    def replicate(self, index: int) -> int:
-        """Replicate number of point ``index`` (its position along ``seed``, 0 if absent)."""
-        coords = self.coords(index)
-        for dim, i in zip(self.dimensions, coords, strict=True):
-            if dim.kind == "seed":
+    def run_options(self, index: int) -> dict[str, Any]:
+        """Swept or fixed values of :data:`RUN_AXES` at point ``index`` (e.g. ``focus_count``)."""
+        options = {k: v for k, v in self.fixed.items() if k in RUN_AXES}
+        options.update((k, v) for k, v in self._swept(index).items() if k in RUN_AXES)
+        return options
+
+    def _replicate(self, index: int, kinds: tuple[str, ...]) -> int:
+        for dim, i in zip(self.dimensions, self.coords(index), strict=True):
+            if dim.kind in kinds:
                 return i
         return 0
 
-    def seed(self, index: int) -> np.random.SeedSequence:
-        """Seed of point ``index`` (see :func:`point_seed`)."""
-        if not 0 <= index < len(self):
-            raise IndexError(f"point index {index} out of range for a grid of {len(self)} points")
-        return point_seed(self.root_seed, index)
+    def network(self, index: int) -> int:
+        """Network index of point ``index`` (along ``network`` or ``seed``; 0 if absent)."""
+        return self._replicate(index, NETWORK_KINDS)
+
+    def init(self, index: int) -> int:
+        """Initial-condition index of point ``index`` (along ``init``; 0 if absent)."""
+        return self._replicate(index, INIT_KINDS)
+
+    def is_first_replicate(self, index: int) -> bool:
+        """True for the point of network 0 and init 0 of its parameter values."""
+        return self.network(index) == 0 and self.init(index) == 0
+
+    def seeds(self, index: int) -> PointSeeds:
+        """Seeds of point ``index`` from the root seed and its network and init indices."""
+        return point_seeds(self.root_seed, self.network(index), self.init(index))
+
+    def build_key(self, index: int) -> tuple:
+        """Points with equal keys share one built network (same parameters and network)."""
+        return (tuple(sorted((k, repr(v)) for k, v in self.parameters(index).items())), self.network(index))
+
+    def network_groups(self, indices) -> list[list[int]]:
+        """``indices`` grouped by :meth:`build_key`, groups in order of their first point."""
+        groups: dict[tuple, list[int]] = {}
+        for index in indices:
+            groups.setdefault(self.build_key(index), []).append(int(index))
+        return list(groups.values())
 
     def label(self, index: int, replicate: bool = True) -> str:
-        """A short human-readable description, e.g. ``R_Eplus=3.0, seed=1``."""
+        """A short human-readable description, e.g. ``R_Eplus=3.0, network=1``."""
         parts = []
         for dim, i in zip(self.dimensions, self.coords(index), strict=True):
-            if dim.kind == "seed" and replicate:
-                parts.append(f"seed={i}")
+            if dim.kind in NETWORK_KINDS + INIT_KINDS and replicate:
+                parts.append(f"{dim.name}={i}")
             parts.extend(f"{name}={values[i]}" for name, values in dim.values.items())
         return ", ".join(parts)
 

@@ -1,25 +1,17 @@
-"""Model registry: a model name or a dotted path -> builder, layout and parameter validation.
+"""Models: one declaration per model, and the registry that finds it.
 
-Registered models:
+A model is one :class:`Model` declaration (see ``tests/toymodel.py`` for a complete model in one
+file): its ``builder`` (``builder(params, seed, weight_mode=..., ram_budget_gb=...)`` returns an
+initialized network with the engine's interface, including ``reset(state=None, seed=None)``),
+its populations (``layout_fn(params)``, without building connectivity), its ``parameters``
+(units and long names, used for the store's coordinates), optional checks (``validate_fn``,
+``memory_fn``), an optional ``theory`` (mean-field fixed points, for ``initial = "meanfield"``)
+and an optional ``cost`` (updates and contacts, for the run-time prediction of
+``sweeps validate``).  The sweep code asks the declaration and knows nothing else about a model.
 
-``clustered_ei``
-    :class:`binnet_core.clustered.ClusteredEINetwork` with :func:`binnet_core.clustered.population_layout`
-    and :func:`binnet_core.clustered.validate_parameters`.
-
-Custom models are given as ``"package.module:function"``.  The function is called as
-``builder(params: dict, seed: numpy.random.SeedSequence, weight_mode=..., ram_budget_gb=...)``
-and returns an initialized network (a :class:`binnet_core.BinaryNetwork` or an object with the
-same interface).  Optional attributes on the function:
-
-``builder.layout(params)``
-    the populations without building connectivity (otherwise one network is built to read them);
-``builder.validate(params)``
-    raises ``ValueError`` for invalid parameters (called for every grid point before any work).
-
-The registered model also estimates its connectivity size at validation, so a network larger
-than ``simulation.ram_budget_gb`` is refused before any work.
-
-This is the only module besides :mod:`sweeps.simulate` that imports :mod:`binnet_core`.
+``experiment.model`` names a registered model (``clustered_ei``: :mod:`sweeps.clustered_model`)
+or ``"package.module:NAME"`` where ``NAME`` is a :class:`Model` or, in the older form, a
+builder function with optional ``layout`` and ``validate`` attributes.
 """
 
 from __future__ import annotations
@@ -34,11 +26,13 @@ import numpy as np
 
 from sweeps.grid import Grid
 
-__all__ = ["Layout", "Model", "ModelError", "PopulationInfo", "check_model", "experiment_layout", "resolve"]
+__all__ = ["FixedPoint", "Layout", "Model", "ModelCost", "ModelError", "Parameter", "PopulationInfo",
+           "check_model", "experiment_layout", "resolve"]
 
 logger = logging.getLogger(__name__)
 
-REGISTERED = ("clustered_ei",)
+#: Registered model names -> the declaration's dotted path.
+REGISTERED = {"clustered_ei": "sweeps.clustered_model:MODEL"}
 
 
 class ModelError(ValueError):
@@ -100,14 +94,71 @@ class Layout:
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """A model parameter as the store shows it: units and a long name."""
+
+    name: str
+    units: str = "1"
+    long_name: str = ""
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """A mean-field fixed point: one rate per population (focus clusters first) and stability."""
+
+    rates: np.ndarray
+    stable: bool
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """What one network costs: updates per ms of model time, expected contacts, neurons."""
+
+    updates_per_ms: float
+    contacts: float
+    neurons: int
+
+
+@dataclass(frozen=True)
 class Model:
-    """A resolved model."""
+    """A model declaration (see the module docstring).
+
+    Attributes
+    ----------
+    name : str
+    builder : callable
+        ``builder(params, seed, weight_mode=..., ram_budget_gb=...)`` -> initialized network.
+    layout_fn : callable, optional
+        ``layout_fn(params)`` -> populations (mappings or objects with name, cell_type,
+        cluster, N); without it one network is built to read them.
+    validate_fn, memory_fn : callable, optional
+        Raise ``ValueError`` for invalid parameters / a network over the memory budget.
+    parameters : tuple of Parameter
+        Units and long names of the parameters (others: units "1").
+    theory : callable, optional
+        ``theory(params, focus_count)`` -> sequence of fixed points with ``rates`` (one per
+        population, in network order, the first ``focus_count`` clusters being the focus ones)
+        and ``stable``.
+    cost : callable, optional
+        ``cost(params)`` -> :class:`ModelCost`.
+    """
 
     name: str
     builder: Callable[..., Any]
     layout_fn: Callable[[dict], Any] | None = None
     validate_fn: Callable[[dict], Any] | None = None
     memory_fn: Callable[..., Any] | None = None
+    parameters: tuple[Parameter, ...] = ()
+    theory: Callable[[dict, int], Any] | None = None
+    cost: Callable[[dict], ModelCost] | None = None
+
+    def units(self, name: str) -> str:
+        """Units of parameter ``name`` ("1" when not declared)."""
+        return next((p.units for p in self.parameters if p.name == name), "1")
+
+    def long_name(self, name: str) -> str:
+        """Long name of parameter ``name`` (the name itself when not declared)."""
+        return next((p.long_name or name for p in self.parameters if p.name == name), name)
 
     def build(self, params: dict, seed: np.random.SeedSequence, weight_mode: str, ram_budget_gb: float):
         """Build an initialized network for one grid point."""
@@ -132,24 +183,6 @@ class Model:
         return Layout.from_populations(net.populations)
 
 
-def _clustered_builder(params: dict, seed, weight_mode: str = "auto", ram_budget_gb: float = 12.0):
-    from binnet_core.clustered import ClusteredEINetwork
-
-    return ClusteredEINetwork(params, seed=seed, weight_mode=weight_mode, ram_budget_gb=ram_budget_gb)
-
-
-def _clustered_layout(params: dict) -> list[dict]:
-    from binnet_core.clustered import population_layout
-
-    layout = population_layout(params)
-    return [
-        {"name": name, "cell_type": kind, "cluster": int(cluster), "N": int(size)}
-        for name, kind, cluster, size in zip(
-            layout["names"], layout["cell_types"], layout["clusters"], layout["sizes"], strict=True
-        )
-    ]
-
-
 def resolve(name: str) -> Model:
     """Resolve a registered model name or a ``"package.module:function"`` path.
 
@@ -159,21 +192,17 @@ def resolve(name: str) -> Model:
         If the model is unknown or cannot be imported.
     """
     field = "experiment.model"
-    if name == "clustered_ei":
-        try:
-            from binnet_core import clustered
-        except ImportError as err:
-            raise ModelError(field, f"model 'clustered_ei' needs binnet_core.clustered ({err})") from None
-        return Model(name, _clustered_builder, _clustered_layout, clustered.validate_parameters,
-                     clustered.estimate_connectivity_bytes)
-    if ":" not in name:
+    path = REGISTERED.get(name, name)
+    if ":" not in path:
         raise ModelError(field, f"unknown model {name!r}; allowed: {', '.join(REGISTERED)} or 'package.module:function'")
-    module_name, _, attr = name.partition(":")
+    module_name, _, attr = path.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
         raise ModelError(field, f"cannot import {module_name!r} for model {name!r}: {err}") from None
     builder = getattr(module, attr, None)
+    if isinstance(builder, Model):
+        return builder
     if not callable(builder):
         raise ModelError(field, f"{module_name!r} has no callable {attr!r} (model {name!r})")
     return Model(name, builder, getattr(builder, "layout", None), getattr(builder, "validate", None))
@@ -181,7 +210,7 @@ def resolve(name: str) -> Model:
 
 def _distinct_points(grid: Grid):
     """One point per distinct parameter set (replicates share parameters)."""
-    return (i for i in grid if grid.replicate(i) == 0)
+    return (i for i in grid if grid.is_first_replicate(i))
 
 
 def check_model(experiment) -> None:
@@ -209,11 +238,13 @@ def check_model(experiment) -> None:
             at = f" (at {grid.label(index, replicate=False)})" if experiment.swept_parameters else ""
             raise ModelError("simulation.ram_budget_gb", str(err).splitlines()[0] + at) from None
         if model.layout_fn is None:
+            _check_start(experiment, model, None, grid, index)
             continue
         try:
             layout = model.layout(params)
         except ValueError as err:
             raise ModelError(where, str(err).splitlines()[0]) from None
+        _check_start(experiment, model, layout, grid, index)
         if first_layout is None:
             first_layout = layout
         elif layout.names != first_layout.names:
@@ -221,7 +252,30 @@ def check_model(experiment) -> None:
                              "swept parameters must keep the population layout fixed")
 
 
+def _check_start(experiment, model: Model, layout: Layout | None, grid: Grid, index: int) -> None:
+    """``simulation.initial`` and ``focus_count`` against the model's populations and theory."""
+    sim = experiment.simulation
+    if layout is None:  # an older model without layout(): populations unknown before a build
+        if sim.initial != "default":
+            raise ModelError("simulation.initial", f"model {experiment.model!r} declares no populations (layout)")
+        return
+    if isinstance(sim.initial, tuple) and len(sim.initial) != len(layout.populations):
+        raise ModelError("simulation.initial", f"needs {len(layout.populations)} activities (one per population "
+                         f"{', '.join(layout.names[:4])}{', ...' if len(layout.names) > 4 else ''}), got {len(sim.initial)}")
+    if sim.initial != "meanfield":
+        return
+    if model.theory is None:
+        raise ModelError("simulation.initial", f"model {experiment.model!r} declares no theory, so \"meanfield\" "
+                         "is not available; use \"default\" or a list of activities")
+    focus = grid.run_options(index).get("focus_count", sim.focus_count)
+    swept = any("focus_count" in d.values for d in experiment.dimensions)
+    q = len(layout.clusters)
+    if not 0 <= focus <= q:
+        field = "sweep.focus_count" if swept else "simulation.focus_count"
+        raise ModelError(field, f"{focus} is outside 0..Q = 0..{q} (clusters of the model)")
+
+
 def experiment_layout(experiment) -> Layout:
     """The population layout shared by all grid points of ``experiment``."""
     grid = Grid.from_experiment(experiment)
-    return resolve(experiment.model).layout(grid.parameters(0), grid.seed(0))
+    return resolve(experiment.model).layout(grid.parameters(0), grid.seeds(0).connectivity)

@@ -21,6 +21,8 @@ from binnet_core import (
 from binnet_core.recorders import MomentRecorder
 from binnet_core.warmup import warm_network
 from sweeps.grid import Grid
+from sweeps.initial import initial_variable_specs
+from sweeps.initial import start as start_network
 from sweeps.measurements import (
     Recording,
     VariableSpec,
@@ -29,6 +31,7 @@ from sweeps.measurements import (
     variable_specs,
 )
 from sweeps.models import Layout, resolve
+from sweeps.seeds import RECORDING, PointSeeds
 
 __all__ = [
     "TIMING_VARIABLES",
@@ -44,8 +47,6 @@ logger = logging.getLogger(__name__)
 
 #: Variables that measure wall time: they differ between runs, everything else is bit-identical.
 TIMING_VARIABLES = ("build_seconds", "simulation_seconds", "updates_per_second")
-#: spawn_key suffix of the stream that picks the recorded neurons (distinct from the engine's).
-_RECORDING_STREAM = 0x5245434F
 
 @dataclass(frozen=True)
 class PointResult:
@@ -70,7 +71,7 @@ def schema_variables(experiment, layout: Layout) -> list[VariableSpec]:
         n_clusters_of(types, clusters),
         experiment.simulation.n_samples,
         experiment.output.keep_traces,
-    )
+    ) + initial_variable_specs()
 
 
 @functools.cache
@@ -82,12 +83,11 @@ def _steps(net, quantity) -> int:
     return int(quantity.value) if quantity.unit == "steps" else int(net.ms_to_steps(quantity.value))
 
 
-def _sample_neurons(experiment, index: int, pops, per_population: int):
+def _sample_neurons(rng: np.random.Generator, pops, per_population: int):
     """Seeded choice of up to ``per_population`` neurons in every population.
 
     Returns the sorted neuron ids and the population index of each.
     """
-    rng = np.random.default_rng(np.random.SeedSequence(experiment.seed, spawn_key=(index, _RECORDING_STREAM)))
     chosen = [np.sort(rng.choice(np.arange(*p.view), size=min(per_population, p.N), replace=False))
               for p in pops]
     neurons = np.concatenate(chosen).astype(np.int64)
@@ -95,7 +95,7 @@ def _sample_neurons(experiment, index: int, pops, per_population: int):
     return neurons, populations
 
 
-def _record(experiment, index: int, net, build_seconds: float) -> Recording:
+def _record(experiment, seeds: PointSeeds, net, build_seconds: float) -> Recording:
     """Warm up, then run the measured window sample by sample and fill a Recording."""
     sim, out = experiment.simulation, experiment.output
     interval = _steps(net, sim.sample_interval)
@@ -104,7 +104,7 @@ def _record(experiment, index: int, net, build_seconds: float) -> Recording:
         raise ValueError(f"simulation.sample_interval: {sim.sample_interval} is less than one update step")
     n_samples = sim.n_samples
     pops = list(net.populations)
-    sampled, sampled_pops = _sample_neurons(experiment, index, pops, out.correlation_neurons)
+    sampled, sampled_pops = _sample_neurons(seeds.rng(RECORDING), pops, out.correlation_neurons)
     recorders = (PopulationActivityRecorder(interval), NeuronRecorder(sampled, interval),
                  MomentRecorder(interval))
     activity, neurons, moments = recorders
@@ -141,6 +141,37 @@ def _record(experiment, index: int, net, build_seconds: float) -> Recording:
     )
 
 
+def _build(experiment, grid: Grid, index: int):
+    """Build the network of point ``index`` from its connectivity seed; (net, seconds)."""
+    sim = experiment.simulation
+    start = time.perf_counter()
+    net = _model(experiment.model).build(grid.parameters(index), grid.seeds(index).connectivity,
+                                         sim.weight_mode, sim.ram_budget_gb)
+    build_seconds = time.perf_counter() - start
+    warm_network(net)  # the first network of a layout compiles its kernel outside the timed run
+    return net, build_seconds
+
+
+def _run_built(experiment, grid: Grid, index: int, net, build_seconds: float) -> dict[str, np.ndarray]:
+    """Restart ``net`` from point ``index``'s start seed, simulate and measure it."""
+    seeds = grid.seeds(index)
+    if not callable(getattr(net, "reset", None)):
+        raise TypeError(f"the network of model {experiment.model!r} has no reset(state=None, seed=None)")
+    focus_count = grid.run_options(index).get("focus_count", experiment.simulation.focus_count)
+    started = start_network(net, _model(experiment.model), Layout.from_populations(net.populations),
+                            grid.parameters(index), experiment.simulation, focus_count, seeds)
+    recording = _record(experiment, seeds, net, build_seconds)
+    values = measure(
+        recording,
+        cluster_threshold=experiment.output.cluster_threshold,
+        cluster_off_threshold=experiment.output.cluster_off_threshold,
+        keep_traces=experiment.output.keep_traces,
+        min_episode_ms=experiment.output.min_episode_ms,
+    )
+    values.update(started)
+    return values
+
+
 def simulate_point(experiment, index: int) -> dict[str, np.ndarray]:
     """Build, simulate and measure grid point ``index``; raises on failure.
 
@@ -150,33 +181,43 @@ def simulate_point(experiment, index: int) -> dict[str, np.ndarray]:
         The variables of :func:`schema_variables` for this point.
     """
     grid = Grid.from_experiment(experiment)
-    sim = experiment.simulation
-    start = time.perf_counter()
-    net = _model(experiment.model).build(grid.parameters(index), grid.seed(index), sim.weight_mode, sim.ram_budget_gb)
-    build_seconds = time.perf_counter() - start
-    warm_network(net)  # the first point of a layout compiles its kernel outside the timed run
-    recording = _record(experiment, index, net, build_seconds)
-    return measure(
-        recording,
-        cluster_threshold=experiment.output.cluster_threshold,
-        cluster_off_threshold=experiment.output.cluster_off_threshold,
-        keep_traces=experiment.output.keep_traces,
-        min_episode_ms=experiment.output.min_episode_ms,
-    )
+    net, build_seconds = _build(experiment, grid, index)
+    return _run_built(experiment, grid, index, net, build_seconds)
+
+
+def _failure(index: int, err: Exception, seconds: float) -> PointResult:
+    logger.warning("point %d failed", index, exc_info=err)
+    return PointResult(index, None, f"{type(err).__name__}: {err}".splitlines()[0], seconds)
 
 
 def run_point(experiment, index: int) -> PointResult:
     """Task body: :func:`simulate_point` with errors captured in the result."""
-    start = time.perf_counter()
-    try:
-        values = simulate_point(experiment, index)
-    except Exception as err:  # a failing point is recorded, the sweep goes on
-        logger.warning("point %d failed", index, exc_info=True)
-        message = f"{type(err).__name__}: {err}".splitlines()[0]
-        return PointResult(index, None, message, time.perf_counter() - start)
-    return PointResult(index, values, None, time.perf_counter() - start)
+    return run_points(experiment, [index])[0]
 
 
 def run_points(experiment, indices) -> list[PointResult]:
-    """Task body for a batch of points (tiny points amortise the per-task overhead)."""
-    return [run_point(experiment, index) for index in indices]
+    """Task body for several points: each network is built once and restarted for its inits.
+
+    Points sharing parameters and network index (``Grid.build_key``: its inits, and the
+    ``focus_count`` values) reuse one built network through ``net.reset``; results are
+    bit-identical to building each point on its own.  Errors are captured per point.
+    """
+    grid = Grid.from_experiment(experiment)
+    results = []
+    for group in grid.network_groups(indices):
+        start = time.perf_counter()
+        try:
+            net, build_seconds = _build(experiment, grid, group[0])
+        except Exception as err:  # a failing point is recorded, the sweep goes on
+            seconds = (time.perf_counter() - start) / len(group)
+            results += [_failure(index, err, seconds) for index in group]
+            continue
+        for index in group:
+            try:
+                values = _run_built(experiment, grid, index, net, build_seconds)
+            except Exception as err:
+                results.append(_failure(index, err, time.perf_counter() - start))
+            else:
+                results.append(PointResult(index, values, None, time.perf_counter() - start))
+            start = time.perf_counter()
+    return results

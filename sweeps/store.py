@@ -45,7 +45,7 @@ import xarray as xr
 import zarr
 
 from sweeps import registry
-from sweeps.models import Layout
+from sweeps.models import Layout, resolve
 
 __all__ = [
     "FAILED",
@@ -66,7 +66,8 @@ TODO, OK, FAILED = 0, 1, 2
 _TARGET_CHUNK_BYTES = 4 * 2**20
 _MAX_POINTS_PER_CHUNK = 256
 _VERSIONED = ("numpy", "numba", "scipy", "dask", "distributed", "zarr", "xarray", "binnet-sweeps")
-_PARAMETER_UNITS = {"tau_e": "ms", "tau_i": "ms"}
+_REPLICATE_NAMES = {"network": "network (connectivity seed index)", "init": "initial condition index",
+                    "seed": "replicate (network seed index)"}
 
 
 class StoreError(RuntimeError):
@@ -155,16 +156,23 @@ def _versions() -> dict[str, str]:
 
 
 def _coordinates(experiment, layout: Layout) -> dict[str, Any]:
+    model = resolve(experiment.model)  # the declaration knows the parameters' units
+
+    def attrs(name: str) -> dict[str, str]:
+        if name == "focus_count":
+            return {"long_name": "focus clusters at the start", "units": "1"}
+        return {"long_name": model.long_name(name), "units": model.units(name)}
+
     coords: dict[str, Any] = {}
     for dim in experiment.dimensions:
         if dim.kind == "axis":
-            coords[dim.name] = (dim.name, dim.coordinate(), {"long_name": dim.name, "units": _PARAMETER_UNITS.get(dim.name, "1")})
+            coords[dim.name] = (dim.name, dim.coordinate(), attrs(dim.name))
         elif dim.kind == "zip":
             coords[dim.name] = (dim.name, dim.coordinate(), {"long_name": f"index along zipped {', '.join(dim.values)}", "units": "1"})
             for param, values in dim.values.items():
-                coords[param] = (dim.name, np.asarray(values), {"long_name": param, "units": _PARAMETER_UNITS.get(param, "1")})
+                coords[param] = (dim.name, np.asarray(values), attrs(param))
         else:
-            coords[dim.name] = (dim.name, dim.coordinate(), {"long_name": "replicate", "units": "1"})
+            coords[dim.name] = (dim.name, dim.coordinate(), {"long_name": _REPLICATE_NAMES.get(dim.kind, "replicate"), "units": "1"})
     pops = layout.populations
     coords["population"] = ("population", np.array([p.name for p in pops], dtype=object), {"long_name": "population"})
     coords["population_type"] = ("population", np.array([p.cell_type or "" for p in pops], dtype=object), {"long_name": "cell type"})

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sweeps.definition import Dimension, parse_experiment
-from sweeps.grid import Grid, point_seed
+from sweeps.grid import Grid
+from sweeps.seeds import point_seeds
 
 names = st.text(alphabet="abcdefgh", min_size=1, max_size=4)
 
@@ -57,24 +58,80 @@ def test_parameters_follow_coordinates_and_zips_move_together(grid):
         for dim, i in zip(grid.dimensions, grid.coords(index), strict=True):
             for name, values in dim.values.items():
                 assert params[name] == values[i]  # all members of a zip use the same position
-        assert grid.replicate(index) == grid.coords(index)[-1]
+        assert grid.network(index) == grid.coords(index)[-1] and grid.init(index) == 0
+
+
+def _state(seed_sequence) -> bytes:
+    return seed_sequence.generate_state(4).tobytes()
 
 
 @given(grids())
 @settings(max_examples=30, deadline=None)
-def test_seeds_are_deterministic_distinct_and_independent_of_order(grid):
-    states = [grid.seed(i).generate_state(4).tobytes() for i in grid]
-    assert len(set(states)) == len(grid)
-    again = [Grid(grid.dimensions, grid.fixed, grid.root_seed).seed(i).generate_state(4).tobytes()
-             for i in reversed(range(len(grid)))]
-    assert again[::-1] == states
-    assert states[0] == point_seed(grid.root_seed, 0).generate_state(4).tobytes()
+def test_seeds_follow_roles_common_random_numbers_across_parameters(grid):
+    conn = {i: _state(grid.seeds(i).connectivity) for i in grid}
+    start = {i: _state(grid.seeds(i).start) for i in grid}
+    for i in grid:
+        for k in grid:
+            same_network = grid.network(i) == grid.network(k)
+            assert (conn[i] == conn[k]) == same_network  # same network index: same wiring stream
+            assert (start[i] == start[k]) == same_network  # no init dim: one start per network
+    assert conn[0] != start[0]
 
 
 def test_seed_matches_spawn_key_contract():
-    grid = Grid((Dimension("seed", {}, 3, "seed"),), {}, 1234)
-    expected = np.random.SeedSequence(1234, spawn_key=(2,)).generate_state(2)
-    np.testing.assert_array_equal(grid.seed(2).generate_state(2), expected)
+    grid = Grid((Dimension("network", {}, 3, "network"), Dimension("init", {}, 2, "init")), {}, 1234)
+    seeds = grid.seeds(grid.index((2, 1)))
+    expected = np.random.SeedSequence(1234, spawn_key=(0x4E4554, 2)).generate_state(2)
+    np.testing.assert_array_equal(seeds.connectivity.generate_state(2), expected)
+    expected = np.random.SeedSequence(1234, spawn_key=(0x494E4954, 2, 1)).generate_state(2)
+    np.testing.assert_array_equal(seeds.start.generate_state(2), expected)
+
+
+values_lists = st.lists(st.integers(-20, 20), min_size=0, max_size=4, unique=True)
+
+
+@st.composite
+def grown_grids(draw):
+    """One point (axis values, network, init) and two grids of any shape and order holding it."""
+    n_axes = draw(st.integers(0, 3))
+    point = {f"a{k}": draw(st.integers(-20, 20)) for k in range(n_axes)}
+    network, init = draw(st.integers(0, 3)), draw(st.integers(0, 3))
+    root = draw(st.integers(0, 2**32))
+
+    def grid():
+        dims = []
+        for name, value in point.items():
+            values = [v for v in draw(values_lists) if v != value]
+            values.insert(draw(st.integers(0, len(values))), value)  # anywhere in the axis
+            dims.append(Dimension(name, {name: tuple(float(v) for v in values)}, len(values), "axis"))
+        dims = draw(st.permutations(dims))  # any axis order
+        replicas = [Dimension("network", {}, network + 1 + draw(st.integers(0, 2)), "network"),
+                    Dimension("init", {}, init + 1 + draw(st.integers(0, 2)), "init")]
+        if network == 0 and draw(st.booleans()):
+            replicas = replicas[1:]  # no network dimension at all
+        if init == 0 and draw(st.booleans()):
+            replicas = replicas[:-1]
+        return Grid(tuple(dims) + tuple(replicas), {}, root)
+
+    return point, network, init, grid(), grid()
+
+
+def _find(grid, point, network, init) -> int:
+    matches = [i for i in grid if grid.parameters(i) == {k: float(v) for k, v in point.items()}
+               and grid.network(i) == network and grid.init(i) == init]
+    assert len(matches) == 1
+    return matches[0]
+
+
+@given(grown_grids())
+@settings(max_examples=80, deadline=None)
+def test_a_points_seeds_do_not_depend_on_grid_shape_or_order(case):
+    point, network, init, first, second = case
+    a, b = (g.seeds(_find(g, point, network, init)) for g in (first, second))
+    assert (a.network, a.init) == (b.network, b.init) == (network, init)
+    assert _state(a.connectivity) == _state(b.connectivity)
+    assert _state(a.start) == _state(b.start)
+    assert _state(a.start) == _state(point_seeds(first.root_seed, network, init).start)
 
 
 @given(

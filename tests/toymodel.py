@@ -1,13 +1,18 @@
-"""A small custom model for the tests, loaded by dotted path (``tests.toymodel:build``).
+"""A small custom model for the tests: a whole model in one file, declared by :data:`MODEL`.
+
+Use it as ``model = "tests.toymodel:MODEL"`` (the declaration: builder, populations, parameters
+with units, a simple theory, cost) or, in the older form, ``"tests.toymodel:build"``.
 
 A dense Glauber network of E and I clusters in plain numpy with the engine's network
-interface (populations, run, state, field, population_activity, up_transitions,
+interface (populations, run, reset, state, field, population_activity, up_transitions,
 connectivity_stats, ms <-> steps).  Deterministic for a given seed.  Test hooks:
 ``fail_g``: building raises when ``g == fail_g``; ``sleep``: seconds slept per ``run`` call
 and per recorded sample; ``gate_R_Eplus`` with the environment variable ``TOY_GATE`` (a
 directory): building a point with ``R_Eplus == gate_R_Eplus`` creates ``TOY_GATE/entered`` and
 then blocks until the test creates ``TOY_GATE/release`` (holds a driver inside its run for as
-long as a test needs, without depending on timing).
+long as a test needs, without depending on timing);
+``stable_focus_max``: the theory's fixed points are stable only up to this focus count (default
+Q; -1: none is stable).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from sweeps.models import FixedPoint, Model, ModelCost, Parameter
 
 
 @dataclass
@@ -81,13 +88,23 @@ class ToyNetwork:
         self.W = (rng.random((self.N, self.N)) < params.get("p", 0.3)) * (j * boost * sign)
         np.fill_diagonal(self.W, 0.0)
         self.theta = np.where(excit, 0.02, 0.01)
-        self.state = (rng.random(self.N) < 0.1).astype(np.int8)
+        self._pop_of = np.concatenate([np.full(p.N, k) for k, p in enumerate(self.populations)])
+        self.seed = seed
+        self.reset(seed=seed)
+        self.build_seconds = time.perf_counter() - start
+
+    def reset(self, state=None, seed=None) -> None:
+        """Restart from ``state`` (default: Bernoulli(0.1) from child 0 of ``seed``)."""
+        seed = np.random.SeedSequence(self.seed if seed is None else seed) if not isinstance(
+            seed, np.random.SeedSequence) else seed
+        child = [np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k)) for k in (0, 2)]
+        if state is None:
+            state = np.random.default_rng(child[0]).random(self.N) < 0.1
+        self.state = np.asarray(state).astype(np.int8)
         self.field = self.W @ self.state
         self.sim_steps = 0
         self.up_transitions = np.zeros(len(self.populations), np.int64)
-        self._pop_of = np.concatenate([np.full(p.N, k) for k, p in enumerate(self.populations)])
-        self._rng = rng
-        self.build_seconds = time.perf_counter() - start
+        self._rng = np.random.default_rng(child[1])
 
     @property
     def updates_per_ms(self) -> float:
@@ -132,3 +149,24 @@ def build(params: dict, seed, weight_mode: str = "auto", ram_budget_gb: float = 
 
 build.layout = layout
 build.validate = validate
+
+
+def theory(params: dict, focus_count: int) -> list[FixedPoint]:
+    """One fixed point: focus clusters at E 0.6 / I 0.4, the others at E 0.1 / I 0.2."""
+    q = params.get("Q", 2)
+    e = [0.6 if c < focus_count else 0.1 for c in range(q)]
+    i = [0.4 if c < focus_count else 0.2 for c in range(q)]
+    return [FixedPoint(np.array(e + i), focus_count <= params.get("stable_focus_max", q))]
+
+
+def cost(params: dict) -> ModelCost:
+    n = params["N_E"] + params["N_I"]
+    return ModelCost(params["N_E"] / 10.0 + params["N_I"] / 5.0, params.get("p", 0.3) * n * n, n)
+
+
+MODEL = Model(
+    "toy", build, layout, validate,
+    parameters=(Parameter("N_E", "1", "excitatory neurons"), Parameter("N_I", "1", "inhibitory neurons"),
+                Parameter("g", "1", "relative inhibition"), Parameter("sleep", "s", "pause per run call")),
+    theory=theory, cost=cost,
+)

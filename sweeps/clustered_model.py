@@ -1,0 +1,85 @@
+"""The declaration of the clustered E/I model (``model = "clustered_ei"``, SPEC 3.5).
+
+Everything the sweep code knows about this model is in :data:`MODEL`: the builder
+(:class:`binnet_core.clustered.ClusteredEINetwork`), the populations ``E0..E{Q-1}``,
+``I0..I{Q-1}``, the parameters with units, the checks, the mean-field theory (for
+``initial = "meanfield"``) and the cost of a network (for ``sweeps validate``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sweeps.models import Model, ModelCost, Parameter
+
+__all__ = ["MODEL"]
+
+PARAMETERS = (
+    Parameter("N_E", "1", "excitatory neurons"),
+    Parameter("N_I", "1", "inhibitory neurons"),
+    Parameter("Q", "1", "clusters"),
+    Parameter("V_th", "1", "threshold (input units)"),
+    Parameter("g", "1", "relative inhibition"),
+    *(Parameter(f"p0_{ab}", "1", f"base connection probability {ab.upper()}")
+      for ab in ("ee", "ie", "ei", "ii")),
+    Parameter("tau_e", "ms", "excitatory update time constant"),
+    Parameter("tau_i", "ms", "inhibitory update time constant"),
+    Parameter("R_Eplus", "1", "E->E cluster contrast"),
+    Parameter("R_j", "1", "inhibitory contrast factor"),
+    Parameter("kappa", "1", "contrast split: 0 probability, 1 weight"),
+    Parameter("m_X", "1", "external activity"),
+    Parameter("connection_type", "", "connection rule"),
+)
+
+
+def build(params: dict, seed, weight_mode: str = "auto", ram_budget_gb: float = 12.0):
+    from binnet_core.clustered import ClusteredEINetwork
+
+    return ClusteredEINetwork(params, seed=seed, weight_mode=weight_mode, ram_budget_gb=ram_budget_gb)
+
+
+def layout(params: dict) -> list[dict]:
+    from binnet_core.clustered import population_layout
+
+    pops = population_layout(params)
+    return [
+        {"name": name, "cell_type": kind, "cluster": int(cluster), "N": int(size)}
+        for name, kind, cluster, size in zip(
+            pops["names"], pops["cell_types"], pops["clusters"], pops["sizes"], strict=True
+        )
+    ]
+
+
+def validate(params: dict) -> None:
+    from binnet_core.clustered import validate_parameters
+
+    validate_parameters(params)
+
+
+def memory(params: dict, weight_mode: str, ram_budget_gb: float) -> None:
+    from binnet_core.clustered import estimate_connectivity_bytes
+
+    estimate_connectivity_bytes(params, weight_mode, ram_budget_gb)
+
+
+def theory(params: dict, focus_count: int):
+    """Fixed points of the clustered mean field with ``focus_count`` focus clusters."""
+    from binnet_core.meanfield import fixed_points  # the theory module (SPEC 3.6)
+
+    return fixed_points(params, focus_count=focus_count)
+
+
+def cost(params: dict) -> ModelCost:
+    """Updates per ms (``N_E/tau_e + N_I/tau_i``) and expected contacts of one network."""
+    from binnet_core.clustered import connection_parameters, validate_parameters
+
+    p = validate_parameters(params)
+    cp = connection_parameters(p)
+    q = p["Q"]
+    sizes = np.array([p["N_E"] // q, p["N_I"] // q], dtype=np.float64)  # one cluster, [E, I]
+    per_block = sizes[:, None] * sizes[None, :]  # post x pre
+    contacts = q * np.sum(cp.p_plus * per_block) + q * (q - 1) * np.sum(cp.p_minus * per_block)
+    return ModelCost(p["N_E"] / p["tau_e"] + p["N_I"] / p["tau_i"], float(contacts), p["N_E"] + p["N_I"])
+
+
+MODEL = Model("clustered_ei", build, layout, validate, memory, PARAMETERS, theory, cost)

@@ -1,0 +1,93 @@
+"""Run-time prediction of a sweep from the model's declared cost (``sweeps validate``).
+
+The model declares per network its updates per ms of model time and its expected contacts
+(:class:`sweeps.models.ModelCost`).  The prediction is::
+
+    builds x contacts x BUILD_NS                                     (one build per network)
+  + points x updates x (UPDATE_NS + FANOUT_NS x contacts / neurons)  (simulation)
+  + points x POINT_SECONDS                                           (recording, measuring, writing)
+
+with ``updates = (warm-up + duration) x updates_per_ms`` and ``builds`` the number of distinct
+(parameters, network) pairs (inits and focus counts reuse a built network).  The constants
+come from the README's benchmark figures on this project's 2-core machine (one core, dense
+layout): the reference network (N = 10^4, 3 x 10^7 contacts) builds in 0.17-0.18 s and runs
+0.030-0.033 s per model second, N = 10^5 (3 x 10^9 contacts) builds in 17-18 s and runs
+3.9-4.3 s per model second; 1,000 tiny points run at 357 points/s.  The formula matches
+those within about 20 %; activity far from the reference (many more or fewer flips) moves
+the simulation term.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sweeps.grid import Grid
+from sweeps.models import resolve
+
+__all__ = ["BUILD_NS", "FANOUT_NS", "POINT_SECONDS", "UPDATE_NS", "Prediction", "predict"]
+
+BUILD_NS = 5.8  # per contact
+UPDATE_NS = 3.0  # per update, independent of the wiring
+FANOUT_NS = 0.0095  # per update and per mean outgoing contact (a flip's targets)
+POINT_SECONDS = 0.003  # per point
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Predicted single-core seconds of a sweep and what they are made of."""
+
+    points: int
+    builds: int
+    updates: float
+    build_seconds: float
+    simulation_seconds: float
+    overhead_seconds: float
+
+    @property
+    def seconds(self) -> float:
+        return self.build_seconds + self.simulation_seconds + self.overhead_seconds
+
+    @property
+    def core_hours(self) -> float:
+        return self.seconds / 3600.0
+
+    def explain(self) -> str:
+        """How the figure was obtained (one line)."""
+        return (f"{self.builds} builds x contacts x {BUILD_NS} ns = {self.build_seconds:.3g} s; "
+                f"{self.points} points, {self.updates:.3g} updates x ({UPDATE_NS} ns + {FANOUT_NS} ns x "
+                f"contacts/neuron) = {self.simulation_seconds:.3g} s; {self.points} x {POINT_SECONDS} s "
+                "per point (constants from the README benchmarks, see sweeps/cost.py)")
+
+
+def predict(experiment) -> Prediction | None:
+    """Predict the single-core run time of all points; None if the model declares no cost."""
+    model = resolve(experiment.model)
+    if model.cost is None:
+        return None
+    grid = Grid.from_experiment(experiment)
+    sim = experiment.simulation
+    builds = simulation = updates_total = 0.0
+    costs: dict[tuple, object] = {}
+    groups = grid.network_groups(range(len(grid)))
+    for group in groups:
+        key = grid.build_key(group[0])[0]
+        if key not in costs:
+            costs[key] = model.cost(grid.parameters(group[0]))
+        cost = costs[key]
+        updates = sum(q.value * cost.updates_per_ms if q.is_time else q.value for q in (sim.duration, sim.warmup))
+        per_update = (UPDATE_NS + FANOUT_NS * cost.contacts / max(cost.neurons, 1)) * 1e-9
+        builds += cost.contacts * BUILD_NS * 1e-9
+        simulation += len(group) * updates * per_update
+        updates_total += len(group) * updates
+    points = len(grid)
+    return Prediction(points, len(groups), updates_total, builds, simulation, points * POINT_SECONDS)
+
+
+def format_duration(seconds: float) -> str:
+    """``"2.5 h"``, ``"14 min"`` or ``"40 s"``."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.3g} h"
+    if seconds >= 60:
+        return f"{math.ceil(seconds / 60)} min"
+    return f"{seconds:.2g} s"

@@ -1,0 +1,122 @@
+"""Grids that grow in place.
+
+Running a definition on an existing store whose only changes are *added* values on existing
+axes (anywhere in the axis) or more networks/inits (``networks``, ``inits``, ``replicates``)
+grows the store: every array along a grown dimension is resized, the new coordinate values
+are appended at the end of the store's axis, and only the new points (status todo) run.
+Existing chunks are not rewritten, so existing data stay bit-identical; since a point's seeds
+depend on its coordinates only (:mod:`sweeps.seeds`), the grown grid holds exactly what a
+fresh run of the new definition would hold, in the store's axis order (sort with
+``ds.sortby("kappa")`` if needed).
+
+Anything else (a removed value, another fixed parameter, a new or reordered dimension, a
+changed zip, other simulation settings) is refused with :class:`StoreMismatchError` naming
+what differs; the store is left untouched.
+
+Growth resizes the arrays first and records the new identity last: a growth interrupted
+midway is completed by the next run (resizing to the same shape is idempotent).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+
+import numpy as np
+
+from sweeps.store import StoreMismatchError, SweepStore, identity_differences, utc_now
+
+__all__ = ["grow_to"]
+
+logger = logging.getLogger(__name__)
+
+_FIELD = {"network": "sweep.networks", "init": "sweep.inits", "seed": "sweep.replicates"}
+
+
+def _json(value):
+    return json.loads(json.dumps(value, sort_keys=True))
+
+
+def _refuse(store: SweepStore, what: str) -> StoreMismatchError:
+    return StoreMismatchError(f"{store.path} was created from a different definition: {what}; only added "
+                              "axis values or more networks/inits can grow a store; use a new store path")
+
+
+def plan_growth(store: SweepStore, experiment):
+    """The experiment in the store's order and the growth ``{dim: (old size, new size)}``.
+
+    Raises
+    ------
+    StoreMismatchError
+        If the definition differs in anything but added axis values or replicate counts.
+    """
+    stored, current = store.identity, _json(experiment.identity())
+    diffs = identity_differences({k: v for k, v in stored.items() if k != "sweep"},
+                                 {k: v for k, v in current.items() if k != "sweep"})
+    if diffs:
+        more = f" (and {len(diffs) - 3} more)" if len(diffs) > 3 else ""
+        raise _refuse(store, "; ".join(diffs[:3]) + more)
+    dims, growth = [], {}
+    for dim in experiment.dimensions:
+        old, new = stored["sweep"].get(dim.name), current["sweep"][dim.name]
+        if dim.kind == "axis":
+            missing = [v for v in old if v not in new]
+            if missing:
+                raise _refuse(store, f"sweep.{dim.name}: the store's values {missing} are not in the definition")
+            by_json = {json.dumps(_json(v)): v for v in dim.values[dim.name]}
+            ordered = [by_json[json.dumps(v)] for v in old] + [v for v in dim.values[dim.name] if _json(v) not in old]
+            dims.append(dataclasses.replace(dim, values={dim.name: tuple(ordered)}, size=len(ordered)))
+        elif dim.kind == "zip":
+            if old != new:
+                raise _refuse(store, f"sweep.zip {dim.name}: zipped values cannot change (store {old}, definition {new})")
+            dims.append(dim)
+        else:
+            if new < old:
+                raise _refuse(store, f"{_FIELD.get(dim.kind, dim.name)}: {new} is fewer than the store's {old}")
+            dims.append(dim)
+        if dims[-1].size != store.shape[len(dims) - 1]:
+            growth[dim.name] = (store.shape[len(dims) - 1], dims[-1].size)
+    return dataclasses.replace(experiment, dimensions=tuple(dims)), growth
+
+
+def _grow_arrays(store: SweepStore, ordered, growth: dict[str, tuple[int, int]]) -> None:
+    group = store.group
+    for _, array in group.arrays():
+        dim_names = array.metadata.dimension_names or ()
+        if not any(d in growth for d in dim_names):
+            continue
+        shape = tuple(growth[d][1] if d in growth else n for d, n in zip(dim_names, array.shape, strict=True))
+        if shape != array.shape:
+            array.resize(shape)
+    for dim in ordered.dimensions:
+        if dim.name in growth:
+            old, new = growth[dim.name]
+            group[dim.name][old:new] = np.asarray(dim.coordinate())[old:new]
+
+
+def grow_to(store: SweepStore, experiment):
+    """Match ``experiment`` to ``store``, growing the store if the definition only adds points.
+
+    Returns
+    -------
+    (SweepStore, Experiment)
+        The (reopened) store and the experiment with its axes in the store's order; run that
+        experiment so that point indices match the store.
+    """
+    ordered, growth = plan_growth(store, experiment)
+    identity = json.dumps(ordered.identity(), sort_keys=True)
+    if not growth and identity == json.dumps(store.identity, sort_keys=True):
+        return store, ordered
+    _grow_arrays(store, ordered, growth)
+    attrs = store.attrs
+    record = {"time": utc_now(), "grown": {d: list(sizes) for d, sizes in growth.items()},
+              "definition_sha256": experiment.sha256}
+    store.group.attrs.update({
+        "sweeps_identity": identity,
+        "sweeps_definition": experiment.text,
+        "sweeps_definition_sha256": experiment.sha256,
+        "growths": [*attrs.get("growths", []), record],
+    })
+    logger.info("grew store %s: %s", store.path, record["grown"] or "same points, new definition text")
+    return SweepStore.open(store.path), ordered
