@@ -35,20 +35,26 @@ _VAR_FLOOR = 1e-100
 _GOLDEN = 0.5 * (math.sqrt(5.0) - 1.0)
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _moments(x, red, theta, g):
+    """``(mu, var, sigma, pdf(mu / sigma))`` of the input to group ``g``."""
+    mu = -theta[g]
+    var = 0.0
+    for h in range(4):
+        mu += red[0, g, h] * x[h]
+        var += red[1, g, h] * x[h] + red[2, g, h] * x[h] * x[h]
+    var = max(var, _VAR_FLOOR)
+    sigma = math.sqrt(var)
+    z = mu / sigma
+    return mu, var, sigma, _INV_SQRT_2PI * math.exp(-0.5 * z * z)
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _transfer(x, red, theta, phi, dphi):
     """``phi[g] = Phi_g(x)`` and ``dphi[g, h] = d Phi_g / d x_h`` of the reduced system."""
     for g in range(4):
-        mu = -theta[g]
-        var = 0.0
-        for h in range(4):
-            mu += red[0, g, h] * x[h]
-            var += red[1, g, h] * x[h] + red[2, g, h] * x[h] * x[h]
-        var = max(var, _VAR_FLOOR)
-        sigma = math.sqrt(var)
-        z = mu / sigma
-        phi[g] = 0.5 * math.erfc(-z / _SQRT2)
-        pdf = _INV_SQRT_2PI * math.exp(-0.5 * z * z)
+        mu, var, sigma, pdf = _moments(x, red, theta, g)
+        phi[g] = 0.5 * math.erfc(-mu / sigma / _SQRT2)
         for h in range(4):
             dvar = red[1, g, h] + 2.0 * red[2, g, h] * x[h]
             dphi[g, h] = pdf * (red[0, g, h] / sigma - mu * dvar / (2.0 * var * sigma))
@@ -329,16 +335,7 @@ def _max_real_eigenvalue(x, red, theta, tau, diff, sizes):
             continue
         dd = np.empty((2, 2))
         for a in range(2):
-            g = 2 * a + f
-            mu = -theta[g]
-            var = 0.0
-            for h in range(4):
-                mu += red[0, g, h] * x[h]
-                var += red[1, g, h] * x[h] + red[2, g, h] * x[h] * x[h]
-            var = max(var, _VAR_FLOOR)
-            sigma = math.sqrt(var)
-            z = mu / sigma
-            pdf = _INV_SQRT_2PI * math.exp(-0.5 * z * z)
+            mu, var, sigma, pdf = _moments(x, red, theta, 2 * a + f)
             for b in range(2):
                 rate = x[2 * b + f]
                 dvar = diff[1, a, b] + 2.0 * diff[2, a, b] * rate
