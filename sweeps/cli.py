@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sweeps import registry
 from sweeps.batch import SubmitError, submit_driver
 from sweeps.cluster_config import (
     KINDS,
@@ -73,7 +74,8 @@ def _validate(args) -> int:
     layout = experiment_layout(experiment)
     specs = schema_variables(experiment, layout)
     inner = {"population": len(layout.populations), "cluster": len(layout.clusters),
-             "time": experiment.simulation.n_samples}
+             "time": experiment.simulation.n_samples,
+             **registry.inner_sizes(layout.names, [p.cell_type for p in layout.populations])}
     per_point = sum(math.prod(inner[d] for d in s.dims) * np.dtype(s.dtype).itemsize for s in specs)
     dims = " x ".join(f"{d.name}={d.size}" for d in experiment.dimensions)
     print(f"{args.file}: valid experiment {experiment.name!r} (model {experiment.model})")
