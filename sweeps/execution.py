@@ -48,6 +48,7 @@ from sweeps.simulate import PointResult, run_points, schema_variables, warm_numb
 from sweeps.store import StoreError, StoreLock, StoreMismatchError, SweepStore, utc_now
 
 __all__ = [
+    "ClientExecutor",
     "DaskExecutor",
     "Executor",
     "LocalProcesses",
@@ -238,6 +239,26 @@ class Scheduler(DaskExecutor):
 
     def describe(self) -> str:
         return f"dask scheduler {self.address}"
+
+
+class ClientExecutor(DaskExecutor):
+    """An existing :class:`distributed.Client`, used as it is (never closed here)."""
+
+    name = "client"
+
+    def __init__(self, client, window: int | None = None):
+        super().__init__(window)
+        self._given = client
+
+    def start(self) -> None:
+        self.client = self._given
+        self.client.register_plugin(_worker_plugin())
+
+    def stop(self) -> None:
+        self.client = None  # the caller's client and cluster stay as they are
+
+    def describe(self) -> str:
+        return f"dask client of {self._given.scheduler.address}"
 
 
 @dataclass
