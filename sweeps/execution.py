@@ -61,6 +61,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: how often the driver asks the backend for its workers (the in-flight window follows them)
+_WINDOW_CHECK_SECONDS = 1.0
+
 
 class Executor:
     """Base class of execution backends (override the hooks).
@@ -386,10 +389,21 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
         inflight[future] = (indices, attempt)
         future.add_done_callback(done.put)
 
-    def submit_next() -> None:
+    def submit_next() -> bool:
         indices = list(itertools.islice(todo, per_task))
         if indices:
             submit(indices, 0)
+        return bool(indices)
+
+    window, window_checked = executor.window, time.monotonic()
+
+    def refill() -> None:
+        """Keep ``window`` tasks in flight; the window follows the workers present (adaptive)."""
+        nonlocal window, window_checked
+        if time.monotonic() - window_checked >= _WINDOW_CHECK_SECONDS:
+            window, window_checked = executor.window, time.monotonic()
+        while len(inflight) < window and submit_next():
+            pass
 
     write_failed = False
 
@@ -409,8 +423,7 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
 
     bar = tqdm(total=len(pending), disable=not progress, unit="pt", desc=experiment.name)
     try:
-        for _ in range(executor.window):
-            submit_next()
+        refill()
         while inflight:
             try:
                 future = done.get(timeout=max(0.01, flush_seconds - (time.monotonic() - last_flush)))
@@ -433,7 +446,7 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
                 if executor.task_seconds and summary.compute_seconds > 0:
                     per_point = summary.compute_seconds / (summary.executed + len(buffer))
                     per_task = int(min(64, max(1, executor.task_seconds // per_point)))
-                submit_next()
+            refill()
             if len(buffer) >= flush_points or (buffer and time.monotonic() - last_flush >= flush_seconds):
                 flush()
     finally:
