@@ -7,6 +7,7 @@ Commands::
     sweeps submit FILE --store PATH --cluster slurm|pbs   the driver itself as a batch job
     sweeps status STORE [--verify]       counts of todo/ok/failed points, failures listed
     sweeps show STORE                    dimensions, variables and provenance
+    sweeps export STORE OUT.nc           the store as one NetCDF file
     sweeps plot STORE -o PNG (--var VAR --x AXIS --y AXIS | --point AXIS=VALUE ...)
 
 Exit codes: 0 all points ok (or command succeeded), 1 some points failed / not done or a
@@ -186,6 +187,15 @@ def _plot(args) -> int:
     return EXIT_OK
 
 
+def _export(args) -> int:
+    from sweeps.export import to_netcdf  # h5netcdf only when exporting
+
+    if not Path(args.store, "zarr.json").exists():
+        raise StoreError(f"{args.store} is not a sweeps store (no zarr.json)")
+    print(f"wrote {to_netcdf(args.store, args.output)}")
+    return EXIT_OK
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """Usage errors as one line (``sweeps run: error: ...``), exit code 2; subparsers inherit it."""
 
@@ -225,6 +235,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="summarize a store's dimensions, variables and provenance")
     p.add_argument("store", type=Path)
     p.set_defaults(func=_show)
+    p = sub.add_parser("export", help="write the store as one NetCDF file")
+    p.add_argument("store", type=Path)
+    p.add_argument("output", type=Path, help="NetCDF file to write, e.g. results.nc")
+    p.set_defaults(func=_export)
     p = sub.add_parser("plot", help="PNG of a phase diagram (--var --x --y) or of one point's traces (--point)")
     p.add_argument("store", type=Path)
     p.add_argument("-o", "--output", required=True, type=Path, help="PNG file to write")

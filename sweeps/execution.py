@@ -294,6 +294,11 @@ def _open_or_create(path: Path, experiment) -> SweepStore:
         if missing:
             raise StoreMismatchError(f"{path} was written by a version without the variables {missing}; "
                                      "use a new store path")
+        retired = sorted(set(store.variables) - {s.name for s in specs})
+        if retired:
+            raise StoreMismatchError(f"{path} was written by a version with the variables {retired}, which "
+                                     "this version no longer computes; finish it with that version or use a "
+                                     "new store path")
         return store
     if path.exists() and any(path.iterdir()):
         raise StoreError(f"{path} exists and is not a sweeps store")
