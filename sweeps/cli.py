@@ -123,8 +123,7 @@ def _run(args) -> int:
         print(f"interrupted: {done}/{experiment.n_points} points done; run the same command to resume",
               file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(f"{args.store}: executed {summary.executed} points ({summary.ok} ok, {summary.failed} failed) "
-          f"in {summary.wall_seconds:.1f} s; {summary.already_ok + summary.ok}/{summary.total} ok")
+    print(f"{args.store}: {summary}")
     if summary.failed:
         print(f"failures are listed by: sweeps status {args.store}")
     return EXIT_OK if summary.complete else EXIT_INCOMPLETE

@@ -283,6 +283,12 @@ class RunSummary:
         """True if every point of the grid is ok."""
         return self.already_ok + self.ok == self.total
 
+    def __str__(self) -> str:
+        """One sentence for people, e.g. ``executed 6 points (6 ok, 0 failed) in 2.1 s; 18/18 ok``."""
+        text = (f"executed {self.executed} points ({self.ok} ok, {self.failed} failed) in {self.wall_seconds:.1f} s; "
+                f"{self.already_ok + self.ok}/{self.total} ok")
+        return text + (" (interrupted)" if self.interrupted else "")
+
 
 def _open_or_create(path: Path, experiment) -> SweepStore:
     layout = experiment_layout(experiment)
@@ -374,7 +380,7 @@ def run_sweep(
                     raise
                 # already failing (e.g. disk full): keep that error, the record is provenance only
                 logger.warning("could not record the run in %s: %s", path, err)
-            logger.info("run finished: %s", summary)
+            logger.info("run into %s finished: %s", path, summary)
     return summary
 
 
