@@ -45,7 +45,15 @@ from tqdm.auto import tqdm
 
 from sweeps.models import experiment_layout
 from sweeps.simulate import PointResult, run_points, schema_variables, warm_numba_caches
-from sweeps.store import StoreError, StoreLock, StoreMismatchError, SweepStore, utc_now
+from sweeps.store import (
+    StoreError,
+    StoreLock,
+    StoreMismatchError,
+    SweepStore,
+    software,
+    software_changes,
+    utc_now,
+)
 
 __all__ = [
     "ClientExecutor",
@@ -359,7 +367,13 @@ def run_sweep(
         if limit is not None:
             pending = pending[:limit]
         run_record = {"id": uuid.uuid4().hex, "host": socket.gethostname(), "pid": os.getpid(), "backend": executor.describe(),
-                      "started": utc_now(), "finished": None}
+                      "started": utc_now(), "finished": None, **software()}
+        runs = sweep_store.attrs.get("runs", [])
+        before = runs[-1] if runs and "versions" in runs[-1] else sweep_store.attrs
+        changes = software_changes(before, run_record)
+        if changes:  # results of one store may then come from different code
+            run_record["software_changes"] = changes
+            logger.warning("%s was last run with other software: %s", path, "; ".join(changes))
         sweep_store.record_run(run_record)
         completed = False
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,7 +164,8 @@ def run_point(experiment, index: int) -> PointResult:
         values = simulate_point(experiment, index)
     except Exception as err:  # a failing point is recorded, the sweep goes on
         logger.warning("point %d failed", index, exc_info=True)
-        message = f"{type(err).__name__}: {err}".splitlines()[0]
+        # the message on the first line (what `sweeps status` shows), then the full traceback
+        message = f"{type(err).__name__}: {err}".splitlines()[0] + "\n\n" + traceback.format_exc()
         return PointResult(index, None, message, time.perf_counter() - start)
     return PointResult(index, values, None, time.perf_counter() - start)
 

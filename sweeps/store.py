@@ -158,6 +158,21 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+def software() -> dict[str, Any]:
+    """Package versions and git commit of this process (for run records)."""
+    return {"versions": _versions(), "git_commit": _git_commit()}
+
+
+def software_changes(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs between two :func:`software` records, e.g. ``["numpy 1.26.4 -> 2.1.0"]``."""
+    old, new = before.get("versions", {}), now.get("versions", {})
+    changes = [f"{name} {old.get(name, '-')} -> {new.get(name, '-')}"
+               for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
+    if before.get("git_commit", "") != now.get("git_commit", ""):
+        changes.append(f"git {before.get('git_commit') or '-'} -> {now.get('git_commit') or '-'}")
+    return changes
+
+
 def _coordinates(experiment, layout: Layout) -> dict[str, Any]:
     coords: dict[str, Any] = {}
     for dim in experiment.dimensions:
@@ -303,14 +318,17 @@ class SweepStore:
         """Per-point status array (point shape): 0 todo, 1 ok, 2 failed."""
         return self._array("status")[...]
 
-    def errors(self) -> dict[int, str]:
-        """Error text of every failed point, keyed by point index."""
+    def errors(self, full: bool = False) -> dict[int, str]:
+        """Error message (first line) of every failed point, keyed by point index.
+
+        With ``full=True``: the whole stored text, the message followed by the traceback.
+        """
         status = self.status()
         failed = np.flatnonzero(status.ravel() == FAILED)
         if failed.size == 0:
             return {}
         errors = np.asarray(self._array("error")[...]).ravel()
-        return {int(i): str(errors[i]) for i in failed}
+        return {int(i): str(errors[i]) if full else str(errors[i]).split("\n", 1)[0] for i in failed}
 
     def pending(self) -> list[int]:
         """Point indices (C order) whose status is not ok."""
