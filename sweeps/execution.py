@@ -461,7 +461,8 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
                 except Exception as err:  # the task (not a simulation) failed: lost worker etc.
                     if attempt < retries:
                         logger.warning("points %s: %s; resubmitting (attempt %d)", indices, err, attempt + 2)
-                        submit(indices, attempt + 1)
+                        for index in indices:  # one point per task: a point that kills its worker
+                            submit([index], attempt + 1)  # then fails alone, after `retries` more
                         continue
                     message = f"{type(err).__name__}: {err} (after {attempt + 1} attempts)"
                     results = [PointResult(index, None, message, 0.0) for index in indices]

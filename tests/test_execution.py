@@ -221,3 +221,37 @@ def test_in_flight_window_follows_the_workers_present(toy_definition, tmp_path):
         pool.release.set()
         runner.join()
     assert pool.submitted == 18 and (open_results(tmp_path / "r.zarr").status.values == 1).all()
+
+
+class KillerPoint(LocalThreads):
+    """Every task holding point ``killer`` loses its worker (a segfault or OOM in that point);
+    tasks group many points (like the Dask backends with tiny points)."""
+
+    task_seconds = 1e9  # group as many points per task as allowed
+
+    def __init__(self, killer: int):
+        super().__init__(2)
+        self.killer = killer
+        self.kills = 0
+        self.largest_task = 1
+
+    def submit(self, fn, experiment, indices):
+        self.largest_task = max(self.largest_task, len(indices))
+        if self.killer in indices:
+            self.kills += 1
+            future = concurrent.futures.Future()
+            future.set_exception(ConnectionError(f"worker died (signal 11) running points {indices}"))
+            return future
+        return super().submit(fn, experiment, indices)
+
+
+def test_a_point_that_kills_its_worker_fails_alone_after_a_bounded_number_of_attempts(toy_definition, tmp_path):
+    executor = KillerPoint(killer=15)
+    path = tmp_path / "killer.zarr"
+    summary = run_sweep(load_experiment(toy_definition()), path, executor, retries=2)
+    assert executor.largest_task > 1  # the killer was grouped with other points
+    assert executor.kills == 3  # the first attempt and two retries: three workers in total, no more
+    assert (summary.ok, summary.failed) == (17, 1)
+    ds = open_results(path)
+    assert (ds.status.values.ravel() == np.where(np.arange(18) == 15, 2, 1)).all()
+    assert ds.error.values.ravel()[15] == "ConnectionError: worker died (signal 11) running points [15] (after 3 attempts)"
