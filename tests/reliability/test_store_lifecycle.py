@@ -131,3 +131,36 @@ def test_run_records_hold_the_software_and_a_resume_with_other_versions_is_recor
     with caplog.at_level("WARNING", logger="sweeps.execution"):
         run_sweep(experiment, store, LocalThreads(1), limit=2)  # same software as the last run
     assert "software_changes" not in xr.open_zarr(store).attrs["runs"][-1] and "other software" not in caplog.text
+
+
+def test_ctrl_c_with_local_threads_keeps_the_points_that_finished(tmp_path, monkeypatch, reference, reliability):
+    import _thread
+    import threading
+    import time
+    from pathlib import Path
+
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    monkeypatch.setenv("TOY_GATE", str(gate))  # points with R_Eplus 3 wait at the gate
+    definition, store = toy(tmp_path / "toy.toml", "gate_R_Eplus = 3.0"), tmp_path / "r.zarr"
+
+    def press_ctrl_c():
+        while not (gate / "entered").exists():
+            time.sleep(0.01)
+        _thread.interrupt_main()  # Ctrl-C while the finished points still wait in memory
+        (gate / "release").touch()
+
+    presser = threading.Thread(target=press_ctrl_c)
+    presser.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):  # a long flush interval: nothing written before Ctrl-C
+            run_sweep(load_experiment(definition), store, LocalThreads(1), flush_seconds=3600)
+    finally:
+        (gate / "release").touch()
+        presser.join()
+    status = SweepStore.open(store).status()
+    assert int((status[:2] == OK).sum()) == 12  # every point with R_Eplus 1 and 2 had finished
+    assert (xr.open_zarr(store).attrs["runs"][-1]["interrupted"]) is True
+    assert not Path(f"{store}.lock").exists()
+    assert run_sweep(load_experiment(definition), store, LocalThreads(2)).complete
+    reliability.assert_nothing_lost(reference, store)
