@@ -7,6 +7,7 @@ Commands::
     sweeps submit FILE --store PATH --cluster slurm|pbs   the driver itself as a batch job
     sweeps status STORE [--verify]       counts of todo/ok/failed points, failures listed
     sweeps show STORE                    dimensions, variables and provenance
+    sweeps export STORE OUT.nc           the store as one NetCDF file
     sweeps plot STORE -o PNG (--var VAR --x AXIS --y AXIS | --var VAR --x AXIS --ci 0.95
                               | --point AXIS=VALUE ...)
     sweeps theory FILE --store PATH      only the mean-field theory of the [theory] table
@@ -140,8 +141,7 @@ def _run(args) -> int:
         print(f"interrupted: {done}/{experiment.n_points} points done; run the same command to resume",
               file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(f"{args.store}: executed {summary.executed} points ({summary.ok} ok, {summary.failed} failed) "
-          f"in {summary.wall_seconds:.1f} s; {summary.already_ok + summary.ok}/{summary.total} ok")
+    print(f"{args.store}: {summary}")
     if summary.failed:
         print(f"failures are listed by: sweeps status {args.store}")
     return EXIT_OK if summary.complete else EXIT_INCOMPLETE
@@ -222,6 +222,15 @@ def _theory(args) -> int:
     return EXIT_OK
 
 
+def _export(args) -> int:
+    from sweeps.export import to_netcdf  # h5netcdf only when exporting
+
+    if not Path(args.store, "zarr.json").exists():
+        raise StoreError(f"{args.store} is not a sweeps store (no zarr.json)")
+    print(f"wrote {to_netcdf(args.store, args.output)}")
+    return EXIT_OK
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """Usage errors as one line (``sweeps run: error: ...``), exit code 2; subparsers inherit it."""
 
@@ -261,6 +270,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="summarize a store's dimensions, variables and provenance")
     p.add_argument("store", type=Path)
     p.set_defaults(func=_show)
+    p = sub.add_parser("export", help="write the store as one NetCDF file")
+    p.add_argument("store", type=Path)
+    p.add_argument("output", type=Path, help="NetCDF file to write, e.g. results.nc")
+    p.set_defaults(func=_export)
     p = sub.add_parser("plot", help="PNG of a phase diagram (--var --x --y) or of one point's traces (--point)")
     p.add_argument("store", type=Path)
     p.add_argument("-o", "--output", required=True, type=Path, help="PNG file to write")

@@ -13,11 +13,10 @@ Both check the request against the batch system first (:func:`sweeps.batch.prefl
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Mapping
 
 from sweeps.batch import preflight
-from sweeps.cluster_config import ClusterConfig, ClusterConfigError
+from sweeps.cluster_config import ClusterConfig, ClusterConfigError, site_setting
 from sweeps.execution import DaskExecutor
 
 logger = logging.getLogger(__name__)
@@ -30,23 +29,36 @@ def _cluster_class(kind: str):
 
 
 def _job_kwargs(config: ClusterConfig) -> dict:
-    """Keyword arguments shared by the dask-jobqueue cluster and job classes."""
+    """Keyword arguments shared by the dask-jobqueue cluster and job classes.
+
+    Settings the definition and the command line leave unset are passed as None, so that
+    dask-jobqueue takes them from the site's configuration (jobqueue.yaml); only where the site
+    sets nothing either do this package's defaults (1 core, 2GB, one hour) apply.
+    """
     lifetime, stagger = config.worker_lifetime
+
+    def unless_site(name: str, value):
+        return value if name in config.given or site_setting(config.kind, name) is None else None
+
+    def given_list(name: str):
+        return list(getattr(config, name)) if name in config.given else None
+
+    site_args = site_setting(config.kind, "worker_extra_args") or []
     return {
         "queue": config.queue,
         "account": config.account,
-        "cores": config.cores,
-        "processes": config.processes,
-        "memory": config.memory,
-        "walltime": config.walltime,
-        "job_extra_directives": list(config.job_extra_directives),
-        "job_script_prologue": list(config.job_script_prologue),
+        "cores": unless_site("cores", config.cores),
+        "processes": unless_site("processes", config.processes),
+        "memory": unless_site("memory", config.memory),
+        "walltime": unless_site("walltime", config.walltime),
+        "job_extra_directives": given_list("job_extra_directives"),
+        "job_script_prologue": given_list("job_script_prologue"),
         "interface": config.interface,
         "local_directory": config.local_directory,
         "log_directory": config.log_directory,
-        "python": config.python or sys.executable,
+        "python": config.python,
         "job_name": config.job_name,
-        "worker_extra_args": ["--lifetime", f"{lifetime}s", "--lifetime-stagger", f"{stagger}s"],
+        "worker_extra_args": [*site_args, "--lifetime", f"{lifetime}s", "--lifetime-stagger", f"{stagger}s"],
     }
 
 

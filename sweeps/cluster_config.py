@@ -21,6 +21,11 @@ of one) and how many of them to run::
     # job_name = "sweeps-worker"; lifetime_margin = "5m"; lifetime_stagger = "2m"
     # driver_walltime = "24:00:00"; driver_memory = "2GB"   (the job of `sweeps submit`)
 
+Settings the table (and the command line) leave out come from the site's dask-jobqueue
+configuration (``jobqueue.yaml``, e.g. set up by the cluster's admins) and are passed to
+dask-jobqueue as unset, so the site's file applies; only where neither sets them do the
+defaults here apply (1 core, 1 process, 2GB, one hour).
+
 Workers leave gracefully before their walltime (dask ``--lifetime`` with a stagger, derived
 from ``walltime``: by default they leave between ``walltime - margin - 2*stagger`` and
 ``walltime - margin`` with ``margin = min(5 min, walltime/10)`` and ``stagger = min(2 min,
@@ -55,6 +60,7 @@ _STR_FIELDS = ("queue", "account", "memory", "walltime", "interface", "local_dir
                "log_directory", "python", "job_name", "driver_walltime", "driver_memory")
 _LIST_FIELDS = ("job_extra_directives", "job_script_prologue")
 _DURATION_FIELDS = ("lifetime_margin", "lifetime_stagger")
+_SITE_FIELDS = ("cores", "processes", "memory", "walltime")
 _KNOWN_KEYS = ("kind", "partition", "adaptive", *_INT_FIELDS, *_STR_FIELDS, *_LIST_FIELDS,
                *_DURATION_FIELDS)
 
@@ -131,6 +137,9 @@ class ClusterConfig:
     lifetime_stagger: float | None = None
     driver_walltime: str | None = None
     driver_memory: str = "2GB"
+    #: the keys set by the table or the command line; the others come from the site's
+    #: dask-jobqueue configuration (jobqueue.yaml) where it sets them, else the defaults above
+    given: frozenset[str] = frozenset()
 
     @classmethod
     def from_mapping(cls, table: Mapping | None, kind: str | None = None) -> ClusterConfig:
@@ -186,7 +195,12 @@ class ClusterConfig:
                 raise _fail("adaptive", "give either 'jobs' or 'adaptive', not both")
             values["adaptive"] = _parse_adaptive(values["adaptive"])
             values["jobs"] = None
-        config = cls(kind=kind, **values)
+        given = frozenset(values)
+        for name in _SITE_FIELDS:  # unset here: the site's jobqueue.yaml, if it sets one
+            site = site_setting(kind, name)
+            if name not in values and site is not None:
+                values[name] = site
+        config = cls(kind=kind, **values, given=given)
         config._validate()
         return config
 
@@ -233,7 +247,7 @@ class ClusterConfig:
         out = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if value is None:
+            if value is None or (f.name not in self.given and f.name != "kind"):
                 continue
             if isinstance(value, AdaptiveRange):
                 value = dataclasses.asdict(value)
@@ -258,6 +272,20 @@ class ClusterConfig:
             base.pop("jobs", None)
         kind = given.pop("kind", base.pop("kind"))
         return ClusterConfig.from_mapping({**base, **given}, kind)
+
+
+def site_setting(kind: str, name: str):
+    """The site's dask-jobqueue setting ``jobqueue.<kind>.<name>`` (jobqueue.yaml), or None.
+
+    Values equal to dask-jobqueue's own defaults count as unset (this package's defaults apply).
+    """
+    import dask.config
+    import dask_jobqueue  # noqa: F401  (registers its defaults, which a site's file overrides)
+
+    key = f"jobqueue.{kind}.{name}"
+    value = dask.config.get(key, default=None)
+    default = dask.config.get(key, default=None, config=dask.config.merge(*dask.config.defaults))
+    return None if value == default else value
 
 
 def _parse_duration(field: str, value) -> float:

@@ -233,6 +233,21 @@ class Experiment(GridShape):
     source: str = "<string>"
     theory: Theory | None = None  # the [theory] table; not part of identity()
 
+    @classmethod
+    def from_dict(cls, document: dict[str, Any]) -> Experiment:
+        """Validate a definition given as a dict with the TOML file's tables.
+
+        ``{"experiment": {"name": ..., "model": ..., "seed": ...}, "sweep": {...}, ...}``;
+        the stored definition text is the dict as JSON.
+        """
+        if not isinstance(document, dict):
+            raise DefinitionError("definition", f"must be a dict of tables, got {_typename(document)}")
+        try:
+            text = json.dumps(document, indent=1)
+        except (TypeError, ValueError) as err:
+            raise DefinitionError("definition", f"must hold only tables, lists, strings, numbers and booleans ({err})") from None
+        return _from_document(json.loads(text), text, "<dict>")
+
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()
@@ -307,6 +322,10 @@ def parse_experiment(text: str, source: str = "<string>") -> Experiment:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise DefinitionError("syntax", f"invalid TOML: {err}") from None
+    return _from_document(doc, text, source)
+
+
+def _from_document(doc: dict, text: str, source: str) -> Experiment:
     _check_keys("", doc, _TABLES)
     for table in _TABLES:
         if table in doc and not isinstance(doc[table], dict):

@@ -48,10 +48,19 @@ from sweeps.grid import Grid
 from sweeps.growth import grow_to
 from sweeps.models import experiment_layout
 from sweeps.simulate import PointResult, run_points, schema_variables
-from sweeps.store import StoreError, StoreLock, StoreMismatchError, SweepStore, utc_now
+from sweeps.store import (
+    StoreError,
+    StoreLock,
+    StoreMismatchError,
+    SweepStore,
+    software,
+    software_changes,
+    utc_now,
+)
 from sweeps.theory import has_theory, write_theory
 
 __all__ = [
+    "ClientExecutor",
     "DaskExecutor",
     "Executor",
     "LocalProcesses",
@@ -63,6 +72,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: how often the driver asks the backend for its workers (the in-flight window follows them)
+_WINDOW_CHECK_SECONDS = 1.0
 
 
 class Executor:
@@ -244,6 +256,26 @@ class Scheduler(DaskExecutor):
         return f"dask scheduler {self.address}"
 
 
+class ClientExecutor(DaskExecutor):
+    """An existing :class:`distributed.Client`, used as it is (never closed here)."""
+
+    name = "client"
+
+    def __init__(self, client, window: int | None = None):
+        super().__init__(window)
+        self._given = client
+
+    def start(self) -> None:
+        self.client = self._given
+        self.client.register_plugin(_worker_plugin())
+
+    def stop(self) -> None:
+        self.client = None  # the caller's client and cluster stay as they are
+
+    def describe(self) -> str:
+        return f"dask client of {self._given.scheduler.address}"
+
+
 @dataclass
 class RunSummary:
     """What one :func:`run_sweep` call did."""
@@ -263,6 +295,12 @@ class RunSummary:
         """True if every point of the grid is ok."""
         return self.already_ok + self.ok == self.total
 
+    def __str__(self) -> str:
+        """One sentence for people, e.g. ``executed 6 points (6 ok, 0 failed) in 2.1 s; 18/18 ok``."""
+        text = (f"executed {self.executed} points ({self.ok} ok, {self.failed} failed) in {self.wall_seconds:.1f} s; "
+                f"{self.already_ok + self.ok}/{self.total} ok")
+        return text + (" (interrupted)" if self.interrupted else "")
+
 
 def _open_or_create(path: Path, experiment):
     """The store and the experiment in the store's axis order (a store may grow, see sweeps.growth)."""
@@ -274,6 +312,11 @@ def _open_or_create(path: Path, experiment):
         if missing:
             raise StoreMismatchError(f"{path} was written by a version without the variables {missing}; "
                                      "use a new store path")
+        retired = sorted(set(store.variables) - {s.name for s in specs})
+        if retired:
+            raise StoreMismatchError(f"{path} was written by a version with the variables {retired}, which "
+                                     "this version no longer computes; finish it with that version or use a "
+                                     "new store path")
         return grow_to(store, experiment)
     if path.exists() and any(path.iterdir()):
         raise StoreError(f"{path} exists and is not a sweeps store")
@@ -331,7 +374,13 @@ def run_sweep(
         if limit is not None:
             pending = pending[:limit]
         run_record = {"id": uuid.uuid4().hex, "host": socket.gethostname(), "pid": os.getpid(), "backend": executor.describe(),
-                      "started": utc_now(), "finished": None}
+                      "started": utc_now(), "finished": None, **software()}
+        runs = sweep_store.attrs.get("runs", [])
+        before = runs[-1] if runs and "versions" in runs[-1] else sweep_store.attrs
+        changes = software_changes(before, run_record)
+        if changes:  # results of one store may then come from different code
+            run_record["software_changes"] = changes
+            logger.warning("%s was last run with other software: %s", path, "; ".join(changes))
         sweep_store.record_run(run_record)
         completed = False
         try:
@@ -352,7 +401,7 @@ def run_sweep(
                     raise
                 # already failing (e.g. disk full): keep that error, the record is provenance only
                 logger.warning("could not record the run in %s: %s", path, err)
-            logger.info("run finished: %s", summary)
+            logger.info("run into %s finished: %s", path, summary)
     return summary
 
 
@@ -374,10 +423,21 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
         inflight[future] = (indices, attempt)
         future.add_done_callback(done.put)
 
-    def submit_next() -> None:
+    def submit_next() -> bool:
         indices = [i for group in itertools.islice(todo, per_task) for i in group]
         if indices:
             submit(indices, 0)
+        return bool(indices)
+
+    window, window_checked = executor.window, time.monotonic()
+
+    def refill() -> None:
+        """Keep ``window`` tasks in flight; the window follows the workers present (adaptive)."""
+        nonlocal window, window_checked
+        if time.monotonic() - window_checked >= _WINDOW_CHECK_SECONDS:
+            window, window_checked = executor.window, time.monotonic()
+        while len(inflight) < window and submit_next():
+            pass
 
     write_failed = False
 
@@ -397,8 +457,7 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
 
     bar = tqdm(total=len(pending), disable=not progress, unit="pt", desc=experiment.name)
     try:
-        for _ in range(executor.window):
-            submit_next()
+        refill()
         while inflight:
             try:
                 future = done.get(timeout=max(0.01, flush_seconds - (time.monotonic() - last_flush)))
@@ -411,7 +470,8 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
                 except Exception as err:  # the task (not a simulation) failed: lost worker etc.
                     if attempt < retries:
                         logger.warning("points %s: %s; resubmitting (attempt %d)", indices, err, attempt + 2)
-                        submit(indices, attempt + 1)
+                        for index in indices:  # one point per task: a point that kills its worker
+                            submit([index], attempt + 1)  # then fails alone, after `retries` more
                         continue
                     message = f"{type(err).__name__}: {err} (after {attempt + 1} attempts)"
                     results = [PointResult(index, None, message, 0.0) for index in indices]
@@ -421,7 +481,7 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
                 if executor.task_seconds and summary.compute_seconds > 0:
                     per_point = summary.compute_seconds / (summary.executed + len(buffer))
                     per_task = int(min(64, max(1, executor.task_seconds // (per_point * group_size))))
-                submit_next()
+            refill()
             if len(buffer) >= flush_points or (buffer and time.monotonic() - last_flush >= flush_seconds):
                 flush()
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 
 import numpy as np
@@ -187,7 +188,9 @@ def simulate_point(experiment, index: int) -> dict[str, np.ndarray]:
 
 def _failure(index: int, err: Exception, seconds: float) -> PointResult:
     logger.warning("point %d failed", index, exc_info=err)
-    return PointResult(index, None, f"{type(err).__name__}: {err}".splitlines()[0], seconds)
+    # the message on the first line (what `sweeps status` shows), then the full traceback
+    message = f"{type(err).__name__}: {err}".splitlines()[0] + "\n\n" + "".join(traceback.format_exception(err))
+    return PointResult(index, None, message, seconds)
 
 
 def run_point(experiment, index: int) -> PointResult:

@@ -16,6 +16,9 @@ Layout
 * Provenance in the group attributes: definition text and sha256, the identity used to
   decide whether a definition matches, package versions, git commit, host, and one record
   per run (start/end times, backend, counts).
+* Creation writes the attribute ``sweeps_schema_complete`` last; a store without it (creation
+  interrupted by a crash) is refused on open.  Metadata are consolidated after creation and
+  after every run record, so ``xarray.open_zarr(path)`` opens a store without warnings.
 * A lock file ``<store>.lock`` (JSON: host, pid, start time) admits one driver at a time;
   a lock left by a dead process on the same host is taken over.
 """
@@ -33,6 +36,7 @@ import shutil
 import socket
 import subprocess
 import uuid
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from importlib import metadata
@@ -65,6 +69,8 @@ logger = logging.getLogger(__name__)
 TODO, OK, FAILED = 0, 1, 2
 _TARGET_CHUNK_BYTES = 4 * 2**20
 _MAX_POINTS_PER_CHUNK = 256
+#: group attribute written last when a store is created: without it the creation was interrupted
+_COMPLETE = "sweeps_schema_complete"
 _VERSIONED = ("numpy", "numba", "scipy", "dask", "distributed", "zarr", "xarray", "binnet-sweeps")
 _REPLICATE_NAMES = {"network": "network (connectivity seed index)", "init": "initial condition index",
                     "seed": "replicate (network seed index)"}
@@ -155,6 +161,21 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+def software() -> dict[str, Any]:
+    """Package versions and git commit of this process (for run records)."""
+    return {"versions": _versions(), "git_commit": _git_commit()}
+
+
+def software_changes(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs between two :func:`software` records, e.g. ``["numpy 1.26.4 -> 2.1.0"]``."""
+    old, new = before.get("versions", {}), now.get("versions", {})
+    changes = [f"{name} {old.get(name, '-')} -> {new.get(name, '-')}"
+               for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
+    if before.get("git_commit", "") != now.get("git_commit", ""):
+        changes.append(f"git {before.get('git_commit') or '-'} -> {now.get('git_commit') or '-'}")
+    return changes
+
+
 def _coordinates(experiment, layout: Layout) -> dict[str, Any]:
     model = resolve(experiment.model)  # the declaration knows the parameters' units
 
@@ -186,6 +207,13 @@ def _coordinates(experiment, layout: Layout) -> dict[str, Any]:
     return coords
 
 
+def consolidate(path: str | Path) -> None:
+    """Write the store's consolidated metadata (read by a plain ``xarray.open_zarr(path)``)."""
+    with warnings.catch_warnings():  # zarr notes that v3 consolidation is not in the spec yet
+        warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
+        zarr.consolidate_metadata(str(path), zarr_format=3)
+
+
 def identity_differences(stored: Any, current: Any, prefix: str = "") -> list[str]:
     """Human-readable differences between two identity documents."""
     if isinstance(stored, dict) and isinstance(current, dict):
@@ -208,9 +236,9 @@ class SweepStore:
         self.identity = json.loads(attrs["sweeps_identity"])
         self.dims: tuple[str, ...] = tuple(attrs["sweeps_point_dims"])
         self.variables: tuple[str, ...] = tuple(attrs["sweeps_variables"])
-        if "status" not in group:
-            raise StoreError(f"{self.path} is an incomplete sweeps store (no status array; its creation was "
-                             "interrupted): remove it and run again")
+        if not attrs.get(_COMPLETE) or "status" not in group:
+            raise StoreError(f"{self.path} is an incomplete sweeps store (its creation was interrupted, or "
+                             "it was made by a version without the creation marker): remove it and run again")
         status = group["status"]
         self.shape: tuple[int, ...] = tuple(status.shape)
         self.chunks: tuple[int, ...] = tuple(status.chunks)
@@ -257,10 +285,14 @@ class SweepStore:
         existed = path.exists()
         try:
             ds.to_zarr(path, mode="w-", compute=False, consolidated=False, zarr_format=3, encoding=encoding)
-        except (OSError, ValueError) as err:
-            if not existed:  # leave no half-written store behind (it would not open)
+            zarr.open_group(str(path), mode="r+", zarr_format=3).attrs[_COMPLETE] = True  # last: see open
+            consolidate(path)
+        except BaseException as err:  # Ctrl-C included: leave no half-written store behind
+            if not existed:
                 shutil.rmtree(path, ignore_errors=True)
-            raise StoreError(f"cannot create store {path}: {err}") from err
+            if isinstance(err, OSError | ValueError):
+                raise StoreError(f"cannot create store {path}: {err}") from err
+            raise
         logger.info("created store %s: %d points in chunks of %s", path, math.prod(shape), chunks)
         return cls.open(path)
 
@@ -268,7 +300,7 @@ class SweepStore:
     def open(cls, path: str | Path, mode: str = "r+") -> SweepStore:
         """Open an existing store."""
         try:
-            group = zarr.open_group(str(path), mode=mode, zarr_format=3)
+            group = zarr.open_group(str(path), mode=mode, zarr_format=3, use_consolidated=False)  # the real files
         except (FileNotFoundError, zarr.errors.GroupNotFoundError, ValueError) as err:
             raise StoreError(f"{path} is not a readable sweeps store: {err}") from None
         return cls(path, group)
@@ -298,14 +330,17 @@ class SweepStore:
         """Per-point status array (point shape): 0 todo, 1 ok, 2 failed."""
         return self._array("status")[...]
 
-    def errors(self) -> dict[int, str]:
-        """Error text of every failed point, keyed by point index."""
+    def errors(self, full: bool = False) -> dict[int, str]:
+        """Error message (first line) of every failed point, keyed by point index.
+
+        With ``full=True``: the whole stored text, the message followed by the traceback.
+        """
         status = self.status()
         failed = np.flatnonzero(status.ravel() == FAILED)
         if failed.size == 0:
             return {}
         errors = np.asarray(self._array("error")[...]).ravel()
-        return {int(i): str(errors[i]) for i in failed}
+        return {int(i): str(errors[i]) if full else str(errors[i]).split("\n", 1)[0] for i in failed}
 
     def pending(self) -> list[int]:
         """Point indices (C order) whose status is not ok."""
@@ -402,6 +437,7 @@ class SweepStore:
         runs = [r for r in self.attrs.get("runs", []) if r.get("id") != run["id"]]
         try:
             self.group.attrs.update({"runs": runs + [run]})
+            consolidate(self.path)  # plain xarray.open_zarr reads the new record, without warnings
         except OSError as err:
             raise StoreWriteError(f"writing the run record to {self.path} failed: {err}") from err
 

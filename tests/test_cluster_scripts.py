@@ -400,3 +400,66 @@ def test_pbs_driver_script_defaults_next_to_store(tmp_path):
     assert exec_argv(script)[-6:] == ["run", str(tmp_path / "e.toml"), "--store",
                                       str(tmp_path / "s.zarr"), "--cluster", "pbs"]
     assert Path(exec_argv(script)[1]).is_absolute()
+
+
+# ------------------------------------------------------------------ site configuration wins
+
+SITE_YAML = """\
+jobqueue:
+  slurm:
+    cores: 16
+    processes: 4
+    memory: 64GB
+    walltime: "12:00:00"
+    account: siteacct
+    job-extra-directives: ["--qos=site"]
+    python: /site/venv/bin/python
+    worker-extra-args: ["--resources", "GPU=0"]
+"""
+
+
+@pytest.fixture
+def site_config(tmp_path):
+    """A site's jobqueue.yaml in a temporary Dask configuration directory."""
+    import dask.config
+
+    (tmp_path / "jobqueue.yaml").write_text(SITE_YAML)
+    dask.config.refresh(paths=[str(tmp_path)])
+    try:
+        yield tmp_path
+    finally:
+        dask.config.refresh()
+
+
+def test_site_jobqueue_yaml_applies_where_the_definition_is_silent(site_config):
+    cfg = ClusterConfig.from_mapping({"jobs": 2, "memory": "8GB"}, "slurm")  # memory: ours
+    assert (cfg.cores, cfg.processes, cfg.memory, cfg.walltime) == (16, 4, "8GB", "12:00:00")
+    script = worker_job_script(cfg, "tcp://10.0.0.1:8786")
+    assert header(script, "#SBATCH") == [
+        "#SBATCH -J sweeps-worker",
+        "#SBATCH -A siteacct",
+        "#SBATCH -n 1",
+        "#SBATCH --cpus-per-task=16",
+        "#SBATCH --mem=8G",
+        "#SBATCH -t 12:00:00",
+        "#SBATCH --qos=site",
+    ]
+    argv = worker_argv(script)
+    assert argv[0] == "/site/venv/bin/python"
+    assert option(argv, "--nworkers") == "4" and option(argv, "--nthreads") == "4"
+    assert option(argv, "--resources") == "GPU=0"
+    assert option(argv, "--lifetime") == f"{12 * 3600 - 300 - 120}s"  # from the site's walltime
+    # the command line and the definition still win over the site
+    cli = cfg.with_overrides({"cores": 8, "walltime": "02:00:00"})
+    assert header(worker_job_script(cli), "#SBATCH")[3:6] == [
+        "#SBATCH --cpus-per-task=8", "#SBATCH --mem=8G", "#SBATCH -t 02:00:00"]
+    own = worker_job_script(config(), "tcp://h:1")
+    assert "#SBATCH -A proj42" in own and "--qos=site" not in own and "--cpus-per-task=8" in own
+
+
+def test_without_site_configuration_the_package_defaults_apply():
+    plain = ClusterConfig.from_mapping({}, "slurm")
+    assert (plain.cores, plain.processes, plain.memory, plain.walltime) == (1, 1, "2GB", "01:00:00")
+    script = worker_job_script(plain)
+    assert "#SBATCH --cpus-per-task=1" in script and "#SBATCH -t 01:00:00" in script
+    assert worker_argv(script)[0] == sys.executable

@@ -170,3 +170,88 @@ def test_point_counts_up_transitions_of_the_measured_window_only(toy_definition)
     values = simulate_point(load_experiment(toy_definition()), 0)
     assert values["up_rate_E"] > 0 and values["up_rate_I"] > 0
     assert np.all(values["population_up_rate"] >= 0)
+
+
+class _GrowingPool(LocalThreads):
+    """Threads that hold every task until released; ``workers`` is what the backend reports."""
+
+    def __init__(self):
+        super().__init__(threads=32)
+        self.workers = 1
+        self.release = threading.Event()
+        self.submitted = 0
+        self.lock = threading.Lock()
+
+    def nthreads(self) -> int:
+        return self.workers
+
+    def submit(self, fn, *args):
+        with self.lock:
+            self.submitted += 1
+
+        def held():
+            self.release.wait()
+            return fn(*args)
+
+        return super().submit(held)
+
+
+def _wait_until(condition, what: str, timeout: float = 120.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_in_flight_window_follows_the_workers_present(toy_definition, tmp_path):
+    """An adaptive cluster that grows gets a larger window (4 tasks per worker thread)."""
+    pool = _GrowingPool()
+    experiment = load_experiment(toy_definition())
+    runner = threading.Thread(target=run_sweep, args=(experiment, tmp_path / "r.zarr", pool),
+                              kwargs={"flush_seconds": 0.05})
+    runner.start()
+    try:
+        _wait_until(lambda: pool.submitted == 8, "the first window of 8 tasks")  # max(8, 4 x 1 worker)
+        assert pool.submitted == 8  # nothing finishes while held: no more tasks yet
+        pool.workers = 4  # the cluster grew: window 16
+        _wait_until(lambda: pool.submitted == 16, "the window did not grow with the workers")
+    finally:
+        pool.release.set()
+        runner.join()
+    assert pool.submitted == 18 and (open_results(tmp_path / "r.zarr").status.values == 1).all()
+
+
+class KillerPoint(LocalThreads):
+    """Every task holding point ``killer`` loses its worker (a segfault or OOM in that point);
+    tasks group many points (like the Dask backends with tiny points)."""
+
+    task_seconds = 1e9  # group as many points per task as allowed
+
+    def __init__(self, killer: int):
+        super().__init__(2)
+        self.killer = killer
+        self.kills = 0
+        self.largest_task = 1
+
+    def submit(self, fn, experiment, indices):
+        self.largest_task = max(self.largest_task, len(indices))
+        if self.killer in indices:
+            self.kills += 1
+            future = concurrent.futures.Future()
+            future.set_exception(ConnectionError(f"worker died (signal 11) running points {indices}"))
+            return future
+        return super().submit(fn, experiment, indices)
+
+
+def test_a_point_that_kills_its_worker_fails_alone_after_a_bounded_number_of_attempts(toy_definition, tmp_path):
+    executor = KillerPoint(killer=15)
+    path = tmp_path / "killer.zarr"
+    summary = run_sweep(load_experiment(toy_definition()), path, executor, retries=2)
+    assert executor.largest_task > 1  # the killer was grouped with other points
+    assert executor.kills == 3  # the first attempt and two retries: three workers in total, no more
+    assert (summary.ok, summary.failed) == (17, 1)
+    ds = open_results(path)
+    assert (ds.status.values.ravel() == np.where(np.arange(18) == 15, 2, 1)).all()
+    assert ds.error.values.ravel()[15] == "ConnectionError: worker died (signal 11) running points [15] (after 3 attempts)"

@@ -18,7 +18,12 @@ def test_failing_point_is_recorded_listed_and_the_exit_code_says_so(tmp_path, re
 
     ds = open_results(store)
     expected_failed = np.isclose(ds.g.values, 1.1)[None, :, None] & np.ones(ds.status.shape, bool)
-    assert set(ds.error.values[expected_failed]) == {"FloatingPointError: NaN weights at g=1.1"}
+    for text in ds.error.values[expected_failed]:  # the message, then the full traceback
+        message, _, trace = str(text).partition("\n\n")
+        assert message == "FloatingPointError: NaN weights at g=1.1"
+        assert trace.startswith("Traceback (most recent call last):")
+        assert 'toymodel.py", line' in trace and "in __init__" in trace  # down to the raising frame
+        assert trace.rstrip().endswith("FloatingPointError: NaN weights at g=1.1")
     assert set(ds.error.values[~expected_failed]) == {""}
     assert np.isnan(ds.mean_activity_E.values[expected_failed]).all()
     reliability.assert_nothing_lost(reference, store, expected_failed=expected_failed)
