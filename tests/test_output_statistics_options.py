@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from sweeps.definition import DefinitionError, parse_experiment
+from sweeps.seeds import RECORDING, point_seeds
 from sweeps.simulate import _sample_neurons
 from tests.test_definition import definition
 
@@ -26,12 +27,15 @@ class _Pop:
 def test_neurons_are_sampled_in_every_population():
     exp = parse_experiment(definition(output="correlation_neurons = 4"))
     pops = [_Pop(0, 10), _Pop(10, 3), _Pop(13, 7)]
-    neurons, which = _sample_neurons(exp, 5, pops, exp.output.correlation_neurons)
+    def rng(network):  # the recording stream of a point
+        return point_seeds(exp.seed, network, 0).rng(RECORDING)
+
+    neurons, which = _sample_neurons(rng(5), pops, exp.output.correlation_neurons)
     np.testing.assert_array_equal(np.bincount(which), [4, 3, 4])  # a small population whole
     for p, pop in enumerate(pops):
         inside = neurons[which == p]
         assert np.all((inside >= pop.view[0]) & (inside < pop.view[1]))
         assert len(set(inside)) == inside.size
-    again, _ = _sample_neurons(exp, 5, pops, 4)
-    np.testing.assert_array_equal(neurons, again)  # seeded by the point
-    assert not np.array_equal(neurons, _sample_neurons(exp, 6, pops, 4)[0])
+    again, _ = _sample_neurons(rng(5), pops, 4)
+    np.testing.assert_array_equal(neurons, again)  # seeded by the point's network and init
+    assert not np.array_equal(neurons, _sample_neurons(rng(6), pops, 4)[0])
