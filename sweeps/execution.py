@@ -138,14 +138,24 @@ class LocalThreads(Executor):
         super().__init__(window)
         self.threads = threads or len(os.sched_getaffinity(0))
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._blas = None
 
     def start(self) -> None:
+        from threadpoolctl import threadpool_limits
+
+        # One BLAS thread per task thread, as in Dask's worker processes (OMP_NUM_THREADS=1):
+        # no oversubscription, and the same summation order, so measurements that use BLAS
+        # (correlation matrices) are bit-identical on every backend.
+        self._blas = threadpool_limits(limits=1)
         self._pool = concurrent.futures.ThreadPoolExecutor(self.threads, thread_name_prefix="sweeps")
 
     def stop(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._blas is not None:
+            self._blas.restore_original_limits()
+            self._blas = None
 
     def submit(self, fn, *args):
         return self._pool.submit(fn, *args)
