@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import binnet_core.meanfield
 from sweeps.cli import main
 from sweeps.definition import DefinitionError, parse_experiment
 from sweeps.execution import LocalThreads, run_sweep
@@ -126,7 +125,6 @@ def test_bad_start_input_one_line_exit_2_store_untouched(tmp_path, capsys, sweep
     assert not store.exists()
 
 
-@pytest.mark.skipif(not hasattr(binnet_core.meanfield, "fixed_points"), reason="needs the theory branch")
 def test_clustered_model_starts_at_its_fixed_point():
     exp = parse_experiment("""
 [experiment]
