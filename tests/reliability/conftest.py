@@ -20,7 +20,7 @@ import pytest
 
 from sweeps import LocalThreads, load_experiment, open_results, run_sweep
 from sweeps.simulate import TIMING_VARIABLES
-from sweeps.store import FAILED, OK, SweepStore
+from sweeps.store import FAILED, OK, StoreError, SweepStore
 from tests.conftest import TOY_TOML, subprocess_env
 
 #: toy model parameter: 20 ms per run() call, ~0.25 s per point (time to inject faults)
@@ -162,12 +162,20 @@ def ok_count(store: Path) -> int:
     return int(np.sum(SweepStore.open(store, mode="r").status() == OK))
 
 
+def _ok_count_once_created(store: Path) -> int:
+    """``ok_count``, or 0 while the driver is still creating the store (marker not written yet)."""
+    try:
+        return ok_count(store)
+    except (StoreError, ValueError):  # incomplete store, or its metadata caught mid-write
+        return 0
+
+
 def wait_for_points(store: Path, proc: subprocess.Popen | None = None, minimum: int = 2,
                     timeout: float = 90.0) -> None:
     """Wait until ``store`` has ``minimum`` ok points (``proc`` must keep running meanwhile)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if (store / "status" / "zarr.json").exists() and ok_count(store) >= minimum:
+        if (store / "status" / "zarr.json").exists() and _ok_count_once_created(store) >= minimum:
             return
         if proc is not None:
             assert proc.poll() is None, proc.communicate()
