@@ -14,6 +14,9 @@ Printed, as medians over ``--repeats`` runs done side by side:
   pair type, cluster-pair matrices, variance split, long episodes and their correlations);
 * ``simulate + recorders``: the 10 s run with all recorders, as a cross-check of the above.
 
+BLAS runs on one thread, as in every sweep worker. ``--per-population 200 --seconds 2`` is
+the setting of ``experiments/main_sweep_small.toml`` (6,000 sampled neurons).
+
 Run from the repository root::
 
     python benchmarks/bench_measurements.py [--seconds 10] [--repeats 3] [--per-population 10]
@@ -25,6 +28,7 @@ import statistics
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from binnet_core import NeuronRecorder, PopulationActivityRecorder, warm_numba_caches
 from binnet_core.clustered import ClusteredEINetwork
@@ -50,6 +54,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--per-population", type=int, default=10)
     args = parser.parse_args()
+    threadpool_limits(1)  # BLAS on one thread, as in every sweep worker
     warm_numba_caches()
     net = ClusteredEINetwork({"R_Eplus": 7.25}, seed=1)
     interval = net.ms_to_steps(10.0)

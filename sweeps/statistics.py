@@ -90,18 +90,22 @@ def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int) ->
     norm = np.sqrt(np.einsum("tk,tk->k", x, x))
     valid = norm > 1e-12 * max(1.0, float(np.abs(series).max(initial=0.0))) * np.sqrt(len(x))
     x[:, valid] /= norm[valid]
-    z = fisher_z(x.T @ x)
-    z[~valid] = 0.0
-    z[:, ~valid] = 0.0
-    np.fill_diagonal(z, 0.0)
+    x[:, ~valid] = 0.0  # r = 0 with every other series: artanh 0 adds nothing
     n_valid = np.bincount(groups[valid], minlength=n_groups)
     count = np.outer(n_valid, n_valid) - np.diag(n_valid)
     z_sum = np.zeros((n_groups, n_groups))
     present = np.flatnonzero(np.bincount(groups, minlength=n_groups))
-    if present.size:
-        starts = np.searchsorted(groups, present)
-        rows = np.add.reduceat(z, starts, axis=0)
-        z_sum[np.ix_(present, present)] = np.add.reduceat(rows, starts, axis=1)
+    bounds = np.searchsorted(groups, np.r_[present, n_groups])
+    rows = np.ascontiguousarray(x.T)  # one row per neuron: each group a contiguous block
+    # r of each group's rows against its own and every later group's rows, one matrix product
+    # per group: the K x K matrix is never held and artanh runs on half of it
+    for i, a in enumerate(present):
+        lo, hi = bounds[i], bounds[i + 1]
+        z = fisher_z(rows[lo:hi] @ rows[lo:].T)
+        z[:, : hi - lo][np.diag_indices(hi - lo)] = 0.0
+        sums = np.add.reduceat(z.sum(axis=0), bounds[i:-1] - lo)
+        z_sum[a, present[i:]] = sums
+        z_sum[present[i:], a] = sums
     return BlockCorrelations(z_sum, count)
 
 
