@@ -5,10 +5,17 @@ The model declares per network its updates per ms of model time and its expected
 
     builds x contacts x BUILD_NS                                     (one build per network)
   + points x updates x (UPDATE_NS + FANOUT_NS x contacts / neurons)  (simulation)
+  + points x pairs x samples x CORRELATION_NS                       (pair correlations)
   + points x POINT_SECONDS                                           (recording, measuring, writing)
 
 with ``updates = (warm-up + duration) x updates_per_ms`` and ``builds`` the number of distinct
-(parameters, network) pairs (inits and focus counts reuse a built network).  The constants
+(parameters, network) pairs (inits and focus counts reuse a built network); ``pairs`` are
+the pairs of sampled neurons (``K (K + 1) / 2`` for ``K = sum over populations of
+min(correlation_neurons, size)``, known when the model declares its layout) and ``samples``
+the samples of the measured window: the correlations of states and fields grow as ``K^2``
+and dominate with hundreds of neurons per population (``CORRELATION_NS`` from
+``benchmarks/bench_measurements.py --per-population 200 --seconds 2``: 0.8 s for
+K = 6,000 and 200 samples; episode correlations can add up to as much again).  The constants
 come from the README's benchmark figures on this project's 2-core machine (one core, dense
 layout): the reference network (N = 10^4, 3 x 10^7 contacts) builds in 0.17-0.18 s and runs
 0.030-0.033 s per model second, N = 10^5 (3 x 10^9 contacts) builds in 17-18 s and runs
@@ -25,11 +32,12 @@ from dataclasses import dataclass
 from sweeps.grid import Grid
 from sweeps.models import resolve
 
-__all__ = ["BUILD_NS", "FANOUT_NS", "POINT_SECONDS", "UPDATE_NS", "Prediction", "predict"]
+__all__ = ["BUILD_NS", "CORRELATION_NS", "FANOUT_NS", "POINT_SECONDS", "UPDATE_NS", "Prediction", "predict"]
 
 BUILD_NS = 5.8  # per contact
 UPDATE_NS = 3.0  # per update, independent of the wiring
 FANOUT_NS = 0.0095  # per update and per mean outgoing contact (a flip's targets)
+CORRELATION_NS = 0.22  # per pair of sampled neurons and sample (states and fields together)
 POINT_SECONDS = 0.003  # per point
 
 
@@ -42,11 +50,13 @@ class Prediction:
     updates: float
     build_seconds: float
     simulation_seconds: float
+    correlation_seconds: float
     overhead_seconds: float
 
     @property
     def seconds(self) -> float:
-        return self.build_seconds + self.simulation_seconds + self.overhead_seconds
+        return (self.build_seconds + self.simulation_seconds + self.correlation_seconds
+                + self.overhead_seconds)
 
     @property
     def core_hours(self) -> float:
@@ -56,7 +66,8 @@ class Prediction:
         """How the figure was obtained (one line)."""
         return (f"{self.builds} builds x contacts x {BUILD_NS} ns = {self.build_seconds:.3g} s; "
                 f"{self.points} points, {self.updates:.3g} updates x ({UPDATE_NS} ns + {FANOUT_NS} ns x "
-                f"contacts/neuron) = {self.simulation_seconds:.3g} s; {self.points} x {POINT_SECONDS} s "
+                f"contacts/neuron) = {self.simulation_seconds:.3g} s; sampled pairs x samples x "
+                f"{CORRELATION_NS} ns = {self.correlation_seconds:.3g} s; {self.points} x {POINT_SECONDS} s "
                 "per point (constants from the README benchmarks, see sweeps/cost.py)")
 
 
@@ -67,7 +78,7 @@ def predict(experiment) -> Prediction | None:
         return None
     grid = Grid.from_experiment(experiment)
     sim = experiment.simulation
-    builds = simulation = updates_total = 0.0
+    builds = simulation = correlation = updates_total = 0.0
     costs: dict[tuple, object] = {}
     groups = grid.network_groups(range(len(grid)))
     for group in groups:
@@ -80,8 +91,20 @@ def predict(experiment) -> Prediction | None:
         builds += cost.contacts * BUILD_NS * 1e-9
         simulation += len(group) * updates * per_update
         updates_total += len(group) * updates
+        correlation += len(group) * _correlation_seconds(experiment, model, grid.parameters(group[0]))
     points = len(grid)
-    return Prediction(points, len(groups), updates_total, builds, simulation, points * POINT_SECONDS)
+    return Prediction(points, len(groups), updates_total, builds, simulation, correlation,
+                      points * POINT_SECONDS)
+
+
+def _correlation_seconds(experiment, model, params: dict) -> float:
+    """Pair correlations of one point (0 when the model does not declare its layout)."""
+    if model.layout_fn is None:  # reading the layout would build a network
+        return 0.0
+    per_population = experiment.output.correlation_neurons
+    sampled = sum(min(per_population, p.size) for p in model.layout(params).populations)
+    pairs = sampled * (sampled + 1) / 2
+    return pairs * experiment.simulation.n_samples * CORRELATION_NS * 1e-9
 
 
 def format_duration(seconds: float) -> str:
