@@ -25,7 +25,6 @@ import numpy as np
 from numba import njit
 
 from binnet_core._rng import bounded, counter_u64
-from binnet_core._sim_kernels import _apply_flip
 
 _NEVER = np.uint64(0xFFFFFFFFFFFFFFFF)
 #: Contact counts of one row while it is generated: a pair may get up to 65,535 contacts.
@@ -271,16 +270,6 @@ def indegree_sparse(fill, counts, cursor, idx, vals, pre0, seg, offset, partners
                 vals[c] = value
             cursor[r, seg] = c + 1
     return partners.size
-
-
-@njit(cache=True, nogil=True)
-def initial_field(field, state, group, seg_start, scale, dense, packed_start, idx, ptr, vals):
-    """Set ``field = W @ state`` by pushing every active neuron (the flip rule from zero)."""
-    field[:] = 0
-    for pre in range(state.size):
-        if state[pre]:
-            _apply_flip(pre, True, field, group, seg_start, scale, dense, packed_start, idx,
-                        ptr, vals)
 
 
 @njit(cache=True, nogil=True)

@@ -22,6 +22,7 @@ from binnet_core import (
     PairwiseBernoulliSynapse,
     PoissonSynapse,
 )
+from binnet_core.layouts import DenseMatrix, PackedCounts, SparseTargets
 from tests import naive
 
 
@@ -252,17 +253,20 @@ def test_weight_mode_choice_is_logged_not_printed(capsys, caplog):
 def test_shared_weights_store_counts_and_general_matrices_store_floats():
     net = two_population_network(weight_mode="dense")
     c = net.connectivity
-    assert c.shared_weights and c.dense.dtype == np.uint8
-    assert c.dense.flags.c_contiguous and c.dense.shape == (60, 30)  # two 4-bit counts a byte
+    counts = c.arrays.counts
+    assert c.shared_weights and isinstance(c.arrays, PackedCounts) and counts.dtype == np.uint8
+    assert counts.flags.c_contiguous and counts.shape == (60, 30)  # two 4-bit counts a byte
     w = net.weight_matrix().toarray()
     pre = 3  # pre-major: row `pre` of the store holds column `pre` of W
-    expected = c.dense_matrix()[pre].astype(np.float64) * np.r_[[0.11] * 40, [0.13] * 20]
+    expected = c.arrays.byte_counts()[pre].astype(np.float64) * np.r_[[0.11] * 40, [0.13] * 20]
     np.testing.assert_allclose(w[:, pre], expected, rtol=1e-6)
     m = BinaryNetwork("w")
     m.add_population(BinaryNeuronPopulation(m, N=4, threshold=0.0, initializer=0))
     w = np.sqrt(np.arange(16.0)).reshape(4, 4)  # no common weight: floats
     m.initialize(weights=w, autapse=True)
-    assert m.connectivity.dense.dtype == np.float32 and not m.connectivity.shared_weights
+    floats = m.connectivity.arrays
+    assert isinstance(floats, DenseMatrix) and floats.matrix.dtype == np.float32
+    assert not m.connectivity.shared_weights
     np.testing.assert_array_equal(m.weight_matrix().toarray(), w.astype(np.float32))
 
 
@@ -279,7 +283,7 @@ def test_sparse_generation_memory_is_linear_in_synapses():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     c = net.connectivity
-    assert c.dense.size == 0 and c.vals.size == 0  # one index copy, no floats, no dense
+    assert isinstance(c.arrays, SparseTargets)  # one index copy, no floats, no dense
     assert c.synapse_count == pytest.approx(0.005 * 24_000**2, rel=0.02)
     assert peak < 3 * c.nbytes + 10 * 24_000 * 8  # a pairs-sized temporary would be >= 576 MB
     assert peak < 50e6
