@@ -179,13 +179,15 @@ class _TooManyContacts(ValueError):
     """Some pair gets more contacts than the dense counts can hold."""
 
 
-def _generate_dense(blocks, keys, views, shared, dtype, autapse, n, packed):
-    """``(matrix, contacts, packed_start)``; ``packed_start`` is empty unless ``packed``.
+def _generate_dense(blocks, keys, views, shared, dtype, autapse, group, seg_start, scale, packed):
+    """``(arrays, contacts)``: :class:`~binnet_core.layouts.PackedCounts` when ``packed``, else
+    a :class:`~binnet_core.layouts.DenseMatrix`.
 
     Raises :class:`_TooManyContacts` (naming the synapses) when a count exceeds 15 (packed)
     or 255 (``uint8``).
     """
-    packed_start = _packed_offsets(views) if packed else np.zeros(0, dtype=np.int64)
+    n = group.size
+    packed_start = _packed_offsets(views)
     out_dtype = np.dtype(np.uint8) if shared else np.dtype(dtype)
     out = np.zeros((n, int(packed_start[-1]) if packed else n), dtype=out_dtype)
     cap = _NIBBLE_MAX if packed else _U8_MAX if shared else np.inf
@@ -204,18 +206,20 @@ def _generate_dense(blocks, keys, views, shared, dtype, autapse, n, packed):
     total = 0
     for args in _pair_groups(blocks, keys, views, autapse, value_of, out_dtype):
         unchecked = single and int(args[5].max()) <= cap  # the largest count a block can draw
-        count = bk.pairs_dense(out, *args, -1 if unchecked else cap, packed_start)
+        count = bk.pairs_dense(out, *args, cap, not unchecked, packed, packed_start)
         if count < 0:
             raise too_many(f"pair synapses from neurons {args[0]}..{args[0] + args[1] - 1}")
         total += count
     for synapse, a0, post, partners in _indegree_blocks(blocks, keys, views, autapse):
         count = bk.indegree_dense(out, a0, views[post][0], partners,
                                   out_dtype.type(value_of(synapse)), cap,
-                                  packed_start[post] if packed else -1)
+                                  packed, packed_start[post])
         if count < 0:
             raise too_many(f"synapse {synapse.name!r}")
         total += count
-    return out, total, packed_start
+    if packed:
+        return layouts.PackedCounts(group, seg_start, scale, out, packed_start), total
+    return layouts.DenseMatrix(group, seg_start, scale, out), total
 
 
 def _generate_sparse(blocks, keys, views, shared, dtype, autapse, n):
@@ -296,18 +300,15 @@ def from_synapses(populations, views, synapses, *, requested, ram_budget_gb, dty
     group = np.repeat(np.arange(n_seg, dtype=np.int32), [b - a for a, b in views])
     seg_start = np.array([a for a, _ in views] + [n], dtype=np.int64)
     if layout == "dense":
-        generate = functools.partial(_generate_dense, blocks, keys, views, shared, dtype, autapse, n)
+        generate = functools.partial(_generate_dense, blocks, keys, views, shared, dtype, autapse,
+                                     group, seg_start, scale)
         try:
-            dense, total, packed_start = generate(packed=shared)
+            arrays, total = generate(packed=shared)
         except _TooManyContacts:  # only 4-bit counts (shared weights) get here and retry
             # a pair with more than 15 contacts: the same network with one byte per pair
             log.info("more than %d contacts on one pair: storing 8-bit counts", _NIBBLE_MAX)
             choose_layout("dense", n * n, sparse_bytes, ram_budget_gb)
-            dense, total, packed_start = generate(packed=False)
-        if packed_start.size:
-            arrays = layouts.PackedCounts(group, seg_start, scale, dense, packed_start)
-        else:
-            arrays = layouts.DenseMatrix(group, seg_start, scale, dense)
+            arrays, total = generate(packed=False)
     else:
         idx, ptr, vals, total = _generate_sparse(blocks, keys, views, shared, dtype, autapse, n)
         if shared:

@@ -58,6 +58,10 @@ def alias_table(weights) -> tuple[np.ndarray, np.ndarray]:
 class BinaryNetwork:
     """Binary network simulator with dense and sparse backends and diff-log tracing.
 
+    After :meth:`initialize`: ``state`` (int8), ``field`` (``W @ state``), ``thresholds``
+    (NaN for the units of background populations, which have none: see
+    :class:`~binnet_core.populations.NeuronKind`) and ``connectivity``.
+
     Examples
     --------
     >>> np.random.seed(0)
