@@ -10,7 +10,7 @@ import numpy as np
 from binnet_core import connectivity as conn
 from binnet_core import difflog
 from binnet_core._rng import seed_words
-from binnet_core._sim_kernels import Neurons, State, initial_field, simulate
+from binnet_core._sim_kernels import BoundSimulation, Neurons, State, initial_field
 from binnet_core.explicit import from_matrix
 from binnet_core.populations import NeuronKind, Population
 from binnet_core.synapses import Synapse
@@ -212,12 +212,26 @@ class BinaryNetwork:
         self.field = np.zeros(self.N, dtype=dtype)
         self._restart(self.state, seed_sequence)
 
+    def _kernel(self) -> BoundSimulation:
+        """The simulation kernel bound to the current arrays (bound again if one was replaced)."""
+        kernel = self._bound  # None after _restart
+        if (kernel is None or kernel.arrays is not self.connectivity.arrays
+                or kernel.dyn.state is not self.state or kernel.dyn.field is not self.field
+                or kernel.neurons.thresholds is not self.thresholds):
+            neurons = Neurons(self._pop_of, self._pop_start, self._pop_size, self._alias_accept,
+                              self._alias_other, self._kinds, self._on_probability,
+                              self.thresholds)
+            dyn = State(self.state, self.field, self._rng_state, self._pop_active, self._pop_up)
+            kernel = self._bound = BoundSimulation(neurons, dyn, self.connectivity.arrays)
+        return kernel
+
     def _restart(self, state, seed_sequence):
         """Start the dynamics from ``state`` with the update order of ``seed_sequence``."""
         self.state[:] = state
         self._pop_active = np.add.reduceat(self.state, self._pop_start, dtype=np.int64)
         self._pop_up = np.zeros(len(self.population), dtype=np.int64)
         self._rng_state = seed_words(_child(seed_sequence, 2), 1)
+        self._bound = None
         initial_field(self.field, self.state, self.connectivity.arrays)
         self.sim_steps = 0
         self._diff_log_updates = self._diff_log_deltas = None
@@ -289,11 +303,7 @@ class BinaryNetwork:
             ids, deltas, position = self._step_log_updates, self._step_log_deltas, self._step_log_index
         else:
             ids, deltas, position = _NO_IDS, _NO_DELTAS, 0
-        neurons = Neurons(self._pop_of, self._pop_start, self._pop_size, self._alias_accept,
-                          self._alias_other, self._kinds, self._on_probability, self.thresholds)
-        dynamics = State(self.state, self.field, self._rng_state, self._pop_active, self._pop_up)
-        position = simulate(steps, sequence, neurons, dynamics, self.connectivity.arrays, ids,
-                            deltas, position)
+        position = self._kernel()(steps, sequence, ids, deltas, position)
         if self._diff_log_updates is not None:
             if self._step_log_updates is not None:  # both logs: copy the new entries over
                 start, end = self._step_log_index, self._step_log_index + count

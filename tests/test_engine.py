@@ -128,19 +128,40 @@ def test_result_does_not_depend_on_batch_size_or_run_splitting():
 
 
 def test_no_python_work_per_update_or_batch(monkeypatch):
-    import binnet_core.network as network_module
+    from binnet_core._sim_kernels import BoundSimulation
 
     calls = []
-    real = network_module.simulate
+    real = BoundSimulation.__call__
 
-    def counting(*args):
+    def counting(self, *args):
         calls.append(args[0])
-        return real(*args)
+        return real(self, *args)
 
-    monkeypatch.setattr(network_module, "simulate", counting)
+    monkeypatch.setattr(BoundSimulation, "__call__", counting)
     net = two_population_network()
     net.run(1_000_000, batch_size=1)
     assert len(calls) == 1 and calls[0] == 1_000_000
+
+
+@pytest.mark.parametrize("replace", ["connectivity", "state", "field"])
+def test_replaced_arrays_are_used_by_the_next_run(replace):
+    """The kernel bound at the first run is bound again when an array is replaced."""
+    net, other = two_population_network(seed=1), two_population_network(seed=2, weight_mode="sparse")
+    net.run(1000)  # binds the kernel to the current arrays
+    if replace == "connectivity":  # another network, another layout type
+        net.connectivity = other.connectivity
+        net.field[:] = other.weight_matrix() @ net.state.astype(np.float64)
+    else:
+        setattr(net, replace, getattr(net, replace).copy())
+    before_state, before_field = net.state.copy(), net.field.copy()
+    neurons = np.arange(net.N)
+    net.update_sequence(neurons)
+    states, _ = naive.update_sequence(net.weight_matrix().toarray(), before_state,
+                                      net.thresholds, neurons)
+    np.testing.assert_array_equal(net.state, states[-1])
+    change = net.weight_matrix() @ (net.state - before_state).astype(np.float64)
+    np.testing.assert_allclose(net.field - before_field, change, atol=1e-5)
+    assert np.any(net.state != before_state)
 
 
 def test_population_update_rates_follow_n_over_tau():
