@@ -225,11 +225,15 @@ nets = {"dense 4-bit": reference("dense"), "dense 8-bit": byte_counts(),
 for net in nets.values():
     net.run(net.ms_to_steps(200))
 print(__import__("binnet_core").__file__, flush=True)
+from binnet_core import PopulationActivityRecorder
+SAMPLED = "dense 4-bit, sampled every 0.1 ms"  # a kernel call per 0.1 ms: the per-call cost
 for line in sys.stdin:
-    net = nets[line.strip()]
+    name = line.strip()
+    net = nets[name.split(",")[0]]
     steps = net.ms_to_steps(1000)
+    recorders = [PopulationActivityRecorder(net.ms_to_steps(0.1))] if name == SAMPLED else []
     started = time.perf_counter()
-    net.run(steps)
+    net.run(steps, recorders=recorders)
     print(time.perf_counter() - started, flush=True)
 """
 
@@ -248,7 +252,8 @@ def compare_trees(other, repeats):
         loaded = worker.stdout.readline().strip()
         if not loaded.startswith(trees[name]):
             raise RuntimeError(f"the {name} worker imported {loaded}, not {trees[name]}")
-    layouts = ("dense 4-bit", "dense 8-bit", "sparse", "sparse floats")
+    layouts = ("dense 4-bit", "dense 8-bit", "sparse", "sparse floats",
+               "dense 4-bit, sampled every 0.1 ms")
     times = {(name, layout): [] for name in workers for layout in layouts}
     try:
         for round_ in range(repeats):
@@ -272,9 +277,9 @@ def compare_trees(other, repeats):
 def print_comparison(other, repeats):
     print(f"Seconds per model second, this tree ({ROOT}) vs {other}; medians of {repeats} "
           "rounds, runs alternating\n")
-    print(f"{'layout':<16}{'this':>10}{'other':>10}{'this/other':>12}")
+    print(f"{'layout':<36}{'this':>10}{'other':>10}{'this/other':>12}")
     for layout, (this, that, ratio) in compare_trees(other, repeats).items():
-        print(f"{layout:<16}{this:>10.4f}{that:>10.4f}{ratio:>11.3f}x")
+        print(f"{layout:<36}{this:>10.4f}{that:>10.4f}{ratio:>11.3f}x")
 
 
 def main(argv=None):

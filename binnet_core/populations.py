@@ -34,10 +34,18 @@ class Dynamics:
     on_probability: float | None = None
 
     def __post_init__(self):
+        if self.kind not in list(NeuronKind):
+            raise ValueError(f"kind must be one of {[k.name for k in NeuronKind]}, got {self.kind!r}")
+        object.__setattr__(self, "kind", NeuronKind(self.kind))
         needs = {NeuronKind.THRESHOLD: "threshold", NeuronKind.STOCHASTIC: "on_probability"}
         for kind, name in needs.items():
             if (self.kind == kind) != (getattr(self, name) is not None):
-                raise ValueError(f"{name} is given exactly for {kind.name} units")
+                raise ValueError(f"{name} must be given for {kind.name} units and only for them "
+                                 f"(kind={self.kind.name}, {name}={getattr(self, name)!r})")
+        if self.threshold is not None:
+            object.__setattr__(self, "threshold", check_finite("threshold", self.threshold))
+        if self.on_probability is not None and not 0.0 <= self.on_probability <= 1.0:
+            raise ValueError(f"on_probability must lie in [0, 1], got {self.on_probability!r}")
 
 
 class Population:

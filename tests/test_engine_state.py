@@ -15,6 +15,7 @@ from binnet_core import (
     PoissonSynapse,
     PopulationActivityRecorder,
 )
+from binnet_core.populations import Dynamics, NeuronKind, Population
 from tests.test_engine import two_population_network
 
 
@@ -261,3 +262,37 @@ def test_reset_to_an_explicit_state():
         with pytest.raises(ValueError, match=f"state must hold {net.N} values 0 or 1"):
             net.reset(state=bad, seed=5)
         assert_unchanged(net, before)
+
+
+# ------------------------------------------------------------------ neuron kinds
+class AlwaysOn(Population):
+    """A user-defined population: every update switches the unit on."""
+
+    def dynamics(self):
+        return Dynamics(NeuronKind.STOCHASTIC, on_probability=1.0)
+
+    def initial_state(self, rng):
+        return np.zeros(self.N, dtype=np.int8)
+
+
+def test_a_population_declares_its_kind_and_the_parameter_of_that_kind():
+    net = BinaryNetwork("kinds")
+    net.add_population(AlwaysOn(net, N=4))
+    net.add_population(BinaryNeuronPopulation(net, N=2, threshold=10.0, initializer=1))
+    net.initialize(seed=0)
+    net.update_sequence(np.arange(6))
+    assert net.state.tolist() == [1, 1, 1, 1, 0, 0]
+    assert np.isnan(net.thresholds[:4]).all() and net.thresholds[4:].tolist() == [10.0, 10.0]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"kind": NeuronKind.THRESHOLD}, "threshold must be given for THRESHOLD units"),
+    ({"kind": NeuronKind.CLAMPED, "threshold": 0.5}, "threshold must be given for THRESHOLD"),
+    ({"kind": NeuronKind.STOCHASTIC}, "on_probability must be given for STOCHASTIC"),
+    ({"kind": NeuronKind.STOCHASTIC, "on_probability": 1.5}, r"on_probability must lie in \[0, 1\]"),
+    ({"kind": NeuronKind.THRESHOLD, "threshold": float("inf")}, "threshold must be finite"),
+    ({"kind": 7}, "kind must be one of"),
+])
+def test_dynamics_refuses_a_parameter_its_kind_does_not_use(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Dynamics(**kwargs)
