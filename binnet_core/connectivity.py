@@ -55,7 +55,7 @@ class Connectivity:
 
     layout: str
     shared_weights: bool
-    arrays: layouts.PackedCounts | layouts.DenseMatrix | layouts.SparseTargets | layouts.SparseWeights
+    arrays: layouts.Layout
     synapse_count: int
     build_seconds: float
 

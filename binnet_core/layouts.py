@@ -16,11 +16,13 @@ field of every post neuron ``t`` of segment ``s`` by ``+-scale[group[pre], s] * 
 Each layout is a ``NamedTuple`` of arrays: numba compiles one specialisation of a kernel per
 layout class, and :func:`apply_flip` picks the class's ``add_segment`` (and ``prefetch``) at
 compile time, so no layout test runs in the hot loop. Adding a layout means adding a class
-here and to :data:`REGISTRY`.
+here and to :data:`REGISTRY` (and a case to ``tests/test_layouts.py``).
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -187,6 +189,8 @@ class SparseWeights(NamedTuple):
 
 #: Every layout the kernels accept.
 REGISTRY = (PackedCounts, DenseMatrix, SparseTargets, SparseWeights)
+#: The type of a connectivity in kernel form: one of :data:`REGISTRY`.
+Layout = functools.reduce(operator.or_, REGISTRY)
 
 
 def _routine(arrays, name):
