@@ -141,6 +141,6 @@ class BoundSimulation:
         if self._entry is not None:
             return self._entry(*args)
         position = simulate(*args)
-        signature = tuple(simulate.typeof_pyval(a) for a in args)
-        self._entry = simulate.overloads[signature].entry_point
+        compiled = simulate.overloads.get(tuple(simulate.typeof_pyval(a) for a in args))
+        self._entry = simulate if compiled is None else compiled.entry_point  # None: numba changed
         return position

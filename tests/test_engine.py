@@ -128,7 +128,7 @@ def test_result_does_not_depend_on_batch_size_or_run_splitting():
 
 
 def test_no_python_work_per_update_or_batch(monkeypatch):
-    from binnet_core._sim_kernels import BoundSimulation
+    from binnet_core._sim_kernels import BoundSimulation, simulate
 
     calls = []
     real = BoundSimulation.__call__
@@ -141,6 +141,8 @@ def test_no_python_work_per_update_or_batch(monkeypatch):
     net = two_population_network()
     net.run(1_000_000, batch_size=1)
     assert len(calls) == 1 and calls[0] == 1_000_000
+    # the compiled specialisation itself, entered without numba's per-call argument typing
+    assert net._bound._entry is not simulate and net._bound._entry.__name__ == "simulate"
 
 
 @pytest.mark.parametrize("replace", ["connectivity", "state", "field"])
