@@ -135,6 +135,9 @@ class BoundSimulation:
         self.neurons, self.dyn, self.arrays = neurons, dyn, arrays
         self._entry = None
 
+    def __reduce__(self):  # copies and pickles resolve the specialisation again
+        return BoundSimulation, (self.neurons, self.dyn, self.arrays)
+
     def __call__(self, steps, sequence, log_ids, log_deltas, log_pos):
         args = (steps, sequence, self.neurons, self.dyn, self.arrays, log_ids, log_deltas,
                 log_pos)

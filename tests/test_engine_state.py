@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -296,3 +299,15 @@ def test_a_population_declares_its_kind_and_the_parameter_of_that_kind():
 def test_dynamics_refuses_a_parameter_its_kind_does_not_use(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Dynamics(**kwargs)
+
+
+# ------------------------------------------------------------------ copies
+@pytest.mark.parametrize("duplicate", [copy.deepcopy, lambda net: pickle.loads(pickle.dumps(net))])
+def test_a_copied_network_continues_exactly_as_the_original(duplicate):
+    net = driven_network(seed=4)
+    net.run(2_000)  # the kernel is bound to the original's arrays
+    twin = duplicate(net)
+    assert twin.state is not net.state
+    a, b = trajectory(net, 5_000), trajectory(twin, 5_000)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
