@@ -3,6 +3,7 @@
     python benchmarks/bench_engine.py           # build, simulation, threads (~1 min)
     python benchmarks/bench_engine.py --big     # also N = 100,000 (~1 min more, ~5 GB)
     python benchmarks/bench_engine.py --imported-only   # only the explicit-matrix comparison
+    python benchmarks/bench_engine.py --compare-with ../other-checkout   # this tree vs another
 
 Reference network: SPEC 3.5 defaults with R_Eplus = 7.25 (N = 10,000, ~30 M contacts),
 built through ``ClusteredEINetwork``. Targets: <= 0.04 s wall per second of model time on one
@@ -199,13 +200,101 @@ def big_figures():
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+#: A worker serving timings of one source tree: builds one network per layout, then answers
+#: each layout name read from stdin with the seconds of one model second of that network.
+COMPARE_WORKER = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from binnet_core import explicit
+from binnet_core.clustered import ClusteredEINetwork
+REFERENCE = {"R_Eplus": 7.25}
+def reference(mode):
+    return ClusteredEINetwork(REFERENCE, seed=1, weight_mode=mode)
+def byte_counts():
+    net = reference("dense")
+    net.connectivity = net.connectivity.with_byte_counts()
+    return net
+def sparse_floats():
+    net = reference("sparse")
+    weights = net.weight_matrix()
+    explicit.shared_blocks = lambda *args, **kwargs: None  # general matrix: float layout
+    net.initialize(weights=weights, weight_mode="sparse", seed=1)
+    return net
+nets = {"dense 4-bit": reference("dense"), "dense 8-bit": byte_counts(),
+        "sparse": reference("sparse"), "sparse floats": sparse_floats()}
+for net in nets.values():
+    net.run(net.ms_to_steps(200))
+print(__import__("binnet_core").__file__, flush=True)
+from binnet_core import PopulationActivityRecorder
+SAMPLED = "dense 4-bit, sampled every 0.1 ms"  # a kernel call per 0.1 ms: the per-call cost
+for line in sys.stdin:
+    name = line.strip()
+    net = nets[name.split(",")[0]]
+    steps = net.ms_to_steps(1000)
+    recorders = [PopulationActivityRecorder(net.ms_to_steps(0.1))] if name == SAMPLED else []
+    started = time.perf_counter()
+    net.run(steps, recorders=recorders)
+    print(time.perf_counter() - started, flush=True)
+"""
+
+
+def compare_trees(other, repeats):
+    """Seconds per model second of each layout in this tree and in ``other``, measured side
+    by side: two worker processes, runs alternating between them layout by layout.
+
+    Returns ``{layout: (this median, other median, median of per-round ratios this/other)}``.
+    """
+    trees = {"this": str(ROOT), "other": str(Path(other).resolve())}
+    workers = {name: subprocess.Popen([sys.executable, "-c", COMPARE_WORKER, path], cwd=path,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+               for name, path in trees.items()}
+    for name, worker in workers.items():
+        loaded = worker.stdout.readline().strip()
+        if not loaded.startswith(trees[name]):
+            raise RuntimeError(f"the {name} worker imported {loaded}, not {trees[name]}")
+    layouts = ("dense 4-bit", "dense 8-bit", "sparse", "sparse floats",
+               "dense 4-bit, sampled every 0.1 ms")
+    times = {(name, layout): [] for name in workers for layout in layouts}
+    try:
+        for round_ in range(repeats):
+            for layout in layouts:
+                order = list(workers) if round_ % 2 == 0 else list(workers)[::-1]
+                for name in order:
+                    workers[name].stdin.write(layout + "\n")
+                    workers[name].stdin.flush()
+                    times[(name, layout)].append(float(workers[name].stdout.readline()))
+    finally:
+        for worker in workers.values():
+            worker.stdin.close()
+            worker.wait()
+    return {layout: (statistics.median(times[("this", layout)]),
+                     statistics.median(times[("other", layout)]),
+                     statistics.median(a / b for a, b in zip(times[("this", layout)],
+                                                             times[("other", layout)])))
+            for layout in layouts}
+
+
+def print_comparison(other, repeats):
+    print(f"Seconds per model second, this tree ({ROOT}) vs {other}; medians of {repeats} "
+          "rounds, runs alternating\n")
+    print(f"{'layout':<36}{'this':>10}{'other':>10}{'this/other':>12}")
+    for layout, (this, that, ratio) in compare_trees(other, repeats).items():
+        print(f"{layout:<36}{this:>10.4f}{that:>10.4f}{ratio:>11.3f}x")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--big", action="store_true", help="also build and run N = 100,000")
     parser.add_argument("--imported-only", action="store_true",
                         help="only the exported-and-re-imported matrix against the built network")
+    parser.add_argument("--compare-with", metavar="PATH",
+                        help="only: seconds per model second of each layout in this source tree "
+                             "and in the checkout at PATH, side by side")
     args = parser.parse_args(argv)
+    if args.compare_with:
+        print_comparison(args.compare_with, max(9, args.repeats))
+        return
     warm_numba_caches()
     ClusteredEINetwork({"N_E": 80, "N_I": 20, "Q": 4, "R_Eplus": 2.0}, seed=0)
     if args.imported_only:

@@ -25,7 +25,6 @@ import numpy as np
 from numba import njit
 
 from binnet_core._rng import bounded, counter_u64
-from binnet_core._sim_kernels import _apply_flip
 
 _NEVER = np.uint64(0xFFFFFFFFFFFFFFFF)
 #: Contact counts of one row while it is generated: a pair may get up to 65,535 contacts.
@@ -79,7 +78,8 @@ def _add_packed(row, counts, half):
 
 
 @njit(cache=True, nogil=True)
-def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap, packed_start):
+def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap, checked, packed,
+                packed_start):
     """Add ``count * value`` of every pair of the pair blocks of one pre population.
 
     Parameters
@@ -96,11 +96,13 @@ def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap, packe
     values : array (B,) of out's dtype
         Value added per contact.
     cap : number
-        Largest entry allowed; negative when no entry can exceed it (one synapse per block
-        and counts below the dtype's limit), which skips the check.
-    packed_start : int64 array
-        Empty, or the byte offset of every segment when ``out`` holds 4-bit counts (see
-        ``_sim_kernels``); then ``values`` are 1 and ``cap`` is 15.
+        Largest entry allowed.
+    checked : bool
+        Check entries against ``cap``; False when no entry can exceed it (one synapse per
+        block and counts below the dtype's limit).
+    packed : bool
+        ``out`` holds 4-bit counts (see ``binnet_core.layouts.PackedCounts``) and segment
+        ``s`` starts at byte ``packed_start[s]``; then ``values`` are 1 and ``cap`` is 15.
 
     Returns
     -------
@@ -120,7 +122,7 @@ def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap, packe
             if blocks[b, 2]:
                 total -= counts[i]
                 counts[i] = 0
-            if packed_start.size > 0:
+            if packed:
                 half = (n_post + 1) // 2
                 start = packed_start[blocks[b, 3]]
                 buf[n_post] = 0
@@ -128,7 +130,7 @@ def pairs_dense(out, pre0, n_pre, blocks, keys, thr, thr_len, values, cap, packe
                 continue
             row = out[pre0 + i, post0:post0 + n_post]
             value = values[b]
-            if cap >= 0:  # another synapse may already have written here: check the sum
+            if checked:  # another synapse may already have written here: check the sum
                 for t in range(n_post):
                     new = row[t] + counts[t] * value
                     overflow |= new > cap
@@ -187,18 +189,19 @@ def pairs_sparse(fill, counts, cursor, idx, vals, pre0, n_pre, blocks, keys, thr
 
 
 @njit(inline="always")
-def _draw_partners(t, k_in, n_pre, exclude, multapses, key, work, where, out):
-    """Pre partners of post neuron ``t`` (excluding pre ``exclude`` when >= 0)."""
-    n = n_pre - 1 if exclude >= 0 else n_pre
+def _draw_partners(t, k_in, n_pre, skip_self, multapses, key, work, where, out):
+    """Pre partners of post neuron ``t`` (excluding pre ``t`` when ``skip_self``)."""
+    exclude = t
+    n = n_pre - 1 if skip_self else n_pre
     first = np.uint64(t) * np.uint64(k_in)
     if multapses:
         for k in range(k_in):
             j = bounded(counter_u64(key, first + np.uint64(k)), n)
-            if exclude >= 0 and j >= exclude:
+            if skip_self and j >= exclude:
                 j += 1
             out[k] = j
         return
-    if exclude >= 0:  # park the excluded neuron in the last slot, outside the draw range
+    if skip_self:  # park the excluded neuron in the last slot, outside the draw range
         a = where[exclude]
         b = n_pre - 1
         other = work[b]
@@ -224,24 +227,24 @@ def indegree_partners(n_pre, n_post, k_in, multapses, diagonal, key):
     where = np.arange(n_pre)
     partners = np.empty((n_post, k_in), dtype=np.int64)
     for t in range(n_post):
-        _draw_partners(t, k_in, n_pre, t if diagonal else -1, multapses, key, work, where,
+        _draw_partners(t, k_in, n_pre, diagonal, multapses, key, work, where,
                        partners[t])
     return partners
 
 
 @njit(cache=True, nogil=True)
-def indegree_dense(out, pre0, post0, partners, value, cap, packed_offset):
+def indegree_dense(out, pre0, post0, partners, value, cap, packed, packed_offset):
     """Add ``value`` per contact of a fixed in-degree block to a dense pre-major matrix.
 
-    With ``packed_offset >= 0`` the matrix holds 4-bit counts and the post segment starts at
-    that byte (``value`` is 1, ``cap`` is 15). Returns the number of contacts, or -1 if an
+    With ``packed`` the matrix holds 4-bit counts and the post segment starts at byte
+    ``packed_offset`` (``value`` is 1, ``cap`` is 15). Returns the number of contacts, or -1 if an
     entry would exceed ``cap``.
     """
     half = (partners.shape[0] + 1) // 2
     for t in range(partners.shape[0]):
         for k in range(partners.shape[1]):
             r = pre0 + partners[t, k]
-            if packed_offset >= 0:
+            if packed:
                 byte = packed_offset + (t if t < half else t - half)
                 shift = 0 if t < half else 4
                 new = ((np.uint8(out[r, byte]) >> shift) & 15) + 1
@@ -271,16 +274,6 @@ def indegree_sparse(fill, counts, cursor, idx, vals, pre0, seg, offset, partners
                 vals[c] = value
             cursor[r, seg] = c + 1
     return partners.size
-
-
-@njit(cache=True, nogil=True)
-def initial_field(field, state, group, seg_start, scale, dense, packed_start, idx, ptr, vals):
-    """Set ``field = W @ state`` by pushing every active neuron (the flip rule from zero)."""
-    field[:] = 0
-    for pre in range(state.size):
-        if state[pre]:
-            _apply_flip(pre, True, field, group, seg_start, scale, dense, packed_start, idx,
-                        ptr, vals)
 
 
 @njit(cache=True, nogil=True)

@@ -1,119 +1,53 @@
 """Hot simulation kernels (numba, ``nogil``, cached).
 
-One kernel, :func:`simulate`, performs asynchronous Glauber updates. It takes only arrays
-and scalars. The connectivity arrives in one of three pre-major layouts (see
-``binnet_core.connectivity``):
-
-``packed`` shared weights stored as 4-bit contact counts, two per byte: for segment ``s``
-           of ``m`` neurons and ``h = ceil(m / 2)``, byte ``packed_start[s] + k`` of row
-           ``pre`` holds the count onto post neuron ``k`` in its low nibble and onto
-           ``k + h`` in its high nibble. A flip adds ``delta * scale[group[pre], s]`` times
-           each count: half the bytes of ``dense``, two contiguous vectorised sweeps.
-``dense``  ``dense[pre, post]`` holds a contact count (``uint8``) or a float weight; the
-           field change of a flip is ``delta * scale[group[pre], seg] * dense[pre, t]`` for
-           every post neuron ``t`` of segment ``seg``: contiguous reads, vectorised.
-``sparse`` for each ``pre`` and segment ``seg`` the targets ``seg_start[seg] + idx[k]`` for
-           ``k in ptr[pre, seg] .. ptr[pre, seg + 1]``; each contact adds
-           ``delta * scale[group[pre], seg]`` (times ``vals[k]`` when per-contact float
-           weights are given).
-
-``packed`` and ``dense`` share the array ``dense``; ``packed_start`` is empty unless the
-counts are packed. Segments are the post populations when weights are shared per population
-block (only a count or an index per contact is stored), or a single segment for general
-weight matrices.
+:func:`simulate` performs asynchronous Glauber updates and :func:`initial_field` computes
+``W @ state``. Both take the connectivity as one of the layout ``NamedTuple``s of
+:mod:`binnet_core.layouts`; numba compiles one specialisation per layout (and dtype), only
+for the layouts a process uses, and the flip routine is the layout's own, chosen at compile
+time. The neurons and the dynamic state arrive as the ``NamedTuple``s :class:`Neurons` and
+:class:`State`; every neuron kind is explicit (:class:`NeuronKind`).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-from binnet_core._prefetch import prefetch_row
 from binnet_core._rng import bounded, low32, next_u64, to_unit
+from binnet_core.layouts import apply_flip
+from binnet_core.populations import NeuronKind
+
+_THRESHOLD = int(NeuronKind.THRESHOLD)
+_STOCHASTIC = int(NeuronKind.STOCHASTIC)
 
 
-@njit(inline="always")
-def _add_packed_row(field, lo, hi, dense, pre, start, w):
-    """``field[lo:hi] += w * counts`` from the 4-bit counts at ``dense[pre, start:]``.
+class Neurons(NamedTuple):
+    """Static description of the neurons (populations ``p = 0 .. P - 1``)."""
 
-    Unsigned indices and no slices: no wrap-around checks and no reference counting in the
-    loops, which LLVM vectorises; the narrow casts keep them in 8- and 32-bit lanes.
-    """
-    half = np.uint64((hi - lo + 1) // 2)
-    lo = np.uint64(lo)
-    hi = np.uint64(hi)
-    start = np.uint64(start)
-    for t in range(half):
-        field[lo + t] += w * np.float32(np.uint8(dense[pre, start + t]) & np.uint8(15))
-    mid = lo + half
-    for t in range(hi - mid):
-        field[mid + t] += w * np.float32(np.uint8(dense[pre, start + t]) >> np.uint8(4))
+    pop_of: np.ndarray  # int32 (N,) population of every neuron
+    pop_start: np.ndarray  # int64 (P,) first neuron of every population
+    pop_size: np.ndarray  # int64 (P,)
+    alias_accept: np.ndarray  # uint64 (P,) Walker alias table of the update masses N_p / tau_p
+    alias_other: np.ndarray  # int64 (P,)
+    kind: np.ndarray  # int8 (P,) NeuronKind of every population
+    on_probability: np.ndarray  # float64 (P,) used by STOCHASTIC populations
+    thresholds: np.ndarray  # (N,) of the weight dtype, used by THRESHOLD populations
 
 
-@njit(inline="always")
-def _add_row(field, lo, hi, dense, pre, w):
-    """``field[lo:hi] += w * dense[pre, lo:hi]`` (indices as in :func:`_add_packed_row`)."""
-    lo = np.uint64(lo)
-    for t in range(np.uint64(hi) - lo):
-        field[lo + t] += w * dense[pre, lo + t]
+class State(NamedTuple):
+    """Dynamic state, updated in place by :func:`simulate`."""
 
-
-@njit(inline="always")
-def _apply_flip(pre, positive, field, group, seg_start, scale, dense, packed_start, idx, ptr,
-                vals):
-    if dense.shape[0] > 0:  # all of the row's cache lines in flight at once
-        prefetch_row(dense, pre)
-    g = group[pre]
-    for s in range(seg_start.size - 1):
-        w = scale[g, s]
-        if w == 0:
-            continue
-        if not positive:
-            w = -w
-        lo = seg_start[s]
-        hi = seg_start[s + 1]
-        if packed_start.size > 0:
-            _add_packed_row(field, lo, hi, dense, pre, packed_start[s], w)
-        elif dense.shape[0] > 0:
-            _add_row(field, lo, hi, dense, pre, w)
-        elif vals.size == 0:
-            base = np.uint64(lo)
-            for k in range(ptr[pre, s], ptr[pre, s + 1]):
-                field[base + np.uint64(idx[k])] += w
-        else:
-            base = np.uint64(lo)
-            for k in range(ptr[pre, s], ptr[pre, s + 1]):
-                field[base + np.uint64(idx[k])] += w * vals[k]
+    state: np.ndarray  # int8 (N,) binary states
+    field: np.ndarray  # (N,) cached input field W @ state
+    rng_state: np.ndarray  # uint64 (1,) splitmix64 state of the update order
+    pop_active: np.ndarray  # int64 (P,) active neurons per population
+    pop_up: np.ndarray  # int64 (P,) cumulative 0 -> 1 flips per population
 
 
 @njit(cache=True, nogil=True)
-def simulate(
-    steps,
-    sequence,
-    rng_state,
-    state,
-    field,
-    thresholds,
-    pop_of,
-    pop_start,
-    pop_size,
-    alias_accept,
-    alias_other,
-    on_probability,
-    pop_active,
-    pop_up,
-    group,
-    seg_start,
-    scale,
-    dense,
-    packed_start,
-    idx,
-    ptr,
-    vals,
-    log_ids,
-    log_deltas,
-    log_pos,
-):
+def simulate(steps, sequence, neurons, dyn, arrays, log_ids, log_deltas, log_pos):
     """Perform asynchronous updates in place.
 
     Parameters
@@ -123,23 +57,11 @@ def simulate(
         non-empty).
     sequence : int64 array
         Explicit neurons to update in order; empty for random updates.
-    rng_state : uint64 array (1,)
-        splitmix64 state, advanced in place.
-    state, field, thresholds : arrays (N,)
-        Binary states (int8), cached input field and thresholds.
-    pop_of : int32 array (N,)
-        Population index of every neuron.
-    pop_start, pop_size : int64 arrays (P,)
-        Population slices.
-    alias_accept, alias_other : uint64 / int64 arrays (P,)
-        Walker alias table of population update masses ``N_pop / tau_pop``.
-    on_probability : float64 array (P,)
-        For stochastic populations the probability of being on after an update; negative
-        for threshold units.
-    pop_active, pop_up : int64 arrays (P,)
-        Active-neuron counts and cumulative 0->1 flips per population, updated in place.
-    group, seg_start, scale, dense, packed_start, idx, ptr, vals
-        Connectivity (see module docstring).
+    neurons : Neurons
+    dyn : State
+        Advanced in place.
+    arrays : a layout of ``binnet_core.layouts``
+        The connectivity.
     log_ids, log_deltas : int32 / int8 arrays
         Diff-log buffers; written from ``log_pos`` when non-empty.
     log_pos : int
@@ -150,6 +72,11 @@ def simulate(
     int
         The new diff-log position.
     """
+    state, field, rng_state = dyn.state, dyn.field, dyn.rng_state
+    pop_active, pop_up = dyn.pop_active, dyn.pop_up
+    pop_of, pop_start, pop_size = neurons.pop_of, neurons.pop_start, neurons.pop_size
+    alias_accept, alias_other = neurons.alias_accept, neurons.alias_other
+    kind, on_probability, thresholds = neurons.kind, neurons.on_probability, neurons.thresholds
     n_pop = pop_start.size
     logging = log_ids.size > 0
     explicit = sequence.size > 0
@@ -163,21 +90,60 @@ def simulate(
             col = bounded(x, n_pop)
             pop = col if low32(x) < alias_accept[col] else alias_other[col]
             neuron = pop_start[pop] + bounded(next_u64(rng_state), pop_size[pop])
-        p_on = on_probability[pop]
-        if p_on >= 0.0:
-            new = 1 if to_unit(next_u64(rng_state)) < p_on else 0
-        else:
+        k = kind[pop]
+        if k == _THRESHOLD:
             new = 1 if field[neuron] > thresholds[neuron] else 0
+        elif k == _STOCHASTIC:
+            new = 1 if to_unit(next_u64(rng_state)) < on_probability[pop] else 0
+        else:  # CLAMPED
+            new = state[neuron]
         delta = new - state[neuron]
         if delta != 0:
             state[neuron] = new
             pop_active[pop] += delta
             if delta > 0:
                 pop_up[pop] += 1
-            _apply_flip(neuron, delta > 0, field, group, seg_start, scale, dense, packed_start, idx,
-                        ptr, vals)
+            apply_flip(arrays, neuron, delta > 0, field)
         if logging:
             log_ids[log_pos] = neuron
             log_deltas[log_pos] = delta
             log_pos += 1
     return log_pos
+
+
+@njit(cache=True, nogil=True)
+def initial_field(field, state, arrays):
+    """Set ``field = W @ state`` by pushing every active neuron (the flip rule from zero)."""
+    field[:] = 0
+    for pre in range(state.size):
+        if state[pre]:
+            apply_flip(arrays, pre, True, field)
+
+
+class BoundSimulation:
+    """:func:`simulate` bound to one network's neurons, state and connectivity.
+
+    numba types every argument of every call, and NamedTuples in Python: about 6 us for
+    these three, the time of ~150 updates, paid again on every recorder sample. The first
+    call goes through the dispatcher (which compiles or loads the specialisation); later
+    calls enter that specialisation directly. That is exact because the bound tuples are
+    immutable and the other arguments always have the same types (an int, an int64
+    sequence, int32 and int8 log buffers and an int), all made by the network.
+    """
+
+    def __init__(self, neurons: Neurons, dyn: State, arrays):
+        self.neurons, self.dyn, self.arrays = neurons, dyn, arrays
+        self._entry = None
+
+    def __reduce__(self):  # copies and pickles resolve the specialisation again
+        return BoundSimulation, (self.neurons, self.dyn, self.arrays)
+
+    def __call__(self, steps, sequence, log_ids, log_deltas, log_pos):
+        args = (steps, sequence, self.neurons, self.dyn, self.arrays, log_ids, log_deltas,
+                log_pos)
+        if self._entry is not None:
+            return self._entry(*args)
+        position = simulate(*args)
+        compiled = simulate.overloads.get(tuple(simulate.typeof_pyval(a) for a in args))
+        self._entry = simulate if compiled is None else compiled.entry_point  # None: numba changed
+        return position

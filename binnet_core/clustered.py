@@ -51,11 +51,11 @@ DEFAULT_PARAMETERS = MappingProxyType({
     "connection_type": "poisson", "m_X": 0.03,
     "initial_activity": 0.1, "initial_mode": "bernoulli",
 })
-CONNECTION_TYPES = ("poisson", "bernoulli", "fixed_indegree")
 INITIAL_MODES = ("bernoulli", "exact")
 #: Synapse class of each connection type and the name of its mean-contacts argument.
 _SYNAPSE = {"poisson": (PoissonSynapse, "rate"), "bernoulli": (PairwiseBernoulliSynapse, "p"),
             "fixed_indegree": (FixedIndegreeSynapse, "p")}
+CONNECTION_TYPES = tuple(_SYNAPSE)
 
 
 @dataclass(frozen=True)

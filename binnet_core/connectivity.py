@@ -1,18 +1,20 @@
 """Connectivity layouts, their memory estimates, and their generation.
 
 Weights are kept pre-major (the targets of one neuron are contiguous) because a flip of
-neuron ``j`` reads exactly the targets of ``j``. Two layouts (see ``_sim_kernels``):
+neuron ``j`` reads exactly the targets of ``j``. Two weight modes, each stored in one of the
+layouts of :mod:`binnet_core.layouts`:
 
 ``dense``   an ``N x N`` pre-major matrix. With *shared weights* (every population block
             built from synapse objects of a single weight ``j``) it stores contact counts and
             the weight comes from the ``scale[pre_pop, post_pop]`` table: 4-bit counts, two
             per byte (half a byte per pair; ``packed_start`` gives each segment's byte
-            offset), or ``uint8`` counts when some pair has more than 15 contacts. Otherwise
-            it stores float weights.
+            offset: ``PackedCounts``), or ``uint8`` counts when some pair has more than 15
+            contacts. Otherwise it stores float weights (both ``DenseMatrix``).
 ``sparse``  the targets of every (pre neuron, post population) run as indices relative to
             the population start (``uint16`` when every population has <= 65,536 neurons,
             else ``int32``), one entry per contact; float values per contact only when
-            weights are not shared. A single copy (no COO/CSR/CSC triplet).
+            weights are not shared (``SparseTargets``, ``SparseWeights``). A single copy (no
+            COO/CSR/CSC triplet).
 
 General weight matrices (``initialize(weights=W)``) use one segment and ``scale = 1``.
 """
@@ -28,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from binnet_core import _build_kernels as bk
+from binnet_core import layouts
 from binnet_core._rng import seed_words
 from binnet_core.synapses import IndegreeSpec, PairSpec
 
@@ -47,73 +50,41 @@ _NIBBLE_MAX = 15
 
 @dataclasses.dataclass
 class Connectivity:
-    """Connectivity in kernel form plus its cost figures."""
+    """Connectivity in kernel form (one layout of :mod:`binnet_core.layouts`) plus its cost
+    figures; ``layout`` is the ``weight_mode`` it resolved to."""
 
     layout: str
     shared_weights: bool
-    group: np.ndarray
-    seg_start: np.ndarray
-    scale: np.ndarray
-    dense: np.ndarray
-    packed_start: np.ndarray
-    idx: np.ndarray
-    ptr: np.ndarray
-    vals: np.ndarray
+    arrays: layouts.Layout
     synapse_count: int
     build_seconds: float
 
-    def kernel_args(self) -> tuple:
-        """The arrays the simulation kernel takes, in order."""
-        return (self.group, self.seg_start, self.scale, self.dense, self.packed_start, self.idx,
-                self.ptr, self.vals)
+    def __post_init__(self):
+        if type(self.arrays) not in layouts.REGISTRY:
+            raise TypeError(f"arrays must be one of {[c.__name__ for c in layouts.REGISTRY]}, "
+                            f"got {type(self.arrays).__name__}")
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the connectivity arrays."""
-        return int(sum(a.nbytes for a in self.kernel_args()))
+        return layouts.nbytes(self.arrays)
 
     def connected_pairs(self) -> int:
         """Number of ordered (post, pre) pairs with at least one contact."""
-        if self.packed_start.size:
-            return int(bk.nonzero_nibbles(self.dense))
-        if self.layout == "dense":
-            return int(np.count_nonzero(self.dense))
-        return int(bk.distinct_targets(self.idx, self.ptr))
-
-    def dense_matrix(self) -> np.ndarray:
-        """The dense pre-major matrix (counts unpacked to ``uint8`` when stored packed)."""
-        if not self.packed_start.size:
-            return self.dense
-        n = self.group.size
-        out = np.empty((n, n), dtype=np.uint8)
-        for s, (lo, hi) in enumerate(zip(self.seg_start[:-1], self.seg_start[1:])):
-            half = (hi - lo + 1) // 2
-            block = self.dense[:, self.packed_start[s]:self.packed_start[s] + half]
-            out[:, lo:lo + half] = block & 15
-            out[:, lo + half:hi] = (block >> 4)[:, :hi - lo - half]
-        return out
+        return self.arrays.connected_pairs()
 
     def with_byte_counts(self) -> Connectivity:
         """The same connectivity with 4-bit counts unpacked to one byte per pair."""
-        return dataclasses.replace(self, dense=self.dense_matrix(),
-                                   packed_start=np.zeros(0, dtype=np.int64))
+        a = self.arrays
+        if not isinstance(a, layouts.PackedCounts):
+            raise ValueError(f"only 4-bit counts can be unpacked, not {type(a).__name__}")
+        dense = layouts.DenseMatrix(a.group, a.seg_start, a.scale, a.byte_counts())
+        return dataclasses.replace(self, arrays=dense)
 
     def to_scipy(self) -> sp.csr_matrix:
         """The weight matrix ``W[post, pre]`` as a ``scipy.sparse.csr_matrix`` (float64)."""
-        n = self.group.size
-        seg_of = np.repeat(np.arange(self.seg_start.size - 1), np.diff(self.seg_start))
-        if self.layout == "dense":
-            dense = self.dense_matrix()
-            pre, post = np.nonzero(dense)
-            values = dense[pre, post].astype(np.float64)
-            seg = seg_of[post]
-        else:
-            runs = np.diff(self.ptr, axis=1)
-            pre = np.repeat(np.repeat(np.arange(n), runs.shape[1]), runs.ravel())
-            seg = np.repeat(np.tile(np.arange(runs.shape[1]), n), runs.ravel())
-            post = self.seg_start[seg] + self.idx.astype(np.int64)
-            values = self.vals.astype(np.float64) if self.vals.size else np.ones(post.size)
-        values = values * self.scale[self.group[pre], seg].astype(np.float64)
+        n = self.arrays.group.size
+        pre, post, values = layouts.entries(self.arrays)
         return sp.csr_matrix((values, (post, pre)), shape=(n, n))
 
 
@@ -208,13 +179,15 @@ class _TooManyContacts(ValueError):
     """Some pair gets more contacts than the dense counts can hold."""
 
 
-def _generate_dense(blocks, keys, views, shared, dtype, autapse, n, packed):
-    """``(matrix, contacts, packed_start)``; ``packed_start`` is empty unless ``packed``.
+def _generate_dense(blocks, keys, views, shared, dtype, autapse, group, seg_start, scale, packed):
+    """``(arrays, contacts)``: :class:`~binnet_core.layouts.PackedCounts` when ``packed``, else
+    a :class:`~binnet_core.layouts.DenseMatrix`.
 
     Raises :class:`_TooManyContacts` (naming the synapses) when a count exceeds 15 (packed)
     or 255 (``uint8``).
     """
-    packed_start = _packed_offsets(views) if packed else np.zeros(0, dtype=np.int64)
+    n = group.size
+    packed_start = _packed_offsets(views)
     out_dtype = np.dtype(np.uint8) if shared else np.dtype(dtype)
     out = np.zeros((n, int(packed_start[-1]) if packed else n), dtype=out_dtype)
     cap = _NIBBLE_MAX if packed else _U8_MAX if shared else np.inf
@@ -233,18 +206,20 @@ def _generate_dense(blocks, keys, views, shared, dtype, autapse, n, packed):
     total = 0
     for args in _pair_groups(blocks, keys, views, autapse, value_of, out_dtype):
         unchecked = single and int(args[5].max()) <= cap  # the largest count a block can draw
-        count = bk.pairs_dense(out, *args, -1 if unchecked else cap, packed_start)
+        count = bk.pairs_dense(out, *args, cap, not unchecked, packed, packed_start)
         if count < 0:
             raise too_many(f"pair synapses from neurons {args[0]}..{args[0] + args[1] - 1}")
         total += count
     for synapse, a0, post, partners in _indegree_blocks(blocks, keys, views, autapse):
         count = bk.indegree_dense(out, a0, views[post][0], partners,
                                   out_dtype.type(value_of(synapse)), cap,
-                                  packed_start[post] if packed else -1)
+                                  packed, packed_start[post])
         if count < 0:
             raise too_many(f"synapse {synapse.name!r}")
         total += count
-    return out, total, packed_start
+    if packed:
+        return layouts.PackedCounts(group, seg_start, scale, out, packed_start), total
+    return layouts.DenseMatrix(group, seg_start, scale, out), total
 
 
 def _generate_sparse(blocks, keys, views, shared, dtype, autapse, n):
@@ -325,20 +300,22 @@ def from_synapses(populations, views, synapses, *, requested, ram_budget_gb, dty
     group = np.repeat(np.arange(n_seg, dtype=np.int32), [b - a for a, b in views])
     seg_start = np.array([a for a, _ in views] + [n], dtype=np.int64)
     if layout == "dense":
-        generate = functools.partial(_generate_dense, blocks, keys, views, shared, dtype, autapse, n)
+        generate = functools.partial(_generate_dense, blocks, keys, views, shared, dtype, autapse,
+                                     group, seg_start, scale)
         try:
-            dense, total, packed_start = generate(packed=shared)
+            arrays, total = generate(packed=shared)
         except _TooManyContacts:  # only 4-bit counts (shared weights) get here and retry
             # a pair with more than 15 contacts: the same network with one byte per pair
             log.info("more than %d contacts on one pair: storing 8-bit counts", _NIBBLE_MAX)
             choose_layout("dense", n * n, sparse_bytes, ram_budget_gb)
-            dense, total, packed_start = generate(packed=False)
-        idx, ptr, vals = np.zeros(0, np.uint16), np.zeros((0, 0), np.int64), np.zeros(0, dtype)
+            arrays, total = generate(packed=False)
     else:
         idx, ptr, vals, total = _generate_sparse(blocks, keys, views, shared, dtype, autapse, n)
-        dense, packed_start = np.zeros((0, 0), dtype=np.uint8), np.zeros(0, dtype=np.int64)
-    return Connectivity(layout, shared, group, seg_start, scale, dense, packed_start, idx, ptr,
-                        vals, int(total), time.perf_counter() - started)
+        if shared:
+            arrays = layouts.SparseTargets(group, seg_start, scale, idx, ptr)
+        else:
+            arrays = layouts.SparseWeights(group, seg_start, scale, idx, ptr, vals)
+    return Connectivity(layout, shared, arrays, int(total), time.perf_counter() - started)
 
 
 def check_matrix(weights, n):

@@ -18,6 +18,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from binnet_core import layouts
 from binnet_core.connectivity import Connectivity, choose_layout
 
 _NIBBLE_MAX = 15
@@ -184,20 +185,19 @@ def from_matrix(weights, group, *, requested, ram_budget_gb, dtype, autapse):
     else:
         sparse_bytes = nnz * (4 + itemsize) + n * 2 * 8
     layout = choose_layout(requested, dense_bytes, sparse_bytes, ram_budget_gb)
-    no_dense = np.zeros((0, 0), dtype=np.uint8)
-    no_sparse = np.zeros(0, np.uint16), np.zeros((0, 0), np.int64), np.zeros(0, dtype)
     use_counts = counts_dense if layout == "dense" else counts_sparse
     if use_counts:
         if layout == "dense":
             dense, packed_start = _dense_counts(weights, views, shared, autapse, packed)
-            idx, ptr, vals = no_sparse
+            if packed:
+                arrays = layouts.PackedCounts(group, seg_start, scale, dense, packed_start)
+            else:
+                arrays = layouts.DenseMatrix(group, seg_start, scale, dense)
         else:
             csc = weights if sp.issparse(weights) else _without_diagonal(weights, autapse)
             idx, ptr = _sparse_counts(csc, group, seg_start)
-            vals = np.zeros(0, dtype=dtype)
-            dense, packed_start = no_dense, np.zeros(0, dtype=np.int64)
-        return Connectivity(layout, True, group, seg_start, scale, dense, packed_start, idx,
-                            ptr, vals, contacts, time.perf_counter() - started)
+            arrays = layouts.SparseTargets(group, seg_start, scale, idx, ptr)
+        return Connectivity(layout, True, arrays, contacts, time.perf_counter() - started)
     scale = np.ones((n_groups, 1), dtype=dtype)
     seg_start = np.array([0, n], dtype=np.int64)
     if layout == "dense":
@@ -205,12 +205,10 @@ def from_matrix(weights, group, *, requested, ram_budget_gb, dtype, autapse):
         dense = np.ascontiguousarray(matrix.T, dtype=dtype)
         if not autapse:
             np.fill_diagonal(dense, 0)
-        idx, ptr, vals = no_sparse
+        arrays = layouts.DenseMatrix(group, seg_start, scale, dense)
     else:
         csc = weights if sp.issparse(weights) else _without_diagonal(weights, autapse)
-        dense = no_dense
         idx = csc.indices.astype(np.int32)
         ptr = np.stack([csc.indptr[:-1], csc.indptr[1:]], axis=1).astype(np.int64)
-        vals = csc.data.astype(dtype)
-    return Connectivity(layout, False, group, seg_start, scale, dense, np.zeros(0, np.int64), idx,
-                        ptr, vals, nnz, time.perf_counter() - started)
+        arrays = layouts.SparseWeights(group, seg_start, scale, idx, ptr, csc.data.astype(dtype))
+    return Connectivity(layout, False, arrays, nnz, time.perf_counter() - started)

@@ -9,11 +9,10 @@ import numpy as np
 
 from binnet_core import connectivity as conn
 from binnet_core import difflog
-from binnet_core._build_kernels import initial_field
 from binnet_core._rng import seed_words
-from binnet_core._sim_kernels import simulate
+from binnet_core._sim_kernels import BoundSimulation, Neurons, State, initial_field
 from binnet_core.explicit import from_matrix
-from binnet_core.populations import Population
+from binnet_core.populations import NeuronKind, Population
 from binnet_core.synapses import Synapse
 from binnet_core.validation import check_non_negative_int, check_positive, check_positive_int
 
@@ -58,6 +57,10 @@ def alias_table(weights) -> tuple[np.ndarray, np.ndarray]:
 
 class BinaryNetwork:
     """Binary network simulator with dense and sparse backends and diff-log tracing.
+
+    After :meth:`initialize`: ``state`` (int8), ``field`` (``W @ state``), ``thresholds``
+    (NaN for the units of background populations, which have none: see
+    :class:`~binnet_core.populations.NeuronKind`) and ``connectivity``.
 
     Examples
     --------
@@ -186,18 +189,22 @@ class BinaryNetwork:
         self.state = np.concatenate(initial).astype(np.int8)
         for population, view in zip(self.population, views):
             population.set_view(view)
-        self.thresholds = np.empty(self.N, dtype=dtype)
-        self._on_probability = np.empty(len(self.population), dtype=np.float64)
-        self._clamped = np.zeros(len(self.population), dtype=bool)
+        # NaN: the units of STOCHASTIC and CLAMPED populations have no threshold
+        self.thresholds = np.full(self.N, np.nan, dtype=dtype)
+        kinds = np.empty(len(self.population), dtype=np.int8)
+        on_probability = np.zeros(len(self.population), dtype=np.float64)
         for k, population in enumerate(self.population):
-            threshold, on_probability = population.dynamics()
-            self.thresholds[starts[k]:starts[k] + sizes[k]] = threshold
-            self._clamped[k] = np.isnan(threshold)  # thresholds set by _restart
-            self._on_probability[k] = on_probability
-        self._pop_of, self._pop_start, self._pop_size = pop_of, starts, sizes
+            rule = population.dynamics()
+            kinds[k] = rule.kind
+            if rule.kind == NeuronKind.THRESHOLD:
+                self.thresholds[starts[k]:starts[k] + sizes[k]] = rule.threshold
+            elif rule.kind == NeuronKind.STOCHASTIC:
+                on_probability[k] = rule.on_probability
         taus = np.array([p.tau for p in self.population])
         self.updates_per_ms = float(np.sum(sizes / taus))
+        self._pop_of, self._pop_start, self._pop_size = pop_of, starts, sizes
         self._alias_accept, self._alias_other = alias_table(sizes / taus)
+        self._kinds, self._on_probability = kinds, on_probability
         self.connectivity = connectivity
         self.weight_mode = connectivity.layout
         self.weight_dtype = dtype
@@ -205,16 +212,27 @@ class BinaryNetwork:
         self.field = np.zeros(self.N, dtype=dtype)
         self._restart(self.state, seed_sequence)
 
+    def _kernel(self) -> BoundSimulation:
+        """The simulation kernel bound to the current arrays (bound again if one was replaced)."""
+        kernel = self._bound  # None after _restart
+        if (kernel is None or kernel.arrays is not self.connectivity.arrays
+                or kernel.dyn.state is not self.state or kernel.dyn.field is not self.field
+                or kernel.neurons.thresholds is not self.thresholds):
+            neurons = Neurons(self._pop_of, self._pop_start, self._pop_size, self._alias_accept,
+                              self._alias_other, self._kinds, self._on_probability,
+                              self.thresholds)
+            dyn = State(self.state, self.field, self._rng_state, self._pop_active, self._pop_up)
+            kernel = self._bound = BoundSimulation(neurons, dyn, self.connectivity.arrays)
+        return kernel
+
     def _restart(self, state, seed_sequence):
         """Start the dynamics from ``state`` with the update order of ``seed_sequence``."""
         self.state[:] = state
-        for k in np.flatnonzero(self._clamped):  # clamped units: on stays on, off stays off
-            block = slice(self._pop_start[k], self._pop_start[k] + self._pop_size[k])
-            self.thresholds[block] = np.where(self.state[block] == 1, -np.inf, np.inf)
         self._pop_active = np.add.reduceat(self.state, self._pop_start, dtype=np.int64)
         self._pop_up = np.zeros(len(self.population), dtype=np.int64)
         self._rng_state = seed_words(_child(seed_sequence, 2), 1)
-        initial_field(self.field, self.state, *self.connectivity.kernel_args())
+        self._bound = None
+        initial_field(self.field, self.state, self.connectivity.arrays)
         self.sim_steps = 0
         self._diff_log_updates = self._diff_log_deltas = None
         self._diff_log_index = 0
@@ -285,12 +303,7 @@ class BinaryNetwork:
             ids, deltas, position = self._step_log_updates, self._step_log_deltas, self._step_log_index
         else:
             ids, deltas, position = _NO_IDS, _NO_DELTAS, 0
-        position = simulate(
-            steps, sequence, self._rng_state, self.state, self.field, self.thresholds,
-            self._pop_of, self._pop_start, self._pop_size, self._alias_accept, self._alias_other,
-            self._on_probability, self._pop_active, self._pop_up,
-            *self.connectivity.kernel_args(), ids, deltas, position,
-        )
+        position = self._kernel()(steps, sequence, ids, deltas, position)
         if self._diff_log_updates is not None:
             if self._step_log_updates is not None:  # both logs: copy the new entries over
                 start, end = self._step_log_index, self._step_log_index + count

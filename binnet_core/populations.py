@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import math
 import numbers
 
@@ -9,7 +11,41 @@ import numpy as np
 
 from binnet_core.validation import check_finite, check_positive, check_positive_int
 
-__all__ = ["BinaryNeuronPopulation", "BackgroundActivity"]
+__all__ = ["BinaryNeuronPopulation", "BackgroundActivity", "NeuronKind", "Dynamics"]
+
+
+class NeuronKind(enum.IntEnum):
+    """How a population's units choose their new state on an update."""
+
+    #: ``1 if field > threshold else 0``
+    THRESHOLD = 0
+    #: ``1`` with probability ``on_probability``, independently of the field
+    STOCHASTIC = 1
+    #: keep the current state (a constant drive)
+    CLAMPED = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Dynamics:
+    """The update rule of a population's units: its kind and the parameter that kind uses."""
+
+    kind: NeuronKind
+    threshold: float | None = None
+    on_probability: float | None = None
+
+    def __post_init__(self):
+        if self.kind not in list(NeuronKind):
+            raise ValueError(f"kind must be one of {[k.name for k in NeuronKind]}, got {self.kind!r}")
+        object.__setattr__(self, "kind", NeuronKind(self.kind))
+        needs = {NeuronKind.THRESHOLD: "threshold", NeuronKind.STOCHASTIC: "on_probability"}
+        for kind, name in needs.items():
+            if (self.kind == kind) != (getattr(self, name) is not None):
+                raise ValueError(f"{name} must be given for {kind.name} units and only for them "
+                                 f"(kind={self.kind.name}, {name}={getattr(self, name)!r})")
+        if self.threshold is not None:
+            object.__setattr__(self, "threshold", check_finite("threshold", self.threshold))
+        if self.on_probability is not None and not 0.0 <= self.on_probability <= 1.0:
+            raise ValueError(f"on_probability must lie in [0, 1], got {self.on_probability!r}")
 
 
 class Population:
@@ -50,8 +86,8 @@ class Population:
         """Initial binary states (int8, length N) drawn from ``rng``."""
         raise NotImplementedError
 
-    def dynamics(self) -> tuple[float, float]:
-        """``(threshold, on_probability)``: a threshold unit has ``on_probability < 0``."""
+    def dynamics(self) -> Dynamics:
+        """The update rule of the population's units."""
         raise NotImplementedError
 
 
@@ -94,7 +130,7 @@ class BinaryNeuronPopulation(Population):
             setattr(self, key, value)
 
     def dynamics(self):
-        return self.threshold, -1.0
+        return Dynamics(NeuronKind.THRESHOLD, threshold=self.threshold)
 
     def initial_state(self, rng):
         init = self.initializer
@@ -154,8 +190,9 @@ class BackgroundActivity(Population):
         return float(value)
 
     def dynamics(self):
-        # Clamped units never change: an on unit has threshold -inf, an off unit +inf.
-        return (math.nan, self._probability()) if self.Stochastic else (math.nan, -1.0)
+        if self.Stochastic:
+            return Dynamics(NeuronKind.STOCHASTIC, on_probability=self._probability())
+        return Dynamics(NeuronKind.CLAMPED)
 
     def initial_state(self, rng):
         p = self._probability()

@@ -215,12 +215,12 @@ def test_unclustered_activity_agrees_with_mean_field(connection_type):
 def test_connectivity_estimate_uses_the_blocks_of_the_network(connection_type):
     params = {**SMALL, **OTHER, "connection_type": connection_type}
     net = ClusteredEINetwork(params, weight_mode="sparse", seed=2)
-    c = net.connectivity
+    c = net.connectivity.arrays
     estimate = estimate_connectivity_bytes(params, "sparse")
     if connection_type == "fixed_indegree":  # exact contact count: exact bytes
         assert estimate == c.idx.nbytes + c.ptr.nbytes
     else:  # Poisson: 2 bytes per contact, within 4 standard errors of the count
-        assert abs(estimate - c.idx.nbytes - c.ptr.nbytes) < 4 * 2 * math.sqrt(c.synapse_count)
+        assert abs(estimate - c.idx.nbytes - c.ptr.nbytes) < 4 * 2 * math.sqrt(net.connectivity.synapse_count)
 
 
 def _active_cluster_sets(net, duration_ms, threshold=0.3):

@@ -15,6 +15,7 @@ from binnet_core import (
     PairwiseBernoulliSynapse,
     PoissonSynapse,
 )
+from binnet_core.layouts import DenseMatrix
 
 
 def block_counts(synapse_factory, n_pre=150, n_post=120, same=False, autapse=False, mode="dense",
@@ -128,8 +129,8 @@ def test_packed_counts_hold_the_sparse_network_for_odd_population_sizes():
     dense = odd_sized_network("dense", ODD_SYNAPSES)
     sparse = odd_sized_network("sparse", ODD_SYNAPSES)
     c = dense.connectivity
-    assert c.packed_start.tolist() == [0, 4, 11, 12]  # ceil(7/2), ceil(13/2), ceil(1/2)
-    assert c.dense.shape == (21, 12)
+    assert c.arrays.packed_start.tolist() == [0, 4, 11, 12]  # ceil(7/2), ceil(13/2), ceil(1/2)
+    assert c.arrays.counts.shape == (21, 12)
     assert (dense.weight_matrix() != sparse.weight_matrix()).nnz == 0
     assert c.connected_pairs() == sparse.connectivity.connected_pairs()
     np.testing.assert_array_equal(dense.field, sparse.field)
@@ -148,7 +149,8 @@ def test_packed_and_byte_counts_run_bit_identically():
     packed = odd_sized_network("dense", E_I_SYNAPSES, sizes=(301, 99, 1), threshold=-0.2)
     byte = odd_sized_network("dense", E_I_SYNAPSES, sizes=(301, 99, 1), threshold=-0.2)
     byte.connectivity = byte.connectivity.with_byte_counts()
-    assert byte.connectivity.dense.shape == (401, 401) and byte.connectivity.packed_start.size == 0
+    assert isinstance(byte.connectivity.arrays, DenseMatrix)
+    assert byte.connectivity.arrays.matrix.shape == (401, 401)
     for net in (packed, byte):
         net.run(50_000)
     assert 0 < packed.up_transitions.sum() and 0 < packed.state.sum() < packed.N
@@ -166,7 +168,8 @@ def test_more_than_15_contacts_on_a_pair_fall_back_to_byte_counts(synapses, capl
         dense = odd_sized_network("dense", synapses)
     assert "storing 8-bit counts" in caplog.text
     c = dense.connectivity
-    assert c.packed_start.size == 0 and c.dense.shape == (21, 21) and c.dense.max() == 16
+    assert isinstance(c.arrays, DenseMatrix)
+    assert c.arrays.matrix.shape == (21, 21) and c.arrays.matrix.max() == 16
     sparse = odd_sized_network("sparse", synapses)
     assert (dense.weight_matrix() != sparse.weight_matrix()).nnz == 0
 

@@ -22,6 +22,7 @@ from binnet_core import (
     PairwiseBernoulliSynapse,
     PoissonSynapse,
 )
+from binnet_core.layouts import DenseMatrix, PackedCounts, SparseTargets
 from tests import naive
 
 
@@ -127,19 +128,42 @@ def test_result_does_not_depend_on_batch_size_or_run_splitting():
 
 
 def test_no_python_work_per_update_or_batch(monkeypatch):
-    import binnet_core.network as network_module
+    from binnet_core._sim_kernels import BoundSimulation, simulate
 
     calls = []
-    real = network_module.simulate
+    real = BoundSimulation.__call__
 
-    def counting(*args):
+    def counting(self, *args):
         calls.append(args[0])
-        return real(*args)
+        return real(self, *args)
 
-    monkeypatch.setattr(network_module, "simulate", counting)
+    monkeypatch.setattr(BoundSimulation, "__call__", counting)
     net = two_population_network()
     net.run(1_000_000, batch_size=1)
     assert len(calls) == 1 and calls[0] == 1_000_000
+    # the compiled specialisation itself, entered without numba's per-call argument typing
+    assert net._bound._entry is not simulate and net._bound._entry.__name__ == "simulate"
+
+
+@pytest.mark.parametrize("replace", ["connectivity", "state", "field"])
+def test_replaced_arrays_are_used_by_the_next_run(replace):
+    """The kernel bound at the first run is bound again when an array is replaced."""
+    net, other = two_population_network(seed=1), two_population_network(seed=2, weight_mode="sparse")
+    net.run(1000)  # binds the kernel to the current arrays
+    if replace == "connectivity":  # another network, another layout type
+        net.connectivity = other.connectivity
+        net.field[:] = other.weight_matrix() @ net.state.astype(np.float64)
+    else:
+        setattr(net, replace, getattr(net, replace).copy())
+    before_state, before_field = net.state.copy(), net.field.copy()
+    neurons = np.arange(net.N)
+    net.update_sequence(neurons)
+    states, _ = naive.update_sequence(net.weight_matrix().toarray(), before_state,
+                                      net.thresholds, neurons)
+    np.testing.assert_array_equal(net.state, states[-1])
+    change = net.weight_matrix() @ (net.state - before_state).astype(np.float64)
+    np.testing.assert_allclose(net.field - before_field, change, atol=1e-5)
+    assert np.any(net.state != before_state)
 
 
 def test_population_update_rates_follow_n_over_tau():
@@ -252,17 +276,20 @@ def test_weight_mode_choice_is_logged_not_printed(capsys, caplog):
 def test_shared_weights_store_counts_and_general_matrices_store_floats():
     net = two_population_network(weight_mode="dense")
     c = net.connectivity
-    assert c.shared_weights and c.dense.dtype == np.uint8
-    assert c.dense.flags.c_contiguous and c.dense.shape == (60, 30)  # two 4-bit counts a byte
+    counts = c.arrays.counts
+    assert c.shared_weights and isinstance(c.arrays, PackedCounts) and counts.dtype == np.uint8
+    assert counts.flags.c_contiguous and counts.shape == (60, 30)  # two 4-bit counts a byte
     w = net.weight_matrix().toarray()
     pre = 3  # pre-major: row `pre` of the store holds column `pre` of W
-    expected = c.dense_matrix()[pre].astype(np.float64) * np.r_[[0.11] * 40, [0.13] * 20]
+    expected = c.arrays.byte_counts()[pre].astype(np.float64) * np.r_[[0.11] * 40, [0.13] * 20]
     np.testing.assert_allclose(w[:, pre], expected, rtol=1e-6)
     m = BinaryNetwork("w")
     m.add_population(BinaryNeuronPopulation(m, N=4, threshold=0.0, initializer=0))
     w = np.sqrt(np.arange(16.0)).reshape(4, 4)  # no common weight: floats
     m.initialize(weights=w, autapse=True)
-    assert m.connectivity.dense.dtype == np.float32 and not m.connectivity.shared_weights
+    floats = m.connectivity.arrays
+    assert isinstance(floats, DenseMatrix) and floats.matrix.dtype == np.float32
+    assert not m.connectivity.shared_weights
     np.testing.assert_array_equal(m.weight_matrix().toarray(), w.astype(np.float32))
 
 
@@ -279,7 +306,7 @@ def test_sparse_generation_memory_is_linear_in_synapses():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     c = net.connectivity
-    assert c.dense.size == 0 and c.vals.size == 0  # one index copy, no floats, no dense
+    assert isinstance(c.arrays, SparseTargets)  # one index copy, no floats, no dense
     assert c.synapse_count == pytest.approx(0.005 * 24_000**2, rel=0.02)
     assert peak < 3 * c.nbytes + 10 * 24_000 * 8  # a pairs-sized temporary would be >= 576 MB
     assert peak < 50e6

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -15,6 +18,7 @@ from binnet_core import (
     PoissonSynapse,
     PopulationActivityRecorder,
 )
+from binnet_core.populations import Dynamics, NeuronKind, Population
 from tests.test_engine import two_population_network
 
 
@@ -234,13 +238,15 @@ def test_reset_with_another_seed_takes_its_initial_state_and_update_order():
     net.reset(seed=2)
     np.testing.assert_array_equal(net.state, other.state)
     clamped = net.state[80:100] == 1  # on stays on, off stays off
-    np.testing.assert_array_equal(net.thresholds[80:100], np.where(clamped, -np.inf, np.inf))
+    assert np.isnan(net.thresholds[80:]).all()  # background units have no threshold
     assert clamped.sum() == 8 and not np.array_equal(clamped, driven_network(1).state[80:100])
     exact = net.weight_matrix() @ net.state.astype(np.float64)
     np.testing.assert_allclose(net.field, exact, atol=1e-6)
     ids, *_ = trajectory(net)
     other_ids, *_ = trajectory(other)
     np.testing.assert_array_equal(ids, other_ids)  # the same neurons in the same order
+    np.testing.assert_array_equal(net.state[80:100], clamped)  # clamped units never flip
+    assert net.population_activity()[2] not in (0.0, 1.0)  # the stochastic ones do
 
 
 def test_reset_to_an_explicit_state():
@@ -259,3 +265,49 @@ def test_reset_to_an_explicit_state():
         with pytest.raises(ValueError, match=f"state must hold {net.N} values 0 or 1"):
             net.reset(state=bad, seed=5)
         assert_unchanged(net, before)
+
+
+# ------------------------------------------------------------------ neuron kinds
+class AlwaysOn(Population):
+    """A user-defined population: every update switches the unit on."""
+
+    def dynamics(self):
+        return Dynamics(NeuronKind.STOCHASTIC, on_probability=1.0)
+
+    def initial_state(self, rng):
+        return np.zeros(self.N, dtype=np.int8)
+
+
+def test_a_population_declares_its_kind_and_the_parameter_of_that_kind():
+    net = BinaryNetwork("kinds")
+    net.add_population(AlwaysOn(net, N=4))
+    net.add_population(BinaryNeuronPopulation(net, N=2, threshold=10.0, initializer=1))
+    net.initialize(seed=0)
+    net.update_sequence(np.arange(6))
+    assert net.state.tolist() == [1, 1, 1, 1, 0, 0]
+    assert np.isnan(net.thresholds[:4]).all() and net.thresholds[4:].tolist() == [10.0, 10.0]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"kind": NeuronKind.THRESHOLD}, "threshold must be given for THRESHOLD units"),
+    ({"kind": NeuronKind.CLAMPED, "threshold": 0.5}, "threshold must be given for THRESHOLD"),
+    ({"kind": NeuronKind.STOCHASTIC}, "on_probability must be given for STOCHASTIC"),
+    ({"kind": NeuronKind.STOCHASTIC, "on_probability": 1.5}, r"on_probability must lie in \[0, 1\]"),
+    ({"kind": NeuronKind.THRESHOLD, "threshold": float("inf")}, "threshold must be finite"),
+    ({"kind": 7}, "kind must be one of"),
+])
+def test_dynamics_refuses_a_parameter_its_kind_does_not_use(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Dynamics(**kwargs)
+
+
+# ------------------------------------------------------------------ copies
+@pytest.mark.parametrize("duplicate", [copy.deepcopy, lambda net: pickle.loads(pickle.dumps(net))])
+def test_a_copied_network_continues_exactly_as_the_original(duplicate):
+    net = driven_network(seed=4)
+    net.run(2_000)  # the kernel is bound to the original's arrays
+    twin = duplicate(net)
+    assert twin.state is not net.state
+    a, b = trajectory(net, 5_000), trajectory(twin, 5_000)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)

@@ -13,6 +13,7 @@ from binnet_core import (
     PoissonSynapse,
     explicit,
 )
+from binnet_core.layouts import DenseMatrix, PackedCounts, SparseTargets
 
 
 def _network(sizes, thresholds=None):
@@ -113,9 +114,10 @@ def test_exported_matrix_runs_on_counts_bit_identically(synapse, mode, packed, d
     w = w if as_sparse else w.toarray()
     imported = _imported(5, "auto" if mode == "dense" else mode, w, dtype)
     c = imported.connectivity
-    assert c.shared_weights and c.layout == mode and c.vals.size == 0
-    assert (c.packed_start.size > 0) == packed
-    assert c.dense.dtype == np.uint8 if mode == "dense" else c.idx.dtype == np.uint16
+    expected = PackedCounts if packed else DenseMatrix if mode == "dense" else SparseTargets
+    assert c.shared_weights and c.layout == mode and isinstance(c.arrays, expected)
+    stored = c.arrays[3]  # counts, matrix or idx
+    assert stored.dtype == (np.uint16 if mode == "sparse" else np.uint8)
     assert c.synapse_count == built.connectivity.synapse_count
     assert (imported.weight_matrix() != built.weight_matrix()).nnz == 0
     floats = _float_path(monkeypatch, 5, mode, w, dtype)
@@ -141,5 +143,5 @@ def test_matrices_without_one_weight_per_block_keep_float_weights(make):
     w = make(_built(1, "dense", bernoulli).weight_matrix().toarray())
     imported = _imported(1, "dense", w)
     assert not imported.connectivity.shared_weights
-    assert imported.connectivity.dense.dtype == np.float32
+    assert imported.connectivity.arrays.matrix.dtype == np.float32
     np.testing.assert_array_equal(imported.weight_matrix().toarray(), w.astype(np.float32))
