@@ -215,7 +215,11 @@ def trajectory(net, steps=30_000):
     return ids, deltas, net.state.copy(), net.field.copy(), net.up_transitions
 
 
-@pytest.mark.parametrize("build", [two_population_network, driven_network])
+def sparse_network(seed):
+    return two_population_network(seed=seed, weight_mode="sparse")
+
+
+@pytest.mark.parametrize("build", [two_population_network, sparse_network, driven_network])
 def test_reset_with_the_build_seed_is_bit_identical_to_a_fresh_build(build):
     net = build(seed=8)
     connectivity = net.connectivity
@@ -229,6 +233,18 @@ def test_reset_with_the_build_seed_is_bit_identical_to_a_fresh_build(build):
     assert net.consume_step_log().shape == (0, net.N)  # logs start over
     for a, b in zip(trajectory(net), trajectory(fresh)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_reset_without_a_seed_replays_the_build_and_keeps_the_connectivity():
+    net = sparse_network(seed=3)
+    connectivity = net.connectivity
+    first = trajectory(net)
+    net.reset()
+    assert net.connectivity is connectivity  # not rebuilt
+    for a, b in zip(trajectory(net), first):
+        np.testing.assert_array_equal(a, b)
+    net.reset(seed=4)
+    assert not np.array_equal(trajectory(net)[2], first[2])
 
 
 def test_reset_with_another_seed_takes_its_initial_state_and_update_order():
@@ -260,6 +276,7 @@ def test_reset_to_an_explicit_state():
     np.testing.assert_allclose(net.population_activity(),
                                [state[:40].mean(), state[40:].mean()])
     assert net.sim_steps == 0 and not net.up_transitions.any()
+    assert np.shares_memory(net.populations[0].state, net.state)  # views follow the new state
     before = snapshot(net)
     for bad in (state[:-1], np.full(net.N, 2)):
         with pytest.raises(ValueError, match=f"state must hold {net.N} values 0 or 1"):
