@@ -268,13 +268,14 @@ def test_bad_input_names_the_field(params, focus_count, field):
 
 
 def test_non_convergence_is_reported_not_hidden(monkeypatch):
-    def failing(red, theta, tau, diff, sizes, n_grid, y_start, roots, max_real):
-        return 0, math.nan, kernels.INNER_FAILED
+    def failing(coef, theta, tau, q, focus, n_grid, roots, max_real, count, status):
+        count[:] = 0
+        status[:] = kernels.INNER_FAILED
 
     def failing_count(red, theta, n_grid, y_start):
         return 0, math.nan, kernels.INNER_FAILED
 
-    monkeypatch.setattr(kernels, "analyse", failing)
+    monkeypatch.setattr(kernels, "analyse_many", failing)
     monkeypatch.setattr(kernels, "count_only", failing_count)
     points = mf.fixed_points({"R_Eplus": 5.0}, 1)
     assert points == [] and "did not converge" in points.reason
