@@ -4,13 +4,13 @@ figures; not a timed test).
 Grids of 10^4 and 10^5 distinct parameter sets (R_Eplus 100 values x kappa x V_th, focus
 counts [1], the reference network, Q = 20), each written into a new store by the same calls
 as ``sweeps theory FILE --store S``. The figures are medians of ``--repeat`` runs after one
-warm-up (numba compilation excluded), as wall time and CPU time of this process, split into
-the fixed points of every grid point and the bifurcation line (one bifurcation search per
-point of the non-R_Eplus dimensions).
+warm-up (numba compilation excluded), as wall time and CPU time of this process (all its threads), for the fixed points of every
+grid point and the bifurcation line (one bifurcation search per point of the non-R_Eplus
+dimensions). ``--threads 1`` gives the single-core figure.
 
 Run from the repository root::
 
-    python benchmarks/bench_theory_sweep.py [--repeat 3] [--sizes 10000 100000]
+    python benchmarks/bench_theory_sweep.py [--repeat 3] [--sizes 10000 100000] [--threads 1]
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ focus_counts = [1]
 SHAPES = {10**3: (5, 2), 10**4: (10, 10), 10**5: (25, 40)}
 
 
-def run_once(points: int, root: Path) -> tuple[float, float, dict]:
+def run_once(points: int, root: Path, threads: int | None) -> tuple[float, float, dict]:
     """Write the theory of a grid of ``points`` into a new store: (wall s, CPU s, info)."""
     kappas, thresholds = SHAPES[points]
     experiment = parse_experiment(DEFINITION.format(kappas=kappas, thresholds=thresholds))
@@ -59,7 +59,7 @@ def run_once(points: int, root: Path) -> tuple[float, float, dict]:
     shutil.rmtree(store, ignore_errors=True)
     _, experiment = _open_or_create(store, experiment)
     start, start_cpu = time.perf_counter(), time.process_time()
-    write_theory(store, experiment)
+    write_theory(store, experiment, threads=threads)
     wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     import zarr
 
@@ -70,15 +70,17 @@ def run_once(points: int, root: Path) -> tuple[float, float, dict]:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads solving the fixed points (default: every CPU)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10**4, 10**5],
                         choices=sorted(SHAPES))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        run_once(10**3, root)  # warm-up: numba compilation
+        run_once(10**3, root, args.threads)  # warm-up: numba compilation
         print("grid points      wall       CPU   per point (CPU)  bifurcation searches")
         for points in args.sizes:
-            runs = [run_once(points, root) for _ in range(args.repeat)]
+            runs = [run_once(points, root, args.threads) for _ in range(args.repeat)]
             wall = statistics.median(r[0] for r in runs)
             cpu = statistics.median(r[1] for r in runs)
             searches = SHAPES[points][0] * SHAPES[points][1]

@@ -495,6 +495,37 @@ _GROUP_TYPE = (0, 0, 1, 1)  # cell type of the groups E focus, E other, I focus,
 
 
 @njit(cache=True, nogil=True)
+def _analyse_system(s, coef, theta, tau, q, focus, n_grid, roots, max_real, count, status):
+    """:func:`analyse_many` for system ``s``."""
+    y_start = np.full(3, 0.05)
+    theta4 = np.empty(4)
+    tau4 = np.empty(4)
+    sizes = np.empty(2, np.int64)
+    diff = coef[s, :, 0] - coef[s, :, 1]
+    for g in range(4):
+        theta4[g] = theta[s, _GROUP_TYPE[g]]
+        tau4[g] = tau[s, _GROUP_TYPE[g]]
+    for j in range(focus.size):
+        n = focus[j] if focus[j] > 0 else q[s]
+        swap = n > q[s] - n
+        m = q[s] - n if swap else n
+        sizes[0], sizes[1] = m, q[s] - m
+        red = reduced_coefficients(coef[s], m, q[s] - m)
+        c, _, st = analyse(red, theta4, tau4, diff, sizes, n_grid, y_start, roots[s, j],
+                           max_real[s, j])
+        count[s, j], status[s, j] = c, st
+        if swap and c > 0:
+            r = roots[s, j, :c].copy()
+            mr = max_real[s, j, :c].copy()
+            order = np.argsort(r[:, 1], kind="mergesort")
+            for k in range(c):
+                o = order[k]
+                roots[s, j, k, 0], roots[s, j, k, 1] = r[o, 1], r[o, 0]
+                roots[s, j, k, 2], roots[s, j, k, 3] = r[o, 3], r[o, 2]
+                max_real[s, j, k] = mr[o]
+
+
+@njit(cache=True, nogil=True)
 def analyse_many(coef, theta, tau, q, focus, n_grid, roots, max_real, count, status):
     """:func:`analyse` of every system ``s`` for every focus count ``focus[j]``.
 
@@ -505,30 +536,6 @@ def analyse_many(coef, theta, tau, q, focus, n_grid, roots, max_real, count, sta
     smaller E group: ``n > Q - n`` focus clusters are solved as ``Q - n`` with the groups
     swapped back afterwards (roots sorted by focus-E rate).
     """
-    y_start = np.full(3, 0.05)
-    theta4 = np.empty(4)
-    tau4 = np.empty(4)
-    sizes = np.empty(2, np.int64)
     for s in range(coef.shape[0]):
-        diff = coef[s, :, 0] - coef[s, :, 1]
-        for g in range(4):
-            theta4[g] = theta[s, _GROUP_TYPE[g]]
-            tau4[g] = tau[s, _GROUP_TYPE[g]]
-        for j in range(focus.size):
-            n = focus[j] if focus[j] > 0 else q[s]
-            swap = n > q[s] - n
-            m = q[s] - n if swap else n
-            sizes[0], sizes[1] = m, q[s] - m
-            red = reduced_coefficients(coef[s], m, q[s] - m)
-            c, _, st = analyse(red, theta4, tau4, diff, sizes, n_grid, y_start, roots[s, j],
-                               max_real[s, j])
-            count[s, j], status[s, j] = c, st
-            if swap and c > 0:
-                r = roots[s, j, :c].copy()
-                mr = max_real[s, j, :c].copy()
-                order = np.argsort(r[:, 1], kind="mergesort")
-                for k in range(c):
-                    o = order[k]
-                    roots[s, j, k, 0], roots[s, j, k, 1] = r[o, 1], r[o, 0]
-                    roots[s, j, k, 2], roots[s, j, k, 3] = r[o, 3], r[o, 2]
-                    max_real[s, j, k] = mr[o]
+        _analyse_system(s, coef, theta, tau, q, focus, n_grid, roots, max_real, count, status)
+

@@ -126,16 +126,17 @@ def _systems_of(checked) -> tuple:
     cps = [connection_parameters(p) for p in checked]
     q = np.array([p["Q"] for p in checked], dtype=np.int64)
     sizes = np.array([[p["N_E"] / p["Q"], p["N_I"] / p["Q"]] for p in checked])[:, None, :]
-    kinds = np.array([p["connection_type"] for p in checked])
+    kinds = [p["connection_type"] for p in checked]
+    distinct = set(kinds)
     coef = np.empty((len(checked), 3, 2, 2, 2))
     for same, (prob, weight) in enumerate((("p_plus", "j_plus"), ("p_minus", "j_minus"))):
         prob = np.array([getattr(cp, prob) for cp in cps]).reshape(-1, 2, 2)
         weight = np.array([getattr(cp, weight) for cp in cps]).reshape(-1, 2, 2)
         coef[:, 0, same] = prob * weight * sizes
-        for kind in np.unique(kinds):
-            at = kinds == kind
+        for kind in distinct:
+            at = slice(None) if len(distinct) == 1 else np.array(kinds) == kind
             coef[at, 1, same], coef[at, 2, same] = variance_coefficients(
-                prob[at], weight[at], sizes[at], str(kind))
+                prob[at], weight[at], sizes[at], kind)
     theta = np.array([[cp.theta_E, cp.theta_I] for cp in cps]).reshape(-1, 2)
     tau = np.array([[p["tau_e"], p["tau_i"]] for p in checked], dtype=np.float64).reshape(-1, 2)
     return coef, theta, tau, q
@@ -240,7 +241,8 @@ class _Solved:
 
 
 def _solve_many(coef, theta, tau, q, focus_counts) -> _Solved:
-    """Every fixed point of every system (:func:`_systems_of`) and focus count: one call."""
+    """Every fixed point of every system (:func:`_systems_of`) and focus count: one compiled
+    call (it releases the GIL: threads may solve chunks side by side)."""
     shape = (coef.shape[0], len(focus_counts))
     out = _Solved(roots=np.empty(shape + (_MAX_ROOTS, 4)), max_real=np.empty(shape + (_MAX_ROOTS,)),
                   count=np.zeros(shape, np.int64), status=np.zeros(shape, np.int64))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,10 +92,12 @@ def _summarise(solved, counts, q):
 
 
 def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int], *,
-                 chunk: int = 4096) -> TheoryTable:
+                 threads: int = 1, chunk: int = 4096) -> TheoryTable:
     """Solve every parameter set for every focus count (bad input raises before any work).
 
-    Identical sets are solved once; ``chunk`` distinct systems at a time in one compiled call.
+    Identical sets are solved once, at most ``chunk`` distinct systems per compiled call;
+    ``threads`` solve chunks side by side (the kernel releases the GIL). The results do not
+    depend on ``threads`` or ``chunk``.
     """
     checked = [validate_parameters(p) for p in parameter_sets]
     counts = [int(n) for n in focus_counts]
@@ -102,10 +105,18 @@ def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int],
         for n in counts:
             mf._check_focus_count(n, q)
     distinct, index = _distinct(checked)
-    parts = []
-    for start in range(0, len(distinct), chunk):
-        coef, theta, tau, q = mf._systems_of(distinct[start:start + chunk])
-        parts.append(_summarise(mf._solve_many(coef, theta, tau, q, counts), counts, q))
+    size = max(1, min(chunk, math.ceil(len(distinct) / max(1, threads))))
+    chunks = [distinct[start:start + size] for start in range(0, len(distinct), size)]
+
+    def solve(part):
+        coef, theta, tau, q = mf._systems_of(part)
+        return _summarise(mf._solve_many(coef, theta, tau, q, counts), counts, q)
+
+    if threads > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            parts = list(pool.map(solve, chunks))
+    else:
+        parts = [solve(part) for part in chunks]
     if not parts:  # no parameter sets
         shape = (0, len(counts))
         parts = [(np.empty(shape + (4,)), np.empty(shape, np.int16), np.empty(shape, np.int16),

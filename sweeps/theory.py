@@ -28,6 +28,7 @@ import itertools
 import json
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +107,11 @@ def _parameter_sets(experiment, dims, ranges):
     return sets, shape
 
 
+def _cpus() -> int:
+    """CPUs this process may use (the theory is solved before any simulation runs)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _broadcast(values, dims, ranges, lead: int):
     """``values`` over the parameter dimensions of the block, broadcast to all of ``dims``."""
     block = tuple(len(r) for r in ranges)
@@ -114,12 +120,12 @@ def _broadcast(values, dims, ranges, lead: int):
     return np.broadcast_to(values, block + values.shape[len(block):])
 
 
-def _point_block(experiment, dims, ranges, counts):
+def _point_block(experiment, dims, ranges, counts, threads):
     """Theory arrays (``name -> ndarray``) of the grid points in the block and the reasons."""
     from binnet_core.meanfield_table import GROUPS, theory_table
 
     sets, _ = _parameter_sets(experiment, dims, ranges)
-    table = theory_table(sets, counts)
+    table = theory_table(sets, counts, threads=threads)
     arrays = {f"mf_rate_{group}": table.rates[..., g] for g, group in enumerate(GROUPS)}
     arrays |= {"mf_fixed_points": table.fixed_points, "mf_stable_points": table.stable_points,
                "mf_point_E_focus": table.all_focus_E, "mf_point_stable": table.all_stable}
@@ -151,13 +157,15 @@ def _long_name(name: str) -> str:
     return _ATTRS[name]
 
 
-def theory_dataset(experiment) -> xr.Dataset:
-    """Compute the theory variables of ``experiment`` (which must have a ``[theory]`` table)."""
+def theory_dataset(experiment, threads: int | None = None) -> xr.Dataset:
+    """Compute the theory variables of ``experiment`` (which must have a ``[theory]`` table)
+    on ``threads`` threads (default: every CPU this process may use)."""
     counts = list(experiment.theory.focus_counts)
     dims = _theory_dims(experiment)
     names = tuple(d.name for d in dims)
     started = time.perf_counter()
-    arrays, reasons = _point_block(experiment, dims, [range(d.size) for d in dims], counts)
+    arrays, reasons = _point_block(experiment, dims, [range(d.size) for d in dims], counts,
+                                   threads or _cpus())
     data = {}
     for name, values in arrays.items():
         extra = ("mf_point",) if name in _POINT_FILL else ()
@@ -197,13 +205,14 @@ def _new_blocks(old, new):
     return blocks
 
 
-def write_theory(path, experiment) -> xr.Dataset:
+def write_theory(path, experiment, *, threads: int | None = None) -> xr.Dataset:
     """Write the theory of ``experiment`` into the existing store at ``path``.
 
     A store that has theory for the same focus counts and has grown since (sweeps.growth)
     gets theory for its new points only: the existing values are not rewritten. Otherwise
     (no theory yet, other focus counts, theory written by an older version) every variable
-    is computed and written. Returns the theory variables of the store.
+    is computed and written, on ``threads`` threads (default: every CPU this process may
+    use; the values do not depend on it). Returns the theory variables of the store.
     """
     import zarr
 
@@ -220,25 +229,25 @@ def write_theory(path, experiment) -> xr.Dataset:
                  or (n == FOCUS_DIM and FOCUS_DIM not in {d.name for d in dims})]
         for name in stale:
             del group[name]
-        ds = theory_dataset(experiment)
+        ds = theory_dataset(experiment, threads)
         info = dict(ds.attrs)
         ds.attrs = {}
         ds.to_zarr(Path(path), mode="a", consolidated=False, zarr_format=3)
     else:
-        info = _extend(group, experiment, dims, old, counts, info)
+        info = _extend(group, experiment, dims, old, counts, info, threads or _cpus())
     group.attrs[THEORY_ATTR] = json.loads(json.dumps(info))
     consolidate(path)
     ds = xr.open_zarr(path, consolidated=False, zarr_format=3)
     return ds[[name for name in ds.data_vars if name.startswith("mf_")]]
 
 
-def _extend(group, experiment, dims, old: dict, counts, info: dict) -> dict:
+def _extend(group, experiment, dims, old: dict, counts, info: dict, threads: int) -> dict:
     """Theory for the points of a grown store that have none yet; the updated attribute."""
     started = time.perf_counter()
     old_shape = tuple(old[d.name] for d in dims)
     new_shape = tuple(d.size for d in dims)
     reasons = list(info.get("reasons", []))
-    computed = [(block, *_point_block(experiment, dims, block, counts))
+    computed = [(block, *_point_block(experiment, dims, block, counts, threads))
                 for block in _new_blocks(old_shape, new_shape)]
     stored = group["mf_point_E_focus"].shape[-1]
     wanted = max([stored] + [a["mf_point_E_focus"].shape[-1] for _, a, _ in computed])

@@ -11,6 +11,7 @@ from binnet_core import PopulationActivityRecorder
 from binnet_core import _meanfield_kernels as kernels
 from binnet_core import meanfield as mf
 from binnet_core.clustered import ClusteredEINetwork, connection_parameters, validate_parameters
+from binnet_core.meanfield_table import theory_table
 
 CASES = [
     {"R_Eplus": 7.25, "kappa": 0.0},
@@ -148,6 +149,24 @@ def test_extrema_from_the_slope_equal_a_golden_section_search(params):
             assert (g >= g_golden - 1e-13) if is_max else (g <= g_golden + 1e-13)
             found += 1
     assert found == 2  # a maximum and a minimum: three fixed points
+
+
+def test_tables_do_not_depend_on_threads_chunks_or_duplicates():
+    """theory_table solves chunks of distinct systems on threads: the same arrays as one
+    system at a time."""
+    sets = [{"R_Eplus": r, "kappa": k} for r in (2.0, 5.0, 7.25, 12.0) for k in (0.0, 1.0)]
+    sets += sets[::3]
+    counts = [0, 1, 3, 20]
+    one_by_one = [theory_table([p], counts) for p in sets]
+    for threads, chunk in ((1, 4096), (3, 2), (2, 4096)):
+        table = theory_table(sets, counts, threads=threads, chunk=chunk)
+        for s, single in enumerate(one_by_one):
+            for field in ("rates", "fixed_points", "stable_points"):
+                np.testing.assert_array_equal(getattr(table, field)[s], getattr(single, field)[0])
+            k = single.all_focus_E.shape[-1]
+            np.testing.assert_array_equal(table.all_focus_E[s, :, :k], single.all_focus_E[0])
+            np.testing.assert_array_equal(table.all_stable[s, :, :k], single.all_stable[0])
+    assert (table.fixed_points == 3).any() and (table.stable_points == 2).any()
 
 
 @pytest.mark.parametrize("params", CASES)
