@@ -134,16 +134,30 @@ def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int],
                        all_stable=all_stable[index][..., :keep])
 
 
-def bifurcation_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int]) -> np.ndarray:
+def bifurcation_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int], *,
+                      threads: int = 1) -> np.ndarray:
     """:func:`~binnet_core.meanfield.bifurcation` for each set (its R_Eplus is ignored) and
-    focus count: float64 (S, F), NaN where there is none below Q or no convergence."""
-    out = np.full((len(parameter_sets), len(focus_counts)), math.nan)
-    solved: dict = {}
-    for s, p in enumerate(parameter_sets):
-        base = dict(p, R_Eplus=1.0)
-        key = _key(validate_parameters(base))
-        for j, n in enumerate(focus_counts):
-            if (key, n) not in solved:
-                solved[key, n] = mf.bifurcation(base, int(n))
-            out[s, j] = solved[key, n]
-    return out
+    focus count: float64 (S, F), NaN where there is none below Q or no convergence.
+
+    Identical sets are searched once; ``threads`` run searches side by side (same values).
+    Bad input raises before any search.
+    """
+    counts = [int(n) for n in focus_counts]
+    bases = [dict(p, R_Eplus=1.0) for p in parameter_sets]
+    distinct, index = _distinct([validate_parameters(base) for base in bases])
+    for q in {p["Q"] for p in distinct}:
+        for n in counts:
+            mf._check_focus_count(n, q)
+    jobs = [(d, j) for d in range(len(distinct)) for j in range(len(counts))]
+
+    def search(job):
+        d, j = job
+        return mf.bifurcation(distinct[d], counts[j])
+
+    if threads > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            values = list(pool.map(search, jobs))
+    else:
+        values = [search(job) for job in jobs]
+    found = np.array(values, dtype=np.float64).reshape(len(distinct), len(counts))
+    return found[index] if len(distinct) else np.full((len(bases), len(counts)), math.nan)

@@ -132,11 +132,11 @@ def _point_block(experiment, dims, ranges, counts, threads):
     return {name: _broadcast(a, dims, ranges, 1) for name, a in arrays.items()}, table.reasons
 
 
-def _bifurcation_block(experiment, dims, ranges, counts):
+def _bifurcation_block(experiment, dims, ranges, counts, threads):
     from binnet_core.meanfield_table import bifurcation_table
 
     sets, _ = _parameter_sets(experiment, dims, ranges)
-    return _broadcast(bifurcation_table(sets, counts), dims, ranges, 1)
+    return _broadcast(bifurcation_table(sets, counts, threads=threads), dims, ranges, 1)
 
 
 _ATTRS = {
@@ -164,15 +164,17 @@ def theory_dataset(experiment, threads: int | None = None) -> xr.Dataset:
     dims = _theory_dims(experiment)
     names = tuple(d.name for d in dims)
     started = time.perf_counter()
+    threads = threads or _cpus()
     arrays, reasons = _point_block(experiment, dims, [range(d.size) for d in dims], counts,
-                                   threads or _cpus())
+                                   threads)
     data = {}
     for name, values in arrays.items():
         extra = ("mf_point",) if name in _POINT_FILL else ()
         data[name] = (names + (FOCUS_DIM,) + extra, values, {"units": "1",
                                                              "long_name": _long_name(name)})
     bif_dims = _bifurcation_dims(dims)
-    bif = _bifurcation_block(experiment, bif_dims, [range(d.size) for d in bif_dims], counts)
+    bif = _bifurcation_block(experiment, bif_dims, [range(d.size) for d in bif_dims], counts,
+                             threads)
     data["mf_bifurcation_R_Eplus"] = (tuple(d.name for d in bif_dims) + (FOCUS_DIM,), bif, {
         "units": "1", "long_name": _long_name("mf_bifurcation_R_Eplus")})
     seconds = time.perf_counter() - started
@@ -268,7 +270,7 @@ def _extend(group, experiment, dims, old: dict, counts, info: dict, threads: int
     for block in _new_blocks(tuple(old[d.name] for d in bif_dims), tuple(d.size for d in bif_dims)):
         region = tuple(slice(r.start, r.stop) for r in block)
         group["mf_bifurcation_R_Eplus"][region] = _bifurcation_block(experiment, bif_dims, block,
-                                                                     counts)
+                                                                     counts, threads)
     seconds = time.perf_counter() - started
     logger.info("mean-field theory for the new points of a grown grid in %.2f s", seconds)
     return dict(info, points=math.prod(new_shape), sizes={d.name: d.size for d in dims},

@@ -11,7 +11,7 @@ from binnet_core import PopulationActivityRecorder
 from binnet_core import _meanfield_kernels as kernels
 from binnet_core import meanfield as mf
 from binnet_core.clustered import ClusteredEINetwork, connection_parameters, validate_parameters
-from binnet_core.meanfield_table import theory_table
+from binnet_core.meanfield_table import bifurcation_table, theory_table
 
 CASES = [
     {"R_Eplus": 7.25, "kappa": 0.0},
@@ -167,6 +167,15 @@ def test_tables_do_not_depend_on_threads_chunks_or_duplicates():
             np.testing.assert_array_equal(table.all_focus_E[s, :, :k], single.all_focus_E[0])
             np.testing.assert_array_equal(table.all_stable[s, :, :k], single.all_stable[0])
     assert (table.fixed_points == 3).any() and (table.stable_points == 2).any()
+
+
+def test_bifurcation_table_equals_single_searches_on_threads():
+    sets = [{"kappa": 0.0, "R_Eplus": 3.0}, {"kappa": 1.0}, {"kappa": 0.0, "R_Eplus": 9.0},
+            {"kappa": 0.5, "R_j": 0.8}]
+    table = bifurcation_table(sets, [1, 2], threads=2)
+    expected = [[mf.bifurcation(p, n) for n in (1, 2)] for p in sets]
+    np.testing.assert_array_equal(table, expected)
+    assert table[0, 0] == table[2, 0]  # R_Eplus is ignored
 
 
 @pytest.mark.parametrize("params", CASES)
