@@ -19,7 +19,9 @@ gets, over every swept dimension except ``seed`` and a new dimension ``focus_cou
 
 ``run_sweep`` writes them before the first simulation; ``sweeps theory FILE --store S``
 writes only them. They are not part of the definition's identity: adding a ``[theory]``
-table to the definition of an existing store is allowed.
+table to the definition of an existing store is allowed. The attribute records the grid
+sizes the theory covers, so a store grown in place (:mod:`sweeps.growth`) gets theory for
+its new points only; other focus counts recompute everything.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import xarray as xr
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Theory", "parse_theory", "theory_dataset", "write_theory", "has_theory",
+__all__ = ["Theory", "parse_theory", "theory_dataset", "write_theory",
            "THEORY_ATTR", "FOCUS_DIM"]
 
 THEORY_ATTR = "sweeps_theory"
@@ -186,14 +188,6 @@ def theory_dataset(experiment, threads: int | None = None) -> xr.Dataset:
     logger.info("mean-field theory for %d grid points x %d focus counts in %.2f s",
                 attrs["points"], len(counts), seconds)
     return xr.Dataset(data, coords=focus_coord, attrs=attrs)
-
-
-def has_theory(path) -> bool:
-    """True when the store at ``path`` holds the theory variables."""
-    import zarr
-
-    group = zarr.open_group(str(path), mode="r", zarr_format=3)
-    return THEORY_ATTR in group.attrs
 
 
 def _new_blocks(old, new):
