@@ -50,15 +50,21 @@ def _moments(x, red, theta, g):
     return mu, var, sigma, _INV_SQRT_2PI * math.exp(-0.5 * z * z)
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _transfer_group(x, red, theta, phi, dphi, g):
+    """``phi[g] = Phi_g(x)`` and ``dphi[g, h] = d Phi_g / d x_h`` for one group ``g``."""
+    mu, var, sigma, pdf = _moments(x, red, theta, g)
+    phi[g] = 0.5 * math.erfc(-mu / sigma / _SQRT2)
+    for h in range(4):
+        dvar = red[1, g, h] + 2.0 * red[2, g, h] * x[h]
+        dphi[g, h] = pdf * (red[0, g, h] / sigma - mu * dvar / (2.0 * var * sigma))
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _transfer(x, red, theta, phi, dphi):
     """``phi[g] = Phi_g(x)`` and ``dphi[g, h] = d Phi_g / d x_h`` of the reduced system."""
     for g in range(4):
-        mu, var, sigma, pdf = _moments(x, red, theta, g)
-        phi[g] = 0.5 * math.erfc(-mu / sigma / _SQRT2)
-        for h in range(4):
-            dvar = red[1, g, h] + 2.0 * red[2, g, h] * x[h]
-            dphi[g, h] = pdf * (red[0, g, h] / sigma - mu * dvar / (2.0 * var * sigma))
+        _transfer_group(x, red, theta, phi, dphi, g)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -83,8 +89,10 @@ def _solve3(a, b0, b1, b2):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _residual3(x, red, theta, phi, dphi):
-    """Max-norm of ``Phi_g(x) - x_g`` over the groups 1..3 (fills ``phi``, ``dphi``)."""
-    _transfer(x, red, theta, phi, dphi)
+    """Max-norm of ``Phi_g(x) - x_g`` over the groups 1..3 (fills ``phi``, ``dphi`` for
+    those groups only: the focus-E group is evaluated once the others converged)."""
+    for g in range(1, 4):
+        _transfer_group(x, red, theta, phi, dphi, g)
     norm = 0.0
     for i in range(1, 4):
         norm = max(norm, abs(phi[i] - x[i]))
@@ -96,7 +104,7 @@ def _newton3(x, red, theta, tol, max_iter, work):
     """Damped Newton on the groups 1..3 inside [0, 1] (``x`` updated); final residual.
 
     On return ``phi`` and ``dphi`` of ``work`` (see :func:`_work`) hold ``Phi(x)`` and its
-    derivatives.
+    derivatives for the groups 1..3.
     """
     phi, dphi, jac, trial, step = work[1], work[2], work[3], work[4], work[5]
     norm = _residual3(x, red, theta, phi, dphi)
@@ -155,10 +163,11 @@ def _inner(v, y, red, theta, work, tol=1e-14, max_iter=60):
         if norm < 1e-11:
             break
         for _ in range(200):
-            _transfer(x, red, theta, phi, dphi)
+            _residual3(x, red, theta, phi, dphi)
             for i in range(1, 4):
                 x[i] += 0.25 * (phi[i] - x[i])
         norm = _newton3(x, red, theta, tol, max_iter, work)
+    _transfer_group(x, red, theta, phi, dphi, 0)  # phi and dphi of x complete
     y[:] = x[1:]
     if not norm < 1e-11:
         return np.nan, False
