@@ -208,3 +208,19 @@ def test_a_grown_store_gets_theory_for_its_new_points(tmp_path, command):
         order = [d for d in ("R_Eplus", "kappa") if d in after[name].dims]
         np.testing.assert_array_equal(after[name].sortby(order).values,
                                       expected[name].sortby(order).values, err_msg=name)
+
+
+def test_other_focus_counts_replace_the_theory(tmp_path):
+    """The [theory] table is not part of the identity: a store's theory for other focus
+    counts is recomputed as a whole (the focus_count dimension changes)."""
+    one, three = tmp_path / "one.toml", tmp_path / "three.toml"
+    definition = GROWING.format(r_eplus="[1.0, 3.5]", kappa="[0.0]")
+    one.write_text(definition.replace("focus_counts = [0, 1, 2]", "focus_counts = [1]"))
+    three.write_text(definition)
+    store, fresh = tmp_path / "s.zarr", tmp_path / "fresh.zarr"
+    assert main(["theory", str(one), "--store", str(store)]) == 0
+    assert main(["run", str(three), "--store", str(store), "--threads", "1"]) == 0
+    assert main(["theory", str(three), "--store", str(fresh)]) == 0
+    after, expected = _theory_of(store), _theory_of(fresh)
+    for name in THEORY_VARIABLES:
+        assert after[name].identical(expected[name]), name
