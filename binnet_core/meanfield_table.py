@@ -57,9 +57,9 @@ def _distinct(checked: list) -> tuple[list, np.ndarray]:
     first: dict = {}
     index = np.empty(len(checked), dtype=np.int64)
     for s, p in enumerate(checked):
-        values = tuple(p.values())  # validated: every key, in one order
+        key = tuple(p.values())  # validated: every key, in one order
         try:
-            key = hash(values) and values
+            hash(key)
         except TypeError:  # e.g. a list of initial activities
             key = _key(p)
         index[s] = first.setdefault(key, len(first))
