@@ -219,6 +219,7 @@ def write_theory(path, experiment, *, threads: int | None = None) -> xr.Dataset:
     dims = _theory_dims(experiment)
     counts = list(experiment.theory.focus_counts)
     old = (info or {}).get("sizes")
+    unchanged = False
     if info is None or info.get("focus_counts") != counts or old is None \
             or set(old) != {d.name for d in dims}:
         stale = [n for n in group.array_keys() if n.startswith("mf_")
@@ -230,9 +231,11 @@ def write_theory(path, experiment, *, threads: int | None = None) -> xr.Dataset:
         ds.attrs = {}
         ds.to_zarr(Path(path), mode="a", consolidated=False, zarr_format=3)
     else:
-        info = _extend(group, experiment, dims, old, counts, info, threads or _cpus())
-    group.attrs[THEORY_ATTR] = json.loads(json.dumps(info))
-    consolidate(path)
+        extended = _extend(group, experiment, dims, old, counts, info, threads or _cpus())
+        info, unchanged = extended, extended is info
+    if not unchanged:
+        group.attrs[THEORY_ATTR] = json.loads(json.dumps(info))
+        consolidate(path)
     ds = xr.open_zarr(path, consolidated=False, zarr_format=3)
     return ds[[name for name in ds.data_vars if name.startswith("mf_")]]
 
@@ -242,6 +245,8 @@ def _extend(group, experiment, dims, old: dict, counts, info: dict, threads: int
     started = time.perf_counter()
     old_shape = tuple(old[d.name] for d in dims)
     new_shape = tuple(d.size for d in dims)
+    if old_shape == new_shape:
+        return info
     reasons = list(info.get("reasons", []))
     computed = [(block, *_point_block(experiment, dims, block, counts, threads))
                 for block in _new_blocks(old_shape, new_shape)]
