@@ -379,6 +379,7 @@ def run_sweep(
         sweep_store, experiment = _open_or_create(path, experiment)
         if experiment.theory is not None:  # theory first: it decides where to look
             write_theory(path, experiment)  # (only new points of a grown store are computed)
+            sweep_store = SweepStore.open(path)  # with the theory's attribute (else lost on update)
         pending = sweep_store.pending()
         summary = RunSummary(str(path), experiment.n_points, experiment.n_points - len(pending))
         if limit is not None:

@@ -195,6 +195,9 @@ def test_a_grown_store_gets_theory_for_its_new_points(tmp_path, command):
     assert main([command, str(grown), "--store", str(store), *args]) == 0
     assert main(["theory", str(grown), "--store", str(fresh)]) == 0
     after, expected = _theory_of(store), _theory_of(fresh)
+    covered = open_results(store).attrs["sweeps_theory"]
+    assert main([command, str(grown), "--store", str(store), *args]) == 0  # nothing new
+    assert open_results(store).attrs["sweeps_theory"] == covered
     assert list(after["mf_rate_E_focus"]["R_Eplus"].values) == [1.0, 3.0, 2.0, 3.5]
     assert int(expected["mf_fixed_points"].max()) > int(before["mf_fixed_points"].max())
     for name in THEORY_VARIABLES:
