@@ -5,10 +5,11 @@
 2. A bifurcation line: the bifurcation R_Eplus for 60 connectivity values 0.01-0.31
    (target <= 5 s).
 
-Both are medians of ``--repeat`` runs after one warm-up (numba compilation excluded), as
-wall time and as CPU time of this process. A plain Python loop of 10^6 additions is timed
-alongside as a yardstick of the machine's load (about 0.04 s on an idle core); on a shared
-machine compare the ratios.
+Both run on one thread and are medians of ``--repeat`` runs after one warm-up (numba
+compilation excluded), as wall time and as CPU time of this process (``process_time``: the
+figure to compare with the targets on a shared machine). A plain Python loop of 10^6
+additions is timed alongside as a yardstick of the machine's load (about 0.04 s on an idle
+core); on a shared machine compare the ratios.
 
 Run from the repository root::
 
@@ -30,7 +31,7 @@ from binnet_core.meanfield_table import theory_table
 def fixed_point_grid():
     sets = [{"R_Eplus": float(r), "kappa": k} for k in (0.0, 0.5, 1.0)
             for r in np.round(np.arange(1.0, 19.95, 0.1), 10)]
-    table = theory_table(sets, [1, 2, 3, 4, 5])
+    table = theory_table(sets, [1, 2, 3, 4, 5], threads=1)  # one core
     return len(sets) * 5, table
 
 

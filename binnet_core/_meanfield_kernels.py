@@ -11,7 +11,8 @@ summed over the populations of ``h``; ``theta`` (4,) and ``tau`` (4,) per group;
 Fixed points are found as in the effective-response-function method: the focus-E rate
 ``v`` is scanned over ``[0, 1]``; for each ``v`` the other three rates solve their own
 equations (Newton, continued along ``v``), and ``g(v) = Phi_Ef(v, y(v)) - v``. Every
-interior extremum of ``g`` on the grid is located to 1e-9 (golden section), so that two
+interior extremum of ``g`` on the grid is located as the root of its analytic slope (regula
+falsi to 1e-12; a golden-section search where the slope does not bracket it), so that two
 roots closer than the grid step are still seen; every sign change between consecutive
 breakpoints is then refined by regula falsi (Illinois) and polished by Newton on all four
 rates.
@@ -49,15 +50,21 @@ def _moments(x, red, theta, g):
     return mu, var, sigma, _INV_SQRT_2PI * math.exp(-0.5 * z * z)
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _transfer_group(x, red, theta, phi, dphi, g):
+    """``phi[g] = Phi_g(x)`` and ``dphi[g, h] = d Phi_g / d x_h`` for one group ``g``."""
+    mu, var, sigma, pdf = _moments(x, red, theta, g)
+    phi[g] = 0.5 * math.erfc(-mu / sigma / _SQRT2)
+    for h in range(4):
+        dvar = red[1, g, h] + 2.0 * red[2, g, h] * x[h]
+        dphi[g, h] = pdf * (red[0, g, h] / sigma - mu * dvar / (2.0 * var * sigma))
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _transfer(x, red, theta, phi, dphi):
     """``phi[g] = Phi_g(x)`` and ``dphi[g, h] = d Phi_g / d x_h`` of the reduced system."""
     for g in range(4):
-        mu, var, sigma, pdf = _moments(x, red, theta, g)
-        phi[g] = 0.5 * math.erfc(-mu / sigma / _SQRT2)
-        for h in range(4):
-            dvar = red[1, g, h] + 2.0 * red[2, g, h] * x[h]
-            dphi[g, h] = pdf * (red[0, g, h] / sigma - mu * dvar / (2.0 * var * sigma))
+        _transfer_group(x, red, theta, phi, dphi, g)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -82,8 +89,10 @@ def _solve3(a, b0, b1, b2):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _residual3(x, red, theta, phi, dphi):
-    """Max-norm of ``Phi_g(x) - x_g`` over the groups 1..3 (fills ``phi``, ``dphi``)."""
-    _transfer(x, red, theta, phi, dphi)
+    """Max-norm of ``Phi_g(x) - x_g`` over the groups 1..3 (fills ``phi``, ``dphi`` for
+    those groups only: the focus-E group is evaluated once the others converged)."""
+    for g in range(1, 4):
+        _transfer_group(x, red, theta, phi, dphi, g)
     norm = 0.0
     for i in range(1, 4):
         norm = max(norm, abs(phi[i] - x[i]))
@@ -91,13 +100,15 @@ def _residual3(x, red, theta, phi, dphi):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _newton3(x, red, theta, tol, max_iter, phi, dphi, jac, trial):
+def _newton3(x, red, theta, tol, max_iter, work):
     """Damped Newton on the groups 1..3 inside [0, 1] (``x`` updated); final residual.
 
-    ``phi``, ``dphi``, ``jac`` and ``trial`` are work arrays.
+    On return ``phi`` and ``dphi`` of ``work`` (see :func:`_work`) hold ``Phi(x)`` and its
+    derivatives for the groups 1..3.
     """
-    step = np.empty(3)
+    phi, dphi, jac, trial, step = work[1], work[2], work[3], work[4], work[5]
     norm = _residual3(x, red, theta, phi, dphi)
+    at_x = True  # phi and dphi are those of x
     for _ in range(max_iter):
         if norm < tol:
             break
@@ -119,37 +130,44 @@ def _newton3(x, red, theta, tol, max_iter, phi, dphi, jac, trial):
                 break
             lam *= 0.5
         if not improved:
+            at_x = False
             break
         x[:] = trial
         norm = new_norm
-    return _residual3(x, red, theta, phi, dphi)
+    if not at_x:
+        norm = _residual3(x, red, theta, phi, dphi)
+    return norm
+
+
+@njit(cache=True, nogil=True)
+def _work():
+    """Work arrays of :func:`_inner`: ``(x (4,), phi (4,), dphi (4, 4), jac (3, 3),
+    trial (4,), step (3,))``."""
+    return (np.empty(4), np.empty(4), np.empty((4, 4)), np.empty((3, 3)), np.empty(4),
+            np.empty(3))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _inner(v, y, red, theta, tol=1e-14, max_iter=60):
+def _inner(v, y, red, theta, work, tol=1e-14, max_iter=60):
     """Solve rates 1..3 for a fixed focus-E rate ``v`` starting from ``y`` (updated in place).
 
     Returns ``(g, ok)`` with ``g = Phi_0 - v``. Damped Newton inside [0, 1]; where it stalls,
     relaxation along the dynamics (``y += (Phi(y) - y) / 4``) moves it into the basin of a
-    stable solution and Newton restarts; bounded work either way.
+    stable solution and Newton restarts; bounded work either way. ``work``: :func:`_work`.
     """
-    x = np.empty(4)
-    phi = np.empty(4)
-    dphi = np.empty((4, 4))
-    jac = np.empty((3, 3))
-    trial = np.empty(4)
+    x, phi, dphi = work[0], work[1], work[2]
     x[0] = v
     x[1:] = y
-    norm = _newton3(x, red, theta, tol, max_iter, phi, dphi, jac, trial)
+    norm = _newton3(x, red, theta, tol, max_iter, work)
     for _ in range(3):
         if norm < 1e-11:
             break
         for _ in range(200):
-            _transfer(x, red, theta, phi, dphi)
+            _residual3(x, red, theta, phi, dphi)
             for i in range(1, 4):
                 x[i] += 0.25 * (phi[i] - x[i])
-        norm = _newton3(x, red, theta, tol, max_iter, phi, dphi, jac, trial)
-    _transfer(x, red, theta, phi, dphi)
+        norm = _newton3(x, red, theta, tol, max_iter, work)
+    _transfer_group(x, red, theta, phi, dphi, 0)  # phi and dphi of x complete
     y[:] = x[1:]
     if not norm < 1e-11:
         return np.nan, False
@@ -157,7 +175,76 @@ def _inner(v, y, red, theta, tol=1e-14, max_iter=60):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _extremum(va, vb, y0, red, theta, is_max, iters=28):
+def _slope(work):
+    """``dg/dv`` at the point :func:`_inner` solved last (its ``dphi`` is in ``work``).
+
+    The other rates follow ``v`` as ``(D_yy - I) y' = -D_yv`` (implicit function theorem),
+    so ``g' = D_vv - 1 + D_vy . y'``.
+    """
+    dphi, jac = work[2], work[3]
+    for i in range(3):
+        for j in range(3):
+            jac[i, j] = dphi[i + 1, j + 1] - (1.0 if i == j else 0.0)
+    s1, s2, s3 = _solve3(jac, -dphi[1, 0], -dphi[2, 0], -dphi[3, 0])
+    return dphi[0, 0] - 1.0 + dphi[0, 1] * s1 + dphi[0, 2] * s2 + dphi[0, 3] * s3
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _extremum(v3, y3, red, theta, is_max, work):
+    """The extremum of ``g`` around the scan points ``v3`` (3,) with rates ``y3`` (3, 3):
+    ``(v, g, y, ok)``.
+
+    The root of the slope ``g'`` (:func:`_slope`) in a bracket ``[v3[0], v3[1]]`` or
+    ``[v3[1], v3[2]]`` over which it falls (maximum) or rises (minimum) is refined by Illinois
+    regula falsi to 1e-12 in ``v`` (``g`` is then exact to rounding); without such a bracket a
+    golden-section search on ``g`` over ``[v3[0], v3[2]]`` takes over.
+    """
+    sign = 1.0 if is_max else -1.0
+    slopes = np.empty(3)
+    y = np.empty(3)
+    for k in range(3):
+        y[:] = y3[k]
+        _, ok = _inner(v3[k], y, red, theta, work)
+        if not ok:
+            return np.nan, np.nan, y, False
+        slopes[k] = sign * _slope(work)
+    lo = -1
+    for k in range(2):
+        if slopes[k] > 0.0 and slopes[k + 1] <= 0.0:
+            lo = k
+            break
+    if lo < 0:
+        return _golden(v3[0], v3[2], y3[1], red, theta, is_max, work)
+    va, sa, vb, sb = v3[lo], slopes[lo], v3[lo + 1], slopes[lo + 1]
+    y[:] = y3[lo]
+    v, side = va, 0
+    for _ in range(60):
+        if sb == 0.0:
+            v = vb
+            break
+        v = (va * sb - vb * sa) / (sb - sa)
+        _, ok = _inner(v, y, red, theta, work)
+        if not ok:
+            return np.nan, np.nan, y, False
+        sv = sign * _slope(work)
+        if sv == 0.0 or vb - va < 1e-12:
+            break
+        if sv > 0.0:
+            va, sa = v, sv
+            if side == 1:
+                sb *= 0.5
+            side = 1
+        else:
+            vb, sb = v, sv
+            if side == -1:
+                sa *= 0.5
+            side = -1
+    g, ok = _inner(v, y, red, theta, work)
+    return v, g, y, ok
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _golden(va, vb, y0, red, theta, is_max, work, iters=28):
     """Golden-section search for the extremum of ``g`` on ``[va, vb]``: ``(v, g, y, ok)``.
 
     28 steps narrow two grid cells (1/30) to 5e-8, so ``g`` is exact to ~1e-15 there.
@@ -167,9 +254,9 @@ def _extremum(va, vb, y0, red, theta, is_max, iters=28):
     a, b = va, vb
     c = b - _GOLDEN * (b - a)
     d = a + _GOLDEN * (b - a)
-    gc, ok1 = _inner(c, y, red, theta)
+    gc, ok1 = _inner(c, y, red, theta, work)
     yc = y.copy()
-    gd, ok2 = _inner(d, y, red, theta)
+    gd, ok2 = _inner(d, y, red, theta, work)
     if not (ok1 and ok2):
         return np.nan, np.nan, y, False
     for _ in range(iters):
@@ -177,17 +264,17 @@ def _extremum(va, vb, y0, red, theta, is_max, iters=28):
             b, d, gd = d, c, gc
             c = b - _GOLDEN * (b - a)
             y[:] = yc
-            gc, ok = _inner(c, y, red, theta)
+            gc, ok = _inner(c, y, red, theta, work)
             yc[:] = y
         else:
             a, c, gc = c, d, gd
             yc[:] = y
             d = a + _GOLDEN * (b - a)
-            gd, ok = _inner(d, y, red, theta)
+            gd, ok = _inner(d, y, red, theta, work)
         if not ok:
             return np.nan, np.nan, y, False
     v = 0.5 * (a + b)
-    g, ok = _inner(v, y, red, theta)
+    g, ok = _inner(v, y, red, theta, work)
     return v, g, y, ok
 
 
@@ -197,6 +284,7 @@ def _breakpoints(red, theta, n_grid, y_start):
 
     Returns ``(v, g, y, is_extremum, ok)`` sorted by ``v``.
     """
+    work = _work()
     grid = np.linspace(0.0, 1.0, n_grid)
     gv = np.empty(n_grid)
     gy = np.empty((n_grid, 3))
@@ -205,12 +293,12 @@ def _breakpoints(red, theta, n_grid, y_start):
         if i >= 2:  # secant predictor along the scan: Newton starts closer
             for j in range(3):
                 y[j] = min(1.0, max(0.0, 2.0 * gy[i - 1, j] - gy[i - 2, j]))
-        g, ok = _inner(grid[i], y, red, theta)
+        g, ok = _inner(grid[i], y, red, theta, work)
         if not ok:
             # restart from a few guesses before giving up (bounded work)
             for guess in (0.01, 0.1, 0.5, 0.9):
                 y[:] = guess
-                g, ok = _inner(grid[i], y, red, theta)
+                g, ok = _inner(grid[i], y, red, theta, work)
                 if ok:
                     break
             if not ok:
@@ -225,7 +313,8 @@ def _breakpoints(red, theta, n_grid, y_start):
     for i in range(1, n_grid - 1):
         left, right = gv[i] - gv[i - 1], gv[i + 1] - gv[i]
         if left * right < 0.0:
-            v, g, ye, ok = _extremum(grid[i - 1], grid[i + 1], gy[i], red, theta, left > 0.0)
+            v, g, ye, ok = _extremum(grid[i - 1:i + 2], gy[i - 1:i + 2], red, theta,
+                                     left > 0.0, work)
             if not ok:
                 return grid, gv, gy, np.zeros(n_grid, np.bool_), False
             ext_v[i], ext_g[i], ext_y[i] = v, g, ye
@@ -255,13 +344,14 @@ def _refine_root(va, ga, vb, gb, y0, red, theta):
 
     Returns ``(x (4,), ok)``.
     """
+    work = _work()
     y = y0.copy()
     x = np.empty(4)
     side = 0
     vc = va
     for _ in range(100):
         vc = (va * gb - vb * ga) / (gb - ga)
-        gc, ok = _inner(vc, y, red, theta)
+        gc, ok = _inner(vc, y, red, theta, work)
         if not ok:
             x[:] = np.nan
             return x, False
@@ -408,3 +498,53 @@ def reduced_coefficients(coef, focus, other):
             for k in range(3):
                 red[k, g, h] = n_same * coef[k, 0, a, b] + (size - n_same) * coef[k, 1, a, b]
     return red
+
+
+_GROUP_TYPE = (0, 0, 1, 1)  # cell type of the groups E focus, E other, I focus, I other
+
+
+@njit(cache=True, nogil=True)
+def _analyse_system(s, coef, theta, tau, q, focus, n_grid, roots, max_real, count, status):
+    """:func:`analyse_many` for system ``s``."""
+    y_start = np.full(3, 0.05)
+    theta4 = np.empty(4)
+    tau4 = np.empty(4)
+    sizes = np.empty(2, np.int64)
+    diff = coef[s, :, 0] - coef[s, :, 1]
+    for g in range(4):
+        theta4[g] = theta[s, _GROUP_TYPE[g]]
+        tau4[g] = tau[s, _GROUP_TYPE[g]]
+    for j in range(focus.size):
+        n = focus[j] if focus[j] > 0 else q[s]
+        swap = n > q[s] - n
+        m = q[s] - n if swap else n
+        sizes[0], sizes[1] = m, q[s] - m
+        red = reduced_coefficients(coef[s], m, q[s] - m)
+        c, _, st = analyse(red, theta4, tau4, diff, sizes, n_grid, y_start, roots[s, j],
+                           max_real[s, j])
+        count[s, j], status[s, j] = c, st
+        if swap and c > 0:
+            r = roots[s, j, :c].copy()
+            mr = max_real[s, j, :c].copy()
+            order = np.argsort(r[:, 1], kind="mergesort")
+            for k in range(c):
+                o = order[k]
+                roots[s, j, k, 0], roots[s, j, k, 1] = r[o, 1], r[o, 0]
+                roots[s, j, k, 2], roots[s, j, k, 3] = r[o, 3], r[o, 2]
+                max_real[s, j, k] = mr[o]
+
+
+@njit(cache=True, nogil=True)
+def analyse_many(coef, theta, tau, q, focus, n_grid, roots, max_real, count, status):
+    """:func:`analyse` of every system ``s`` for every focus count ``focus[j]``.
+
+    Inputs per system: ``coef`` (S, 3, 2, 2, 2) as in :func:`reduced_coefficients`,
+    ``theta`` and ``tau`` (S, 2) per cell type, ``q`` (S,) cluster counts; ``focus`` (F,).
+    Fills ``roots`` (S, F, K, 4), ``max_real`` (S, F, K), ``count`` and ``status`` (S, F).
+    Focus count 0 is solved as ``Q`` (homogeneous states). The scanned rate is that of the
+    smaller E group: ``n > Q - n`` focus clusters are solved as ``Q - n`` with the groups
+    swapped back afterwards (roots sorted by focus-E rate).
+    """
+    for s in range(coef.shape[0]):
+        _analyse_system(s, coef, theta, tau, q, focus, n_grid, roots, max_real, count, status)
+

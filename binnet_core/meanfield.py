@@ -116,16 +116,30 @@ def cluster_system(parameters: Mapping) -> ClusterSystem:
 
 def _system_of(p: dict) -> ClusterSystem:
     """:func:`cluster_system` of already validated parameters."""
-    cp = connection_parameters(p)
-    q = p["Q"]
-    sizes = np.array([p["N_E"] / q, p["N_I"] / q])[None, :]  # pre type
-    coef = np.empty((3, 2, 2, 2))
-    for same, (prob, weight) in enumerate(((cp.p_plus, cp.j_plus), (cp.p_minus, cp.j_minus))):
-        coef[0, same] = prob * weight * sizes
-        coef[1, same], coef[2, same] = variance_coefficients(prob, weight, sizes,
-                                                              p["connection_type"])
-    return ClusterSystem(Q=q, coef=coef, theta=np.array([cp.theta_E, cp.theta_I]),
-                         tau=np.array([p["tau_e"], p["tau_i"]]))
+    coef, theta, tau, q = _systems_of([p])
+    return ClusterSystem(Q=int(q[0]), coef=coef[0], theta=theta[0], tau=tau[0])
+
+
+def _systems_of(checked) -> tuple:
+    """``(coef (S, 3, 2, 2, 2), theta (S, 2), tau (S, 2), Q (S,))`` of validated parameter
+    sets (the fields of :class:`ClusterSystem`, computed for all sets at once)."""
+    cps = [connection_parameters(p) for p in checked]
+    q = np.array([p["Q"] for p in checked], dtype=np.int64)
+    sizes = np.array([[p["N_E"] / p["Q"], p["N_I"] / p["Q"]] for p in checked])[:, None, :]
+    kinds = [p["connection_type"] for p in checked]
+    distinct = set(kinds)
+    coef = np.empty((len(checked), 3, 2, 2, 2))
+    for same, (prob, weight) in enumerate((("p_plus", "j_plus"), ("p_minus", "j_minus"))):
+        prob = np.array([getattr(cp, prob) for cp in cps]).reshape(-1, 2, 2)
+        weight = np.array([getattr(cp, weight) for cp in cps]).reshape(-1, 2, 2)
+        coef[:, 0, same] = prob * weight * sizes
+        for kind in distinct:
+            at = slice(None) if len(distinct) == 1 else np.array(kinds) == kind
+            coef[at, 1, same], coef[at, 2, same] = variance_coefficients(
+                prob[at], weight[at], sizes[at], kind)
+    theta = np.array([[cp.theta_E, cp.theta_I] for cp in cps]).reshape(-1, 2)
+    tau = np.array([[p["tau_e"], p["tau_i"]] for p in checked], dtype=np.float64).reshape(-1, 2)
+    return coef, theta, tau, q
 
 
 def full_system(system: ClusterSystem):
@@ -215,28 +229,34 @@ def _check_focus_count(focus_count, q) -> int:
     return int(focus_count)
 
 
-def _solve(system: ClusterSystem, focus_count: int, n_grid=_GRID):
-    """``(roots (k, 4), max_real (k,), near_miss, status)``: one kernel call.
+@dataclass(frozen=True)
+class _Solved:
+    """What :func:`kernels.analyse_many` found: ``roots`` (S, F, K, 4), ``max_real``
+    (S, F, K), ``count`` and ``status`` (S, F); entries ``k >= count`` are undefined."""
 
-    The scanned rate is that of the smaller E group: the states with ``n`` focus clusters
-    are those with ``Q - n`` focus clusters, groups swapped. The larger group, solved for
-    each scanned rate, inhibits itself enough to have one solution to continue along the
-    scan; a single cluster left as "other" is itself bistable and would hide states.
-    """
-    q = system.Q
-    n = focus_count if focus_count > 0 else q  # n = 0 and n = Q: homogeneous states
-    swap = n > q - n
-    red, theta, tau, diff, sizes = _reduced(system, q - n if swap else n)
-    roots = np.empty((_MAX_ROOTS, 4))
-    max_real = np.empty(_MAX_ROOTS)
-    count, near, status = kernels.analyse(red, theta, tau, diff, sizes, n_grid,
-                                          np.full(3, 0.05), roots, max_real)
-    roots, max_real = roots[:count], max_real[:count]
-    if swap:
-        roots = roots[:, [1, 0, 3, 2]]
-        order = np.argsort(roots[:, 0], kind="stable")
-        roots, max_real = roots[order], max_real[order]
-    return roots, max_real, near, status
+    roots: np.ndarray
+    max_real: np.ndarray
+    count: np.ndarray
+    status: np.ndarray
+
+
+def _solve_many(coef, theta, tau, q, focus_counts) -> _Solved:
+    """Every fixed point of every system (:func:`_systems_of`) and focus count: one compiled
+    call (it releases the GIL: threads may solve chunks side by side)."""
+    shape = (coef.shape[0], len(focus_counts))
+    out = _Solved(roots=np.empty(shape + (_MAX_ROOTS, 4)), max_real=np.empty(shape + (_MAX_ROOTS,)),
+                  count=np.zeros(shape, np.int64), status=np.zeros(shape, np.int64))
+    kernels.analyse_many(coef, theta, tau, q, np.asarray(focus_counts, dtype=np.int64), _GRID,
+                         out.roots, out.max_real, out.count, out.status)
+    return out
+
+
+def _solve(system: ClusterSystem, focus_count: int):
+    """``(roots (k, 4), max_real (k,), status)`` of one system and focus count."""
+    solved = _solve_many(system.coef[None], system.theta[None], system.tau[None],
+                         np.array([system.Q]), [focus_count])
+    count = solved.count[0, 0]
+    return solved.roots[0, 0, :count], solved.max_real[0, 0, :count], solved.status[0, 0]
 
 
 def _expand(x, q, n) -> np.ndarray:
@@ -270,7 +290,7 @@ def fixed_points(parameters: Mapping, focus_count: int = 1) -> FixedPointList:
 def system_fixed_points(system: ClusterSystem, focus_count: int = 1) -> FixedPointList:
     """:func:`fixed_points` of explicit coefficients (e.g. another variance model)."""
     n = _check_focus_count(focus_count, system.Q)
-    roots, max_real, _, status = _solve(system, n)
+    roots, max_real, status = _solve(system, n)
     found = FixedPointList()
     for x, worst in zip(roots, max_real):
         rates = _expand(x, system.Q, n)
@@ -288,7 +308,7 @@ def system_fixed_points(system: ClusterSystem, focus_count: int = 1) -> FixedPoi
 
 def _count_at(parameters: dict, r_eplus: float, focus_count: int):
     """``(number of fixed points, near miss, status)`` without refining the fixed points."""
-    system = cluster_system(dict(parameters, R_Eplus=float(r_eplus)))
+    system = _system_of(dict(parameters, R_Eplus=float(r_eplus)))  # validated, r in [1, upper)
     q = system.Q
     n = focus_count if focus_count > 0 else q
     red, theta, _, _, _ = _reduced(system, min(n, q - n) if n < q else n)
@@ -296,11 +316,14 @@ def _count_at(parameters: dict, r_eplus: float, focus_count: int):
 
 
 def _upper_r_eplus(p) -> float:
-    """Largest R_Eplus below which both R_Eplus and R_Iplus stay below Q."""
+    """Largest R_Eplus below which R_Eplus and R_Iplus = 1 + R_j (R_Eplus - 1) stay in
+    (0, Q) (what :func:`validate_parameters` allows)."""
     q = p["Q"]
     upper = float(q)
     if p["R_j"] > 0:
         upper = min(upper, 1.0 + (q - 1.0) / p["R_j"])
+    elif p["R_j"] < 0:
+        upper = min(upper, 1.0 - 1.0 / p["R_j"])
     return upper
 
 
@@ -330,7 +353,7 @@ def bifurcation(parameters: Mapping, focus_count: int = 1, *, step=0.2, tol=1e-4
     history = []  # (R, near miss) of the scanned values with one fixed point
 
     def count(r):
-        c, near, status = _count_at(base, r, n)
+        c, near, status = _count_at(p, r, n)
         if status != kernels.OK:
             raise _SearchFailed
         return c, near

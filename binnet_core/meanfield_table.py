@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,62 +52,112 @@ def _key(p: dict) -> tuple:
     return tuple(sorted((k, str(v)) for k, v in p.items()))
 
 
-def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int]) -> TheoryTable:
-    """Solve every parameter set for every focus count (bad input raises before any work)."""
+def _distinct(checked: list) -> tuple[list, np.ndarray]:
+    """The distinct validated parameter sets and, for each set, the index of its twin."""
+    first: dict = {}
+    index = np.empty(len(checked), dtype=np.int64)
+    for s, p in enumerate(checked):
+        key = tuple(p.values())  # validated: every key, in one order
+        try:
+            hash(key)
+        except TypeError:  # e.g. a list of initial activities
+            key = _key(p)
+        index[s] = first.setdefault(key, len(first))
+    distinct = [None] * len(first)
+    for s in range(len(checked) - 1, -1, -1):
+        distinct[index[s]] = checked[s]
+    return distinct, index
+
+
+def _summarise(solved, counts, q):
+    """``(rates, fixed, stable, all focus-E (D, F, K), all stable, status)`` of one chunk."""
+    ok = solved.status == mf.kernels.OK
+    found = (np.arange(mf._MAX_ROOTS) < solved.count[..., None]) & ok[..., None]  # (D, F, K)
+    stable = found & (solved.max_real < 0)
+    n_fixed = np.where(ok, solved.count, -1).astype(np.int16)
+    n_stable = np.where(ok, stable.sum(axis=-1), -1).astype(np.int16)
+    focus = np.asarray(counts)[None, :]
+    low, high = focus == 0, focus == q[:, None]  # homogeneous states: one group only
+    low, high = np.broadcast_to(low, ok.shape), np.broadcast_to(high, ok.shape)
+    all_focus = np.where(found & ~low[..., None], solved.roots[..., 0], np.nan)
+    all_stable = np.where(found, stable, -1).astype(np.int8)
+    # the stable fixed point with the highest focus-E rate (roots are sorted by it)
+    has = stable.any(axis=-1)
+    last = mf._MAX_ROOTS - 1 - np.argmax(stable[..., ::-1], axis=-1)
+    rates = np.take_along_axis(solved.roots, last[..., None, None], axis=2)[:, :, 0, :]
+    rates = np.where(has[..., None], rates, np.nan)
+    rates[high] = np.where([True, False, True, False], rates[high][:, [0, 0, 2, 2]], np.nan)
+    rates[low] = np.where([False, True, False, True], rates[low][:, [0, 0, 2, 2]], np.nan)
+    return rates, n_fixed, n_stable, all_focus, all_stable, solved.status
+
+
+def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int], *,
+                 threads: int = 1, chunk: int = 4096) -> TheoryTable:
+    """Solve every parameter set for every focus count (bad input raises before any work).
+
+    Identical sets are solved once, at most ``chunk`` distinct systems per compiled call;
+    ``threads`` solve chunks side by side (the kernel releases the GIL). The results do not
+    depend on ``threads`` or ``chunk``.
+    """
     checked = [validate_parameters(p) for p in parameter_sets]
     counts = [int(n) for n in focus_counts]
-    for p in checked:
+    for q in {p["Q"] for p in checked}:
         for n in counts:
-            mf._check_focus_count(n, p["Q"])
-    shape = (len(checked), len(counts))
-    rates = np.full(shape + (4,), np.nan)
-    n_fixed = np.full(shape, -1, dtype=np.int16)
-    n_stable = np.full(shape, -1, dtype=np.int16)
-    reasons = []
-    all_focus = np.full(shape + (mf._MAX_ROOTS,), np.nan)
-    all_stable = np.full(shape + (mf._MAX_ROOTS,), -1, dtype=np.int8)
-    solved: dict = {}
-    for s, p in enumerate(checked):
-        key = _key(p)
-        if key in solved:
-            first = solved[key]
-            rates[s], n_fixed[s], n_stable[s] = rates[first], n_fixed[first], n_stable[first]
-            all_focus[s], all_stable[s] = all_focus[first], all_stable[first]
-            continue
-        solved[key] = s
-        system = mf._system_of(p)
-        q = system.Q
-        for j, n in enumerate(counts):
-            roots, max_real, _, status = mf._solve(system, n)
-            if status != mf.kernels.OK:
-                reasons.append(f"set {s}, focus count {n}: {mf.STATUS_REASONS[status]}")
-                continue
-            stable = max_real < 0
-            n_fixed[s, j], n_stable[s, j] = len(roots), int(stable.sum())
-            all_focus[s, j, :len(roots)] = roots[:, 0] if n > 0 else np.nan
-            all_stable[s, j, :len(roots)] = stable
-            if stable.any():
-                x = roots[stable][np.argmax(roots[stable, 0])].copy()
-                if n == 0 or n == q:  # homogeneous: one group only
-                    x[[0, 2] if n == 0 else [1, 3]] = np.nan
-                    if n == 0:
-                        x[[1, 3]] = roots[stable][np.argmax(roots[stable, 0]), [0, 2]]
-                rates[s, j] = x
+            mf._check_focus_count(n, q)
+    distinct, index = _distinct(checked)
+    size = max(1, min(chunk, math.ceil(len(distinct) / max(1, threads))))
+    chunks = [distinct[start:start + size] for start in range(0, len(distinct), size)]
+
+    def solve(part):
+        coef, theta, tau, q = mf._systems_of(part)
+        return _summarise(mf._solve_many(coef, theta, tau, q, counts), counts, q)
+
+    if threads > 1 and len(chunks) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            parts = list(pool.map(solve, chunks))
+    else:
+        parts = [solve(part) for part in chunks]
+    if not parts:  # no parameter sets
+        shape = (0, len(counts))
+        parts = [(np.empty(shape + (4,)), np.empty(shape, np.int16), np.empty(shape, np.int16),
+                  np.empty(shape + (mf._MAX_ROOTS,)), np.empty(shape + (mf._MAX_ROOTS,), np.int8),
+                  np.empty(shape, np.int64))]
+    rates, n_fixed, n_stable, all_focus, all_stable, status = (np.concatenate(a)
+                                                               for a in zip(*parts))
     keep = max(1, int(n_fixed.max(initial=0)))
-    return TheoryTable(rates=rates, fixed_points=n_fixed, stable_points=n_stable, reasons=reasons,
-                       all_focus_E=all_focus[..., :keep], all_stable=all_stable[..., :keep])
+    first = np.unique(index, return_index=True)[1]  # the first set of each distinct set
+    reasons = [f"set {first[d]}, focus count {counts[j]}: {mf.STATUS_REASONS[status[d, j]]}"
+               for d, j in zip(*np.nonzero(status != mf.kernels.OK))]
+    return TheoryTable(rates=rates[index], fixed_points=n_fixed[index],
+                       stable_points=n_stable[index], reasons=reasons,
+                       all_focus_E=all_focus[index][..., :keep],
+                       all_stable=all_stable[index][..., :keep])
 
 
-def bifurcation_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int]) -> np.ndarray:
+def bifurcation_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int], *,
+                      threads: int = 1) -> np.ndarray:
     """:func:`~binnet_core.meanfield.bifurcation` for each set (its R_Eplus is ignored) and
-    focus count: float64 (S, F), NaN where there is none below Q or no convergence."""
-    out = np.full((len(parameter_sets), len(focus_counts)), math.nan)
-    solved: dict = {}
-    for s, p in enumerate(parameter_sets):
-        base = dict(p, R_Eplus=1.0)
-        key = _key(validate_parameters(base))
-        for j, n in enumerate(focus_counts):
-            if (key, n) not in solved:
-                solved[key, n] = mf.bifurcation(base, int(n))
-            out[s, j] = solved[key, n]
-    return out
+    focus count: float64 (S, F), NaN where there is none below Q or no convergence.
+
+    Identical sets are searched once; ``threads`` run searches side by side (same values).
+    Bad input raises before any search.
+    """
+    counts = [int(n) for n in focus_counts]
+    bases = [dict(p, R_Eplus=1.0) for p in parameter_sets]
+    distinct, index = _distinct([validate_parameters(base) for base in bases])
+    for q in {p["Q"] for p in distinct}:
+        for n in counts:
+            mf._check_focus_count(n, q)
+    jobs = [(d, j) for d in range(len(distinct)) for j in range(len(counts))]
+
+    def search(job):
+        d, j = job
+        return mf.bifurcation(distinct[d], counts[j])
+
+    if threads > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            values = list(pool.map(search, jobs))
+    else:
+        values = [search(job) for job in jobs]
+    found = np.array(values, dtype=np.float64).reshape(len(distinct), len(counts))
+    return found[index] if len(distinct) else np.full((len(bases), len(counts)), math.nan)

@@ -213,7 +213,7 @@ def _theory(args) -> int:
     if experiment.theory is None:
         raise DefinitionError("theory", "the definition has no [theory] table (focus_counts = [...])")
     with StoreLock(args.store):
-        _open_or_create(Path(args.store), experiment)
+        _, experiment = _open_or_create(Path(args.store), experiment)  # the store's axis order
         ds = write_theory(args.store, experiment)
     points = math.prod(experiment.shape)
     print(f"{args.store}: mean-field theory for {points} grid points "

@@ -57,7 +57,7 @@ from sweeps.store import (
     software_changes,
     utc_now,
 )
-from sweeps.theory import has_theory, write_theory
+from sweeps.theory import write_theory
 
 __all__ = [
     "ClientExecutor",
@@ -377,8 +377,9 @@ def run_sweep(
     started = time.monotonic()
     with StoreLock(path):
         sweep_store, experiment = _open_or_create(path, experiment)
-        if experiment.theory is not None and not has_theory(path):
-            write_theory(path, experiment)  # theory first: it decides where to look
+        if experiment.theory is not None:  # theory first: it decides where to look
+            write_theory(path, experiment)  # (only new points of a grown store are computed)
+            sweep_store = SweepStore.open(path)  # with the theory's attribute (else lost on update)
         pending = sweep_store.pending()
         summary = RunSummary(str(path), experiment.n_points, experiment.n_points - len(pending))
         if limit is not None:

@@ -11,6 +11,7 @@ from binnet_core import PopulationActivityRecorder
 from binnet_core import _meanfield_kernels as kernels
 from binnet_core import meanfield as mf
 from binnet_core.clustered import ClusteredEINetwork, connection_parameters, validate_parameters
+from binnet_core.meanfield_table import bifurcation_table, theory_table
 
 CASES = [
     {"R_Eplus": 7.25, "kappa": 0.0},
@@ -102,6 +103,81 @@ def test_analytic_jacobian_equals_finite_differences(params):
     np.testing.assert_allclose(mf.jacobian(system, m), numeric, rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("params", CASES[:3])
+def test_slope_of_the_response_curve_equals_finite_differences(params):
+    """The implicit-function slope g'(v) that locates the extrema of g (kernels._slope)."""
+    red, theta, _, _, _ = mf._reduced(mf.cluster_system(params), 1)
+    work = kernels._work()
+    h = 1e-6  # central differences: truncation ~h^2, rounding ~1e-16 / h = 1e-10
+    for v in (0.05, 0.3, 0.6, 0.9):
+        y = np.full(3, 0.05)
+        assert kernels._inner(v, y, red, theta, work)[1]
+        slope = kernels._slope(work)
+        up, down = y.copy(), y.copy()  # the same branch of the other rates
+        numeric = (kernels._inner(v + h, up, red, theta, work)[0]
+                   - kernels._inner(v - h, down, red, theta, work)[0]) / (2 * h)
+        assert slope == pytest.approx(numeric, abs=1e-8)
+
+
+@pytest.mark.parametrize("params", [{"R_Eplus": 7.25, "kappa": 0.0}, {"R_Eplus": 6.5, "kappa": 1.0}])
+def test_extrema_from_the_slope_equal_a_golden_section_search(params):
+    """Every interior extremum of the scanned g: the slope vanishes there (to rounding), it is
+    as extreme as the golden section's (within 1e-13: the other rates are solved to a residual
+    of 1e-14) and near it (the golden section cannot resolve v closer than sqrt(1e-13 / g''),
+    about 1e-6, where g is that flat)."""
+    red, theta, _, _, _ = mf._reduced(mf.cluster_system(params), 1)
+    work = kernels._work()
+    grid = np.linspace(0.0, 1.0, 61)
+    gy = np.empty((grid.size, 3))
+    gv = np.empty(grid.size)
+    y = np.full(3, 0.05)
+    for i, v in enumerate(grid):
+        gv[i] = kernels._inner(v, y, red, theta, work)[0]
+        gy[i] = y
+    found = 0
+    for i in range(1, grid.size - 1):
+        left, right = gv[i] - gv[i - 1], gv[i + 1] - gv[i]
+        if left * right < 0:
+            is_max = left > 0
+            v, g, y, ok = kernels._extremum(grid[i - 1:i + 2], gy[i - 1:i + 2], red, theta,
+                                            is_max, work)
+            assert ok and kernels._inner(v, y, red, theta, work)[1]
+            assert abs(kernels._slope(work)) < 1e-12
+            v_golden, g_golden, _, ok = kernels._golden(grid[i - 1], grid[i + 1], gy[i], red,
+                                                        theta, is_max, work)
+            assert ok and abs(v - v_golden) < 1e-6
+            assert (g >= g_golden - 1e-13) if is_max else (g <= g_golden + 1e-13)
+            found += 1
+    assert found == 2  # a maximum and a minimum: three fixed points
+
+
+def test_tables_do_not_depend_on_threads_chunks_or_duplicates():
+    """theory_table solves chunks of distinct systems on threads: the same arrays as one
+    system at a time."""
+    sets = [{"R_Eplus": r, "kappa": k} for r in (2.0, 5.0, 7.25, 12.0) for k in (0.0, 1.0)]
+    sets += sets[::3]
+    counts = [0, 1, 3, 20]
+    one_by_one = [theory_table([p], counts) for p in sets]
+    for threads, chunk in ((1, 4096), (3, 2), (2, 4096)):
+        table = theory_table(sets, counts, threads=threads, chunk=chunk)
+        for s, single in enumerate(one_by_one):
+            for field in ("rates", "fixed_points", "stable_points"):
+                np.testing.assert_array_equal(getattr(table, field)[s], getattr(single, field)[0])
+            k = single.all_focus_E.shape[-1]
+            np.testing.assert_array_equal(table.all_focus_E[s, :, :k], single.all_focus_E[0])
+            np.testing.assert_array_equal(table.all_stable[s, :, :k], single.all_stable[0])
+    assert (table.fixed_points == 3).any() and (table.stable_points == 2).any()
+
+
+def test_bifurcation_table_equals_single_searches_on_threads():
+    sets = [{"kappa": 0.0, "R_Eplus": 3.0}, {"kappa": 1.0}, {"kappa": 0.0, "R_Eplus": 9.0},
+            {"kappa": 0.5, "R_j": 0.8}]
+    table = bifurcation_table(sets, [1, 2], threads=2)
+    expected = [[mf.bifurcation(p, n) for n in (1, 2)] for p in sets]
+    np.testing.assert_array_equal(table, expected)
+    assert table[0, 0] == table[2, 0]  # R_Eplus is ignored
+
+
 @pytest.mark.parametrize("params", CASES)
 def test_stability_from_symmetry_blocks_equals_full_eigenvalues(params):
     system = mf.cluster_system(params)
@@ -156,9 +232,9 @@ def _sampled_response(params, n, steps=1000, interpolated=10_000):
     """The reference's effective response curve: focus-E rate in, Phi_Ef out, sampled at
     ``steps + 1`` points and linearly interpolated to ``interpolated`` points."""
     red, theta, _, _, _ = mf._reduced(mf.cluster_system(params), n)
-    y = np.full(3, 0.05)
+    y, work = np.full(3, 0.05), kernels._work()
     v = np.linspace(0.0, 1.0, steps + 1)
-    out = np.array([kernels._inner(x, y, red, theta)[0] + x for x in v])
+    out = np.array([kernels._inner(x, y, red, theta, work)[0] + x for x in v])
     fine = np.linspace(0.0, 1.0, interpolated)
     return fine, np.interp(fine, v, out)
 
@@ -220,13 +296,14 @@ def test_bad_input_names_the_field(params, focus_count, field):
 
 
 def test_non_convergence_is_reported_not_hidden(monkeypatch):
-    def failing(red, theta, tau, diff, sizes, n_grid, y_start, roots, max_real):
-        return 0, math.nan, kernels.INNER_FAILED
+    def failing(coef, theta, tau, q, focus, n_grid, roots, max_real, count, status):
+        count[:] = 0
+        status[:] = kernels.INNER_FAILED
 
     def failing_count(red, theta, n_grid, y_start):
         return 0, math.nan, kernels.INNER_FAILED
 
-    monkeypatch.setattr(kernels, "analyse", failing)
+    monkeypatch.setattr(kernels, "analyse_many", failing)
     monkeypatch.setattr(kernels, "count_only", failing_count)
     points = mf.fixed_points({"R_Eplus": 5.0}, 1)
     assert points == [] and "did not converge" in points.reason

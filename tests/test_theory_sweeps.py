@@ -147,3 +147,83 @@ def test_run_writes_theory_before_simulating_and_plot_draws_the_line(tmp_path):
     np.testing.assert_allclose(line[0], ds["mf_bifurcation_R_Eplus"].sel(focus_count=1).values)
     out = plot_command(store, tmp_path / "p.png", var="mean_activity_E", x="R_Eplus", y="pair")
     assert out.stat().st_size > 0
+
+
+GROWING = """\
+[experiment]
+name = "growing"
+model = "clustered_ei"
+seed = 1
+[parameters]
+N_E = 800
+N_I = 200
+Q = 4
+connection_type = "poisson"
+[sweep]
+R_Eplus = {r_eplus}
+kappa = {kappa}
+[simulation]
+duration = "20 ms"
+sample_interval = "10 ms"
+[theory]
+focus_counts = [0, 1, 2]
+"""
+
+THEORY_VARIABLES = ("mf_rate_E_focus", "mf_rate_E_other", "mf_rate_I_focus", "mf_rate_I_other",
+                    "mf_fixed_points", "mf_stable_points", "mf_point_E_focus", "mf_point_stable",
+                    "mf_bifurcation_R_Eplus")
+
+
+def _theory_of(store):
+    ds = open_results(store)
+    return {name: ds[name].load() for name in THEORY_VARIABLES}
+
+
+@pytest.mark.parametrize("command", ["theory", "run"])
+def test_a_grown_store_gets_theory_for_its_new_points(tmp_path, command):
+    """Growth (sweeps.growth) adds axis values: the new points get theory, the old ones keep
+    theirs bit for bit, and the store holds what a fresh store of the grown definition holds."""
+    small, grown = tmp_path / "small.toml", tmp_path / "grown.toml"
+    small.write_text(GROWING.format(r_eplus="[1.0, 3.0]", kappa="[0.0]"))
+    # a value inserted in the middle of R_Eplus and one at its end (both appended to the
+    # store's axis), another kappa, and 3 fixed points where the small grid has 1 at most
+    grown.write_text(GROWING.format(r_eplus="[1.0, 2.0, 3.0, 3.5]", kappa="[0.0, 1.0]"))
+    store, fresh = tmp_path / "s.zarr", tmp_path / "fresh.zarr"
+    args = ["--threads", "1"] if command == "run" else []
+    assert main([command, str(small), "--store", str(store), *args]) == 0
+    before = _theory_of(store)
+    assert main([command, str(grown), "--store", str(store), *args]) == 0
+    assert main(["theory", str(grown), "--store", str(fresh)]) == 0
+    after, expected = _theory_of(store), _theory_of(fresh)
+    covered = open_results(store).attrs["sweeps_theory"]
+    assert main([command, str(grown), "--store", str(store), *args]) == 0  # nothing new
+    assert open_results(store).attrs["sweeps_theory"] == covered
+    assert list(after["mf_rate_E_focus"]["R_Eplus"].values) == [1.0, 3.0, 2.0, 3.5]
+    assert int(expected["mf_fixed_points"].max()) > int(before["mf_fixed_points"].max())
+    for name in THEORY_VARIABLES:
+        old = after[name].sel({d: before[name][d] for d in ("R_Eplus", "kappa") if d in before[name].dims})
+        if "mf_point" in old.dims:  # a wider mf_point dimension: the old points are padded
+            width = before[name].sizes["mf_point"]
+            pad = old.isel(mf_point=slice(width, None)).values
+            assert (np.isnan(pad) if pad.dtype.kind == "f" else pad == -1).all()
+            old = old.isel(mf_point=slice(0, width))
+        np.testing.assert_array_equal(old.values, before[name].values, err_msg=name)
+        order = [d for d in ("R_Eplus", "kappa") if d in after[name].dims]
+        np.testing.assert_array_equal(after[name].sortby(order).values,
+                                      expected[name].sortby(order).values, err_msg=name)
+
+
+def test_other_focus_counts_replace_the_theory(tmp_path):
+    """The [theory] table is not part of the identity: a store's theory for other focus
+    counts is recomputed as a whole (the focus_count dimension changes)."""
+    one, three = tmp_path / "one.toml", tmp_path / "three.toml"
+    definition = GROWING.format(r_eplus="[1.0, 3.5]", kappa="[0.0]")
+    one.write_text(definition.replace("focus_counts = [0, 1, 2]", "focus_counts = [1]"))
+    three.write_text(definition)
+    store, fresh = tmp_path / "s.zarr", tmp_path / "fresh.zarr"
+    assert main(["theory", str(one), "--store", str(store)]) == 0
+    assert main(["run", str(three), "--store", str(store), "--threads", "1"]) == 0
+    assert main(["theory", str(three), "--store", str(fresh)]) == 0
+    after, expected = _theory_of(store), _theory_of(fresh)
+    for name in THEORY_VARIABLES:
+        assert after[name].identical(expected[name]), name
