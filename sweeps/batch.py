@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dask.utils import parse_bytes
 
 from sweeps.cluster_config import ClusterConfig, ClusterConfigError, format_walltime, parse_walltime
 
@@ -107,7 +106,10 @@ def parse_pbsnodes(text: str) -> list[NodeResources]:
 def _job_memory_mb(kind: str, memory: str) -> int:
     """Memory per job in MiB exactly as dask-jobqueue will request it (rounded up)."""
     from dask_jobqueue.pbs import pbs_format_bytes_ceil
+    from dask.utils import parse_bytes
     from dask_jobqueue.slurm import slurm_format_bytes_ceil
+
+    from dask.utils import parse_bytes  # dask only when submitting
 
     nbytes = parse_bytes(memory)
     if kind == "slurm":

@@ -71,14 +71,16 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sweeps.grid import GridShape
 from sweeps.measurements import default_off_threshold
 from sweeps.models import ModelError, check_model
-from sweeps.theory import Theory, parse_theory
+
+if TYPE_CHECKING:  # sweeps.theory imports xarray: only when a definition is parsed
+    from sweeps.theory import Theory
 
 __all__ = [
     "DefinitionError",
@@ -355,6 +357,8 @@ def _from_document(doc: dict, text: str, source: str) -> Experiment:
     output = _parse_output(doc.get("output", {}))
 
     _check_focus_axis(dimensions, simulation)
+    from sweeps.theory import parse_theory
+
     experiment = Experiment(
         name=name,
         model=model,

@@ -10,6 +10,7 @@ on the grid's shape.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -133,6 +134,60 @@ class Grid(GridShape):
         for index in indices:
             groups.setdefault(self.build_key(index), []).append(int(index))
         return list(groups.values())
+
+    def _is_replicate(self, dim) -> bool:
+        return dim.kind in NETWORK_KINDS + INIT_KINDS
+
+    def cross_points(self) -> list[int]:
+        """The first point of the grid and, for each swept dimension, its other values alone.
+
+        Replicate dimensions stay at 0; every other dimension takes each of its values while
+        all others stay at their first value: ``1 + sum(size - 1)`` points instead of the
+        product, e.g. 199 for a 100 x 100 grid.
+        """
+        points = [0]
+        for axis, dim in enumerate(self.dimensions):
+            if self._is_replicate(dim):
+                continue
+            coords = np.zeros((dim.size - 1, len(self.dimensions)), np.int64)
+            coords[:, axis] = np.arange(1, dim.size)
+            points += [int(i) for i in np.ravel_multi_index(tuple(coords.T), self.shape)]
+        return points
+
+    def corner_points(self) -> list[int]:
+        """Every corner of the grid: each swept dimension at its smallest or largest value.
+
+        A numeric axis takes its minimum and maximum, a zipped or non-numeric one its first
+        and last entries; replicate dimensions stay at 0.
+        """
+        ends = []
+        for dim in self.dimensions:
+            if self._is_replicate(dim):
+                ends.append([0])
+                continue
+            values = next(iter(dim.values.values())) if len(dim.values) == 1 else ()
+            if values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+                ends.append(sorted({int(np.argmin(values)), int(np.argmax(values))}))
+            else:
+                ends.append(sorted({0, dim.size - 1}))
+        return [self.index(c) for c in itertools.product(*ends)]
+
+    def n_builds(self) -> int:
+        """Number of network builds of the whole grid (``len(network_groups(all points))``).
+
+        Inits share their network's build; a dimension of run options only (``focus_count``)
+        too.  Counted from the dimensions, without visiting the points.
+        """
+        count = 1
+        for dim in self.dimensions:
+            if dim.kind in INIT_KINDS:
+                continue
+            if dim.kind in NETWORK_KINDS:
+                count *= dim.size
+                continue
+            model = [values for name, values in dim.values.items() if name not in RUN_AXES]
+            count *= len({tuple(repr(v[i]) for v in model) for i in range(dim.size)}) if model else 1
+        return count
 
     def label(self, index: int, replicate: bool = True) -> str:
         """A short human-readable description, e.g. ``R_Eplus=3.0, network=1``."""
