@@ -67,7 +67,7 @@ def _validate(args) -> int:
     per_point = sum(math.prod(inner[d] for d in s.dims) * np.dtype(s.dtype).itemsize for s in specs)
     dims = " x ".join(f"{d.name}={d.size}" for d in experiment.dimensions)
     print(f"{args.file}: valid experiment {experiment.name!r} (model {experiment.model})")
-    builds = len(Grid.from_experiment(experiment).network_groups(range(experiment.n_points)))
+    builds = Grid.from_experiment(experiment).n_builds()
     print(f"  grid: {dims} -> {experiment.n_points} points = {builds} tasks (one per network: its inits "
           "share one build)" if builds < experiment.n_points else
           f"  grid: {dims} -> {experiment.n_points} points = {experiment.n_points} tasks")

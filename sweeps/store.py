@@ -280,6 +280,12 @@ class SweepStore:
         self.chunks: tuple[int, ...] = tuple(status.chunks)
         self._arrays: dict[str, zarr.Array] = {}
 
+    @property
+    def min_chunk_points(self) -> int:
+        """Points in the smallest point chunk of any variable (a write of that many fills it)."""
+        sizes = [math.prod(self.group[name].chunks[: len(self.shape)]) for name in (*self.variables, "status")]
+        return int(min(sizes))
+
     @classmethod
     def create(cls, path: str | Path, experiment, layout: Layout, specs) -> SweepStore:
         """Write the whole schema (coordinates, empty variables, status, provenance).
