@@ -50,7 +50,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-
 KINDS = ("slurm", "pbs")
 
 _WALLTIME_RE = re.compile(r"^(\d+):([0-5]\d):([0-5]\d)$")

@@ -32,7 +32,6 @@ import concurrent.futures
 import importlib
 import itertools
 import logging
-import math
 import os
 import queue
 import socket

@@ -39,10 +39,10 @@ import subprocess
 import uuid
 import warnings
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import zarr
@@ -50,6 +50,9 @@ import zarr
 from sweeps import registry
 from sweeps.errors import StoreError, StoreLockedError, StoreMismatchError, StoreWriteError
 from sweeps.models import Layout, resolve
+
+if TYPE_CHECKING:  # xarray only where it is used (creation, open_results)
+    import xarray as xr
 
 __all__ = [
     "FAILED",

@@ -22,7 +22,14 @@ from sweeps.definition import DefinitionError
 from sweeps.grid import Grid
 from sweeps.models import Model
 from sweeps.simulate import PointResult, simulate_point
-from sweeps.store import _MAX_POINTS_PER_CHUNK, _TARGET_CHUNK_BYTES, FAILED, OK, SweepStore, point_chunks
+from sweeps.store import (
+    _MAX_POINTS_PER_CHUNK,
+    _TARGET_CHUNK_BYTES,
+    FAILED,
+    OK,
+    SweepStore,
+    point_chunks,
+)
 from tests import toymodel
 from tests.conftest import subprocess_env
 
