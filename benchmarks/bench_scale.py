@@ -162,6 +162,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of the fast figures (median)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    for noisy in ("distributed", "sweeps"):  # cluster start-up and per-run records
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     from distributed import Client, LocalCluster
 
     print(f"load before: {os.getloadavg()}")

@@ -57,7 +57,6 @@ from sweeps.store import (
     software_changes,
     utc_now,
 )
-from sweeps.theory import has_theory, write_theory
 
 __all__ = [
     "ClientExecutor",
@@ -386,8 +385,14 @@ def run_sweep(
     started = time.monotonic()
     with StoreLock(path):
         sweep_store, experiment = _open_or_create(path, experiment)
-        if experiment.theory is not None and not has_theory(path):
-            write_theory(path, experiment)  # theory first: it decides where to look
+        if experiment.theory is not None:
+            from sweeps.theory import (  # xarray and the mean field only when asked
+                has_theory,
+                write_theory,
+            )
+
+            if not has_theory(path):
+                write_theory(path, experiment)  # theory first: it decides where to look
         pending = sweep_store.pending()
         summary = RunSummary(str(path), experiment.n_points, experiment.n_points - len(pending))
         if limit is not None:

@@ -14,13 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from binnet_core import (
-    NeuronRecorder,
-    PopulationActivityRecorder,
-    warm_numba_caches,
-)
-from binnet_core.recorders import MomentRecorder
-from binnet_core.warmup import warm_network
 from sweeps.grid import Grid
 from sweeps.initial import initial_variable_specs
 from sweeps.initial import start as start_network
@@ -41,7 +34,6 @@ __all__ = [
     "run_points",
     "schema_variables",
     "simulate_point",
-    "warm_numba_caches",
 ]
 
 logger = logging.getLogger(__name__)
@@ -101,6 +93,12 @@ def _sample_neurons(rng: np.random.Generator, pops, per_population: int):
 
 def _record(experiment, seeds: PointSeeds, net, build_seconds: float) -> Recording:
     """Warm up, then run the measured window sample by sample and fill a Recording."""
+    from binnet_core import (  # the engine only where it runs
+        NeuronRecorder,
+        PopulationActivityRecorder,
+    )
+    from binnet_core.recorders import MomentRecorder
+
     sim, out = experiment.simulation, experiment.output
     interval = _steps(net, sim.sample_interval)
     warmup = _steps(net, sim.warmup)
@@ -147,6 +145,8 @@ def _record(experiment, seeds: PointSeeds, net, build_seconds: float) -> Recordi
 
 def _build(experiment, grid: Grid, index: int):
     """Build the network of point ``index`` from its connectivity seed; (net, seconds)."""
+    from binnet_core.warmup import warm_network
+
     sim = experiment.simulation
     start = time.perf_counter()
     net = _model(experiment.model).build(grid.parameters(index), grid.seeds(index).connectivity,

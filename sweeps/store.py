@@ -478,7 +478,8 @@ class SweepStore:
     def verify(self) -> list[int]:
         """Find damaged chunks (missing or unreadable) and reset their ok points to todo.
 
-        Every chunk holding an ok point must exist and decode for every variable.  A damaged
+        Every chunk holding an ok point must exist and decode for every variable (``error``:
+        decode if it exists; it is written only for failed points).  A damaged
         chunk is removed (it then reads as fill values) and all ok points in it are marked
         todo, so the next run recomputes them.
 
@@ -501,8 +502,10 @@ class SweepStore:
                 key = tuple(r.start // c for r, c in zip(region, array.chunks, strict=False))
                 chunk_file = root / name / array.metadata.encode_chunk_key(key + inner)
                 try:
-                    good = chunk_file.is_file()
-                    if good:
+                    exists = chunk_file.is_file()
+                    # error is written only where a point failed: a missing chunk holds no message
+                    good = exists or name == "error"
+                    if exists:
                         array[region]
                 except Exception:
                     good = False
