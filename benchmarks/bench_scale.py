@@ -6,8 +6,9 @@ clustered network N = 20, Q = 2, ``duration = "20 ms"``, no traces) it prints:
 * ``validate``: wall time of the command ``sweeps validate FILE`` (a fresh process);
 * ``create``: store creation (schema, no chunk written);
 * ``run``: points/s of ``run_sweep`` on 2 local worker processes (a running Dask cluster, so
-  its start-up is not counted) over the first ``--run-points`` points of the grid, and the
-  driver process's own CPU time per point (all its threads: submission, collection, writes);
+  its start-up is not counted) over the first ``--run-points`` points of the grid, the
+  driver process's own CPU time per point (``driver_ms``: all its threads: submission,
+  collection, writes) and the writer thread's CPU time per point (``write_ms``);
 * ``resume``: ``sweeps run`` on the finished store (nothing to do).  Stores too large to run
   in full are finished by setting every status to ok (their data stay fill values);
 * ``status``: ``sweeps status STORE`` (a fresh process);
@@ -131,9 +132,22 @@ def bench(model: str, exponent: int, directory: Path, client, run_points: int, r
     _open_or_create(store, experiment)
     row["create"] = time.perf_counter() - start
     limit = min(row["points"], run_points)
+    writing = []
+    original = SweepStore.write
+
+    def timed_write(self, results):
+        start = time.thread_time()
+        original(self, results)
+        writing.append(time.thread_time() - start)
+
+    SweepStore.write = timed_write
     cpu, start = time.process_time(), time.perf_counter()
-    summary = run_sweep(experiment, store, ClientExecutor(client), limit=limit)
+    try:
+        summary = run_sweep(experiment, store, ClientExecutor(client), limit=limit)
+    finally:
+        SweepStore.write = original
     wall = time.perf_counter() - start
+    row["write_ms"] = 1e3 * sum(writing) / max(summary.executed, 1)
     row["run"] = summary.executed / wall
     row["driver_ms"] = 1e3 * (time.process_time() - cpu) / max(summary.executed, 1)
     row["ran"] = summary.executed
@@ -170,7 +184,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp, \
             LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                          dashboard_address=None) as cluster, Client(cluster) as client:
-        header = ("model", "points", "validate", "create", "run", "driver_ms", "ran", "resume", "status", "open",
+        header = ("model", "points", "validate", "create", "run", "driver_ms", "write_ms", "ran", "resume", "status", "open",
                   "slice", "files", "files_full", "MB")
         print(" ".join(f"{h:>10}" for h in header) + "   (seconds; run in points/s; driver_ms per point)")
         for model in args.models:

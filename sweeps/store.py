@@ -8,15 +8,27 @@ Layout
 * Inner dimensions: ``population`` (with ``population_type``, ``population_cluster``,
   ``population_size``), ``cluster``, ``time`` (sample times after warm-up).
 * Chunks: a chunk holds a block of whole grid points (consecutive in C order) and the whole
-  inner extent, so a point is never split across chunks.  ``status`` (0 todo, 1 ok,
-  2 failed) and ``error`` share the point chunking.
-* Writes: only the driver writes, batch by batch: for each chunk touched, every data variable
-  first, then ``status``/``error``.  Zarr's local store replaces chunk files atomically, so a
-  crash at any moment leaves each point either ``ok`` with its data or not ``ok`` (it reruns).
+  inner extent, so a point is never split across chunks.  The layout depends on the class of
+  variable (:class:`ChunkLayout`): ``status`` (0 todo, 1 ok, 2 failed) and ``error`` in
+  chunks of up to 2^20 points (``sweeps status`` reads one file for a million points);
+  scalars and small per-point vectors in blocks of up to 2^16 points; traces in blocks of
+  about 4 MiB.  A partial axis of a block is a divisor of the axis length where one is close
+  (chunks tile the axes), so a 2-D slice over two swept parameters reads a few files.  A
+  10^6-point sweep of the tiny clustered network without traces needs about 1,000 files.
+  Zarr v3 sharding is not used: with these chunk sizes the file count is already small, and
+  a shard is rewritten whole on every partial write, as a chunk is.
+  ``output.points_per_chunk`` gives every array the same chunks of that many points.
+* Creation writes the coordinates (with xarray) and then every variable as an empty Zarr
+  array: metadata only, no dask graph, no chunk file; unwritten chunks read as fill values.
+* Writes: only the driver process writes (its writer thread), batch by batch: every data
+  variable first, then ``error`` (only where a point fails now or failed before), then
+  ``status``; each array chunk by chunk.  Zarr's local store replaces chunk files atomically,
+  so a crash at any moment leaves each point either ``ok`` with its data or not ``ok`` (it
+  reruns).
 * Provenance in the group attributes: definition text and sha256, the identity used to
   decide whether a definition matches, package versions, git commit, host, and one record
   per run (start/end times, backend, counts).
-* Creation writes the attribute ``sweeps_schema_complete`` last; a store without it (creation
+* The creation marker, the attribute ``sweeps_schema_complete``, is written last; a store without it (creation
   interrupted by a crash) is refused on open.  Metadata are consolidated after creation and
   after every run record, so ``xarray.open_zarr(path)`` opens a store without warnings.
 * A lock file ``<store>.lock`` (JSON: host, pid, start time) admits one driver at a time;

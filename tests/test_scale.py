@@ -236,6 +236,18 @@ def test_chunk_classes_scalars_in_large_blocks_traces_in_small_ones(tmp_path):
     assert trace.chunks[3] == trace.shape[3] and points(trace) < points(value)  # whole points, fewer of them
 
 
+def test_verify_resets_the_points_of_a_damaged_chunk_in_the_variables_own_layout(tmp_path):
+    experiment, store, _ = _store(tmp_path, null(a=4, b=3, r=50, traces="true", duration="10 s"))
+    trace, value = store.group["trace"], store.group["value"]
+    per_trace, per_value = math.prod(trace.chunks[:3]), math.prod(value.chunks[:3])
+    assert per_trace < per_value  # the classes differ: a trace chunk is a part of a value chunk
+    run_sweep(experiment, tmp_path / "s.zarr", LocalThreads(2), limit=2 * per_trace)
+    assert SweepStore.open(tmp_path / "s.zarr").verify() == []
+    (tmp_path / "s.zarr" / "trace" / "c" / "0" / "0" / "0" / "0").unlink()  # the first trace chunk
+    assert SweepStore.open(tmp_path / "s.zarr").verify() == list(range(per_trace))
+    assert int(np.sum(SweepStore.open(tmp_path / "s.zarr").status() == OK)) == per_trace
+
+
 # 4. writes off the critical path, the experiment sent once -----------------------------------
 
 class _Watching(LocalThreads):
