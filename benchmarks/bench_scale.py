@@ -3,7 +3,9 @@
 For each size and model (``null``: a registered model whose points cost nothing, and the tiny
 clustered network N = 20, Q = 2, ``duration = "20 ms"``, no traces) it prints:
 
-* ``validate``: wall time of the command ``sweeps validate FILE`` (a fresh process);
+* ``validate``: wall time of the command ``sweeps validate FILE`` (a fresh process), and its
+  CPU time (``val_cpu``; also ``res_cpu``, ``stat_cpu``): on a shared machine the CPU time
+  is the figure that does not depend on the other sessions' load;
 * ``create``: store creation (schema, no chunk written);
 * ``run``: points/s of ``run_sweep`` on 2 local worker processes (a running Dask cluster, so
   its start-up is not counted) over the first ``--run-points`` points of the grid, the
@@ -31,6 +33,7 @@ import argparse
 import logging
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -80,15 +83,23 @@ keep_traces = false
 SCALAR = {"null": "value", "clustered": "mean_activity_E"}
 
 
-def cli(*args: str) -> float:
-    """Wall seconds of one ``sweeps`` command in a fresh process (exit code 0 or 1)."""
+def cli(*args: str) -> tuple[float, float]:
+    """Wall and CPU seconds of one ``sweeps`` command in a fresh process (exit code 0 or 1)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", "sweeps", *args], env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode not in (0, 1):
         raise RuntimeError(f"sweeps {' '.join(args)} failed: {result.stderr}")
-    return seconds
+    return seconds, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def cli_median(repeat: int, *args: str) -> tuple[float, float]:
+    """Median wall and CPU seconds of ``repeat`` runs of one command."""
+    runs = [cli(*args) for _ in range(repeat)]
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
 def files_and_bytes(path: Path) -> tuple[int, int]:
@@ -126,7 +137,7 @@ def bench(model: str, exponent: int, directory: Path, client, run_points: int, r
     definition.write_text((NULL if model == "null" else CLUSTERED).format(a=a, b=b, r=r))
     store = directory / f"{model}-{exponent}.zarr"
     row: dict = {"model": model, "points": a * b * r}
-    row["validate"] = statistics.median(cli("validate", str(definition)) for _ in range(repeat))
+    row["validate"], row["val_cpu"] = cli_median(repeat, "validate", str(definition))
     experiment = load_experiment(definition)
     start = time.perf_counter()
     _open_or_create(store, experiment)
@@ -154,8 +165,8 @@ def bench(model: str, exponent: int, directory: Path, client, run_points: int, r
     if not summary.complete:  # finish the store without running it (data stay fill values)
         status = SweepStore.open(store).group["status"]
         status[...] = OK
-    row["resume"] = statistics.median(cli("run", str(definition), "--store", str(store)) for _ in range(repeat))
-    row["status"] = statistics.median(cli("status", str(store)) for _ in range(repeat))
+    row["resume"], row["res_cpu"] = cli_median(repeat, "run", str(definition), "--store", str(store))
+    row["status"], row["stat_cpu"] = cli_median(repeat, "status", str(store))
     row["open"] = median_of(lambda: open_results(store), repeat)
     ds = open_results(store)
     replicate = ds[SCALAR[model]].dims[2]
@@ -184,9 +195,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp, \
             LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                          dashboard_address=None) as cluster, Client(cluster) as client:
-        header = ("model", "points", "validate", "create", "run", "driver_ms", "write_ms", "ran", "resume", "status", "open",
-                  "slice", "files", "files_full", "MB")
-        print(" ".join(f"{h:>10}" for h in header) + "   (seconds; run in points/s; driver_ms per point)")
+        warm = Path(tmp) / "warm"  # workers import the sweep code once, before any figure
+        warm.mkdir()
+        for model in args.models:
+            bench(model, 3, warm, client, 50, 1)
+        header = ("model", "points", "validate", "val_cpu", "create", "run", "driver_ms", "write_ms", "ran", "resume",
+                  "res_cpu", "status", "stat_cpu", "open", "slice", "files", "files_full", "MB")
+        print(" ".join(f"{h:>10}" for h in header))
+        print("(seconds; *_cpu: CPU seconds of the command's process; run: points/s; driver_ms, write_ms: "
+              "CPU ms per point)")
         for model in args.models:
             for exponent in args.sizes:
                 points = args.run_points if model == "null" else args.run_points // 10

@@ -78,6 +78,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: most networks grouped into one task (points costing nothing: tasks of ~1,000 points)
+_MAX_GROUPS_PER_TASK = 1024
+
 #: how often the driver asks the backend for its workers (the in-flight window follows them)
 _WINDOW_CHECK_SECONDS = 1.0
 
@@ -549,7 +552,7 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
                 bar.update(len(results))
                 if executor.task_seconds and summary.compute_seconds > 0:
                     per_point = summary.compute_seconds / collected
-                    per_task = int(min(64, max(1, executor.task_seconds // (per_point * group_size))))
+                    per_task = int(min(_MAX_GROUPS_PER_TASK, max(1, executor.task_seconds // (per_point * group_size))))
             refill()
             if len(buffer) >= flush_points or (buffer and time.monotonic() - last_flush >= flush_seconds):
                 flush()
