@@ -8,9 +8,12 @@ clustered network N = 20, Q = 2, ``duration = "20 ms"``, no traces) it prints:
   is the figure that does not depend on the other sessions' load;
 * ``create``: store creation (schema, no chunk written);
 * ``run``: points/s of ``run_sweep`` on 2 local worker processes (a running Dask cluster, so
-  its start-up is not counted) over the first ``--run-points`` points of the grid, the
-  driver process's own CPU time per point (``driver_ms``: all its threads: submission,
-  collection, writes) and the writer thread's CPU time per point (``write_ms``);
+  its start-up is not counted) over the first ``--run-points`` points of the grid, in two
+  runs (a quarter, then the rest): ``run`` and ``driver_ms`` (the driver process's CPU time
+  per point, all its threads: submission, collection, writes, and the in-process scheduler of
+  the local cluster) are marginal figures, the difference of the two runs divided by the
+  difference of their points, free of the fixed costs of a run (opening the store, run
+  records); ``run_total`` includes those; ``write_ms`` is the writer thread's CPU per point;
 * ``resume``: ``sweeps run`` on the finished store (nothing to do).  Stores too large to run
   in full are finished by setting every status to ok (their data stay fill values);
 * ``status``: ``sweeps status STORE`` (a fresh process);
@@ -152,16 +155,20 @@ def bench(model: str, exponent: int, directory: Path, client, run_points: int, r
         writing.append(time.thread_time() - start)
 
     SweepStore.write = timed_write
-    cpu, start = time.process_time(), time.perf_counter()
+    runs = []  # a short run, then a long one: their difference is free of the fixed costs of a run
     try:
-        summary = run_sweep(experiment, store, ClientExecutor(client), limit=limit)
+        for part in (limit // 4, limit - limit // 4):
+            cpu, start = time.process_time(), time.perf_counter()
+            summary = run_sweep(experiment, store, ClientExecutor(client), limit=part)
+            runs.append((summary.executed, time.perf_counter() - start, time.process_time() - cpu))
     finally:
         SweepStore.write = original
-    wall = time.perf_counter() - start
-    row["write_ms"] = 1e3 * sum(writing) / max(summary.executed, 1)
-    row["run"] = summary.executed / wall
-    row["driver_ms"] = 1e3 * (time.process_time() - cpu) / max(summary.executed, 1)
-    row["ran"] = summary.executed
+    (n_a, wall_a, cpu_a), (n_b, wall_b, cpu_b) = runs
+    row["ran"] = n_a + n_b
+    row["run"] = (n_b - n_a) / (wall_b - wall_a)
+    row["run_total"] = row["ran"] / (wall_a + wall_b)
+    row["driver_ms"] = 1e3 * (cpu_b - cpu_a) / (n_b - n_a)
+    row["write_ms"] = 1e3 * sum(writing) / row["ran"]
     if not summary.complete:  # finish the store without running it (data stay fill values)
         status = SweepStore.open(store).group["status"]
         status[...] = OK
@@ -199,11 +206,12 @@ def main() -> None:
         warm.mkdir()
         for model in args.models:
             bench(model, 3, warm, client, 50, 1)
-        header = ("model", "points", "validate", "val_cpu", "create", "run", "driver_ms", "write_ms", "ran", "resume",
+        header = ("model", "points", "validate", "val_cpu", "create", "run", "run_total", "driver_ms", "write_ms", "ran", "resume",
                   "res_cpu", "status", "stat_cpu", "open", "slice", "files", "files_full", "MB")
         print(" ".join(f"{h:>10}" for h in header))
-        print("(seconds; *_cpu: CPU seconds of the command's process; run: points/s; driver_ms, write_ms: "
-              "CPU ms per point)")
+        print("(seconds; *_cpu: CPU seconds of the command's process; run: points/s, marginal; run_total: "
+              "points/s with the fixed costs of two runs; driver_ms: marginal CPU ms per point of the driver "
+              "process; write_ms: CPU ms per point of the writer thread)")
         for model in args.models:
             for exponent in args.sizes:
                 points = args.run_points if model == "null" else args.run_points // 10
