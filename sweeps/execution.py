@@ -239,7 +239,11 @@ class DaskExecutor(Executor):
 
     def share(self, obj):
         """Scatter ``obj`` to every worker once; tasks then get a reference, not a pickled copy
-        (workers that join later fetch it from a peer)."""
+        (workers that join later fetch it from a peer).  Without workers yet (an adaptive
+        cluster starting from none) ``obj`` itself, sent with each task: a scatter would wait
+        for workers that only the submitted tasks make the cluster ask for."""
+        if not self.client.nthreads():
+            return obj
         return self.client.scatter(obj, broadcast=True, hash=False)
 
     def nthreads(self) -> int:
@@ -511,9 +515,11 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
 
     def refill() -> None:
         """Keep ``window`` tasks in flight; the window follows the workers present (adaptive)."""
-        nonlocal window, window_checked
+        nonlocal window, window_checked, shared
         if time.monotonic() - window_checked >= _WINDOW_CHECK_SECONDS:
             window, window_checked = executor.window, time.monotonic()
+            if shared is experiment:  # not shared yet (no workers at the start): try again
+                shared = executor.share(experiment)
         while len(inflight) < window and submit_next():
             pass
 

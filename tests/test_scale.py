@@ -368,3 +368,24 @@ def test_lazy_package_attributes_are_the_real_objects():
     assert sweeps.run_sweep is sweeps.execution.run_sweep and "open_results" in dir(sweeps)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         sweeps.nothing  # noqa: B018
+
+
+def test_dask_backends_share_by_scatter_and_wait_for_no_worker():
+    from sweeps.execution import DaskExecutor
+
+    class FakeClient:
+        def __init__(self, workers):
+            self.workers, self.scattered = workers, []
+
+        def nthreads(self):
+            return dict.fromkeys(range(self.workers), 1)
+
+        def scatter(self, obj, broadcast, hash):
+            self.scattered.append((obj, broadcast))
+            return "future"
+
+    executor = DaskExecutor()
+    executor.client = FakeClient(0)  # an adaptive cluster before its first job started
+    assert executor.share("experiment") == "experiment" and executor.client.scattered == []
+    executor.client = FakeClient(2)
+    assert executor.share("experiment") == "future" and executor.client.scattered == [("experiment", True)]
