@@ -205,16 +205,7 @@ class Grid(GridShape):
         Inits share their network's build; a dimension of run options only (``focus_count``)
         too.  Counted from the dimensions, without visiting the points.
         """
-        count = 1
-        for dim in self.dimensions:
-            if dim.kind in INIT_KINDS:
-                continue
-            if dim.kind in NETWORK_KINDS:
-                count *= dim.size
-                continue
-            model = [values for name, values in dim.values.items() if name not in RUN_AXES]
-            count *= len({tuple(repr(v[i]) for v in model) for i in range(dim.size)}) if model else 1
-        return count
+        return math.prod(len(np.unique(self._build_coordinate(d))) for d in self.dimensions)
 
     def label(self, index: int, replicate: bool = True) -> str:
         """A short human-readable description, e.g. ``R_Eplus=3.0, network=1``."""
