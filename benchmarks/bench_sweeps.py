@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from binnet_core import warm_numba_caches
 from sweeps import LocalProcesses, LocalThreads, load_experiment, open_results, run_sweep
-from sweeps.simulate import warm_numba_caches
 
 LARGE = """\
 [experiment]

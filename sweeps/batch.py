@@ -21,8 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dask.utils import parse_bytes
-
 from sweeps.cluster_config import ClusterConfig, ClusterConfigError, format_walltime, parse_walltime
 
 logger = logging.getLogger(__name__)
@@ -106,6 +104,7 @@ def parse_pbsnodes(text: str) -> list[NodeResources]:
 
 def _job_memory_mb(kind: str, memory: str) -> int:
     """Memory per job in MiB exactly as dask-jobqueue will request it (rounded up)."""
+    from dask.utils import parse_bytes
     from dask_jobqueue.pbs import pbs_format_bytes_ceil
     from dask_jobqueue.slurm import slurm_format_bytes_ceil
 
@@ -254,6 +253,7 @@ def driver_job_script(definition_path: str | os.PathLike, store_path: str | os.P
     ``driver_memory`` and ``driver_walltime`` (default: ``walltime``). Its output goes to
     ``<log directory>/sweeps-driver-<job id>.log``.
     """
+    from dask.utils import parse_bytes
     from dask_jobqueue.slurm import slurm_format_bytes_ceil
 
     definition = Path(definition_path).expanduser().resolve()

@@ -28,36 +28,13 @@ import signal
 import sys
 from pathlib import Path
 
-import numpy as np
+from sweeps.batch import SubmitError
+from sweeps.cluster_config import KINDS, ClusterConfigError, add_cluster_arguments
+from sweeps.definition import DefinitionError
+from sweeps.errors import StoreError, StoreLockedError, StoreMismatchError, StoreWriteError
 
-from sweeps import registry
-from sweeps.batch import SubmitError, submit_driver
-from sweeps.cluster_config import (
-    KINDS,
-    ClusterConfig,
-    ClusterConfigError,
-    add_cluster_arguments,
-    override_arguments,
-    overrides_from_args,
-)
-from sweeps.cost import format_duration, predict
-from sweeps.definition import DefinitionError, load_experiment
-from sweeps.execution import LocalProcesses, LocalThreads, Scheduler, run_sweep
-from sweeps.grid import Grid
-from sweeps.models import experiment_layout
-from sweeps.simulate import schema_variables
-from sweeps.store import (
-    FAILED,
-    OK,
-    TODO,
-    StoreError,
-    StoreLock,
-    StoreLockedError,
-    StoreMismatchError,
-    StoreWriteError,
-    SweepStore,
-    open_results,
-)
+# Heavy modules (numpy, zarr, xarray, dask, the engine) are imported inside the commands that
+# use them, so that every command, ``sweeps --help`` included, starts fast.
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -71,6 +48,16 @@ def _size(nbytes: float) -> str:
 
 
 def _validate(args) -> int:
+    import numpy as np
+
+    from sweeps import registry
+    from sweeps.cluster_config import ClusterConfig
+    from sweeps.cost import format_duration, predict
+    from sweeps.definition import load_experiment
+    from sweeps.grid import Grid
+    from sweeps.models import experiment_layout
+    from sweeps.simulate import schema_variables
+
     experiment = load_experiment(args.file)
     layout = experiment_layout(experiment)
     specs = schema_variables(experiment, layout)
@@ -80,7 +67,7 @@ def _validate(args) -> int:
     per_point = sum(math.prod(inner[d] for d in s.dims) * np.dtype(s.dtype).itemsize for s in specs)
     dims = " x ".join(f"{d.name}={d.size}" for d in experiment.dimensions)
     print(f"{args.file}: valid experiment {experiment.name!r} (model {experiment.model})")
-    builds = len(Grid.from_experiment(experiment).network_groups(range(experiment.n_points)))
+    builds = Grid.from_experiment(experiment).n_builds()
     print(f"  grid: {dims} -> {experiment.n_points} points = {builds} tasks (one per network: its inits "
           "share one build)" if builds < experiment.n_points else
           f"  grid: {dims} -> {experiment.n_points} points = {experiment.n_points} tasks")
@@ -103,6 +90,9 @@ def _validate(args) -> int:
 
 
 def _executor(args, experiment):
+    from sweeps.cluster_config import overrides_from_args
+    from sweeps.execution import LocalProcesses, LocalThreads, Scheduler
+
     if args.processes:
         return LocalProcesses(args.processes)
     if args.scheduler:
@@ -115,6 +105,10 @@ def _executor(args, experiment):
 
 
 def _submit(args) -> int:
+    from sweeps.batch import submit_driver
+    from sweeps.cluster_config import ClusterConfig, override_arguments, overrides_from_args
+    from sweeps.definition import load_experiment
+
     experiment = load_experiment(args.file)
     overrides = overrides_from_args(args)
     config = ClusterConfig.from_mapping(experiment.cluster, args.cluster).with_overrides(overrides)
@@ -130,6 +124,12 @@ def _raise_interrupt(signum, frame):
 
 
 def _run(args) -> int:
+    import numpy as np
+
+    from sweeps.definition import load_experiment
+    from sweeps.execution import run_sweep
+    from sweeps.store import OK, SweepStore
+
     experiment = load_experiment(args.file)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # batch systems stop jobs with SIGTERM
     executor = _executor(args, experiment)
@@ -147,7 +147,15 @@ def _run(args) -> int:
     return EXIT_OK if summary.complete else EXIT_INCOMPLETE
 
 
+#: failure messages listed by ``sweeps status`` (the largest groups)
+_STATUS_GROUPS = 10
+
+
 def _status(args) -> int:
+    import numpy as np
+
+    from sweeps.store import FAILED, OK, TODO, StoreLock, SweepStore
+
     if args.verify:
         with StoreLock(args.store):
             reset = SweepStore.open(args.store).verify()
@@ -155,16 +163,27 @@ def _status(args) -> int:
               + (f": {reset[:20]}{' ...' if len(reset) > 20 else ''}" if reset else ""))
     store = SweepStore.open(args.store, mode="r")
     status = store.status()
-    counts = {name: int(np.sum(status == code)) for name, code in (("todo", TODO), ("ok", OK), ("failed", FAILED))}
-    print(f"{args.store}: {status.size} points: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-    for index, message in store.errors().items():
-        coords = np.unravel_index(index, store.shape)
-        where = ", ".join(f"{d}[{int(c)}]" for d, c in zip(store.dims, coords, strict=True))
-        print(f"  failed point {index} ({where}): {message}")
-    return EXIT_OK if counts["ok"] == status.size else EXIT_INCOMPLETE
+    counts = np.bincount(status.ravel(), minlength=3)
+    print(f"{args.store}: {status.size} points: "
+          + ", ".join(f"{counts[code]} {name}" for name, code in (("todo", TODO), ("ok", OK), ("failed", FAILED))))
+    if counts[FAILED]:
+        groups = store.failure_groups(status)
+        for group in groups[:_STATUS_GROUPS]:
+            coords = np.unravel_index(group.first, store.shape)
+            where = ", ".join(f"{d}[{int(c)}]" for d, c in zip(store.dims, coords, strict=True))
+            print(f"  {group.count} failed: {group.message} (first: point {group.first}, {where})")
+        if len(groups) > _STATUS_GROUPS:
+            rest = sum(g.count for g in groups[_STATUS_GROUPS:])
+            print(f"  ... {len(groups) - _STATUS_GROUPS} more messages ({rest} points): "
+                  "see the error variable of open_results")
+    return EXIT_OK if counts[OK] == status.size else EXIT_INCOMPLETE
 
 
 def _show(args) -> int:
+    import numpy as np
+
+    from sweeps.store import FAILED, OK, open_results
+
     ds = open_results(args.store)
     print(f"{args.store}: {ds.attrs.get('title', '')} (model {ds.attrs.get('model')})")
     print("dimensions:")
@@ -206,7 +225,9 @@ def _plot(args) -> int:
 
 
 def _theory(args) -> int:
+    from sweeps.definition import load_experiment
     from sweeps.execution import _open_or_create
+    from sweeps.store import StoreLock
     from sweeps.theory import write_theory
 
     experiment = load_experiment(args.file)

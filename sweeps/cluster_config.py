@@ -50,8 +50,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dask.utils import parse_bytes, parse_timedelta
-
 KINDS = ("slurm", "pbs")
 
 _WALLTIME_RE = re.compile(r"^(\d+):([0-5]\d):([0-5]\d)$")
@@ -209,6 +207,8 @@ class ClusterConfig:
             raise _fail("processes", f"{self.processes} does not divide cores={self.cores}")
         for name in ("memory", "driver_memory"):
             try:
+                from dask.utils import parse_bytes  # dask only when a [cluster] table is used
+
                 nbytes = parse_bytes(getattr(self, name))
             except ValueError:
                 nbytes = 0
@@ -290,6 +290,8 @@ def site_setting(kind: str, name: str):
 
 def _parse_duration(field: str, value) -> float:
     try:
+        from dask.utils import parse_timedelta
+
         seconds = parse_timedelta(value, default="seconds")
     except (ValueError, TypeError, KeyError):
         seconds = None

@@ -82,4 +82,5 @@ def cost(params: dict) -> ModelCost:
     return ModelCost(p["N_E"] / p["tau_e"] + p["N_I"] / p["tau_i"], float(contacts), p["N_E"] + p["N_I"])
 
 
-MODEL = Model("clustered_ei", build, layout, validate, memory, PARAMETERS, theory, cost)
+MODEL = Model("clustered_ei", build, layout, validate, memory, PARAMETERS, theory, cost,
+              structural=("N_E", "N_I", "Q"))

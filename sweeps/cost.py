@@ -29,6 +29,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from sweeps.grid import Grid
 from sweeps.models import resolve
 
@@ -71,29 +73,39 @@ class Prediction:
                 "per point (constants from the README benchmarks, see sweeps/cost.py)")
 
 
+#: distinct parameter sets whose cost is evaluated (evenly spread); larger grids are extrapolated
+MAX_COST_EVALUATIONS = 256
+
+
 def predict(experiment) -> Prediction | None:
-    """Predict the single-core run time of all points; None if the model declares no cost."""
+    """Predict the single-core run time of all points; None if the model declares no cost.
+
+    The model's cost is evaluated once per distinct parameter set (exact) when there are at
+    most :data:`MAX_COST_EVALUATIONS`, else on that many sets evenly spread over the grid, each
+    standing for an equal share of the others.
+    """
     model = resolve(experiment.model)
     if model.cost is None:
         return None
     grid = Grid.from_experiment(experiment)
     sim = experiment.simulation
+    keys = grid.build_parameter_points()
+    chosen = keys if len(keys) <= MAX_COST_EVALUATIONS else [
+        keys[int(i)] for i in np.linspace(0, len(keys) - 1, MAX_COST_EVALUATIONS).round()]
+    builds_total, points = grid.n_builds(), len(grid)
+    share = len(keys) / len(chosen)  # each evaluated set stands for this many sets
     builds = simulation = correlation = updates_total = 0.0
-    costs: dict[tuple, object] = {}
-    groups = grid.network_groups(range(len(grid)))
-    for group in groups:
-        key = grid.build_key(group[0])[0]
-        if key not in costs:
-            costs[key] = model.cost(grid.parameters(group[0]))
-        cost = costs[key]
+    for index in chosen:
+        params = grid.parameters(index)
+        cost = model.cost(params)
         updates = sum(q.value * cost.updates_per_ms if q.is_time else q.value for q in (sim.duration, sim.warmup))
         per_update = (UPDATE_NS + FANOUT_NS * cost.contacts / max(cost.neurons, 1)) * 1e-9
-        builds += cost.contacts * BUILD_NS * 1e-9
-        simulation += len(group) * updates * per_update
-        updates_total += len(group) * updates
-        correlation += len(group) * _correlation_seconds(experiment, model, grid.parameters(group[0]))
-    points = len(grid)
-    return Prediction(points, len(groups), updates_total, builds, simulation, correlation,
+        key_points = points / len(keys) * share
+        builds += builds_total / len(keys) * share * cost.contacts * BUILD_NS * 1e-9
+        simulation += key_points * updates * per_update
+        updates_total += key_points * updates
+        correlation += key_points * _correlation_seconds(experiment, model, params)
+    return Prediction(points, builds_total, updates_total, builds, simulation, correlation,
                       points * POINT_SECONDS)
 
 

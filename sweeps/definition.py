@@ -58,7 +58,10 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
 
 Every problem raises :class:`DefinitionError` with a one-line message that names the field
 and the allowed values.  Model parameters are validated by the model itself (see
-:mod:`sweeps.models`) at every grid point, so nothing runs if any point is invalid.
+:func:`sweeps.models.check_model`) at the grid's check points (every value of every axis and
+every corner), so nothing runs if any value is invalid; a point invalid only through an
+interior combination of values fails at run time with the model's message.  Structural
+parameters of a model (e.g. ``N_E``, ``N_I``, ``Q``) cannot be swept.
 """
 
 from __future__ import annotations
@@ -71,14 +74,16 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sweeps.grid import GridShape
 from sweeps.measurements import default_off_threshold
 from sweeps.models import ModelError, check_model
-from sweeps.theory import Theory, parse_theory
+
+if TYPE_CHECKING:  # sweeps.theory imports xarray: only when a definition is parsed
+    from sweeps.theory import Theory
 
 __all__ = [
     "DefinitionError",
@@ -355,6 +360,8 @@ def _from_document(doc: dict, text: str, source: str) -> Experiment:
     output = _parse_output(doc.get("output", {}))
 
     _check_focus_axis(dimensions, simulation)
+    from sweeps.theory import parse_theory
+
     experiment = Experiment(
         name=name,
         model=model,

@@ -17,8 +17,14 @@ Every Dask worker imports the engine when it starts (:class:`WarmNumbaCaches`, a
 the kernels of the layouts its points use, on their first use.
 
 The driver (:func:`run_sweep`) keeps a bounded number of tasks in flight, resubmits tasks lost
-with their worker (``retries``), and writes results itself, batch by batch, as they complete
-(region writes, data before status; see :mod:`sweeps.store`).  A task runs one or more
+with their worker (``retries``), and hands completed results, batch by batch, to its writer
+thread (region writes, data before status; see :mod:`sweeps.store`), so submission never
+waits for the disk.  Writing in the driver, rather than workers writing their own regions,
+keeps one writer per store (no two processes read-modify-write one chunk, the lock covers
+all writes, and a crash is handled in one place); the writer thread needs about 0.08 ms of
+CPU per point of the tiny clustered network (41 variables) and 0.002 ms per point of the
+null model (``benchmarks/bench_scale.py``), far below what a point costs its worker.  The experiment is sent to the workers once (:meth:`Executor.share`: Dask scatters it),
+not pickled into every task.  A task runs one or more
 networks, each built once with all its pending inits (and focus counts); backends with a per-task overhead (``task_seconds > 0``, the Dask ones)
 group tiny networks so that a task lasts about ``task_seconds``; results do not depend on it.  Ctrl-C (``KeyboardInterrupt``)
 cancels the tasks in flight, writes what has completed and releases the lock, so the store
@@ -32,10 +38,10 @@ import concurrent.futures
 import importlib
 import itertools
 import logging
-import math
 import os
 import queue
 import socket
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -57,7 +63,6 @@ from sweeps.store import (
     software_changes,
     utc_now,
 )
-from sweeps.theory import write_theory
 
 __all__ = [
     "ClientExecutor",
@@ -72,6 +77,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: most networks grouped into one task (points costing nothing: tasks of ~1,000 points)
+_MAX_GROUPS_PER_TASK = 1024
 
 #: how often the driver asks the backend for its workers (the in-flight window follows them)
 _WINDOW_CHECK_SECONDS = 1.0
@@ -102,6 +110,10 @@ class Executor:
     def submit(self, fn, *args):
         """Hook: run ``fn(*args)`` asynchronously; return a future with ``add_done_callback``."""
         raise NotImplementedError
+
+    def share(self, obj):
+        """Hook: ``obj`` as an argument of many tasks, sent to the workers once (default: as is)."""
+        return obj
 
     def nthreads(self) -> int:
         """Hook: total worker threads (used to size the window)."""
@@ -224,6 +236,15 @@ class DaskExecutor(Executor):
 
     def submit(self, fn, *args):
         return self.client.submit(fn, *args, pure=False)
+
+    def share(self, obj):
+        """Scatter ``obj`` to every worker once; tasks then get a reference, not a pickled copy
+        (workers that join later fetch it from a peer).  Without workers yet (an adaptive
+        cluster starting from none) ``obj`` itself, sent with each task: a scatter would wait
+        for workers that only the submitted tasks make the cluster ask for."""
+        if not self.client.nthreads():
+            return obj
+        return self.client.scatter(obj, broadcast=True, hash=False)
 
     def nthreads(self) -> int:
         return max(1, sum(self.client.nthreads().values())) if self.client else 1
@@ -378,6 +399,8 @@ def run_sweep(
     with StoreLock(path):
         sweep_store, experiment = _open_or_create(path, experiment)
         if experiment.theory is not None:  # theory first: it decides where to look
+            from sweeps.theory import write_theory  # xarray and the mean field only when asked
+
             write_theory(path, experiment)  # (only new points of a grown store are computed)
             sweep_store = SweepStore.open(path)  # with the theory's attribute (else lost on update)
         pending = sweep_store.pending()
@@ -416,21 +439,66 @@ def run_sweep(
     return summary
 
 
+class _Writer:
+    """The thread that writes completed results, batch by batch, off the driver's loop.
+
+    The driver hands over batches (:meth:`put`; blocks only when ``depth`` batches are
+    waiting) and goes on submitting.  Batches are written in order by this one thread (data
+    before status, see :meth:`SweepStore.write`); after a failed write nothing more is
+    written and :meth:`close` raises the error.
+    """
+
+    def __init__(self, store: SweepStore, summary: RunSummary, depth: int = 4):
+        self.store, self.summary = store, summary
+        self.error: BaseException | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._loop, name="sweeps-writer", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self.error is not None:
+                continue  # the batch stays not done (it reruns)
+            try:
+                self.store.write(batch)
+            except BaseException as err:  # StoreWriteError, or anything unexpected: stop writing
+                self.error = err
+                continue
+            self.summary.ok += sum(r.ok for r in batch)
+            self.summary.failed += sum(not r.ok for r in batch)
+            self.summary.executed += len(batch)
+
+    def put(self, batch: list[PointResult]) -> None:
+        if self.error is not None:
+            raise self.error
+        if batch:
+            self._queue.put(batch)
+
+    def close(self) -> None:
+        """Write what is queued, stop the thread, raise a write error if one happened."""
+        self._queue.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+
 def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int], summary: RunSummary,
            progress: bool, retries: int, flush_seconds: float) -> None:
-    """Submit ``pending`` with a bounded window and write results as they complete."""
+    """Submit ``pending`` with a bounded window; a writer thread writes results as they complete."""
     done: queue.Queue = queue.Queue()
     inflight: dict[Any, tuple[list[int], int]] = {}
     groups = Grid.from_experiment(experiment).network_groups(pending)  # the inits of one network together
     todo = iter(groups)
     group_size = len(pending) / max(len(groups), 1)
     buffer: list[PointResult] = []
-    flush_points = math.prod(store.chunks)  # write a whole chunk at once when possible
+    flush_points = store.min_chunk_points  # write a whole chunk at once when possible
     last_flush = time.monotonic()
     per_task = 1
+    collected = 0
+    shared = executor.share(experiment)  # sent to the workers once, not with every task
 
     def submit(indices: list[int], attempt: int) -> None:
-        future = executor.submit(run_points, experiment, indices)  # small: sent with each task
+        future = executor.submit(run_points, shared, indices)
         inflight[future] = (indices, attempt)
         future.add_done_callback(done.put)
 
@@ -444,26 +512,20 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
 
     def refill() -> None:
         """Keep ``window`` tasks in flight; the window follows the workers present (adaptive)."""
-        nonlocal window, window_checked
+        nonlocal window, window_checked, shared
         if time.monotonic() - window_checked >= _WINDOW_CHECK_SECONDS:
             window, window_checked = executor.window, time.monotonic()
+            if shared is experiment:  # not shared yet (no workers at the start): try again
+                shared = executor.share(experiment)
         while len(inflight) < window and submit_next():
             pass
 
-    write_failed = False
+    writer = _Writer(store, summary)
 
     def flush() -> None:
-        nonlocal buffer, last_flush, write_failed
-        if buffer:
-            try:
-                store.write(buffer)
-            except StoreError:
-                write_failed = True  # the batch stays not done (it reruns); write nothing more
-                raise
-            summary.ok += sum(r.ok for r in buffer)
-            summary.failed += sum(not r.ok for r in buffer)
-            summary.executed += len(buffer)
-            buffer = []
+        nonlocal buffer, last_flush
+        writer.put(buffer)
+        buffer = []
         last_flush = time.monotonic()
 
     bar = tqdm(total=len(pending), disable=not progress, unit="pt", desc=experiment.name)
@@ -481,17 +543,19 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
                 except Exception as err:  # the task (not a simulation) failed: lost worker etc.
                     if attempt < retries:
                         logger.warning("points %s: %s; resubmitting (attempt %d)", indices, err, attempt + 2)
+                        shared = executor.share(experiment)  # its copies may have gone with the worker
                         for index in indices:  # one point per task: a point that kills its worker
                             submit([index], attempt + 1)  # then fails alone, after `retries` more
                         continue
                     message = f"{type(err).__name__}: {err} (after {attempt + 1} attempts)"
                     results = [PointResult(index, None, message, 0.0) for index in indices]
                 buffer.extend(results)
+                collected += len(results)
                 summary.compute_seconds += sum(r.seconds for r in results)
                 bar.update(len(results))
                 if executor.task_seconds and summary.compute_seconds > 0:
-                    per_point = summary.compute_seconds / (summary.executed + len(buffer))
-                    per_task = int(min(64, max(1, executor.task_seconds // (per_point * group_size))))
+                    per_point = summary.compute_seconds / collected
+                    per_task = int(min(_MAX_GROUPS_PER_TASK, max(1, executor.task_seconds // (per_point * group_size))))
             refill()
             if len(buffer) >= flush_points or (buffer and time.monotonic() - last_flush >= flush_seconds):
                 flush()
@@ -502,5 +566,6 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
             else:
                 future.cancel()
         bar.close()
-        if not write_failed:
-            flush()
+        if writer.error is None:
+            writer.put(buffer)
+        writer.close()

@@ -14,13 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from binnet_core import (
-    NeuronRecorder,
-    PopulationActivityRecorder,
-    warm_numba_caches,
-)
-from binnet_core.recorders import MomentRecorder
-from binnet_core.warmup import warm_network
 from sweeps.grid import Grid
 from sweeps.initial import initial_variable_specs
 from sweeps.initial import start as start_network
@@ -41,7 +34,6 @@ __all__ = [
     "run_points",
     "schema_variables",
     "simulate_point",
-    "warm_numba_caches",
 ]
 
 logger = logging.getLogger(__name__)
@@ -65,6 +57,9 @@ class PointResult:
 
 def schema_variables(experiment, layout: Layout) -> list[VariableSpec]:
     """The variables one grid point produces (inner dims only), for the store schema."""
+    model = _model(experiment.model)
+    if model.point is not None:  # a model that measures itself
+        return list(model.point.variables(experiment))
     types = [p.cell_type for p in layout.populations]
     clusters = [-1 if p.cluster is None else p.cluster for p in layout.populations]
     return variable_specs(
@@ -98,6 +93,12 @@ def _sample_neurons(rng: np.random.Generator, pops, per_population: int):
 
 def _record(experiment, seeds: PointSeeds, net, build_seconds: float) -> Recording:
     """Warm up, then run the measured window sample by sample and fill a Recording."""
+    from binnet_core import (  # the engine only where it runs
+        NeuronRecorder,
+        PopulationActivityRecorder,
+    )
+    from binnet_core.recorders import MomentRecorder
+
     sim, out = experiment.simulation, experiment.output
     interval = _steps(net, sim.sample_interval)
     warmup = _steps(net, sim.warmup)
@@ -144,6 +145,8 @@ def _record(experiment, seeds: PointSeeds, net, build_seconds: float) -> Recordi
 
 def _build(experiment, grid: Grid, index: int):
     """Build the network of point ``index`` from its connectivity seed; (net, seconds)."""
+    from binnet_core.warmup import warm_network
+
     sim = experiment.simulation
     start = time.perf_counter()
     net = _model(experiment.model).build(grid.parameters(index), grid.seeds(index).connectivity,
@@ -182,6 +185,9 @@ def simulate_point(experiment, index: int) -> dict[str, np.ndarray]:
         The variables of :func:`schema_variables` for this point.
     """
     grid = Grid.from_experiment(experiment)
+    point_model = _model(experiment.model).point
+    if point_model is not None:
+        return point_model.simulate(grid.parameters(index), grid.seeds(index), experiment)
     net, build_seconds = _build(experiment, grid, index)
     return _run_built(experiment, grid, index, net, build_seconds)
 
@@ -191,6 +197,15 @@ def _failure(index: int, err: Exception, seconds: float) -> PointResult:
     # the message on the first line (what `sweeps status` shows), then the full traceback
     message = f"{type(err).__name__}: {err}".splitlines()[0] + "\n\n" + "".join(traceback.format_exception(err))
     return PointResult(index, None, message, seconds)
+
+
+def _run_point_model(point_model, experiment, grid: Grid, index: int) -> PointResult:
+    start = time.perf_counter()
+    try:
+        values = point_model.simulate(grid.parameters(index), grid.seeds(index), experiment)
+    except Exception as err:
+        return _failure(index, err, time.perf_counter() - start)
+    return PointResult(index, values, None, time.perf_counter() - start)
 
 
 def run_point(experiment, index: int) -> PointResult:
@@ -206,6 +221,9 @@ def run_points(experiment, indices) -> list[PointResult]:
     bit-identical to building each point on its own.  Errors are captured per point.
     """
     grid = Grid.from_experiment(experiment)
+    point_model = _model(experiment.model).point
+    if point_model is not None:
+        return [_run_point_model(point_model, experiment, grid, index) for index in indices]
     results = []
     for group in grid.network_groups(indices):
         start = time.perf_counter()

@@ -8,15 +8,27 @@ Layout
 * Inner dimensions: ``population`` (with ``population_type``, ``population_cluster``,
   ``population_size``), ``cluster``, ``time`` (sample times after warm-up).
 * Chunks: a chunk holds a block of whole grid points (consecutive in C order) and the whole
-  inner extent, so a point is never split across chunks.  ``status`` (0 todo, 1 ok,
-  2 failed) and ``error`` share the point chunking.
-* Writes: only the driver writes, batch by batch: for each chunk touched, every data variable
-  first, then ``status``/``error``.  Zarr's local store replaces chunk files atomically, so a
-  crash at any moment leaves each point either ``ok`` with its data or not ``ok`` (it reruns).
+  inner extent, so a point is never split across chunks.  The layout depends on the class of
+  variable (:class:`ChunkLayout`): ``status`` (0 todo, 1 ok, 2 failed) and ``error`` in
+  chunks of up to 2^20 points (``sweeps status`` reads one file for a million points);
+  scalars and small per-point vectors in blocks of up to 2^16 points; traces in blocks of
+  about 4 MiB.  A partial axis of a block is a divisor of the axis length where one is close
+  (chunks tile the axes), so a 2-D slice over two swept parameters reads a few files.  A
+  10^6-point sweep of the tiny clustered network without traces needs about 1,000 files.
+  Zarr v3 sharding is not used: with these chunk sizes the file count is already small, and
+  a shard is rewritten whole on every partial write, as a chunk is.
+  ``output.points_per_chunk`` gives every array the same chunks of that many points.
+* Creation writes the coordinates (with xarray) and then every variable as an empty Zarr
+  array: metadata only, no dask graph, no chunk file; unwritten chunks read as fill values.
+* Writes: only the driver process writes (its writer thread), batch by batch: every data
+  variable first, then ``error`` (only where a point fails now or failed before), then
+  ``status``; each array chunk by chunk.  Zarr's local store replaces chunk files atomically,
+  so a crash at any moment leaves each point either ``ok`` with its data or not ``ok`` (it
+  reruns).
 * Provenance in the group attributes: definition text and sha256, the identity used to
   decide whether a definition matches, package versions, git commit, host, and one record
   per run (start/end times, backend, counts).
-* Creation writes the attribute ``sweeps_schema_complete`` last; a store without it (creation
+* The creation marker, the attribute ``sweeps_schema_complete``, is written last; a store without it (creation
   interrupted by a crash) is refused on open.  Metadata are consolidated after creation and
   after every run record, so ``xarray.open_zarr(path)`` opens a store without warnings.
 * A lock file ``<store>.lock`` (JSON: host, pid, start time) admits one driver at a time;
@@ -25,6 +37,7 @@ Layout
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import hashlib
@@ -37,23 +50,26 @@ import socket
 import subprocess
 import uuid
 import warnings
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dask.array as da
 import numpy as np
-import xarray as xr
 import zarr
 
 from sweeps import registry
+from sweeps.errors import StoreError, StoreLockedError, StoreMismatchError, StoreWriteError
 from sweeps.models import Layout, resolve
+
+if TYPE_CHECKING:  # xarray only where it is used (creation, open_results)
+    import xarray as xr
 
 __all__ = [
     "FAILED",
     "OK",
+    "FailureGroup",
     "TODO",
     "StoreError",
     "StoreLock",
@@ -67,8 +83,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 TODO, OK, FAILED = 0, 1, 2
+#: automatic layout: a chunk of a data variable holds about this many bytes (uncompressed) ...
 _TARGET_CHUNK_BYTES = 4 * 2**20
-_MAX_POINTS_PER_CHUNK = 256
+#: ... and at most this many points (scalars: 512 kB of float64 per chunk)
+_MAX_POINTS_PER_CHUNK = 2**16
+#: points per chunk of ``status`` and ``error`` (one int8 chunk of 1 MiB: ``sweeps status``
+#: reads one file for a million points)
+_STATUS_POINTS_PER_CHUNK = 2**20
 #: group attribute written last when a store is created: without it the creation was interrupted
 _COMPLETE = "sweeps_schema_complete"
 _VERSIONED = ("numpy", "numba", "scipy", "dask", "distributed", "zarr", "xarray", "binnet-sweeps")
@@ -76,52 +97,73 @@ _REPLICATE_NAMES = {"network": "network (connectivity seed index)", "init": "ini
                     "seed": "replicate (network seed index)"}
 
 
-class StoreError(RuntimeError):
-    """A store cannot be used (unreadable, not a sweep store, write failure)."""
-
-
-class StoreWriteError(StoreError):
-    """Writing results failed mid-run (disk full, I/O error); finished points stay done."""
-
-
-class StoreMismatchError(StoreError):
-    """The store was created from a different definition."""
-
-
-class StoreLockedError(StoreError):
-    """Another driver holds the store's lock."""
-
-
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def points_per_chunk(experiment, specs) -> int:
-    """Grid points per chunk: the definition's choice or about 4 MiB of the largest variable."""
+    """Points per chunk of the largest variable (the definition's choice, or about 4 MiB)."""
     if experiment.output.points_per_chunk:
         return experiment.output.points_per_chunk
     inner = _inner_sizes(experiment, None)
-    largest = max(
-        (math.prod(inner[d] for d in s.dims) * np.dtype(s.dtype).itemsize for s in specs), default=8
-    )
-    return int(max(1, min(_MAX_POINTS_PER_CHUNK, _TARGET_CHUNK_BYTES // max(largest, 1))))
+    return min(_points_for(_point_bytes(s, inner)) for s in specs) if specs else _MAX_POINTS_PER_CHUNK
 
 
-def point_chunks(shape: Sequence[int], per_chunk: int) -> tuple[int, ...]:
+def _point_bytes(spec, inner: dict[str, int]) -> int:
+    return math.prod(inner[d] for d in spec.dims) * np.dtype(spec.dtype).itemsize
+
+
+def _points_for(point_bytes: int) -> int:
+    return int(max(1, min(_MAX_POINTS_PER_CHUNK, _TARGET_CHUNK_BYTES // max(point_bytes, 1))))
+
+
+def _divisor_at_most(n: int, room: int) -> int:
+    """The largest divisor of ``n`` that is <= ``room``, if it is at least ``room / 2``; else ``room``."""
+    best = max((d for d in range(1, min(n, room) + 1) if n % d == 0), default=1)
+    return best if 2 * best >= room else room
+
+
+def point_chunks(shape: Sequence[int], per_chunk: int, divide: bool = False) -> tuple[int, ...]:
     """Chunk shape over the point dims holding at most ``per_chunk`` consecutive points.
 
     Trailing dimensions are taken whole while they fit, the next one partially, the leading
-    ones with length 1; every chunk is therefore a contiguous range of point indices.
+    ones with length 1; every chunk is therefore a contiguous range of point indices.  With
+    ``divide``, the partial length is a divisor of the axis when one is at least half the
+    room (chunks then tile the axis: no ragged last chunk).
     """
     chunks = [1] * len(shape)
     room = per_chunk
     for axis in reversed(range(len(shape))):
         take = min(shape[axis], room)
-        chunks[axis] = max(take, 1)
         if take < shape[axis]:
+            chunks[axis] = max(_divisor_at_most(shape[axis], take) if divide else take, 1)
             break
+        chunks[axis] = max(take, 1)
         room //= max(shape[axis], 1)
     return tuple(chunks)
+
+
+@dataclass(frozen=True)
+class ChunkLayout:
+    """Point chunks of every array of a store (one class of variable, one chunk size).
+
+    * ``status`` and ``error``: :data:`_STATUS_POINTS_PER_CHUNK` points per chunk;
+    * data variables: about 4 MiB per chunk, at most :data:`_MAX_POINTS_PER_CHUNK` points
+      (scalars in large blocks, traces in smaller blocks of whole points);
+    * with ``output.points_per_chunk`` set, every array uses that many points per chunk.
+    """
+
+    status: tuple[int, ...]
+    variables: dict[str, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, experiment, specs, inner: dict[str, int]) -> ChunkLayout:
+        shape, fixed = experiment.shape, experiment.output.points_per_chunk
+        if fixed:
+            chunks = point_chunks(shape, fixed)
+            return cls(chunks, {s.name: chunks for s in specs})
+        return cls(point_chunks(shape, _STATUS_POINTS_PER_CHUNK, divide=True),
+                   {s.name: point_chunks(shape, _points_for(_point_bytes(s, inner)), divide=True) for s in specs})
 
 
 def _inner_sizes(experiment, layout: Layout | None) -> dict[str, int]:
@@ -224,6 +266,15 @@ def identity_differences(stored: Any, current: Any, prefix: str = "") -> list[st
     return [] if stored == current else [f"{prefix}: store has {stored!r}, definition has {current!r}"]
 
 
+@dataclass(frozen=True)
+class FailureGroup:
+    """Failed points sharing one message: how many, and the first point's index."""
+
+    message: str
+    count: int
+    first: int
+
+
 class SweepStore:
     """Driver-side access to a sweep store (schema, status, batched region writes)."""
 
@@ -244,27 +295,28 @@ class SweepStore:
         self.chunks: tuple[int, ...] = tuple(status.chunks)
         self._arrays: dict[str, zarr.Array] = {}
 
+    @property
+    def min_chunk_points(self) -> int:
+        """Points in the smallest point chunk of any variable (a write of that many fills it)."""
+        sizes = [math.prod(self.group[name].chunks[: len(self.shape)]) for name in (*self.variables, "status")]
+        return int(min(sizes))
+
     @classmethod
     def create(cls, path: str | Path, experiment, layout: Layout, specs) -> SweepStore:
-        """Write the whole schema (coordinates, empty variables, status, provenance)."""
+        """Write the whole schema (coordinates, empty variables, status, provenance).
+
+        The coordinates are written with xarray (small), every variable as an empty Zarr array
+        (metadata only: no chunk is written, unwritten chunks read as the fill value), so
+        creation costs the same for 10^2 or 10^6 points.  The creation marker comes last,
+        then the consolidated metadata.
+        """
+        import xarray as xr
+
         path = Path(path)
         shape, dims = experiment.shape, experiment.dims
-        chunks = point_chunks(shape, points_per_chunk(experiment, specs))
         inner = _inner_sizes(experiment, layout)
-        data_vars: dict[str, Any] = {}
-        encoding: dict[str, dict] = {}
-        for spec in specs:
-            inner_shape = tuple(inner[d] for d in spec.dims)
-            var_chunks = chunks + inner_shape
-            data = da.full(shape + inner_shape, spec.fill, dtype=spec.dtype, chunks=var_chunks)
-            data_vars[spec.name] = (dims + tuple(spec.dims), data,
-                                    {"units": spec.units, "long_name": spec.long_name, **dict(spec.attrs)})
-            encoding[spec.name] = {"chunks": var_chunks, "fill_value": spec.fill}
-        data_vars["status"] = (dims, np.zeros(shape, np.int8), {
-            "long_name": "point status", "flag_values": [TODO, OK, FAILED], "flag_meanings": "todo ok failed"})
-        data_vars["error"] = (dims, np.full(shape, "", dtype=object), {"long_name": "error message of a failed point"})
-        encoding["status"] = {"chunks": chunks, "fill_value": TODO}
-        encoding["error"] = {"chunks": chunks}
+        chunking = ChunkLayout.of(experiment, specs, inner)
+        coords = xr.Dataset(coords=_coordinates(experiment, layout))
         attrs = {
             "title": f"sweep {experiment.name}",
             "experiment": experiment.name,
@@ -281,11 +333,32 @@ class SweepStore:
             "created": utc_now(),
             "runs": [],
         }
-        ds = xr.Dataset(data_vars, coords=_coordinates(experiment, layout), attrs=attrs)
+        coords.attrs.update(attrs)
         existed = path.exists()
         try:
-            ds.to_zarr(path, mode="w-", compute=False, consolidated=False, zarr_format=3, encoding=encoding)
-            zarr.open_group(str(path), mode="r+", zarr_format=3).attrs[_COMPLETE] = True  # last: see open
+            coords.to_zarr(path, mode="w-", consolidated=False, zarr_format=3)
+            group = zarr.open_group(str(path), mode="r+", zarr_format=3)
+            sizes = {**inner, **dict(zip(dims, shape, strict=True))}
+            extra = {name: set(c.dims) for name, c in coords.coords.items() if name not in coords.dims}
+
+            def add(name: str, var_dims: tuple[str, ...], dtype, fill, chunks, var_attrs: dict) -> None:
+                var_attrs = dict(var_attrs)
+                linked = sorted(c for c, c_dims in extra.items() if c_dims <= set(var_dims))
+                if linked:  # as xarray writes them: the non-dimension coordinates of this variable
+                    var_attrs["coordinates"] = " ".join(linked)
+                if np.dtype(dtype).kind == "f":  # xarray's CF mask of a float fill value
+                    var_attrs["_FillValue"] = base64.standard_b64encode(np.float64(fill).tobytes()).decode()
+                group.create_array(name, shape=tuple(sizes[d] for d in var_dims), chunks=chunks, dtype=dtype, fill_value=fill, dimension_names=var_dims,
+                                   attributes=var_attrs)
+
+            for spec in specs:
+                inner_shape = tuple(inner[d] for d in spec.dims)
+                add(spec.name, dims + tuple(spec.dims), spec.dtype, spec.fill, chunking.variables[spec.name] + inner_shape,
+                    {"units": spec.units, "long_name": spec.long_name, **dict(spec.attrs)})
+            add("status", dims, np.int8, TODO, chunking.status, {
+                "long_name": "point status", "flag_values": [TODO, OK, FAILED], "flag_meanings": "todo ok failed"})
+            add("error", dims, str, "", chunking.status, {"long_name": "error message of a failed point"})
+            group.attrs[_COMPLETE] = True  # last: see open
             consolidate(path)
         except BaseException as err:  # Ctrl-C included: leave no half-written store behind
             if not existed:
@@ -293,7 +366,7 @@ class SweepStore:
             if isinstance(err, OSError | ValueError):
                 raise StoreError(f"cannot create store {path}: {err}") from err
             raise
-        logger.info("created store %s: %d points in chunks of %s", path, math.prod(shape), chunks)
+        logger.info("created store %s: %d points; status chunks %s", path, math.prod(shape), chunking.status)
         return cls.open(path)
 
     @classmethod
@@ -342,54 +415,85 @@ class SweepStore:
         errors = np.asarray(self._array("error")[...]).ravel()
         return {int(i): str(errors[i]) if full else str(errors[i]).split("\n", 1)[0] for i in failed}
 
+    def failure_groups(self, status: np.ndarray | None = None) -> list[FailureGroup]:
+        """Failed points grouped by the first line of their message, largest group first.
+
+        Reads only the ``error`` chunks that hold a failed point.
+        """
+        status = self.status() if status is None else status
+        failed = np.flatnonzero(status.ravel() == FAILED)
+        groups: dict[str, list[int]] = {}
+        error = self._array("error")
+        for region, positions, local in self._blocks("error", failed):
+            for index, text in zip(failed[positions], np.asarray(error[region])[local], strict=True):
+                groups.setdefault(str(text).split("\n", 1)[0], []).append(int(index))
+        found = [FailureGroup(message, len(points), min(points)) for message, points in groups.items()]
+        return sorted(found, key=lambda g: (-g.count, g.first))
+
     def pending(self) -> list[int]:
         """Point indices (C order) whose status is not ok."""
         return [int(i) for i in np.flatnonzero(self.status().ravel() != OK)]
 
-    def _chunk_slices(self, key: tuple[int, ...]) -> tuple[slice, ...]:
-        return tuple(slice(k * c, min((k + 1) * c, n)) for k, c, n in zip(key, self.chunks, self.shape, strict=True))
+    def _blocks(self, name: str, indices: np.ndarray):
+        """Group point ``indices`` by chunk of array ``name``: (region, positions, local coords)."""
+        chunks = self._array(name).chunks[: len(self.shape)]
+        coords = np.stack(np.unravel_index(indices, self.shape), axis=-1)
+        keys = coords // np.asarray(chunks)
+        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        for group, start in enumerate(first):
+            positions = np.flatnonzero(inverse.ravel() == group)
+            key = keys[start]
+            region = tuple(slice(int(k) * c, min((int(k) + 1) * c, n)) for k, c, n in zip(key, chunks, self.shape, strict=True))
+            local = coords[positions] - np.array([r.start for r in region])
+            yield region, positions, tuple(local.T)
 
     def write(self, results: Iterable) -> None:
         """Write a batch of :class:`~sweeps.simulate.PointResult` (data first, then status).
+
+        Each array is written chunk by chunk (read, update the batch's points, write back; a
+        chunk file is replaced atomically).  ``error`` is written only where a point fails now
+        or failed before (a rerun clears its message).
 
         Raises
         ------
         StoreError
             If a write fails; points whose status was not written are not marked done.
         """
-        by_chunk: dict[tuple[int, ...], list] = defaultdict(list)
-        for result in results:
-            coords = np.unravel_index(result.index, self.shape)
-            by_chunk[tuple(int(c) // ch for c, ch in zip(coords, self.chunks, strict=True))].append(result)
-        if not by_chunk:
+        batch = list(results)
+        if not batch:
             return
         try:
             for name in self.variables:
-                self._write_variable(name, by_chunk, lambda r, name=name: r.values[name] if r.ok else None)
-            self._write_variable("error", by_chunk, lambda r: r.error or "")
-            self._write_variable("status", by_chunk, lambda r: OK if r.ok else FAILED)
+                self._write_variable(name, [r for r in batch if r.ok], lambda r, name=name: r.values[name])
+            status = self._array("status")
+            indices = np.array([r.index for r in batch], np.int64)
+            old = np.concatenate([np.asarray(status[region])[local]
+                                  for region, _, local in self._blocks("status", indices)])
+            order = np.concatenate([positions for _, positions, _ in self._blocks("status", indices)])
+            was_failed = {batch[p].index for p, code in zip(order, old, strict=True) if code == FAILED}
+            self._write_variable("error", [r for r in batch if not r.ok or r.index in was_failed],
+                                 lambda r: r.error or "")
+            self._write_variable("status", batch, lambda r: OK if r.ok else FAILED)
         except OSError as err:
             raise StoreWriteError(f"writing to {self.path} failed: {err}") from err
 
-    def _write_variable(self, name: str, by_chunk, value_of) -> None:
+    def _write_variable(self, name: str, batch: list, value_of) -> None:
+        if not batch:
+            return
         array = self._array(name)
-        for key, results in by_chunk.items():
-            region = self._chunk_slices(key)
+        indices = np.array([r.index for r in batch], np.int64)
+        for region, positions, local in self._blocks(name, indices):
             block = np.asarray(array[region])
-            for result in results:
-                value = value_of(result)
-                if value is None:
-                    continue
-                local = tuple(int(c) - s.start for c, s in zip(np.unravel_index(result.index, self.shape), region, strict=True))
-                block[local] = value
+            block[local] = np.asarray([value_of(batch[p]) for p in positions], dtype=block.dtype)
             array[region] = block
 
     def verify(self) -> list[int]:
         """Find damaged chunks (missing or unreadable) and reset their ok points to todo.
 
-        Every chunk holding an ok point must exist and decode for every variable.  A damaged
-        chunk is removed (it then reads as fill values) and all points in it are marked todo,
-        so the next run recomputes them.
+        Every chunk holding an ok point must exist and decode for every variable (``error``:
+        decode if it exists; it is written only for failed points).  A damaged
+        chunk is removed (it then reads as fill values) and all ok points in it are marked
+        todo, so the next run recomputes them.
 
         Returns
         -------
@@ -401,36 +505,32 @@ class SweepStore:
             status = self.status()
         except Exception:  # the status itself is damaged: every chunk of it is checked below
             status = np.full(self.shape, OK, np.int8)
-        damaged: set[tuple[int, ...]] = set()
-        keys = {tuple(int(c) // ch for c, ch in zip(np.unravel_index(i, self.shape), self.chunks, strict=True))
-                for i in np.flatnonzero(status.ravel() == OK)}
+        ok = np.flatnonzero(status.ravel() == OK)
+        reset = np.zeros(status.shape, bool)
         for name in (*self.variables, "error", "status"):
             array = self._array(name)
             inner = (0,) * (array.ndim - len(self.shape))
-            for key in keys:
+            for region, _, _ in self._blocks(name, ok):
+                key = tuple(r.start // c for r, c in zip(region, array.chunks, strict=False))
                 chunk_file = root / name / array.metadata.encode_chunk_key(key + inner)
                 try:
-                    ok = chunk_file.is_file()
-                    if ok:
-                        array[self._chunk_slices(key)]
+                    exists = chunk_file.is_file()
+                    # error is written only where a point failed: a missing chunk holds no message
+                    good = exists or name == "error"
+                    if exists:
+                        array[region]
                 except Exception:
-                    ok = False
-                if not ok:
+                    good = False
+                if not good:
                     logger.warning("damaged chunk %s of %s", key, name)
-                    damaged.add(key)
+                    reset[region] = True
                     chunk_file.unlink(missing_ok=True)
-        reset = []
-        status_array = self._array("status")
-        for key in damaged:
-            region = self._chunk_slices(key)
-            try:
-                block = np.asarray(status_array[region])
-            except Exception:  # status chunk itself unreadable (and removed above)
-                block = np.full([s.stop - s.start for s in region], OK, np.int8)
-            indices = np.ravel_multi_index(np.meshgrid(*(np.arange(s.start, s.stop) for s in region), indexing="ij"), self.shape)
-            reset += [int(i) for i in indices[block == OK]]
-            status_array[region] = np.where(block == OK, TODO, block).astype(np.int8)
-        return sorted(reset)
+        reset &= status == OK
+        if reset.any():  # damaged status chunks are gone now: read what is left
+            current = self.status()
+            current[reset] = TODO
+            self._array("status")[...] = current
+        return [int(i) for i in np.flatnonzero(reset.ravel())]
 
     def record_run(self, run: dict[str, Any]) -> None:
         """Append a run record to the attrs, or update the one with the same ``id``."""
@@ -608,6 +708,8 @@ def open_results(path: str | Path) -> xr.Dataset:
         ``time``; ``units`` and ``long_name`` on every variable; ``status`` tells which points
         are done (1).
     """
+    import xarray as xr
+
     if not Path(path, "zarr.json").exists():
         raise StoreError(f"{path} is not a sweeps store (no zarr.json)")
     return xr.open_zarr(path, consolidated=False, zarr_format=3)

@@ -44,7 +44,8 @@ def test_run_status_show_with_a_failing_point(toy_definition, store_path, capsys
     assert main(["status", str(store_path)]) == 1
     out = capsys.readouterr().out
     assert "18 points: 0 todo, 12 ok, 6 failed" in out
-    assert out.count("FloatingPointError: NaN weights at g=1.2") == 6
+    assert out.splitlines()[1:] == [  # one line per distinct message, with its first point
+        "  6 failed: FloatingPointError: NaN weights at g=1.2 (first: point 4, R_Eplus[0], g[2], seed[0])"]
     assert main(["show", str(store_path)]) == 0
     out = capsys.readouterr().out
     assert "R_Eplus" in out and "mean_activity_E" in out and "status: 12/18 ok, 6 failed" in out

@@ -72,9 +72,9 @@ def test_writes_touch_only_their_points_and_status_comes_last(toy_definition, st
     order = []
     original = SweepStore._write_variable
 
-    def spy(self, name, by_chunk, value_of):
+    def spy(self, name, batch, value_of):
         order.append(name)
-        return original(self, name, by_chunk, value_of)
+        return original(self, name, batch, value_of)
 
     monkeypatch.setattr(SweepStore, "_write_variable", spy)
     values = simulate_point(experiment, 5)

@@ -57,14 +57,14 @@ from sweeps.store import SweepStore
 original = SweepStore._write_variable
 status_writes = 0
 
-def crash_before_second_status_write(self, name, by_chunk, value_of):
+def crash_before_second_status_write(self, name, batch, value_of):
     global status_writes
     if name == "status":
         status_writes += 1
         if status_writes == 2:  # the data of this batch are on disk, its status is not
-            print(sorted(r.index for rs in by_chunk.values() for r in rs), flush=True)
+            print(sorted(r.index for r in batch), flush=True)
             os._exit(137)
-    return original(self, name, by_chunk, value_of)
+    return original(self, name, batch, value_of)
 
 SweepStore._write_variable = crash_before_second_status_write
 run_sweep(load_experiment(sys.argv[1]), sys.argv[2], LocalThreads(1), flush_seconds=0.0)
