@@ -58,8 +58,9 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
 
 Every problem raises :class:`DefinitionError` with a one-line message that names the field
 and the allowed values.  Model parameters are validated by the model itself (see
-:func:`sweeps.models.check_model`) at the grid's check points (every value of every axis and
-every corner), so nothing runs if any value is invalid; a point invalid only through an
+:func:`sweeps.models.check_model`) at every parameter set of grids with up to 1,024 of them,
+and beyond at the grid's check points (every value of every axis and every corner), so
+nothing runs if any value is invalid; in such a large grid a point invalid only through an
 interior combination of values fails at run time with the model's message.  Structural
 parameters of a model (e.g. ``N_E``, ``N_I``, ``Q``) cannot be swept.
 """

@@ -175,6 +175,15 @@ class Grid(GridShape):
             points += [int(i) for i in np.ravel_multi_index(tuple(coords.T), self.shape)]
         return points
 
+    def n_parameter_points(self) -> int:
+        """Number of points with every replicate dimension at 0 (:meth:`parameter_points`)."""
+        return math.prod(1 if self._is_replicate(d) else d.size for d in self.dimensions)
+
+    def parameter_points(self) -> list[int]:
+        """Every point with the replicate dimensions at 0: each parameter set once."""
+        ranges = [range(1) if self._is_replicate(d) else range(d.size) for d in self.dimensions]
+        return [self.index(c) for c in itertools.product(*ranges)]
+
     def corner_points(self) -> list[int]:
         """Every corner of the grid: each swept dimension at its smallest or largest value.
 

@@ -244,16 +244,22 @@ def _refuse_structural(experiment, model: Model) -> None:
                                  "sweep per value")
 
 
+#: Grids with at most this many parameter sets are checked at every one of them.
+EXHAUSTIVE_CHECKS = 1024
+
+
 def check_model(experiment) -> None:
     """Validate the model and its parameters before any work, and a constant layout.
 
     Structural parameters (:attr:`Model.structural`) must not be swept.  The checks (the
     model's ``validate``, memory estimate, layout and start) run at the grid's check points
-    (:meth:`Grid.cross_points` and :meth:`Grid.corner_points`: every value of every axis and
+    (every parameter set of grids with at most :data:`EXHAUSTIVE_CHECKS` of them; beyond,
+    :meth:`Grid.cross_points` and :meth:`Grid.corner_points`: every value of every axis and
     every corner, ``1 + sum(size - 1) + 2**dims`` points instead of every point), so a
     10^6-point grid validates in well under a second.  A parameter violating a constraint
-    that is monotone in each parameter is always found; a point made invalid only by an
-    interior combination of values fails at run time, with the model's message.
+    that is monotone in each parameter is always found; in a larger grid a point made
+    invalid only by an interior combination of values fails at run time, with the model's
+    message.
 
     Raises
     ------
@@ -264,7 +270,11 @@ def check_model(experiment) -> None:
     _refuse_structural(experiment, model)
     grid = Grid.from_experiment(experiment)
     first_layout = None
-    for index in sorted(set(grid.cross_points()) | set(grid.corner_points())):
+    if grid.n_parameter_points() <= EXHAUSTIVE_CHECKS:
+        check_points = grid.parameter_points()
+    else:
+        check_points = sorted(set(grid.cross_points()) | set(grid.corner_points()))
+    for index in check_points:
         params = grid.parameters(index)
         where = "parameters" if not experiment.swept_parameters else f"parameters at {grid.label(index, replicate=False)}"
         try:

@@ -6,6 +6,7 @@ Properties only (file counts, calls, imports), no timings: the figures are in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import subprocess
 import sys
@@ -93,11 +94,28 @@ sample_interval = "1 ms"
 
 def test_model_checks_run_at_the_check_points_not_at_every_parameter_set():
     CALLS.update(validate=0, layout=0)
+    experiment = parse_experiment(toy("g = {linspace = [1.0, 2.0, 40]}\nR_Eplus = {linspace = [1.0, 2.0, 40]}\n"
+                                      "replicates = 5"))
+    assert experiment.n_points == 8000  # 1,600 distinct parameter sets: more than EXHAUSTIVE_CHECKS
+    cross_and_corners = 1 + 39 + 39 + 1  # first point, each axis alone, the far corner
+    assert CALLS == {"validate": cross_and_corners, "layout": cross_and_corners}
+
+
+def test_small_grids_are_checked_at_every_parameter_set(monkeypatch):
+    CALLS.update(validate=0, layout=0)
     experiment = parse_experiment(toy("g = {linspace = [1.0, 2.0, 10]}\nR_Eplus = {linspace = [1.0, 2.0, 10]}\n"
                                       "replicates = 5"))
-    assert experiment.n_points == 500  # 100 distinct parameter sets
-    cross_and_corners = 1 + 9 + 9 + 1  # first point, each axis alone, the far corner
-    assert CALLS == {"validate": cross_and_corners, "layout": cross_and_corners}
+    assert experiment.n_points == 500
+    assert CALLS == {"validate": 100, "layout": 100}  # each parameter set once, not each replicate
+
+    def interior_only(params):  # invalid only in one combination inside the grid
+        if params["g"] == 1.5 and params["R_Eplus"] == 2.0:
+            raise ValueError("g = 1.5 needs R_Eplus != 2")
+        toymodel.validate(params)
+
+    monkeypatch.setattr(sys.modules[__name__], "COUNTING", dataclasses.replace(COUNTING, validate_fn=interior_only))
+    with pytest.raises(DefinitionError, match=r"g=1.5.*needs R_Eplus != 2"):
+        parse_experiment(toy("g = [1.0, 1.5, 2.0]\nR_Eplus = [1.0, 2.0, 3.0]\nreplicates = 2"))
 
 
 @pytest.mark.parametrize("values", ["[1.0, 1.1, -1.0, 1.2]", "[1.0, 1.1, 1.2, -1.0]"])
