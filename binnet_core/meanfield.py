@@ -31,7 +31,12 @@ import numpy as np
 from scipy import optimize, special
 
 from binnet_core import _meanfield_kernels as kernels
-from binnet_core.clustered import connection_parameters, validate_parameters
+from binnet_core.clustered import (
+    ParameterTable,
+    connection_parameters,
+    connection_table,
+    validate_parameters,
+)
 
 __all__ = ["gaussian_fixed_point", "unclustered_fixed_point", "mean_input", "input_variance",
            "rate", "variance_coefficients", "ClusterSystem", "cluster_system", "full_system",
@@ -116,29 +121,28 @@ def cluster_system(parameters: Mapping) -> ClusterSystem:
 
 def _system_of(p: dict) -> ClusterSystem:
     """:func:`cluster_system` of already validated parameters."""
-    coef, theta, tau, q = _systems_of([p])
+    coef, theta, tau, q = _systems_of(ParameterTable.of_validated([p]))
     return ClusterSystem(Q=int(q[0]), coef=coef[0], theta=theta[0], tau=tau[0])
 
 
-def _systems_of(checked) -> tuple:
-    """``(coef (S, 3, 2, 2, 2), theta (S, 2), tau (S, 2), Q (S,))`` of validated parameter
-    sets (the fields of :class:`ClusterSystem`, computed for all sets at once)."""
-    cps = [connection_parameters(p) for p in checked]
-    q = np.array([p["Q"] for p in checked], dtype=np.int64)
-    sizes = np.array([[p["N_E"] / p["Q"], p["N_I"] / p["Q"]] for p in checked])[:, None, :]
-    kinds = [p["connection_type"] for p in checked]
+def _systems_of(table: ParameterTable) -> tuple:
+    """``(coef (S, 3, 2, 2, 2), theta (S, 2), tau (S, 2), Q (S,))`` of the validated
+    parameter sets of ``table`` (the fields of :class:`ClusterSystem`, all sets at once)."""
+    cp = connection_table(table)
+    c = table.columns
+    q = c["Q"]
+    sizes = np.stack([c["N_E"] / q, c["N_I"] / q], axis=-1)[:, None, :]
+    kinds = c["connection_type"]
     distinct = set(kinds)
-    coef = np.empty((len(checked), 3, 2, 2, 2))
-    for same, (prob, weight) in enumerate((("p_plus", "j_plus"), ("p_minus", "j_minus"))):
-        prob = np.array([getattr(cp, prob) for cp in cps]).reshape(-1, 2, 2)
-        weight = np.array([getattr(cp, weight) for cp in cps]).reshape(-1, 2, 2)
+    coef = np.empty((len(table), 3, 2, 2, 2))
+    for same, (prob, weight) in enumerate(((cp.p_plus, cp.j_plus), (cp.p_minus, cp.j_minus))):
         coef[:, 0, same] = prob * weight * sizes
         for kind in distinct:
-            at = slice(None) if len(distinct) == 1 else np.array(kinds) == kind
+            at = slice(None) if len(distinct) == 1 else kinds == kind
             coef[at, 1, same], coef[at, 2, same] = variance_coefficients(
                 prob[at], weight[at], sizes[at], kind)
-    theta = np.array([[cp.theta_E, cp.theta_I] for cp in cps]).reshape(-1, 2)
-    tau = np.array([[p["tau_e"], p["tau_i"]] for p in checked], dtype=np.float64).reshape(-1, 2)
+    theta = np.stack([cp.theta_E, cp.theta_I], axis=-1)
+    tau = np.stack([c["tau_e"], c["tau_i"]], axis=-1)
     return coef, theta, tau, q
 
 
