@@ -22,6 +22,7 @@ the network and :func:`estimate_connectivity_bytes` are both built from it.
 from __future__ import annotations
 
 import difflib
+import math
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -290,13 +291,40 @@ def connection_table(table: ParameterTable) -> ConnectionParameters:
     )
 
 
+def _mixing_one(r, q, kappa):
+    if q == 1:
+        return r ** (1 - kappa), r ** kappa, r ** (1 - kappa), r ** kappa
+    out = (q - r) / (q - 1)
+    return r ** (1 - kappa), r ** kappa, out ** (1 - kappa), out ** kappa
+
+
 def connection_parameters(p: Mapping) -> ConnectionParameters:
-    """Block probabilities, weights and thresholds of validated parameters ``p``."""
-    cp = connection_table(ParameterTable.of_validated([p]))
+    """Block probabilities, weights and thresholds of validated parameters ``p``.
+
+    The formulas of :func:`connection_table` in scalar arithmetic (fast for one set; the
+    two agree to the last bit, see tests/test_parameter_table.py).
+    """
+    n = p["N_E"] + p["N_I"]
+    n_e, n_i = p["N_E"] / n, p["N_I"] / n
+    j_ee = p["V_th"] / math.sqrt(p["p0_ee"] * n_e) / math.sqrt(n)
+    j_ie = p["V_th"] / math.sqrt(p["p0_ie"] * n_e) / math.sqrt(n)
+    j_ei = -p["g"] * j_ee * p["p0_ee"] * n_e / (p["p0_ei"] * n_i)
+    j_ii = -j_ie * p["p0_ie"] * n_e / (p["p0_ii"] * n_i)
+    p0 = np.array([[p["p0_ee"], p["p0_ei"]], [p["p0_ie"], p["p0_ii"]]])
+    j = np.array([[j_ee, j_ei], [j_ie, j_ii]])
+    r_iplus = 1.0 + p["R_j"] * (p["R_Eplus"] - 1.0)
+    mix = np.empty((4, 2, 2))
+    for a in range(2):
+        for b in range(2):
+            r = p["R_Eplus"] if (a, b) == (0, 0) else r_iplus
+            mix[:, a, b] = _mixing_one(r, p["Q"], p["kappa"])
+    j_ex = math.sqrt(p["p0_ee"] * p["N_E"])
+    j_ix = 0.8 * j_ex
     return ConnectionParameters(
-        p_plus=cp.p_plus[0], j_plus=cp.j_plus[0], p_minus=cp.p_minus[0], j_minus=cp.j_minus[0],
-        theta_E=float(cp.theta_E[0]), theta_I=float(cp.theta_I[0]),
-        external_exc=float(cp.external_exc[0]), external_inh=float(cp.external_inh[0]))
+        p_plus=p0 * mix[0], j_plus=j * mix[1], p_minus=p0 * mix[2], j_minus=j * mix[3],
+        theta_E=p["V_th"] - p["m_X"] * j_ex, theta_I=p["V_th"] - p["m_X"] * j_ix,
+        external_exc=p["m_X"] * j_ex, external_inh=p["m_X"] * j_ix,
+    )
 
 
 @dataclass(frozen=True)

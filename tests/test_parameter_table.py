@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -9,7 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from binnet_core.clustered import validate_parameter_table, validate_parameters
+from binnet_core import meanfield as mf
+from binnet_core.clustered import (
+    connection_parameters,
+    connection_table,
+    validate_parameter_table,
+    validate_parameters,
+)
 
 BASE = {"N_E": 400, "N_I": 100, "Q": 4, "R_Eplus": 2.0}
 
@@ -92,3 +99,37 @@ def test_valid_sets_with_other_value_types_equal_the_reference():
             {**BASE, "tau_i": 3, "Q": np.int64(4), "R_Eplus": np.float32(1.5)},
             {**BASE, "Q": 1, "R_Eplus": 0.5}]
     _assert_same_as_reference(sets)
+
+
+VALID_SET = st.fixed_dictionaries({
+    "Q": st.sampled_from([1, 2, 4, 5]), "R_Eplus": st.floats(0.2, 1.0),
+    "R_j": st.floats(0.0, 1.0), "kappa": st.floats(-0.5, 1.5), "V_th": st.floats(0.5, 2.0),
+    "g": st.floats(0.0, 2.0), "m_X": st.floats(0.0, 0.1), "p0_ee": st.floats(0.05, 1.0),
+    "p0_ei": st.floats(0.05, 1.0), "p0_ie": st.floats(0.05, 1.0), "p0_ii": st.floats(0.05, 1.0),
+    "connection_type": st.sampled_from(["poisson", "bernoulli", "fixed_indegree"]),
+}).map(lambda p: {**p, "N_E": 400, "N_I": 100, "R_Eplus": 1.0 + p["R_Eplus"] * (p["Q"] - 1)
+                  if p["Q"] > 1 else p["R_Eplus"]}).filter(lambda p: _is_valid(p))
+
+
+def _is_valid(p):
+    try:
+        validate_parameters(p)
+    except ValueError:
+        return False
+    return True
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(VALID_SET, min_size=1, max_size=4))
+def test_table_formulas_equal_the_single_set_formulas_to_the_last_bit(sets):
+    table = validate_parameter_table(sets)
+    together = connection_table(table)
+    coef, theta, tau, q = mf._systems_of(table)
+    for s, p in enumerate(sets):
+        one = connection_parameters(validate_parameters(p))
+        for field in dataclasses.fields(one):
+            assert np.array_equal(getattr(together, field.name)[s], getattr(one, field.name))
+        system = mf._system_of(validate_parameters(p))
+        assert system.Q == q[s]
+        for name, values in (("coef", coef), ("theta", theta), ("tau", tau)):
+            assert np.array_equal(getattr(system, name), values[s])
