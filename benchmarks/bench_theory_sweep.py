@@ -6,7 +6,10 @@ counts [1], the reference network, Q = 20), each written into a new store by the
 as ``sweeps theory FILE --store S``. The figures are medians of ``--repeat`` runs after one
 warm-up (numba compilation excluded), as wall time and CPU time of this process (all its threads), for the fixed points of every
 grid point and the bifurcation line (one bifurcation search per point of the non-R_Eplus
-dimensions). ``--threads 1`` gives the single-core figure.
+dimensions). ``--threads 1`` gives the single-core figure. The last column is the end-to-end
+wall time of ``sweeps theory FILE --store S`` run as a new process (Python start-up, imports,
+reading the definition, creating the store and writing the theory; compiled kernels cached,
+every CPU), median of ``--repeat`` runs.
 
 Run from the repository root::
 
@@ -18,6 +21,8 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -67,6 +72,20 @@ def run_once(points: int, root: Path, threads: int | None) -> tuple[float, float
     return wall, cpu, info
 
 
+def run_cli(points: int, root: Path) -> float:
+    """Wall time of ``sweeps theory FILE --store S`` in a new process on a new store."""
+    kappas, thresholds = SHAPES[points]
+    definition = root / f"theory_{points}.toml"
+    definition.write_text(DEFINITION.format(kappas=kappas, thresholds=thresholds))
+    store = root / f"cli_{points}.zarr"
+    shutil.rmtree(store, ignore_errors=True)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import sys; from sweeps.cli import main; "
+                    "sys.exit(main())", "theory", str(definition), "--store", str(store)],
+                   check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -78,14 +97,16 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         run_once(10**3, root, args.threads)  # warm-up: numba compilation
-        print("grid points      wall       CPU   per point (CPU)  bifurcation searches")
+        print("grid points      wall       CPU   per point (CPU)  bifurcation searches"
+              "  sweeps theory (wall)")
         for points in args.sizes:
             runs = [run_once(points, root, args.threads) for _ in range(args.repeat)]
             wall = statistics.median(r[0] for r in runs)
             cpu = statistics.median(r[1] for r in runs)
+            cli = statistics.median(run_cli(points, root) for _ in range(args.repeat))
             searches = SHAPES[points][0] * SHAPES[points][1]
             print(f"{points:>11,}  {wall:7.2f} s  {cpu:7.2f} s  {cpu / points * 1e6:9.0f} us"
-                  f"       {searches}")
+                  f"       {searches:>5}             {cli:7.2f} s")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -40,7 +41,8 @@ from binnet_core.validation import (
 )
 
 __all__ = ["ClusteredEINetwork", "DEFAULT_PARAMETERS", "CONNECTION_TYPES", "validate_parameters",
-           "connection_parameters", "population_layout", "ConnectionParameters",
+           "connection_parameters", "connection_table", "ParameterTable", "validate_parameter_table",
+           "population_layout", "ConnectionParameters",
            "estimate_connectivity_bytes", "BlockTable", "block_table"]
 
 #: Reference parameters (``R_Eplus`` has no default: it is required).
@@ -98,6 +100,8 @@ def validate_parameters(parameters: Mapping, *, kappa=None, connection_type=None
         raise ValueError("parameter 'R_Eplus' is required (cluster contrast, 0 < R_Eplus < Q)")
     for name in ("N_E", "N_I", "Q"):
         p[name] = check_positive_int(name, p[name])
+        if p[name] >= 2**53:  # counts stay exact as float64 (and fit a table's int64)
+            raise ValueError(f"{name} must be a positive integer below 2**53, got {p[name]}")
     for name in ("N_E", "N_I"):
         if p[name] % p["Q"]:
             raise ValueError(f"Q={p['Q']} must divide {name}={p[name]}")
@@ -127,7 +131,167 @@ def validate_parameters(parameters: Mapping, *, kappa=None, connection_type=None
     return p
 
 
+_INT_FIELDS = ("N_E", "N_I", "Q")
+_NON_NEGATIVE_FIELDS = ("p0_ee", "p0_ie", "p0_ei", "p0_ii", "m_X", "g")
+_POSITIVE_FIELDS = ("V_th", "tau_e", "tau_i")
+_FINITE_FIELDS = ("R_j", "kappa", "R_Eplus")
+_CHOICES = {"connection_type": CONNECTION_TYPES, "initial_mode": INITIAL_MODES}
+_KNOWN = frozenset(DEFAULT_PARAMETERS)
+
+
+@dataclass(frozen=True)
+class ParameterTable:
+    """Validated parameters of ``S`` sets, one array per parameter of
+    :data:`DEFAULT_PARAMETERS`: int64 for ``N_E``, ``N_I``, ``Q``; float64 for the other
+    numbers (``tau_i`` filled in); object arrays for ``connection_type``, ``initial_mode``
+    and ``initial_activity`` (as given). Build it with :func:`validate_parameter_table`."""
+
+    columns: Mapping[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.columns["Q"])
+
+    def row(self, s: int) -> dict:
+        """The parameter dict of set ``s``, equal to what :func:`validate_parameters` returns."""
+        return {name: self.columns[name][s] if self.columns[name].dtype == object
+                else self.columns[name][s].item() for name in DEFAULT_PARAMETERS}
+
+    def take(self, index) -> ParameterTable:
+        """The sets at ``index`` (an integer array)."""
+        return ParameterTable({name: values[index] for name, values in self.columns.items()})
+
+    @classmethod
+    def of_validated(cls, checked) -> ParameterTable:
+        """The table of dicts :func:`validate_parameters` returned (no checks)."""
+        columns = {}
+        for name in DEFAULT_PARAMETERS:
+            values = [p[name] for p in checked]
+            if name in _INT_FIELDS:
+                columns[name] = np.array(values, dtype=np.int64)
+            elif name in _CHOICES or name == "initial_activity":
+                columns[name] = np.empty(len(values), dtype=object)
+                columns[name][:] = values
+            else:
+                columns[name] = np.array(values, dtype=np.float64)
+        return cls(columns)
+
+
+def _plain_number(kind) -> bool:
+    return issubclass(kind, (int, float, np.integer, np.floating)) \
+        and not issubclass(kind, (bool, np.bool_))
+
+
+def _numbers(values, integer: bool):
+    """``(array, odd)``: the values as float64 (int64 if ``integer``) where their type is a
+    plain number, and the rows the vectorised checks do not take (other types)."""
+    plain = {kind: _plain_number(kind) for kind in set(map(type, values))}
+    odd = np.zeros(len(values), dtype=bool)
+    if not all(plain.values()):
+        odd = np.array([not plain[type(v)] for v in values], dtype=bool)
+        values = [0 if o else v for v, o in zip(values, odd)]
+    try:
+        array = np.array(values, dtype=np.float64)
+    except OverflowError:  # integers beyond float range: the reference decides
+        return np.zeros(len(values)), np.ones(len(values), dtype=bool)
+    if integer:
+        # exact as int64 below 2**53; beyond that the reference decides
+        odd |= ~(np.abs(array) < 2.0**53)
+        array = np.where(odd, 1.0, array)
+        whole = array == np.floor(array)
+        array = np.where(whole, array, 1.0).astype(np.int64)
+        return array, odd | ~whole
+    return array, odd
+
+
+def validate_parameter_table(parameter_sets) -> ParameterTable:
+    """:func:`validate_parameters` of many parameter sets at once (vectorised).
+
+    The same checks on one array per parameter; a set that fails one (or has values of
+    other types than plain numbers and strings) is passed to :func:`validate_parameters`,
+    so the first bad set in order raises its error, before any work.
+    """
+    sets = list(parameter_sets)
+    size = len(sets)
+    slow = np.array([not _KNOWN.issuperset(p) for p in sets], dtype=bool)
+    columns = {}
+    for name, default in DEFAULT_PARAMETERS.items():
+        values = [p.get(name, default) for p in sets]
+        if name in _CHOICES or name == "initial_activity":
+            columns[name] = np.empty(size, dtype=object)
+            columns[name][:] = values
+            continue
+        if name == "tau_i":
+            unset = np.array([v is None for v in values], dtype=bool)
+            values = [1.0 if u else v for v, u in zip(values, unset)]
+        columns[name], odd = _numbers(values, name in _INT_FIELDS)
+        slow |= odd
+    c = columns
+    c["tau_i"] = np.where(unset, 0.5 * c["tau_e"], c["tau_i"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name in _INT_FIELDS:
+            slow |= c[name] <= 0
+        slow |= (c["N_E"] % np.maximum(c["Q"], 1) != 0) | (c["N_I"] % np.maximum(c["Q"], 1) != 0)
+        for name in _NON_NEGATIVE_FIELDS + _POSITIVE_FIELDS + _FINITE_FIELDS:
+            slow |= ~np.isfinite(c[name])
+        for name in _NON_NEGATIVE_FIELDS:
+            slow |= c[name] < 0
+        for name in _POSITIVE_FIELDS + ("p0_ee", "p0_ie", "p0_ei", "p0_ii"):
+            slow |= c[name] <= 0
+        for name, allowed in _CHOICES.items():
+            slow |= np.array([not (isinstance(v, str) and v in allowed) for v in c[name]],
+                             dtype=bool)
+        r_iplus = 1.0 + c["R_j"] * (c["R_Eplus"] - 1.0)
+        for value in (c["R_Eplus"], r_iplus):
+            slow |= ~(value > 0) | ((c["Q"] > 1) & ~(value < c["Q"]))
+        activity, odd = _numbers(list(c["initial_activity"]), False)
+        slow |= odd | ~((activity >= 0) & (activity <= 1))
+    for s in np.flatnonzero(slow):  # raises for the first bad set
+        for name, value in validate_parameters(sets[s]).items():
+            c[name][s] = value
+    return ParameterTable(columns)
+
+
+def _pow(base, exponent):
+    """``base ** exponent`` elementwise as Python computes it (numpy's SIMD power can differ
+    in the last bit)."""
+    return np.frompyfunc(operator.pow, 2, 1)(base, exponent).astype(np.float64)
+
+
 def _mixing(r, q, kappa):
+    """``(p_in, w_in, p_out, w_out)`` factors of contrasts ``r`` (arrays over the sets)."""
+    out = np.where(q == 1, r, (q - r) / np.where(q == 1, 2, q - 1))
+    return _pow(r, 1 - kappa), _pow(r, kappa), _pow(out, 1 - kappa), _pow(out, kappa)
+
+
+def connection_table(table: ParameterTable) -> ConnectionParameters:
+    """:func:`connection_parameters` of every set of ``table`` at once: each field gets a
+    leading axis over the sets ((S, 2, 2) blocks, (S,) thresholds and drives)."""
+    c = table.columns
+    n_ex, n_in = c["N_E"].astype(np.float64), c["N_I"].astype(np.float64)
+    n = n_ex + n_in
+    n_e, n_i = n_ex / n, n_in / n
+    j_ee = c["V_th"] / np.sqrt(c["p0_ee"] * n_e) / np.sqrt(n)
+    j_ie = c["V_th"] / np.sqrt(c["p0_ie"] * n_e) / np.sqrt(n)
+    j_ei = -c["g"] * j_ee * c["p0_ee"] * n_e / (c["p0_ei"] * n_i)
+    j_ii = -j_ie * c["p0_ie"] * n_e / (c["p0_ii"] * n_i)
+    p0 = np.stack([c["p0_ee"], c["p0_ei"], c["p0_ie"], c["p0_ii"]], axis=-1).reshape(-1, 2, 2)
+    j = np.stack([j_ee, j_ei, j_ie, j_ii], axis=-1).reshape(-1, 2, 2)
+    r_iplus = 1.0 + c["R_j"] * (c["R_Eplus"] - 1.0)
+    q = c["Q"].astype(np.float64)
+    e_e = np.stack(_mixing(c["R_Eplus"], q, c["kappa"]), axis=-1)  # (S, 4)
+    other = np.stack(_mixing(r_iplus, q, c["kappa"]), axis=-1)
+    mix = np.stack([e_e, other, other, other], axis=-1).reshape(-1, 4, 2, 2)
+    j_ex = np.sqrt(c["p0_ee"] * n_ex)
+    j_ix = 0.8 * j_ex
+    return ConnectionParameters(
+        p_plus=p0 * mix[:, 0], j_plus=j * mix[:, 1], p_minus=p0 * mix[:, 2],
+        j_minus=j * mix[:, 3], theta_E=c["V_th"] - c["m_X"] * j_ex,
+        theta_I=c["V_th"] - c["m_X"] * j_ix, external_exc=c["m_X"] * j_ex,
+        external_inh=c["m_X"] * j_ix,
+    )
+
+
+def _mixing_one(r, q, kappa):
     if q == 1:
         return r ** (1 - kappa), r ** kappa, r ** (1 - kappa), r ** kappa
     out = (q - r) / (q - 1)
@@ -135,7 +299,11 @@ def _mixing(r, q, kappa):
 
 
 def connection_parameters(p: Mapping) -> ConnectionParameters:
-    """Block probabilities, weights and thresholds of validated parameters ``p``."""
+    """Block probabilities, weights and thresholds of validated parameters ``p``.
+
+    The formulas of :func:`connection_table` in scalar arithmetic (fast for one set; the
+    two agree to the last bit, see tests/test_parameter_table.py).
+    """
     n = p["N_E"] + p["N_I"]
     n_e, n_i = p["N_E"] / n, p["N_I"] / n
     j_ee = p["V_th"] / math.sqrt(p["p0_ee"] * n_e) / math.sqrt(n)
@@ -149,7 +317,7 @@ def connection_parameters(p: Mapping) -> ConnectionParameters:
     for a in range(2):
         for b in range(2):
             r = p["R_Eplus"] if (a, b) == (0, 0) else r_iplus
-            mix[:, a, b] = _mixing(r, p["Q"], p["kappa"])
+            mix[:, a, b] = _mixing_one(r, p["Q"], p["kappa"])
     j_ex = math.sqrt(p["p0_ee"] * p["N_E"])
     j_ix = 0.8 * j_ex
     return ConnectionParameters(

@@ -23,6 +23,7 @@ stability from the full 2Q Jacobian; ``bifurcation`` returns the smallest ``R_Ep
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,7 +32,13 @@ import numpy as np
 from scipy import optimize, special
 
 from binnet_core import _meanfield_kernels as kernels
-from binnet_core.clustered import connection_parameters, validate_parameters
+from binnet_core.clustered import (
+    ConnectionParameters,
+    ParameterTable,
+    connection_parameters,
+    connection_table,
+    validate_parameters,
+)
 
 __all__ = ["gaussian_fixed_point", "unclustered_fixed_point", "mean_input", "input_variance",
            "rate", "variance_coefficients", "ClusterSystem", "cluster_system", "full_system",
@@ -116,30 +123,39 @@ def cluster_system(parameters: Mapping) -> ClusterSystem:
 
 def _system_of(p: dict) -> ClusterSystem:
     """:func:`cluster_system` of already validated parameters."""
-    coef, theta, tau, q = _systems_of([p])
-    return ClusterSystem(Q=int(q[0]), coef=coef[0], theta=theta[0], tau=tau[0])
+    cp = connection_parameters(p)
+    sets = ConnectionParameters(*(np.asarray(getattr(cp, f.name))[None]
+                                  for f in dataclasses.fields(cp)))
+    coef, theta = _coefficients(sets, np.array([[p["N_E"] / p["Q"], p["N_I"] / p["Q"]]]),
+                                np.array([p["connection_type"]], dtype=object))
+    return ClusterSystem(Q=p["Q"], coef=coef[0], theta=theta[0],
+                         tau=np.array([p["tau_e"], p["tau_i"]], dtype=np.float64))
 
 
-def _systems_of(checked) -> tuple:
-    """``(coef (S, 3, 2, 2, 2), theta (S, 2), tau (S, 2), Q (S,))`` of validated parameter
-    sets (the fields of :class:`ClusterSystem`, computed for all sets at once)."""
-    cps = [connection_parameters(p) for p in checked]
-    q = np.array([p["Q"] for p in checked], dtype=np.int64)
-    sizes = np.array([[p["N_E"] / p["Q"], p["N_I"] / p["Q"]] for p in checked])[:, None, :]
-    kinds = [p["connection_type"] for p in checked]
+def _systems_of(table: ParameterTable) -> tuple:
+    """``(coef (S, 3, 2, 2, 2), theta (S, 2), tau (S, 2), Q (S,))`` of the validated
+    parameter sets of ``table`` (the fields of :class:`ClusterSystem`, all sets at once)."""
+    c = table.columns
+    q = c["Q"]
+    coef, theta = _coefficients(connection_table(table),
+                                np.stack([c["N_E"] / q, c["N_I"] / q], axis=-1),
+                                c["connection_type"])
+    return coef, theta, np.stack([c["tau_e"], c["tau_i"]], axis=-1), q
+
+
+def _coefficients(cp: ConnectionParameters, sizes, kinds) -> tuple:
+    """``(coef (S, 3, 2, 2, 2), theta (S, 2))`` from connection parameters with a leading
+    axis over the sets, the cluster sizes ``(S, 2)`` (E, I) and the connection types."""
+    sizes = sizes[:, None, :]
     distinct = set(kinds)
-    coef = np.empty((len(checked), 3, 2, 2, 2))
-    for same, (prob, weight) in enumerate((("p_plus", "j_plus"), ("p_minus", "j_minus"))):
-        prob = np.array([getattr(cp, prob) for cp in cps]).reshape(-1, 2, 2)
-        weight = np.array([getattr(cp, weight) for cp in cps]).reshape(-1, 2, 2)
+    coef = np.empty((len(kinds), 3, 2, 2, 2))
+    for same, (prob, weight) in enumerate(((cp.p_plus, cp.j_plus), (cp.p_minus, cp.j_minus))):
         coef[:, 0, same] = prob * weight * sizes
         for kind in distinct:
-            at = slice(None) if len(distinct) == 1 else np.array(kinds) == kind
+            at = slice(None) if len(distinct) == 1 else kinds == kind
             coef[at, 1, same], coef[at, 2, same] = variance_coefficients(
                 prob[at], weight[at], sizes[at], kind)
-    theta = np.array([[cp.theta_E, cp.theta_I] for cp in cps]).reshape(-1, 2)
-    tau = np.array([[p["tau_e"], p["tau_i"]] for p in checked], dtype=np.float64).reshape(-1, 2)
-    return coef, theta, tau, q
+    return coef, np.stack([cp.theta_E, cp.theta_I], axis=-1)
 
 
 def full_system(system: ClusterSystem):

@@ -15,7 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from binnet_core import meanfield as mf
-from binnet_core.clustered import validate_parameters
+from binnet_core.clustered import (
+    DEFAULT_PARAMETERS,
+    ParameterTable,
+    validate_parameter_table,
+)
 
 __all__ = ["GROUPS", "TheoryTable", "theory_table", "bifurcation_table"]
 
@@ -52,21 +56,18 @@ def _key(p: dict) -> tuple:
     return tuple(sorted((k, str(v)) for k, v in p.items()))
 
 
-def _distinct(checked: list) -> tuple[list, np.ndarray]:
-    """The distinct validated parameter sets and, for each set, the index of its twin."""
+def _distinct(table: ParameterTable) -> tuple[ParameterTable, np.ndarray]:
+    """The distinct parameter sets of ``table`` (the first of each, in order) and, for each
+    set, the index of its twin among them."""
     first: dict = {}
-    index = np.empty(len(checked), dtype=np.int64)
-    for s, p in enumerate(checked):
-        key = tuple(p.values())  # validated: every key, in one order
+    index = np.empty(len(table), dtype=np.int64)
+    for s, key in enumerate(zip(*(table.columns[name].tolist() for name in DEFAULT_PARAMETERS))):
         try:
             hash(key)
         except TypeError:  # e.g. a list of initial activities
-            key = _key(p)
+            key = _key(table.row(s))
         index[s] = first.setdefault(key, len(first))
-    distinct = [None] * len(first)
-    for s in range(len(checked) - 1, -1, -1):
-        distinct[index[s]] = checked[s]
-    return distinct, index
+    return table.take(np.unique(index, return_index=True)[1]), index
 
 
 def _summarise(solved, counts, q):
@@ -99,14 +100,14 @@ def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int],
     ``threads`` solve chunks side by side (the kernel releases the GIL). The results do not
     depend on ``threads`` or ``chunk``.
     """
-    checked = [validate_parameters(p) for p in parameter_sets]
+    table = validate_parameter_table(parameter_sets)
     counts = [int(n) for n in focus_counts]
-    for q in {p["Q"] for p in checked}:
+    for q in np.unique(table.columns["Q"]).tolist():
         for n in counts:
             mf._check_focus_count(n, q)
-    distinct, index = _distinct(checked)
+    distinct, index = _distinct(table)
     size = max(1, min(chunk, math.ceil(len(distinct) / max(1, threads))))
-    chunks = [distinct[start:start + size] for start in range(0, len(distinct), size)]
+    chunks = [distinct.take(slice(start, start + size)) for start in range(0, len(distinct), size)]
 
     def solve(part):
         coef, theta, tau, q = mf._systems_of(part)
@@ -144,15 +145,15 @@ def bifurcation_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[
     """
     counts = [int(n) for n in focus_counts]
     bases = [dict(p, R_Eplus=1.0) for p in parameter_sets]
-    distinct, index = _distinct([validate_parameters(base) for base in bases])
-    for q in {p["Q"] for p in distinct}:
+    distinct, index = _distinct(validate_parameter_table(bases))
+    for q in np.unique(distinct.columns["Q"]).tolist():
         for n in counts:
             mf._check_focus_count(n, q)
     jobs = [(d, j) for d in range(len(distinct)) for j in range(len(counts))]
 
     def search(job):
         d, j = job
-        return mf.bifurcation(distinct[d], counts[j])
+        return mf.bifurcation(distinct.row(d), counts[j])
 
     if threads > 1 and len(jobs) > 1:
         with ThreadPoolExecutor(threads) as pool:

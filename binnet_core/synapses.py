@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
 
 from binnet_core.validation import check_finite, check_non_negative
 
@@ -25,11 +24,15 @@ _TWO64 = 2**64
 
 @lru_cache(maxsize=256)
 def _binomial_thresholds(n: int, q: float) -> np.ndarray:
+    from scipy import stats  # imported when first needed: scipy.stats takes seconds to import
+
     return _cdf_thresholds(stats.binom.cdf(np.arange(n), n, q))
 
 
 @lru_cache(maxsize=256)
 def _poisson_thresholds(rate: float) -> np.ndarray:
+    from scipy import stats
+
     top = int(rate + 12.0 * math.sqrt(rate) + 40)
     return _cdf_thresholds(stats.poisson.cdf(np.arange(top), rate))
 
