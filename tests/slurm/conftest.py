@@ -10,6 +10,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import dask
 import numpy as np
 import pytest
 
@@ -90,13 +91,23 @@ def slurm_cluster() -> Slurm:
     return Slurm(parse_sinfo(Slurm._run("sinfo", "-h", "-o", "%P %c %m %l")))
 
 
+#: The scheduler's dashboard on loopback (dask-jobqueue's default ":8787" is every interface).
+LOOPBACK_DASHBOARD = {"dashboard_address": "127.0.0.1:0"}
+
+
 @pytest.fixture
 def slurm(slurm_cluster, monkeypatch):
-    """Per test: worker jobs can import the project, and jobs the test left are cancelled."""
+    """Per test: worker jobs can import the project, schedulers (in this process, in CLI
+    processes and in driver jobs) serve their dashboard on loopback only, and jobs the test
+    left are cancelled."""
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.setenv("DASK_JOBQUEUE__SLURM__SCHEDULER_OPTIONS", repr(LOOPBACK_DASHBOARD))
     before = slurm_cluster.job_ids()
-    yield slurm_cluster
+    import dask_jobqueue  # noqa: F401  (its config defaults first, then this one key over them)
+
+    with dask.config.set({"jobqueue.slurm.scheduler-options": LOOPBACK_DASHBOARD}):
+        yield slurm_cluster
     leftover = slurm_cluster.job_ids() - before
     slurm_cluster.cancel(*sorted(leftover))
 

@@ -33,6 +33,8 @@ def test_worker_runs_as_slurm_job(slurm, tmp_path):
     cluster, client = client_for(config(tmp_path))
     try:
         client.wait_for_workers(1, timeout=120)
+        sockets = cluster.scheduler.http_server._sockets.values()  # the dashboard's, bound
+        assert {sock.getsockname()[0] for sock in sockets} == {"127.0.0.1"}  # loopback only
         pid, job_id = ask(client)
         assert pid != os.getpid()
         assert job_id in {job.job_id for job in cluster.workers.values()}
