@@ -21,10 +21,13 @@ with their worker (``retries``), and hands completed results, batch by batch, to
 thread (region writes, data before status; see :mod:`sweeps.store`), so submission never
 waits for the disk.  Writing in the driver, rather than workers writing their own regions,
 keeps one writer per store (no two processes read-modify-write one chunk, the lock covers
-all writes, and a crash is handled in one place); the writer thread needs about 0.08 ms of
-CPU per point of the tiny clustered network (41 variables) and 0.002 ms per point of the
-null model (``benchmarks/bench_scale.py``), far below what a point costs its worker.  The experiment is sent to the workers once (:meth:`Executor.share`: Dask scatters it),
-not pickled into every task.  A task runs one or more
+all writes, and a crash is handled in one place).  A task returns one columnar
+:class:`~sweeps.simulate.PointBatch` (a stacked array per variable, not a dict of small
+arrays per point), and the driver handles batches without per-point loops: the writer
+thread needs about 0.04 ms of CPU per point of the tiny clustered network (41
+variables), the whole driver process about 0.25 ms (``benchmarks/bench_scale.py``), far below
+what a point costs its worker.  The experiment is sent to the workers once
+(:meth:`Executor.share`: Dask scatters it), not pickled into every task.  A task runs one or more
 networks, each built once with all its pending inits (and focus counts); backends with a per-task overhead (``task_seconds > 0``, the Dask ones)
 group tiny networks so that a task lasts about ``task_seconds``; results do not depend on it.  Ctrl-C (``KeyboardInterrupt``)
 cancels the tasks in flight, writes what has completed and releases the lock, so the store
