@@ -21,10 +21,13 @@ with their worker (``retries``), and hands completed results, batch by batch, to
 thread (region writes, data before status; see :mod:`sweeps.store`), so submission never
 waits for the disk.  Writing in the driver, rather than workers writing their own regions,
 keeps one writer per store (no two processes read-modify-write one chunk, the lock covers
-all writes, and a crash is handled in one place); the writer thread needs about 0.08 ms of
-CPU per point of the tiny clustered network (41 variables) and 0.002 ms per point of the
-null model (``benchmarks/bench_scale.py``), far below what a point costs its worker.  The experiment is sent to the workers once (:meth:`Executor.share`: Dask scatters it),
-not pickled into every task.  A task runs one or more
+all writes, and a crash is handled in one place).  A task returns one columnar
+:class:`~sweeps.simulate.PointBatch` (a stacked array per variable, not a dict of small
+arrays per point), and the driver handles batches without per-point loops: the writer
+thread needs about 0.04 ms of CPU per point of the tiny clustered network (41
+variables), the whole driver process about 0.25 ms (``benchmarks/bench_scale.py``), far below
+what a point costs its worker.  The experiment is sent to the workers once
+(:meth:`Executor.share`: Dask scatters it), not pickled into every task.  A task runs one or more
 networks, each built once with all its pending inits (and focus counts); backends with a per-task overhead (``task_seconds > 0``, the Dask ones)
 group tiny networks so that a task lasts about ``task_seconds``; results do not depend on it.  Ctrl-C (``KeyboardInterrupt``)
 cancels the tasks in flight, writes what has completed and releases the lock, so the store
@@ -53,7 +56,7 @@ from tqdm.auto import tqdm
 from sweeps.grid import Grid
 from sweeps.growth import grow_to
 from sweeps.models import experiment_layout
-from sweeps.simulate import PointResult, run_points, schema_variables
+from sweeps.simulate import PointBatch, run_batch, schema_dtypes, schema_variables
 from sweeps.store import (
     StoreError,
     StoreLock,
@@ -456,23 +459,26 @@ class _Writer:
         self._thread.start()
 
     def _loop(self) -> None:
-        while (batch := self._queue.get()) is not None:
+        while (batches := self._queue.get()) is not None:
             if self.error is not None:
                 continue  # the batch stays not done (it reruns)
             try:
+                batch = PointBatch.concat(batches)
                 self.store.write(batch)
             except BaseException as err:  # StoreWriteError, or anything unexpected: stop writing
                 self.error = err
                 continue
-            self.summary.ok += sum(r.ok for r in batch)
-            self.summary.failed += sum(not r.ok for r in batch)
+            ok = int(batch.ok.sum())
+            self.summary.ok += ok
+            self.summary.failed += len(batch) - ok
             self.summary.executed += len(batch)
 
-    def put(self, batch: list[PointResult]) -> None:
+    def put(self, batches: list[PointBatch]) -> None:
+        """Queue ``batches`` (the task results collected since the last call) as one write."""
         if self.error is not None:
             raise self.error
-        if batch:
-            self._queue.put(batch)
+        if batches:
+            self._queue.put(batches)
 
     def close(self) -> None:
         """Write what is queued, stop the thread, raise a write error if one happened."""
@@ -490,7 +496,8 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
     groups = Grid.from_experiment(experiment).network_groups(pending)  # the inits of one network together
     todo = iter(groups)
     group_size = len(pending) / max(len(groups), 1)
-    buffer: list[PointResult] = []
+    buffer: list[PointBatch] = []  # task results not yet handed to the writer
+    buffered = 0  # points in buffer
     flush_points = store.min_chunk_points  # write a whole chunk at once when possible
     last_flush = time.monotonic()
     per_task = 1
@@ -498,7 +505,7 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
     shared = executor.share(experiment)  # sent to the workers once, not with every task
 
     def submit(indices: list[int], attempt: int) -> None:
-        future = executor.submit(run_points, shared, indices)
+        future = executor.submit(run_batch, shared, indices)
         inflight[future] = (indices, attempt)
         future.add_done_callback(done.put)
 
@@ -523,9 +530,9 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
     writer = _Writer(store, summary)
 
     def flush() -> None:
-        nonlocal buffer, last_flush
+        nonlocal buffer, buffered, last_flush
         writer.put(buffer)
-        buffer = []
+        buffer, buffered = [], 0
         last_flush = time.monotonic()
 
     bar = tqdm(total=len(pending), disable=not progress, unit="pt", desc=experiment.name)
@@ -548,21 +555,22 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
                             submit([index], attempt + 1)  # then fails alone, after `retries` more
                         continue
                     message = f"{type(err).__name__}: {err} (after {attempt + 1} attempts)"
-                    results = [PointResult(index, None, message, 0.0) for index in indices]
-                buffer.extend(results)
+                    results = PointBatch.failed(indices, message, schema_dtypes(experiment))
+                buffer.append(results)
+                buffered += len(results)
                 collected += len(results)
-                summary.compute_seconds += sum(r.seconds for r in results)
+                summary.compute_seconds += float(results.seconds.sum())
                 bar.update(len(results))
                 if executor.task_seconds and summary.compute_seconds > 0:
                     per_point = summary.compute_seconds / collected
                     per_task = int(min(_MAX_GROUPS_PER_TASK, max(1, executor.task_seconds // (per_point * group_size))))
             refill()
-            if len(buffer) >= flush_points or (buffer and time.monotonic() - last_flush >= flush_seconds):
+            if buffered >= flush_points or (buffer and time.monotonic() - last_flush >= flush_seconds):
                 flush()
     finally:
         for future in inflight:
             if future.done() and not future.cancelled() and future.exception() is None:
-                buffer.extend(future.result())  # completed but not yet collected
+                buffer.append(future.result())  # completed but not yet collected
             else:
                 future.cancel()
         bar.close()

@@ -1,7 +1,9 @@
-"""Run one grid point: build the network, warm it up, record the measured window, measure.
+"""Run grid points: build the network, warm it up, record the measured window, measure.
 
-:func:`run_point` is the task shipped to workers.  It never raises for a failing simulation:
-the error is returned in :class:`PointResult` so the driver can record it and go on.
+:func:`run_batch` is the task shipped to workers: it runs several points and returns one
+columnar :class:`PointBatch` (one stacked array per variable), so a task's results cross to
+the driver as a few large arrays rather than many small ones.  It never raises for a failing
+simulation: the error is recorded per point so the driver can store it and go on.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from sweeps.measurements import (
     n_clusters_of,
     variable_specs,
 )
-from sweeps.models import Layout, resolve
+from sweeps.models import Layout, experiment_layout, resolve
 from sweeps.seeds import RECORDING, PointSeeds
 
 __all__ = [
     "TIMING_VARIABLES",
+    "PointBatch",
     "PointResult",
+    "run_batch",
     "run_point",
     "run_points",
     "schema_variables",
@@ -40,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 #: Variables that measure wall time: they differ between runs, everything else is bit-identical.
 TIMING_VARIABLES = ("build_seconds", "simulation_seconds", "updates_per_second")
+
 
 @dataclass(frozen=True)
 class PointResult:
@@ -53,6 +58,79 @@ class PointResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True, eq=False)
+class PointBatch:
+    """Outcomes of several grid points in columns (what a task returns, what the store writes).
+
+    Parameters
+    ----------
+    index : ndarray of int64, shape (n,)
+        Point indices (C order of the grid), each at most once.
+    seconds : ndarray of float64, shape (n,)
+        Compute seconds per point.
+    error : tuple of str, length n
+        Error message per point, ``""`` for a point that is ok.
+    values : dict of str to ndarray
+        Per variable, the values of the ok points stacked along a new first axis, in the order
+        of ``index`` (shape ``(number ok, *inner)``).
+    """
+
+    index: np.ndarray
+    seconds: np.ndarray
+    error: tuple[str, ...]
+    values: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @functools.cached_property
+    def ok(self) -> np.ndarray:
+        """Boolean mask of the ok points."""
+        return np.array([not e for e in self.error], dtype=bool)
+
+    @classmethod
+    def from_results(cls, results: list[PointResult], dtypes: dict[str, np.dtype]) -> PointBatch:
+        """Stack per-point results; each variable of ``dtypes`` is converted to its dtype once."""
+        good = [r.values for r in results if r.ok]
+        return cls(
+            index=np.array([r.index for r in results], np.int64),
+            seconds=np.array([r.seconds for r in results], np.float64),
+            error=tuple(r.error or "" for r in results),
+            values={name: np.stack([np.asarray(v[name], dtype) for v in good]) if good
+                    else np.empty((0,), dtype) for name, dtype in dtypes.items()},
+        )
+
+    @classmethod
+    def failed(cls, indices, message: str, dtypes: dict[str, np.dtype]) -> PointBatch:
+        """Every point of ``indices`` failed with ``message`` (e.g. a task lost with its worker)."""
+        return cls.from_results([PointResult(int(i), None, message, 0.0) for i in indices], dtypes)
+
+    @classmethod
+    def concat(cls, batches: list[PointBatch]) -> PointBatch:
+        """One batch of all points of ``batches`` (non-empty list), in order."""
+        if len(batches) == 1:
+            return batches[0]
+        names = batches[0].values
+        return cls(
+            index=np.concatenate([b.index for b in batches]),
+            seconds=np.concatenate([b.seconds for b in batches]),
+            error=tuple(e for b in batches for e in b.error),
+            values={name: np.concatenate([b.values[name] for b in batches if len(b.values[name])]
+                                         or [batches[0].values[name]]) for name in names},
+        )
+
+    def results(self) -> list[PointResult]:
+        """The batch as per-point results (the inverse of :meth:`from_results`)."""
+        rows = np.cumsum(self.ok) - 1
+        return [PointResult(int(i), None if e else {n: v[rows[k]] for n, v in self.values.items()}, e or None, float(s))
+                for k, (i, s, e) in enumerate(zip(self.index, self.seconds, self.error, strict=True))]
+
+
+def schema_dtypes(experiment) -> dict[str, np.dtype]:
+    """Dtype of every variable one grid point produces (the store's arrays)."""
+    return {s.name: np.dtype(s.dtype) for s in schema_variables(experiment, experiment_layout(experiment))}
 
 
 def schema_variables(experiment, layout: Layout) -> list[VariableSpec]:
@@ -211,6 +289,11 @@ def _run_point_model(point_model, experiment, grid: Grid, index: int) -> PointRe
 def run_point(experiment, index: int) -> PointResult:
     """Task body: :func:`simulate_point` with errors captured in the result."""
     return run_points(experiment, [index])[0]
+
+
+def run_batch(experiment, indices) -> PointBatch:
+    """Task body: :func:`run_points` as one columnar :class:`PointBatch`."""
+    return PointBatch.from_results(run_points(experiment, indices), schema_dtypes(experiment))
 
 
 def run_points(experiment, indices) -> list[PointResult]:

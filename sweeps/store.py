@@ -50,7 +50,7 @@ import socket
 import subprocess
 import uuid
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -447,44 +447,46 @@ class SweepStore:
             local = coords[positions] - np.array([r.start for r in region])
             yield region, positions, tuple(local.T)
 
-    def write(self, results: Iterable) -> None:
-        """Write a batch of :class:`~sweeps.simulate.PointResult` (data first, then status).
+    def write(self, batch) -> None:
+        """Write a :class:`~sweeps.simulate.PointBatch` (or a list of ``PointResult``): data first, then status.
 
         Each array is written chunk by chunk (read, update the batch's points, write back; a
-        chunk file is replaced atomically).  ``error`` is written only where a point fails now
-        or failed before (a rerun clears its message).
+        chunk file is replaced atomically), whole columns at once.  ``error`` is written only
+        where a point fails now or failed before (a rerun clears its message).
 
         Raises
         ------
         StoreError
             If a write fails; points whose status was not written are not marked done.
         """
-        batch = list(results)
-        if not batch:
+        from sweeps.simulate import PointBatch
+
+        if not isinstance(batch, PointBatch):
+            batch = PointBatch.from_results(list(batch), {name: self._array(name).dtype for name in self.variables})
+        if not len(batch):
             return
         try:
+            ok = batch.ok
             for name in self.variables:
-                self._write_variable(name, [r for r in batch if r.ok], lambda r, name=name: r.values[name])
+                self._write_rows(name, batch.index[ok], batch.values[name])
+            old = np.empty(len(batch), np.int8)
             status = self._array("status")
-            indices = np.array([r.index for r in batch], np.int64)
-            old = np.concatenate([np.asarray(status[region])[local]
-                                  for region, _, local in self._blocks("status", indices)])
-            order = np.concatenate([positions for _, positions, _ in self._blocks("status", indices)])
-            was_failed = {batch[p].index for p, code in zip(order, old, strict=True) if code == FAILED}
-            self._write_variable("error", [r for r in batch if not r.ok or r.index in was_failed],
-                                 lambda r: r.error or "")
-            self._write_variable("status", batch, lambda r: OK if r.ok else FAILED)
+            for region, positions, local in self._blocks("status", batch.index):
+                old[positions] = np.asarray(status[region])[local]
+            message = ~ok | (old == FAILED)
+            self._write_rows("error", batch.index[message], np.array(batch.error, dtype=object)[message])
+            self._write_rows("status", batch.index, np.where(ok, OK, FAILED).astype(np.int8))
         except OSError as err:
             raise StoreWriteError(f"writing to {self.path} failed: {err}") from err
 
-    def _write_variable(self, name: str, batch: list, value_of) -> None:
-        if not batch:
+    def _write_rows(self, name: str, indices: np.ndarray, rows: np.ndarray) -> None:
+        """Write ``rows[k]`` at point ``indices[k]`` of array ``name``, chunk by chunk."""
+        if not len(indices):
             return
         array = self._array(name)
-        indices = np.array([r.index for r in batch], np.int64)
         for region, positions, local in self._blocks(name, indices):
             block = np.asarray(array[region])
-            block[local] = np.asarray([value_of(batch[p]) for p in positions], dtype=block.dtype)
+            block[local] = rows[positions]
             array[region] = block
 
     def verify(self) -> list[int]:

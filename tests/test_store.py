@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import socket
 
 import numpy as np
@@ -12,7 +13,16 @@ from hypothesis import strategies as st
 
 from sweeps.definition import load_experiment
 from sweeps.models import experiment_layout
-from sweeps.simulate import PointResult, schema_variables, simulate_point
+from sweeps.simulate import (
+    TIMING_VARIABLES,
+    PointBatch,
+    PointResult,
+    run_batch,
+    run_points,
+    schema_dtypes,
+    schema_variables,
+    simulate_point,
+)
 from sweeps.store import (
     FAILED,
     OK,
@@ -70,13 +80,13 @@ def test_writes_touch_only_their_points_and_status_comes_last(toy_definition, st
     experiment, store = make_store(toy_definition(extra_output="points_per_chunk = 4"), store_path)
     assert store.chunks == (1, 2, 2)
     order = []
-    original = SweepStore._write_variable
+    original = SweepStore._write_rows
 
-    def spy(self, name, batch, value_of):
+    def spy(self, name, indices, rows):
         order.append(name)
-        return original(self, name, batch, value_of)
+        return original(self, name, indices, rows)
 
-    monkeypatch.setattr(SweepStore, "_write_variable", spy)
+    monkeypatch.setattr(SweepStore, "_write_rows", spy)
     values = simulate_point(experiment, 5)
     store.write([PointResult(5, values, None, 0.1), PointResult(6, None, "ValueError: boom", 0.1)])
     assert order[-1] == "status" and set(order[:-2]) == set(store.variables)
@@ -90,6 +100,33 @@ def test_writes_touch_only_their_points_and_status_comes_last(toy_definition, st
     np.testing.assert_array_equal(ds.activity.values.reshape(18, 10, 4)[5], values["activity"])
     assert store.pending() == [i for i in range(18) if i != 5]
     assert store.errors() == {6: "ValueError: boom"}
+
+
+def test_point_batch_round_trip_equals_the_per_point_results(toy_definition, store_path):
+    experiment, store = make_store(toy_definition(), store_path)
+    dtypes = schema_dtypes(experiment)
+    results = run_points(experiment, [4, 1, 7])
+    results.insert(1, PointResult(9, None, "ValueError: boom", 0.5))  # a failure before ok points
+    batch = pickle.loads(pickle.dumps(PointBatch.from_results(results, dtypes)))  # as from a worker
+    halves = PointBatch.concat([PointBatch.from_results(results[:2], dtypes), PointBatch.from_results(results[2:], dtypes)])
+    for columns in (batch, halves):
+        assert columns.ok.tolist() == [True, False, True, True]
+        again = columns.results()
+        assert [(r.index, r.error, r.seconds) for r in again] == [(r.index, r.error, r.seconds) for r in results]
+        for r, a in zip(results, again, strict=True):
+            assert (a.values is None) == (r.values is None)
+            for name, value in (r.values or {}).items():  # bit-identical, in the store's dtype
+                assert a.values[name].dtype == dtypes[name]
+                assert a.values[name].tobytes() == np.asarray(value, dtypes[name]).tobytes(), name
+    task = run_batch(experiment, [4, 1, 7])  # the task: the same columns (timings aside)
+    for name, column in task.values.items():
+        if name not in TIMING_VARIABLES:
+            assert column.tobytes() == batch.values[name].tobytes(), name
+    store.write(batch)
+    ds = open_results(store_path)
+    assert ds.status.values.ravel()[[4, 9, 1, 7]].tolist() == [OK, FAILED, OK, OK]
+    for k, index in enumerate([1, 4, 7]):
+        np.testing.assert_array_equal(ds.activity.values.reshape(18, 10, 4)[index], results[[2, 0, 3][k]].values["activity"])
 
 
 def test_mismatched_definition_names_the_difference(toy_definition, store_path, tmp_path):

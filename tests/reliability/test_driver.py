@@ -54,19 +54,19 @@ import os, sys
 from sweeps import LocalThreads, load_experiment, run_sweep
 from sweeps.store import SweepStore
 
-original = SweepStore._write_variable
+original = SweepStore._write_rows
 status_writes = 0
 
-def crash_before_second_status_write(self, name, batch, value_of):
+def crash_before_second_status_write(self, name, indices, rows):
     global status_writes
     if name == "status":
         status_writes += 1
         if status_writes == 2:  # the data of this batch are on disk, its status is not
-            print(sorted(r.index for r in batch), flush=True)
+            print(sorted(int(i) for i in indices), flush=True)
             os._exit(137)
-    return original(self, name, batch, value_of)
+    return original(self, name, indices, rows)
 
-SweepStore._write_variable = crash_before_second_status_write
+SweepStore._write_rows = crash_before_second_status_write
 run_sweep(load_experiment(sys.argv[1]), sys.argv[2], LocalThreads(1), flush_seconds=0.0)
 """
 

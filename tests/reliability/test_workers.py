@@ -20,10 +20,9 @@ def test_killed_worker_mid_sweep_loses_nothing(tmp_path, reference, reliability,
     written = collections.Counter()
     original = SweepStore.write
 
-    def counting_write(self, results):
-        results = list(results)
-        written.update(r.index for r in results if r.ok)
-        return original(self, results)
+    def counting_write(self, batch):
+        written.update(int(i) for i in batch.index[batch.ok])
+        return original(self, batch)
 
     monkeypatch.setattr(SweepStore, "write", counting_write)
     directory = tmp_path / "dask"
