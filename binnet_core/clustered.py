@@ -58,6 +58,8 @@ INITIAL_MODES = ("bernoulli", "exact")
 _SYNAPSE = {"poisson": (PoissonSynapse, "rate"), "bernoulli": (PairwiseBernoulliSynapse, "p"),
             "fixed_indegree": (FixedIndegreeSynapse, "p")}
 CONNECTION_TYPES = tuple(_SYNAPSE)
+#: Synapse class of each connection type (it also gives the rule's mean-field variance).
+SYNAPSE_CLASSES = {kind: synapse for kind, (synapse, _) in _SYNAPSE.items()}
 
 
 @dataclass(frozen=True)
@@ -159,21 +161,6 @@ class ParameterTable:
     def take(self, index) -> ParameterTable:
         """The sets at ``index`` (an integer array)."""
         return ParameterTable({name: values[index] for name, values in self.columns.items()})
-
-    @classmethod
-    def of_validated(cls, checked) -> ParameterTable:
-        """The table of dicts :func:`validate_parameters` returned (no checks)."""
-        columns = {}
-        for name in DEFAULT_PARAMETERS:
-            values = [p[name] for p in checked]
-            if name in _INT_FIELDS:
-                columns[name] = np.array(values, dtype=np.int64)
-            elif name in _CHOICES or name == "initial_activity":
-                columns[name] = np.empty(len(values), dtype=object)
-                columns[name][:] = values
-            else:
-                columns[name] = np.array(values, dtype=np.float64)
-        return cls(columns)
 
 
 def _plain_number(kind) -> bool:
