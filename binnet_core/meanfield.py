@@ -33,6 +33,8 @@ from scipy import optimize, special
 
 from binnet_core import _meanfield_kernels as kernels
 from binnet_core.clustered import (
+    CONNECTION_TYPES,
+    SYNAPSE_CLASSES,
     ConnectionParameters,
     ParameterTable,
     connection_parameters,
@@ -76,27 +78,16 @@ def rate(mu, var) -> np.ndarray:
 def variance_coefficients(p, w, n, connection_type: str):
     """``(B, C)`` of one block: ``p`` contacts per pair on average, weight ``w``, ``n`` sources.
 
-    With ``K`` contacts per pair (mean ``p``, variance ``v``) and independent sources active
-    with probability ``m``, ``Var(K s) = (v + p^2) m - p^2 m^2``, so ``B = (v + p^2) w^2 n``
-    and ``C = -p^2 w^2 n``:
-
-    - ``poisson``: ``v = p``: ``B = (p + p^2) w^2 n``;
-    - ``bernoulli``: ``ceil(p)`` Bernoulli(``p / ceil(p)``) draws per pair (SPEC 3.4.2), so
-      ``v = p (1 - p / ceil(p))`` and ``B = (p + p^2 (1 - 1/ceil(p))) w^2 n``, which is
-      ``p w^2 n`` for ``p <= 1``;
-    - ``fixed_indegree``: ``B = -C = p n (1 - 1/n) w^2`` (SPEC 3.6).
+    The formula belongs to the synapse class of ``connection_type``, next to the rule that
+    draws the contacts (``variance_coefficients`` of ``PoissonSynapse``,
+    ``PairwiseBernoulliSynapse``, ``FixedIndegreeSynapse``): adding a connection rule is one
+    synapse class and one entry of ``binnet_core.clustered._SYNAPSE``.
     """
-    p, w, n = np.asarray(p, float), np.asarray(w, float), np.asarray(n, float)
-    if connection_type == "poisson":
-        return (p + p**2) * w**2 * n, -(p**2) * w**2 * n
-    if connection_type == "bernoulli":
-        passes = np.maximum(1.0, np.ceil(p))
-        return (p + p**2 * (1.0 - 1.0 / passes)) * w**2 * n, -(p**2) * w**2 * n
-    if connection_type == "fixed_indegree":
-        b = p * n * (1.0 - 1.0 / n) * w**2
-        return b, -b
-    raise ValueError(f"connection_type must be 'poisson', 'bernoulli' or 'fixed_indegree', "
-                     f"got {connection_type!r}")
+    if connection_type not in CONNECTION_TYPES:
+        raise ValueError(f"connection_type must be one of {CONNECTION_TYPES}, got {connection_type!r}")
+    synapse = SYNAPSE_CLASSES[connection_type]
+    return synapse.variance_coefficients(np.asarray(p, float), np.asarray(w, float),
+                                         np.asarray(n, float))
 
 
 # -- the clustered system ---------------------------------------------------------------

@@ -96,6 +96,17 @@ class Synapse:
         """Expected number of contacts (before autapse removal), for memory estimates."""
         raise NotImplementedError
 
+    @staticmethod
+    def variance_coefficients(p, w, n):
+        """Mean-field ``(B, C)`` of a block of this rule (``binnet_core.meanfield``).
+
+        ``p`` contacts per pair on average, weight ``w``, ``n`` sources (arrays work). With
+        ``K`` contacts per pair (mean ``p``, variance ``v``) and independent sources active
+        with probability ``m``, ``Var(K s) = (v + p^2) m - p^2 m^2``, so
+        ``B = (v + p^2) w^2 n`` and ``C = -p^2 w^2 n``.
+        """
+        raise NotImplementedError
+
 
 class PairwiseBernoulliSynapse(Synapse):
     """Independent contacts for every (post, pre) pair; ``p`` contacts per pair on average.
@@ -122,6 +133,13 @@ class PairwiseBernoulliSynapse(Synapse):
     def expected_contacts(self):
         return float(self.expected_count(self.p, self.pre.N, self.post.N))
 
+    @staticmethod
+    def variance_coefficients(p, w, n):
+        """``v = p (1 - p / ceil(p))``: ``B = (p + p^2 (1 - 1/ceil(p))) w^2 n`` (``p w^2 n``
+        for ``p <= 1``), ``C = -p^2 w^2 n``."""
+        passes = np.maximum(1.0, np.ceil(p))
+        return (p + p**2 * (1.0 - 1.0 / passes)) * w**2 * n, -(p**2) * w**2 * n
+
 
 class PoissonSynapse(Synapse):
     """Poisson-distributed contact count (mean ``rate``) for every (post, pre) pair."""
@@ -137,6 +155,11 @@ class PoissonSynapse(Synapse):
 
     def expected_contacts(self):
         return float(self.expected_count(self.rate, self.pre.N, self.post.N))
+
+    @staticmethod
+    def variance_coefficients(p, w, n):
+        """``v = p``: ``B = (p + p^2) w^2 n``, ``C = -p^2 w^2 n``."""
+        return (p + p**2) * w**2 * n, -(p**2) * w**2 * n
 
 
 class FixedIndegreeSynapse(Synapse):
@@ -175,6 +198,12 @@ class FixedIndegreeSynapse(Synapse):
 
     def expected_contacts(self):
         return float(self.expected_count(self.p, self.pre.N, self.post.N))
+
+    @staticmethod
+    def variance_coefficients(p, w, n):
+        """Exactly ``p n`` sources drawn: ``B = -C = p n (1 - 1/n) w^2`` (SPEC 3.6)."""
+        b = p * n * (1.0 - 1.0 / n) * w**2
+        return b, -b
 
 
 class AllToAllSynapse(Synapse):
