@@ -28,9 +28,9 @@ import numpy as np
 
 from binnet_core import warm_numba_caches
 from binnet_core.clustered import ClusteredEINetwork
-from sweeps.definition import parse_experiment
-from sweeps.seeds import point_seeds
-from sweeps.simulate import run_points, simulate_point
+from sweeps.run.task import run_points, simulate_point
+from sweeps.spec.definition import parse_experiment
+from sweeps.spec.seeds import point_seeds
 
 PARAMS = {"N_E": 8000, "N_I": 2000, "Q": 20, "R_Eplus": 7.25}
 INITS = 5

@@ -33,7 +33,13 @@ from threadpoolctl import threadpool_limits
 from binnet_core import NeuronRecorder, PopulationActivityRecorder, warm_numba_caches
 from binnet_core.clustered import ClusteredEINetwork
 from binnet_core.recorders import MomentRecorder
-from sweeps.measurements import REGISTRY, WIRING_KEYS, MeasureContext, MeasureOptions, Recording
+from sweeps.measure.measurements import (
+    REGISTRY,
+    WIRING_KEYS,
+    MeasureContext,
+    MeasureOptions,
+    Recording,
+)
 
 #: The measurements this benchmark charges to the statistics (everything but activity figures).
 STATISTICS = tuple(m.spec.name for m in REGISTRY if m.spec.name.startswith(

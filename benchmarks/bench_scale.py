@@ -194,8 +194,8 @@ def process_cpu(process) -> float:
 
 def bench(model: str, exponent: int, directory: Path, client, run_points: int, repeat: int, scheduler=None) -> dict:
     from sweeps import ClientExecutor, load_experiment, open_results, run_sweep
-    from sweeps.execution import _open_or_create
-    from sweeps.store import OK, SweepStore
+    from sweeps.run.driver import _open_or_create
+    from sweeps.store.sweep_store import OK, SweepStore
 
     a, b, r = SHAPES[exponent]
     definition = directory / f"{model}-{exponent}.toml"

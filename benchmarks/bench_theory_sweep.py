@@ -27,9 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sweeps.definition import parse_experiment
-from sweeps.execution import _open_or_create
-from sweeps.theory import THEORY_ATTR, write_theory
+from sweeps.run.driver import _open_or_create
+from sweeps.spec.definition import parse_experiment
+from sweeps.theory.meanfield import THEORY_ATTR, write_theory
 
 DEFINITION = """\
 [experiment]

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from sweeps import open_results
-from sweeps.states import cluster_traces, dwell_times, hysteresis_segments, infer_states
+from sweeps.analysis.states import cluster_traces, dwell_times, hysteresis_segments, infer_states
 
 
 def _per_sample(segments, n):

@@ -160,7 +160,7 @@ def main(argv=None):
     bifurcation_figure(ds, FIGURES / "meanfield_bifurcation.png")
 
     if args.phase_store is not None:
-        from sweeps.plots import plot_command
+        from sweeps.analysis.plots import plot_command
 
         experiment = sweeps.load_experiment(ROOT / "experiments" / "phase_diagram.toml")
         text = experiment.text + "\n[theory]\nfocus_counts = [1]\n"

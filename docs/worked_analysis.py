@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 import sweeps
-from sweeps.analysis import average_seeds, best_point, select
-from sweeps.plots import activity_traces, phase_diagram
+from sweeps.analysis.datasets import average_seeds, best_point, select
+from sweeps.analysis.plots import activity_traces, phase_diagram
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ROOT / "docs" / "figures"

@@ -10,26 +10,74 @@ load_experiment(path)            read and validate an experiment definition (TOM
 run_sweep(experiment, store)     the driver itself (returns a RunSummary)
 
 The names are imported on first use (module ``__getattr__``), so that ``import sweeps`` and
-the ``sweeps`` command start without importing Dask, xarray, Zarr or numba.
+the ``sweeps`` command start without importing Dask, xarray, Zarr or numba.  The package's
+layout is described in ``docs/ARCHITECTURE.md``.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
+import sys
 
 #: public name -> module defining it
 _WHERE = {
     "Progress": "sweeps.api", "SweepRun": "sweeps.api", "run": "sweeps.api", "start": "sweeps.api",
-    "DefinitionError": "sweeps.definition", "Experiment": "sweeps.definition",
-    "load_experiment": "sweeps.definition", "parse_experiment": "sweeps.definition",
-    "ClientExecutor": "sweeps.execution", "Executor": "sweeps.execution",
-    "LocalProcesses": "sweeps.execution", "LocalThreads": "sweeps.execution",
-    "RunSummary": "sweeps.execution", "Scheduler": "sweeps.execution", "run_sweep": "sweeps.execution",
-    "StoreError": "sweeps.store", "StoreLockedError": "sweeps.store",
-    "StoreMismatchError": "sweeps.store", "open_results": "sweeps.store",
+    "DefinitionError": "sweeps.errors", "Experiment": "sweeps.spec.definition",
+    "load_experiment": "sweeps.spec.definition", "parse_experiment": "sweeps.spec.definition",
+    "ClientExecutor": "sweeps.run.executors", "Executor": "sweeps.run.executors",
+    "LocalProcesses": "sweeps.run.executors", "LocalThreads": "sweeps.run.executors",
+    "RunSummary": "sweeps.run.driver", "Scheduler": "sweeps.run.executors", "run_sweep": "sweeps.run.driver",
+    "StoreError": "sweeps.errors", "StoreLockedError": "sweeps.errors",
+    "StoreMismatchError": "sweeps.errors", "open_results": "sweeps.store.results",
 }
 
 __all__ = sorted(_WHERE)
+
+#: module paths of the flat layout before version 0.2 -> where the module lives now (the old
+#: path imports the new module; listed in the README's changelog)
+_MOVED = {
+    "sweeps.definition": "sweeps.spec.definition",
+    "sweeps.grid": "sweeps.spec.grid",
+    "sweeps.seeds": "sweeps.spec.seeds",
+    "sweeps.clustered_model": "sweeps.models.clustered_ei",
+    "sweeps.null_model": "sweeps.models.null",
+    "sweeps.registry": "sweeps.measure.registry",
+    "sweeps.measurements": "sweeps.measure.measurements",
+    "sweeps.statistics": "sweeps.measure.statistics",
+    "sweeps.simulate": "sweeps.run.task",
+    "sweeps.initial": "sweeps.run.initial",
+    "sweeps.execution": "sweeps.run.executors",
+    "sweeps.cost": "sweeps.run.cost",
+    "sweeps.cluster_config": "sweeps.run.batch.config",
+    "sweeps.batch": "sweeps.run.batch.submit",
+    "sweeps.cluster": "sweeps.run.batch.jobqueue",
+    "sweeps.growth": "sweeps.store.growth",
+    "sweeps.export": "sweeps.store.export",
+    "sweeps.bootstrap": "sweeps.analysis.bootstrap",
+    "sweeps.states": "sweeps.analysis.states",
+    "sweeps.plots": "sweeps.analysis.plots",
+}
+
+
+class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """``import sweeps.plots`` (an old path) gives the module ``sweeps.analysis.plots``."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in _MOVED:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        return importlib.import_module(_MOVED[spec.name])
+
+    def exec_module(self, module) -> None:
+        sys.modules[module.__spec__.name] = module
+
+
+if not any(isinstance(f, _MovedModules) for f in sys.meta_path):
+    sys.meta_path.append(_MovedModules())
 
 
 def __getattr__(name: str):

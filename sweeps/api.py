@@ -12,11 +12,11 @@ From a notebook::
     handle.dataset()           # the results so far (points not yet ok are NaN)
     ds = handle.result()       # wait for the end
 
-``definition`` is an :class:`~sweeps.definition.Experiment`, a path to a TOML file, TOML text,
+``definition`` is an :class:`~sweeps.spec.definition.Experiment`, a path to a TOML file, TOML text,
 or a dict with the file's tables.  ``backend`` picks where points run when no ``client`` is
 given: ``"threads"`` (default), ``"processes"``, a scheduler address ``"tcp://HOST:PORT"``,
 ``"slurm"``/``"pbs"`` (dask-jobqueue with the definition's ``[cluster]`` table) or an
-:class:`~sweeps.execution.Executor`.  An existing :class:`distributed.Client` is used as it
+:class:`~sweeps.run.executors.Executor`.  An existing :class:`distributed.Client` is used as it
 is (neither restarted nor closed).
 """
 
@@ -29,17 +29,12 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from sweeps.definition import DefinitionError, Experiment, load_experiment, parse_experiment
-from sweeps.execution import (
-    ClientExecutor,
-    Executor,
-    LocalProcesses,
-    LocalThreads,
-    RunSummary,
-    Scheduler,
-    run_sweep,
-)
-from sweeps.store import FAILED, OK, SweepStore, open_results
+from sweeps.errors import DefinitionError
+from sweeps.run.driver import RunSummary, run_sweep
+from sweeps.run.executors import ClientExecutor, Executor, LocalProcesses, LocalThreads, Scheduler
+from sweeps.spec.definition import Experiment, load_experiment, parse_experiment
+from sweeps.store.results import open_results
+from sweeps.store.sweep_store import FAILED, OK, SweepStore
 
 __all__ = ["Progress", "SweepRun", "as_experiment", "make_executor", "run", "start"]
 
@@ -75,7 +70,7 @@ def make_executor(experiment: Experiment, backend: str | Executor | None = None,
     if isinstance(backend, str) and "://" in backend:
         return Scheduler(backend)
     if backend in ("slurm", "pbs"):
-        from sweeps.cluster import JobqueueExecutor  # dask-jobqueue only when used
+        from sweeps.run.batch.jobqueue import JobqueueExecutor  # dask-jobqueue only when used
 
         return JobqueueExecutor(backend, experiment.cluster, {})
     raise ValueError(f"backend: {backend!r} is not one of 'threads', 'processes', 'slurm', 'pbs', "

@@ -28,10 +28,16 @@ import signal
 import sys
 from pathlib import Path
 
-from sweeps.batch import SubmitError
-from sweeps.cluster_config import KINDS, ClusterConfigError, add_cluster_arguments
-from sweeps.definition import DefinitionError
-from sweeps.errors import StoreError, StoreLockedError, StoreMismatchError, StoreWriteError
+from sweeps.errors import (
+    ClusterConfigError,
+    DefinitionError,
+    StoreError,
+    StoreLockedError,
+    StoreMismatchError,
+    StoreWriteError,
+    SubmitError,
+)
+from sweeps.run.batch.config import KINDS, add_cluster_arguments
 
 # Heavy modules (numpy, zarr, xarray, dask, the engine) are imported inside the commands that
 # use them, so that every command, ``sweeps --help`` included, starts fast.
@@ -50,13 +56,13 @@ def _size(nbytes: float) -> str:
 def _validate(args) -> int:
     import numpy as np
 
-    from sweeps import registry
-    from sweeps.cluster_config import ClusterConfig
-    from sweeps.cost import format_duration, predict
-    from sweeps.definition import load_experiment
-    from sweeps.grid import Grid
-    from sweeps.models import experiment_layout
-    from sweeps.simulate import schema_variables
+    from sweeps.measure import registry
+    from sweeps.models.checks import experiment_layout
+    from sweeps.run.batch.config import ClusterConfig
+    from sweeps.run.cost import format_duration, predict
+    from sweeps.run.task import schema_variables
+    from sweeps.spec.definition import load_experiment
+    from sweeps.spec.grid import Grid
 
     experiment = load_experiment(args.file)
     layout = experiment_layout(experiment)
@@ -90,24 +96,24 @@ def _validate(args) -> int:
 
 
 def _executor(args, experiment):
-    from sweeps.cluster_config import overrides_from_args
-    from sweeps.execution import LocalProcesses, LocalThreads, Scheduler
+    from sweeps.run.batch.config import overrides_from_args
+    from sweeps.run.executors import LocalProcesses, LocalThreads, Scheduler
 
     if args.processes:
         return LocalProcesses(args.processes)
     if args.scheduler:
         return Scheduler(args.scheduler)
     if args.cluster:
-        from sweeps.cluster import JobqueueExecutor  # dask-jobqueue only when used
+        from sweeps.run.batch.jobqueue import JobqueueExecutor  # dask-jobqueue only when used
 
         return JobqueueExecutor(args.cluster, experiment.cluster, overrides_from_args(args))
     return LocalThreads(args.threads)
 
 
 def _submit(args) -> int:
-    from sweeps.batch import submit_driver
-    from sweeps.cluster_config import ClusterConfig, override_arguments, overrides_from_args
-    from sweeps.definition import load_experiment
+    from sweeps.run.batch.config import ClusterConfig, override_arguments, overrides_from_args
+    from sweeps.run.batch.submit import submit_driver
+    from sweeps.spec.definition import load_experiment
 
     experiment = load_experiment(args.file)
     overrides = overrides_from_args(args)
@@ -126,9 +132,9 @@ def _raise_interrupt(signum, frame):
 def _run(args) -> int:
     import numpy as np
 
-    from sweeps.definition import load_experiment
-    from sweeps.execution import run_sweep
-    from sweeps.store import OK, SweepStore
+    from sweeps.run.driver import run_sweep
+    from sweeps.spec.definition import load_experiment
+    from sweeps.store.sweep_store import OK, SweepStore
 
     experiment = load_experiment(args.file)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # batch systems stop jobs with SIGTERM
@@ -154,7 +160,8 @@ _STATUS_GROUPS = 10
 def _status(args) -> int:
     import numpy as np
 
-    from sweeps.store import FAILED, OK, TODO, StoreLock, SweepStore
+    from sweeps.store.lock import StoreLock
+    from sweeps.store.sweep_store import FAILED, OK, TODO, SweepStore
 
     if args.verify:
         with StoreLock(args.store):
@@ -182,7 +189,8 @@ def _status(args) -> int:
 def _show(args) -> int:
     import numpy as np
 
-    from sweeps.store import FAILED, OK, open_results
+    from sweeps.store.results import open_results
+    from sweeps.store.sweep_store import FAILED, OK
 
     ds = open_results(args.store)
     print(f"{args.store}: {ds.attrs.get('title', '')} (model {ds.attrs.get('model')})")
@@ -209,7 +217,7 @@ def _show(args) -> int:
 
 
 def _plot(args) -> int:
-    from sweeps.plots import plot_command  # matplotlib only when plotting
+    from sweeps.analysis.plots import plot_command  # matplotlib only when plotting
 
     if not Path(args.store, "zarr.json").exists():
         raise StoreError(f"{args.store} is not a sweeps store (no zarr.json)")
@@ -225,10 +233,10 @@ def _plot(args) -> int:
 
 
 def _theory(args) -> int:
-    from sweeps.definition import load_experiment
-    from sweeps.execution import _open_or_create
-    from sweeps.store import StoreLock
-    from sweeps.theory import write_theory
+    from sweeps.run.driver import _open_or_create
+    from sweeps.spec.definition import load_experiment
+    from sweeps.store.lock import StoreLock
+    from sweeps.theory.meanfield import write_theory
 
     experiment = load_experiment(args.file)
     if experiment.theory is None:
@@ -244,7 +252,7 @@ def _theory(args) -> int:
 
 
 def _export(args) -> int:
-    from sweeps.export import to_netcdf  # h5netcdf only when exporting
+    from sweeps.store.export import to_netcdf  # h5netcdf only when exporting
 
     if not Path(args.store, "zarr.json").exists():
         raise StoreError(f"{args.store} is not a sweeps store (no zarr.json)")

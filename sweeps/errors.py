@@ -1,11 +1,56 @@
-"""Errors of the result store, in a module without heavy imports (the CLI catches them)."""
+"""Every error the package raises on purpose, in one module without heavy imports.
+
+All derive from :class:`SweepsError`, which carries the definition ``field`` concerned (when
+there is one) and the ``allowed`` values (when they are a short list), so the CLI and
+scripts can report them the same way.  Each also derives from the builtin its callers
+expect (``ValueError`` for bad input, ``RuntimeError`` for a store or batch system that
+cannot be used).
+"""
 
 from __future__ import annotations
 
-__all__ = ["StoreError", "StoreLockedError", "StoreMismatchError", "StoreWriteError"]
+from collections.abc import Sequence
+
+__all__ = ["ClusterConfigError", "DefinitionError", "ModelError", "PreflightError", "StoreError",
+           "StoreLockedError", "StoreMismatchError", "StoreWriteError", "SubmitError", "SweepsError"]
 
 
-class StoreError(RuntimeError):
+class SweepsError(Exception):
+    """Base class: ``field`` names the definition field (or None), ``allowed`` its allowed values."""
+
+    def __init__(self, message: str, *, field: str | None = None, allowed: Sequence[str] | None = None):
+        self.field = field
+        self.allowed = tuple(allowed) if allowed is not None else None
+        super().__init__(message)
+
+
+class DefinitionError(SweepsError, ValueError):
+    """An invalid experiment definition; ``str(err)`` is one line naming the field."""
+
+    def __init__(self, field: str, message: str, allowed: Sequence[str] | None = None):
+        super().__init__(f"{field}: {message}", field=field, allowed=allowed)
+
+
+class ModelError(SweepsError, ValueError):
+    """An unknown model or invalid model parameters; ``field`` names the definition field."""
+
+    def __init__(self, field: str, message: str, allowed: Sequence[str] | None = None):
+        super().__init__(message, field=field, allowed=allowed)
+
+
+class ClusterConfigError(SweepsError, ValueError):
+    """A ``[cluster]`` setting is invalid; the message names the field and what is allowed."""
+
+
+class PreflightError(ClusterConfigError):
+    """The requested jobs can never start on this cluster (checked before submitting)."""
+
+
+class SubmitError(SweepsError, RuntimeError):
+    """The batch system refused a submission."""
+
+
+class StoreError(SweepsError, RuntimeError):
     """A store cannot be used (unreadable, not a sweep store, write failure)."""
 
 

@@ -5,11 +5,11 @@ import math
 
 import numpy as np
 
-R_MAX = 1.0 - 1e-6  # the clip of |r| before Fisher's z (sweeps.statistics.FISHER_EPS)
+R_MAX = 1.0 - 1e-6  # the clip of |r| before Fisher's z (sweeps.measure.statistics.FISHER_EPS)
 
 
 def naive_active_clusters(per_cluster, on, off):
-    """Cluster by cluster, sample by sample version of ``sweeps.measurements.active_clusters``."""
+    """Cluster by cluster, sample by sample version of ``sweeps.measure.measurements.active_clusters``."""
     per_cluster = np.asarray(per_cluster)
     active = np.zeros(per_cluster.shape, bool)
     for c in range(per_cluster.shape[1]):
@@ -24,7 +24,7 @@ def naive_active_clusters(per_cluster, on, off):
 
 
 def naive_cluster_states(active, dt_ms, duration_ms):
-    """Loop-by-loop version of ``sweeps.measurements.cluster_states``."""
+    """Loop-by-loop version of ``sweeps.measure.measurements.cluster_states``."""
     active = [tuple(bool(v) for v in row) for row in np.asarray(active)]
     counts = [sum(row) for row in active]
     changes = sum(1 for a, b in zip(active, active[1:], strict=False) if a != b)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sweeps.analysis import average_seeds, best_point, only_ok, select
+from sweeps.analysis.datasets import average_seeds, best_point, only_ok, select
 
 R_EPLUS = np.linspace(1.0, 13.0, 7)  # ... 7.0, 9.0 ...; 7.25 is not on the grid
 V_TH = np.array([0.8, 1.0, 1.1, 1.3])
@@ -20,7 +20,7 @@ def synthetic_results(n_time=40, chunked=True, status_codes=True):
 
     ``score`` has its seed-averaged maximum at OPTIMUM; one failed point carries a much
     larger planted value and one ok point is NaN. ``status`` is int8 with CF flag attributes
-    (as ``sweeps.store`` writes it) or, with ``status_codes=False``, strings.
+    (as ``sweeps.store.sweep_store`` writes it) or, with ``status_codes=False``, strings.
     """
     rng = np.random.default_rng(0)
     r, v = np.meshgrid(R_EPLUS, V_TH, indexing="ij")

@@ -10,8 +10,8 @@ import pytest
 import xarray as xr
 
 import sweeps
-from sweeps.simulate import TIMING_VARIABLES
-from sweeps.store import OK
+from sweeps.run.task import TIMING_VARIABLES
+from sweeps.store.sweep_store import OK
 from tests.conftest import TOY_TOML
 
 

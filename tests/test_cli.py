@@ -165,7 +165,7 @@ def test_export_writes_netcdf_with_the_stores_data(toy_definition, store_path, t
     import numpy as np
     import xarray as xr
 
-    from sweeps.store import open_results
+    from sweeps.store.results import open_results
 
     definition = toy_definition(extra_parameters="fail_g = 1.2")  # a failed point: its error text too
     assert main(["run", str(definition), "--store", str(store_path), "--threads", "2", "--limit", "9"]) == 1

@@ -10,24 +10,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sweeps.batch import (
-    NodeResources,
-    PreflightError,
-    check_resources,
-    driver_job_script,
-    parse_pbsnodes,
-    parse_sinfo,
-)
-from sweeps.cluster import make_cluster, worker_job_script
-from sweeps.cluster_config import (
+from sweeps.errors import ClusterConfigError, PreflightError
+from sweeps.run.batch.config import (
     AdaptiveRange,
     ClusterConfig,
-    ClusterConfigError,
     add_cluster_arguments,
     format_walltime,
     override_arguments,
     overrides_from_args,
     parse_walltime,
+)
+from sweeps.run.batch.jobqueue import make_cluster, worker_job_script
+from sweeps.run.batch.submit import (
+    NodeResources,
+    check_resources,
+    driver_job_script,
+    parse_pbsnodes,
+    parse_sinfo,
 )
 
 TABLE = {

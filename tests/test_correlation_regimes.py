@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from sweeps import LocalThreads, load_experiment, open_results, run_sweep
-from sweeps.analysis import select, summarize
+from sweeps.analysis.datasets import select, summarize
 
 DEFINITION = """\
 [experiment]

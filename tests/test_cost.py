@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sweeps.cli import main
-from sweeps.cost import BUILD_NS, CORRELATION_NS, FANOUT_NS, POINT_SECONDS, UPDATE_NS, predict
-from sweeps.definition import parse_experiment
+from sweeps.run.cost import BUILD_NS, CORRELATION_NS, FANOUT_NS, POINT_SECONDS, UPDATE_NS, predict
+from sweeps.spec.definition import parse_experiment
 
 TOY = """\
 [experiment]

@@ -7,7 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sweeps.definition import DefinitionError, Quantity, parse_experiment
+from sweeps.errors import DefinitionError
+from sweeps.spec.definition import Quantity, parse_experiment
 
 BASE = {
     "experiment": 'name = "t"\nmodel = "tests.toymodel:build"\nseed = 1',

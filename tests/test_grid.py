@@ -9,9 +9,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sweeps.definition import Dimension, parse_experiment
-from sweeps.grid import Grid
-from sweeps.seeds import point_seeds
+from sweeps.spec.definition import Dimension, parse_experiment
+from sweeps.spec.grid import Grid
+from sweeps.spec.seeds import point_seeds
 
 names = st.text(alphabet="abcdefgh", min_size=1, max_size=4)
 

@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 
 from sweeps.cli import main
-from sweeps.definition import parse_experiment
-from sweeps.execution import LocalThreads, run_sweep
-from sweeps.simulate import TIMING_VARIABLES
-from sweeps.store import StoreMismatchError, SweepStore, open_results
+from sweeps.errors import StoreMismatchError
+from sweeps.run.driver import run_sweep
+from sweeps.run.executors import LocalThreads
+from sweeps.run.task import TIMING_VARIABLES
+from sweeps.spec.definition import parse_experiment
+from sweeps.store.results import open_results
+from sweeps.store.sweep_store import SweepStore
 
 TOY = """\
 [experiment]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sweeps import simulate
-from sweeps.definition import DefinitionError, parse_experiment
-from sweeps.grid import Grid
-from sweeps.simulate import TIMING_VARIABLES, run_points, simulate_point
+from sweeps.errors import DefinitionError
+from sweeps.run import task as simulate
+from sweeps.run.task import TIMING_VARIABLES, run_points, simulate_point
+from sweeps.spec.definition import parse_experiment
+from sweeps.spec.grid import Grid
 
 TOY = """\
 [experiment]

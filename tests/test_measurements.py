@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sweeps.measurements import (
+from sweeps.measure.measurements import (
     WIRING_KEYS,
     Recording,
     active_clusters,
@@ -18,7 +18,7 @@ from sweeps.measurements import (
     measure,
     variable_specs,
 )
-from sweeps.registry import INNER_DIMS
+from sweeps.measure.registry import INNER_DIMS
 from tests.naive_measurements import (
     naive_active_clusters,
     naive_cluster_states,

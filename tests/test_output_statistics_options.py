@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sweeps.definition import DefinitionError, parse_experiment
-from sweeps.seeds import RECORDING, point_seeds
-from sweeps.simulate import _sample_neurons
+from sweeps.errors import DefinitionError
+from sweeps.run.task import _sample_neurons
+from sweeps.spec.definition import parse_experiment
+from sweeps.spec.seeds import RECORDING, point_seeds
 from tests.test_definition import definition
 
 

@@ -9,9 +9,9 @@ import xarray as xr
 from matplotlib.collections import PolyCollection
 from zarr.errors import UnstableSpecificationWarning
 
-from sweeps.analysis import select, summarize
+from sweeps.analysis.datasets import select, summarize
+from sweeps.analysis.plots import line_ci, plot_command
 from sweeps.cli import main
-from sweeps.plots import line_ci, plot_command
 from tests.test_analysis import synthetic_results
 
 

@@ -11,8 +11,8 @@ from matplotlib.collections import QuadMesh
 from matplotlib.figure import Figure
 from zarr.errors import UnstableSpecificationWarning
 
-from sweeps.analysis import average_seeds, select
-from sweeps.plots import activity_traces, parse_point, phase_diagram, plot_command
+from sweeps.analysis.datasets import average_seeds, select
+from sweeps.analysis.plots import activity_traces, parse_point, phase_diagram, plot_command
 from tests.test_analysis import synthetic_results
 
 POINT = {"R_Eplus": 7.0, "V_th": 1.1, "seed": 2}
@@ -37,7 +37,7 @@ def store(tmp_path_factory):
     with warnings.catch_warnings():  # string coordinates and the object `error` variable
         warnings.simplefilter("ignore", UnstableSpecificationWarning)
         warnings.simplefilter("ignore", xr.SerializationWarning)
-        synthetic_results().to_zarr(path, consolidated=False, zarr_format=3)  # as sweeps.store
+        synthetic_results().to_zarr(path, consolidated=False, zarr_format=3)  # as sweeps.store.sweep_store
     return path
 
 

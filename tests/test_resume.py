@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from sweeps import LocalThreads, load_experiment, open_results, run_sweep
-from sweeps.store import StoreMismatchError, SweepStore
+from sweeps.errors import StoreMismatchError
+from sweeps.store.sweep_store import SweepStore
 from tests.test_execution import assert_same_data
 
 SLOW = "sleep = 0.02"  # toy model: 20 ms per run() call, ~0.25 s per point

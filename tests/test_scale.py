@@ -19,17 +19,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sweeps import LocalThreads, load_experiment, parse_experiment, run_sweep
-from sweeps.definition import DefinitionError
-from sweeps.grid import Grid
-from sweeps.models import Model
-from sweeps.simulate import PointResult, simulate_point
-from sweeps.store import (
+from sweeps.errors import DefinitionError
+from sweeps.models.model import Model
+from sweeps.run.task import PointResult, simulate_point
+from sweeps.spec.grid import Grid
+from sweeps.store.chunks import point_chunks
+from sweeps.store.sweep_store import (
     _MAX_POINTS_PER_CHUNK,
     _TARGET_CHUNK_BYTES,
     FAILED,
     OK,
     SweepStore,
-    point_chunks,
 )
 from tests import toymodel
 from tests.conftest import subprocess_env
@@ -205,7 +205,7 @@ def test_dividing_point_chunks_are_contiguous_and_tile_the_axes_where_possible(s
 
 
 def _store(tmp_path, text, name="s.zarr"):
-    from sweeps.execution import _open_or_create
+    from sweeps.run.driver import _open_or_create
 
     path = tmp_path / name
     definition = tmp_path / f"{name}.toml"
@@ -225,8 +225,8 @@ def test_a_million_point_store_is_metadata_only_and_needs_few_files(tmp_path, mo
     experiment = parse_experiment(toy("R_Eplus = {linspace = [1.0, 1.9, 100]}\ng = {linspace = [0.8, 1.6, 100]}\n"
                                       "replicates = 100", model="clustered_ei").replace("N_E = 40", "N_E = 16")
                                   .replace("N_I = 10", "N_I = 4") + "[output]\nkeep_traces = false\n")
-    from sweeps.models import experiment_layout
-    from sweeps.simulate import schema_variables
+    from sweeps.models.checks import experiment_layout
+    from sweeps.run.task import schema_variables
 
     layout = experiment_layout(experiment)
     store = SweepStore.create(tmp_path / "m.zarr", experiment, layout, schema_variables(experiment, layout))
@@ -304,7 +304,7 @@ def test_a_slow_write_does_not_hold_up_submission_and_the_experiment_is_shared_o
 
 
 def test_a_failing_write_stops_the_run_and_keeps_written_points(tmp_path, monkeypatch):
-    from sweeps.store import StoreWriteError
+    from sweeps.errors import StoreWriteError
 
     experiment, _, _ = _store(tmp_path, null(a=3, b=2))
     original, calls = SweepStore.write, []
@@ -328,7 +328,7 @@ def test_null_model_results_depend_on_seeds_and_parameters_only(tmp_path):
     experiment, _, _ = _store(tmp_path, null(a=3, b=2, r=2, traces="true"))
     summary = run_sweep(experiment, tmp_path / "s.zarr", LocalThreads(2))
     assert summary.complete
-    from sweeps.store import open_results
+    from sweeps.store.results import open_results
 
     ds = open_results(tmp_path / "s.zarr")
     for index in (0, 7, 11):
@@ -381,15 +381,15 @@ def test_the_cli_module_imports_no_heavy_library():
 
 def test_lazy_package_attributes_are_the_real_objects():
     import sweeps
-    import sweeps.execution
+    import sweeps.run.executors
 
-    assert sweeps.run_sweep is sweeps.execution.run_sweep and "open_results" in dir(sweeps)
+    assert sweeps.run_sweep is sweeps.run.executors.run_sweep and "open_results" in dir(sweeps)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         sweeps.nothing  # noqa: B018
 
 
 def test_dask_backends_share_by_scatter_and_wait_for_no_worker():
-    from sweeps.execution import DaskExecutor
+    from sweeps.run.executors import DaskExecutor
 
     class FakeClient:
         def __init__(self, workers):

@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 
 from sweeps.cli import main
-from sweeps.definition import DefinitionError, parse_experiment
-from sweeps.execution import LocalThreads, run_sweep
-from sweeps.grid import Grid
-from sweeps.initial import FALLBACK_DEFAULT, FALLBACK_HOMOGENEOUS, FIXED_POINT, GIVEN
-from sweeps.models import resolve
-from sweeps.simulate import simulate_point
-from sweeps.store import open_results
+from sweeps.errors import DefinitionError
+from sweeps.models.registry import resolve
+from sweeps.run.driver import run_sweep
+from sweeps.run.executors import LocalThreads
+from sweeps.run.initial import FALLBACK_DEFAULT, FALLBACK_HOMOGENEOUS, FIXED_POINT, GIVEN
+from sweeps.run.task import simulate_point
+from sweeps.spec.definition import parse_experiment
+from sweeps.spec.grid import Grid
+from sweeps.store.results import open_results
 from tests import toymodel
 
 TOY = """\
@@ -52,7 +54,7 @@ def test_a_model_is_one_declaration():
     model = resolve("tests.toymodel:MODEL")
     assert model is toymodel.MODEL and model.theory is toymodel.theory
     assert model.units("sleep") == "s" and model.units("unknown") == "1"
-    assert resolve("clustered_ei").units("tau_e") == "ms"  # declared by sweeps.clustered_model
+    assert resolve("clustered_ei").units("tau_e") == "ms"  # declared by sweeps.models.clustered_ei
     assert resolve("clustered_ei").cost({"R_Eplus": 7.25}).updates_per_ms == 1200.0
 
 

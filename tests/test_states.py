@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from sweeps.measurements import cluster_activity
-from sweeps.states import (
+from sweeps.analysis.states import (
     change_points,
     cluster_traces,
     dwell_times,
     hysteresis_segments,
     infer_states,
 )
+from sweeps.measure.measurements import cluster_activity
 from tests.test_measurements import make_recording
 
 pytest.importorskip("ruptures")

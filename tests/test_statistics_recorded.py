@@ -7,7 +7,7 @@ import pytest
 from binnet_core import NeuronRecorder, PopulationActivityRecorder
 from binnet_core.clustered import ClusteredEINetwork
 from binnet_core.recorders import MomentRecorder
-from sweeps.measurements import WIRING_KEYS, Recording, measure
+from sweeps.measure.measurements import WIRING_KEYS, Recording, measure
 from tests.naive_measurements import naive_pair_category_correlations, naive_variance_split
 
 PARAMS = {"N_E": 400, "N_I": 100, "Q": 4, "R_Eplus": 3.0}

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sweeps.definition import load_experiment
-from sweeps.models import experiment_layout
-from sweeps.simulate import (
+from sweeps.errors import StoreError, StoreMismatchError
+from sweeps.models.checks import experiment_layout
+from sweeps.run.task import (
     TIMING_VARIABLES,
     PointBatch,
     PointResult,
@@ -23,16 +23,10 @@ from sweeps.simulate import (
     schema_variables,
     simulate_point,
 )
-from sweeps.store import (
-    FAILED,
-    OK,
-    TODO,
-    StoreError,
-    StoreMismatchError,
-    SweepStore,
-    open_results,
-    point_chunks,
-)
+from sweeps.spec.definition import load_experiment
+from sweeps.store.chunks import point_chunks
+from sweeps.store.results import open_results
+from sweeps.store.sweep_store import FAILED, OK, TODO, SweepStore
 
 
 def make_store(definition_path, store_path):

@@ -6,8 +6,8 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from sweeps.analysis import average_seeds, summarize
-from sweeps.bootstrap import balanced_mean, bootstrap_means
+from sweeps.analysis.bootstrap import balanced_mean, bootstrap_means
+from sweeps.analysis.datasets import average_seeds, summarize
 
 
 def normal_dataset(n_trials, n_networks, rng, mu=0.3, sigma=1.0, dim="network"):

@@ -9,11 +9,12 @@ import pytest
 
 from binnet_core import meanfield as mf
 from sweeps import open_results
-from sweeps.analysis import only_ok
+from sweeps.analysis.datasets import only_ok
+from sweeps.analysis.plots import plot_command
 from sweeps.cli import main
-from sweeps.definition import DefinitionError, parse_experiment
-from sweeps.plots import plot_command
-from sweeps.theory import bifurcation_line
+from sweeps.errors import DefinitionError
+from sweeps.spec.definition import parse_experiment
+from sweeps.theory.meanfield import bifurcation_line
 
 DEFINITION = """\
 [experiment]
@@ -181,7 +182,7 @@ def _theory_of(store):
 
 @pytest.mark.parametrize("command", ["theory", "run"])
 def test_a_grown_store_gets_theory_for_its_new_points(tmp_path, command):
-    """Growth (sweeps.growth) adds axis values: the new points get theory, the old ones keep
+    """Growth (sweeps.store.growth) adds axis values: the new points get theory, the old ones keep
     theirs bit for bit, and the store holds what a fresh store of the grown definition holds."""
     small, grown = tmp_path / "small.toml", tmp_path / "grown.toml"
     small.write_text(GROWING.format(r_eplus="[1.0, 3.0]", kappa="[0.0]"))

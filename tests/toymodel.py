@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sweeps.models import FixedPoint, Model, ModelCost, Parameter
+from sweeps.models.model import FixedPoint, Model, ModelCost, Parameter
 
 
 @dataclass

@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 
 from sweeps import LocalThreads, load_experiment, open_results, run_sweep
-from sweeps.simulate import TIMING_VARIABLES
-from sweeps.store import FAILED, OK, StoreError, SweepStore
+from sweeps.errors import StoreError
+from sweeps.run.task import TIMING_VARIABLES
+from sweeps.store.sweep_store import FAILED, OK, SweepStore
 from tests.conftest import TOY_TOML, subprocess_env
 
 #: toy model parameter: 20 ms per run() call, ~0.25 s per point (time to inject faults)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sweeps import LocalThreads, load_experiment, open_results, run_sweep
-from sweeps.store import OK, TODO, SweepStore
+from sweeps.store.sweep_store import OK, TODO, SweepStore
 from tests.conftest import subprocess_env
 from tests.reliability.conftest import (
     N_POINTS,
@@ -52,7 +52,7 @@ def test_interrupted_driver_resumes_only_the_rest(sig, tmp_path, reference, reli
 CRASH_BETWEEN_DATA_AND_STATUS = """\
 import os, sys
 from sweeps import LocalThreads, load_experiment, run_sweep
-from sweeps.store import SweepStore
+from sweeps.store.sweep_store import SweepStore
 
 original = SweepStore._write_rows
 status_writes = 0

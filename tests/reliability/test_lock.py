@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sweeps.store import StoreLock, StoreLockedError
+from sweeps.errors import StoreLockedError
+from sweeps.store.lock import StoreLock
 from tests.reliability.conftest import (
     N_POINTS,
     SLOW,

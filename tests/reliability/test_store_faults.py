@@ -14,7 +14,8 @@ import pytest
 import zarr
 
 from sweeps import LocalThreads, load_experiment, run_sweep
-from sweeps.store import OK, StoreError, StoreWriteError, SweepStore
+from sweeps.errors import StoreError, StoreWriteError
+from sweeps.store.sweep_store import OK, SweepStore
 from tests.reliability.conftest import (
     N_POINTS,
     ok_count,
@@ -99,8 +100,8 @@ def test_disk_full_mid_run_keeps_finished_points_and_writes_nothing_more(tmp_pat
 
 
 def test_failed_status_write_leaves_the_point_not_done(tmp_path, reliability, monkeypatch):
-    from sweeps.models import experiment_layout
-    from sweeps.simulate import PointResult, schema_variables, simulate_point
+    from sweeps.models.checks import experiment_layout
+    from sweeps.run.task import PointResult, schema_variables, simulate_point
 
     experiment = load_experiment(toy(tmp_path / "toy.toml", ""))
     layout = experiment_layout(experiment)

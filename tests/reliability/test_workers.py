@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from sweeps import Scheduler, load_experiment, run_sweep
-from sweeps.store import SweepStore
+from sweeps.store.sweep_store import SweepStore
 from tests.conftest import dask_cluster
 from tests.reliability.conftest import N_POINTS, ok_count, toy, wait_for_points
 

@@ -5,9 +5,10 @@ import os
 import dask
 import pytest
 
-from sweeps.batch import PreflightError, preflight
-from sweeps.cluster import client_for
-from sweeps.cluster_config import ClusterConfig
+from sweeps.errors import PreflightError
+from sweeps.run.batch.config import ClusterConfig
+from sweeps.run.batch.jobqueue import client_for
+from sweeps.run.batch.submit import preflight
 
 pytestmark = pytest.mark.slurm
 

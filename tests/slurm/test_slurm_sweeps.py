@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from sweeps import load_experiment, open_results, run_sweep
-from sweeps.batch import PreflightError, submit_driver
-from sweeps.cluster import JobqueueExecutor
-from sweeps.cluster_config import ClusterConfig
-from sweeps.store import OK, SweepStore
+from sweeps.errors import PreflightError
+from sweeps.run.batch.config import ClusterConfig
+from sweeps.run.batch.jobqueue import JobqueueExecutor
+from sweeps.run.batch.submit import submit_driver
+from sweeps.store.sweep_store import OK, SweepStore
 from tests.slurm.conftest import POINTS, assert_same_data, threaded_baseline
 
 pytestmark = pytest.mark.slurm

@@ -1,6 +1,6 @@
 """Inferred cluster states: change-point segmentation of stored activity traces.
 
-The hysteresis rule of :mod:`sweeps.measurements` decides sample by sample which clusters
+The hysteresis rule of :mod:`sweeps.measure.measurements` decides sample by sample which clusters
 are active. Here a trace of E activity per cluster, shape (T, C), is cut into segments with
 a change-point method (PELT of the :mod:`ruptures` library, least-squares cost on the
 multivariate trace, through its C implementation ``KernelCPD(kernel="linear")``), each segment is labelled by the set of clusters whose mean activity
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from sweeps.measurements import active_clusters
+from sweeps.measure.measurements import active_clusters
 
 __all__ = ["Segments", "change_points", "cluster_traces", "dwell_times", "hysteresis_segments",
            "infer_states"]
@@ -151,7 +151,7 @@ def cluster_traces(ds: xr.Dataset) -> xr.DataArray:
     """E activity per cluster over time from the stored ``activity`` traces.
 
     ``A_c(t) = sum_{p in E, cluster c} N_p a_p(t) / sum N_p``, as
-    :func:`sweeps.measurements.cluster_activity`; dims ``(..., time, cluster)``.
+    :func:`sweeps.measure.measurements.cluster_activity`; dims ``(..., time, cluster)``.
     """
     if "activity" not in ds.data_vars:
         raise ValueError("cluster_traces: the store has no activity traces (output.keep_traces = false)")

@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeps.measurements import VariableSpec
-from sweeps.models import Layout, Model
-from sweeps.seeds import FOCUS, STATES, PointSeeds
+from sweeps.measure.registry import VariableSpec
+from sweeps.models.model import Layout, Model
+from sweeps.spec.seeds import FOCUS, STATES, PointSeeds
 
 __all__ = ["INITIAL_MODES", "SOURCES", "StartPlan", "initial_variable_specs", "plan_start", "start"]
 

@@ -3,7 +3,7 @@
 The grid is the cartesian product of the experiment's dimensions in order (plain axes, zipped
 axes sharing one dimension, and the replicate dimensions last: ``network`` and ``init``, or the
 older ``seed``).  Points are numbered in C order (the last dimension varies fastest).  A
-point's seeds come from the root seed and its replicate indices only (:mod:`sweeps.seeds`), so
+point's seeds come from the root seed and its replicate indices only (:mod:`sweeps.spec.seeds`), so
 results never depend on which worker runs a point, in which order, with how many workers, or
 on the grid's shape.
 """
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sweeps.seeds import PointSeeds, point_seeds
+from sweeps.spec.seeds import PointSeeds, point_seeds
 
 __all__ = ["RUN_AXES", "Grid"]
 
@@ -67,7 +67,7 @@ class Grid(GridShape):
 
     @classmethod
     def from_experiment(cls, experiment) -> Grid:
-        """The grid of an :class:`~sweeps.definition.Experiment`."""
+        """The grid of an :class:`~sweeps.spec.definition.Experiment`."""
         return cls(tuple(experiment.dimensions), dict(experiment.parameters), experiment.seed)
 
     def __len__(self) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from sweeps.store import open_results
+from sweeps.store.results import open_results
 
 __all__ = ["to_netcdf"]
 

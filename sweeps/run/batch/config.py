@@ -50,6 +50,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sweeps.errors import ClusterConfigError
+
 KINDS = ("slurm", "pbs")
 
 _WALLTIME_RE = re.compile(r"^(\d+):([0-5]\d):([0-5]\d)$")
@@ -61,11 +63,6 @@ _DURATION_FIELDS = ("lifetime_margin", "lifetime_stagger")
 _SITE_FIELDS = ("cores", "processes", "memory", "walltime")
 _KNOWN_KEYS = ("kind", "partition", "adaptive", *_INT_FIELDS, *_STR_FIELDS, *_LIST_FIELDS,
                *_DURATION_FIELDS)
-
-
-class ClusterConfigError(ValueError):
-    """A ``[cluster]`` setting is invalid; the message names the field and what is allowed."""
-
 
 
 def _fail(field: str, message: str) -> ClusterConfigError:

@@ -1,44 +1,7 @@
-"""Execution backends and the sweep driver.
-
-Backends share one small base class, :class:`Executor`, with named hooks (in the style of
-dask-jobqueue): ``start()``, ``stop()``, ``submit(fn, *args)``, ``nthreads()`` and
-``describe()``.
-
-* :class:`LocalThreads` (the default): an embedded thread pool, no server.  The engine's
-  kernels release the GIL, so threads run points in parallel.
-* :class:`LocalProcesses`: a :class:`distributed.LocalCluster` of single-threaded worker
-  processes on 127.0.0.1.
-* :class:`Scheduler`: a running ``dask scheduler`` at ``tcp://HOST:PORT``.
-* Batch systems: :mod:`sweeps.cluster` subclasses :class:`DaskExecutor` and implements
-  :meth:`DaskExecutor.make_cluster` (e.g. a dask-jobqueue ``SLURMCluster``).
-
-Every Dask worker imports the engine when it starts (:class:`WarmNumbaCaches`, a
-:class:`distributed.WorkerPlugin`); each process compiles (or loads from the numba cache) only
-the kernels of the layouts its points use, on their first use.
-
-The driver (:func:`run_sweep`) keeps a bounded number of tasks in flight, resubmits tasks lost
-with their worker (``retries``), and hands completed results, batch by batch, to its writer
-thread (region writes, data before status; see :mod:`sweeps.store`), so submission never
-waits for the disk.  Writing in the driver, rather than workers writing their own regions,
-keeps one writer per store (no two processes read-modify-write one chunk, the lock covers
-all writes, and a crash is handled in one place).  A task returns one columnar
-:class:`~sweeps.simulate.PointBatch` (a stacked array per variable, not a dict of small
-arrays per point), and the driver handles batches without per-point loops: the writer
-thread needs about 0.04 ms of CPU per point of the tiny clustered network (41
-variables), the whole driver process about 0.25 ms (``benchmarks/bench_scale.py``), far below
-what a point costs its worker.  The experiment is sent to the workers once
-(:meth:`Executor.share`: Dask scatters it), not pickled into every task.  A task runs one or more
-networks, each built once with all its pending inits (and focus counts); backends with a per-task overhead (``task_seconds > 0``, the Dask ones)
-group tiny networks so that a task lasts about ``task_seconds``; results do not depend on it.  Ctrl-C (``KeyboardInterrupt``)
-cancels the tasks in flight, writes what has completed and releases the lock, so the store
-stays consistent and resumable.
-"""
+"""The sweep driver: run_sweep, its writer thread and the window of tasks in flight."""
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import importlib
 import itertools
 import logging
 import os
@@ -53,261 +16,25 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from sweeps.grid import Grid
-from sweeps.growth import grow_to
-from sweeps.models import experiment_layout
-from sweeps.simulate import PointBatch, run_batch, schema_dtypes, schema_variables
-from sweeps.store import (
-    StoreError,
-    StoreLock,
-    StoreMismatchError,
-    SweepStore,
-    software,
-    software_changes,
-    utc_now,
-)
+from sweeps.errors import StoreError, StoreMismatchError
+from sweeps.models.checks import experiment_layout
+from sweeps.run.executors import Executor, LocalThreads
+from sweeps.run.task import PointBatch, run_batch, schema_dtypes, schema_variables
+from sweeps.spec.grid import Grid
+from sweeps.store.growth import grow_to
+from sweeps.store.lock import StoreLock
+from sweeps.store.provenance import software, software_changes, utc_now
+from sweeps.store.sweep_store import SweepStore
 
-__all__ = [
-    "ClientExecutor",
-    "DaskExecutor",
-    "Executor",
-    "LocalProcesses",
-    "LocalThreads",
-    "RunSummary",
-    "Scheduler",
-    "WarmNumbaCaches",
-    "run_sweep",
-]
+__all__ = ["RunSummary", "run_sweep"]
 
 logger = logging.getLogger(__name__)
 
-#: most networks grouped into one task (points costing nothing: tasks of ~1,000 points)
-_MAX_GROUPS_PER_TASK = 1024
 
 #: how often the driver asks the backend for its workers (the in-flight window follows them)
 _WINDOW_CHECK_SECONDS = 1.0
-
-
-class Executor:
-    """Base class of execution backends (override the hooks).
-
-    Parameters
-    ----------
-    window : int, optional
-        Maximum number of tasks in flight; default ``max(8, 4 * nthreads())``.
-    """
-
-    name = "executor"
-    #: Aim for tasks of about this many seconds by grouping points (0: one point per task).
-    task_seconds = 0.0
-
-    def __init__(self, window: int | None = None):
-        self._window = window
-
-    def start(self) -> None:
-        """Hook: acquire resources (pools, clusters, clients)."""
-
-    def stop(self) -> None:
-        """Hook: release resources."""
-
-    def submit(self, fn, *args):
-        """Hook: run ``fn(*args)`` asynchronously; return a future with ``add_done_callback``."""
-        raise NotImplementedError
-
-    def share(self, obj):
-        """Hook: ``obj`` as an argument of many tasks, sent to the workers once (default: as is)."""
-        return obj
-
-    def nthreads(self) -> int:
-        """Hook: total worker threads (used to size the window)."""
-        return 1
-
-    def describe(self) -> str:
-        """Hook: one line for logs and run records."""
-        return self.name
-
-    @property
-    def window(self) -> int:
-        return self._window or max(8, 4 * self.nthreads())
-
-    def __enter__(self) -> Executor:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-class LocalThreads(Executor):
-    """An embedded thread pool in the driver process (no server).
-
-    Parameters
-    ----------
-    threads : int, optional
-        Number of threads; default: the number of CPUs available to this process.
-    """
-
-    name = "threads"
-
-    def __init__(self, threads: int | None = None, window: int | None = None):
-        super().__init__(window)
-        self.threads = threads or len(os.sched_getaffinity(0))
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
-        self._blas = None
-
-    def start(self) -> None:
-        from threadpoolctl import threadpool_limits
-
-        # One BLAS thread per task thread, as in Dask's worker processes (OMP_NUM_THREADS=1):
-        # no oversubscription, and the same summation order, so measurements that use BLAS
-        # (correlation matrices) are bit-identical on every backend.
-        self._blas = threadpool_limits(limits=1)
-        self._pool = concurrent.futures.ThreadPoolExecutor(self.threads, thread_name_prefix="sweeps")
-
-    def stop(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-        if self._blas is not None:
-            self._blas.restore_original_limits()
-            self._blas = None
-
-    def submit(self, fn, *args):
-        return self._pool.submit(fn, *args)
-
-    def nthreads(self) -> int:
-        return self.threads
-
-    def describe(self) -> str:
-        return f"local threads ({self.threads})"
-
-
-class WarmNumbaCaches:
-    """Dask worker plugin: import the engine when a worker starts (or joins); kernels then
-    compile or load lazily, per layout, in the first task that uses them."""
-
-    name = "sweeps-warm-numba-caches"
-
-    async def setup(self, worker) -> None:
-        await asyncio.to_thread(importlib.import_module, "binnet_core")
-
-
-def _worker_plugin():
-    from distributed.diagnostics.plugin import WorkerPlugin
-
-    class _Plugin(WarmNumbaCaches, WorkerPlugin):
-        pass
-
-    return _Plugin()
-
-
-class DaskExecutor(Executor):
-    """Base of Dask backends: a :class:`distributed.Client` on the cluster of :meth:`make_cluster`.
-
-    Subclasses override :meth:`make_cluster` (return a cluster object, or an address string).
-    """
-
-    name = "dask"
-    task_seconds = 0.25
-
-    def __init__(self, window: int | None = None):
-        super().__init__(window)
-        self.client = None
-        self.cluster = None
-
-    def make_cluster(self):
-        """Hook: return a Dask cluster object or a scheduler address."""
-        raise NotImplementedError
-
-    def start(self) -> None:
-        from distributed import Client
-
-        target = self.make_cluster()
-        if not isinstance(target, str):
-            self.cluster = target
-        self.client = Client(target)
-        self.client.register_plugin(_worker_plugin())
-        logger.info("%s: dashboard at %s", self.describe(), self.client.dashboard_link)
-
-    def stop(self) -> None:
-        if self.client is not None:
-            self.client.close()
-            self.client = None
-        if self.cluster is not None:
-            self.cluster.close()
-            self.cluster = None
-
-    def submit(self, fn, *args):
-        return self.client.submit(fn, *args, pure=False)
-
-    def share(self, obj):
-        """Scatter ``obj`` to every worker once; tasks then get a reference, not a pickled copy
-        (workers that join later fetch it from a peer).  Without workers yet (an adaptive
-        cluster starting from none) ``obj`` itself, sent with each task: a scatter would wait
-        for workers that only the submitted tasks make the cluster ask for."""
-        if not self.client.nthreads():
-            return obj
-        return self.client.scatter(obj, broadcast=True, hash=False)
-
-    def nthreads(self) -> int:
-        return max(1, sum(self.client.nthreads().values())) if self.client else 1
-
-
-class LocalProcesses(DaskExecutor):
-    """A :class:`distributed.LocalCluster` of ``processes`` single-threaded workers on 127.0.0.1."""
-
-    name = "processes"
-
-    def __init__(self, processes: int | None = None, window: int | None = None):
-        super().__init__(window)
-        self.processes = processes or len(os.sched_getaffinity(0))
-
-    def make_cluster(self):
-        from distributed import LocalCluster
-
-        return LocalCluster(
-            n_workers=self.processes, threads_per_worker=1, processes=True,
-            host="127.0.0.1", dashboard_address="127.0.0.1:0",
-        )
-
-    def describe(self) -> str:
-        return f"local processes ({self.processes})"
-
-
-class Scheduler(DaskExecutor):
-    """A running Dask scheduler, e.g. ``tcp://127.0.0.1:8786``."""
-
-    name = "scheduler"
-
-    def __init__(self, address: str, window: int | None = None):
-        super().__init__(window)
-        self.address = address
-
-    def make_cluster(self) -> str:
-        return self.address
-
-    def describe(self) -> str:
-        return f"dask scheduler {self.address}"
-
-
-class ClientExecutor(DaskExecutor):
-    """An existing :class:`distributed.Client`, used as it is (never closed here)."""
-
-    name = "client"
-
-    def __init__(self, client, window: int | None = None):
-        super().__init__(window)
-        self._given = client
-
-    def start(self) -> None:
-        self.client = self._given
-        self.client.register_plugin(_worker_plugin())
-
-    def stop(self) -> None:
-        self.client = None  # the caller's client and cluster stay as they are
-
-    def describe(self) -> str:
-        return f"dask client of {self._given.scheduler.address}"
+#: most networks grouped into one task (points costing nothing: tasks of ~1,000 points)
+_MAX_GROUPS_PER_TASK = 1024
 
 
 @dataclass
@@ -337,7 +64,7 @@ class RunSummary:
 
 
 def _open_or_create(path: Path, experiment):
-    """The store and the experiment in the store's axis order (a store may grow, see sweeps.growth)."""
+    """The store and the experiment in the store's axis order (a store may grow, see sweeps.store.growth)."""
     layout = experiment_layout(experiment)
     specs = schema_variables(experiment, layout)
     if Path(path, "zarr.json").exists():
@@ -402,7 +129,9 @@ def run_sweep(
     with StoreLock(path):
         sweep_store, experiment = _open_or_create(path, experiment)
         if experiment.theory is not None:  # theory first: it decides where to look
-            from sweeps.theory import write_theory  # xarray and the mean field only when asked
+            from sweeps.theory.meanfield import (
+                write_theory,  # xarray and the mean field only when asked
+            )
 
             write_theory(path, experiment)  # (only new points of a grown store are computed)
             sweep_store = SweepStore.open(path)  # with the theory's attribute (else lost on update)

@@ -1,7 +1,7 @@
 """The measurement registry: one entry per stored variable, declared next to its formula.
 
 A measurement is registered with its name, inner dims, dtype, units, long name and the
-function computing it from a measurement context (see :mod:`sweeps.measurements`)::
+function computing it from a measurement context (see :mod:`sweeps.measure.measurements`)::
 
     @REGISTRY.register("mean_activity_E", (), "float64", "1", "mean fraction of active E neurons")
     def _mean_activity_e(ctx):
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sweeps.statistics import RELATIONS, pair_type_labels
+from sweeps.measure.statistics import RELATIONS, pair_type_labels
 
 __all__ = ["INNER_DIMS", "Measurement", "Registry", "VariableSpec", "inner_coordinates"]
 

@@ -1,10 +1,10 @@
 """Measurements of one simulated network: :class:`Recording` -> stored variables.
 
-``sweeps.simulate`` streams over a run and fills a :class:`Recording` (population
+``sweeps.run.task`` streams over a run and fills a :class:`Recording` (population
 activity at the sample interval, up-transition counts, time moments of every neuron's state
 and input, states and inputs of a few seeded neurons per population, wiring and cost
 figures). Nothing here needs the states of all neurons at all times. Every stored variable
-is registered in :data:`REGISTRY` below, next to its formula (see :mod:`sweeps.registry`);
+is registered in :data:`REGISTRY` below, next to its formula (see :mod:`sweeps.measure.registry`);
 :func:`measure` evaluates them on a recording and :func:`variable_specs` lists them so the
 store can create its schema before any point has run. Everything is plain numpy.
 
@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from sweeps import statistics as st
-from sweeps.registry import (
+from sweeps.measure import statistics as st
+from sweeps.measure.registry import (
     CLUSTER,
     PAIR_TYPE,
     POPULATION,

@@ -1,6 +1,6 @@
 """The null model (``model = "null"``): a point that costs nothing, for framework benchmarks.
 
-It builds no network and skips the standard measurements (:class:`~sweeps.models.PointModel`):
+It builds no network and skips the standard measurements (:class:`~sweeps.models.model.PointModel`):
 each point stores ``value``, a uniform draw from the point's recording seed plus the sum of its
 numeric parameters (so results depend on the seeds and parameters exactly as a real model's
 do), and with ``keep_traces`` a ``trace`` of ``n_samples`` draws.  One population ``X`` of
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sweeps.models import Model, Parameter, PointModel
-from sweeps.registry import VariableSpec
-from sweeps.seeds import RECORDING
+from sweeps.measure.registry import VariableSpec
+from sweeps.models.model import Model, Parameter, PointModel
+from sweeps.spec.seeds import RECORDING
 
 __all__ = ["MODEL"]
 

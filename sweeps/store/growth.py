@@ -5,7 +5,7 @@ axes (anywhere in the axis) or more networks/inits (``networks``, ``inits``, ``r
 grows the store: every array along a grown dimension is resized, the new coordinate values
 are appended at the end of the store's axis, and only the new points (status todo) run.
 Existing chunks are not rewritten, so existing data stay bit-identical; since a point's seeds
-depend on its coordinates only (:mod:`sweeps.seeds`), the grown grid holds exactly what a
+depend on its coordinates only (:mod:`sweeps.spec.seeds`), the grown grid holds exactly what a
 fresh run of the new definition would hold, in the store's axis order (sort with
 ``ds.sortby("kappa")`` if needed).
 
@@ -25,7 +25,9 @@ import logging
 
 import numpy as np
 
-from sweeps.store import StoreMismatchError, SweepStore, identity_differences, utc_now
+from sweeps.errors import StoreMismatchError
+from sweeps.store.provenance import utc_now
+from sweeps.store.sweep_store import SweepStore, identity_differences
 
 __all__ = ["grow_to"]
 

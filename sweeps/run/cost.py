@@ -1,7 +1,7 @@
 """Run-time prediction of a sweep from the model's declared cost (``sweeps validate``).
 
 The model declares per network its updates per ms of model time and its expected contacts
-(:class:`sweeps.models.ModelCost`).  The prediction is::
+(:class:`sweeps.models.model.ModelCost`).  The prediction is::
 
     builds x contacts x BUILD_NS                                     (one build per network)
   + points x updates x (UPDATE_NS + FANOUT_NS x contacts / neurons)  (simulation)
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeps.grid import Grid
-from sweeps.models import resolve
+from sweeps.models.registry import resolve
+from sweeps.spec.grid import Grid
 
 __all__ = ["BUILD_NS", "CORRELATION_NS", "FANOUT_NS", "POINT_SECONDS", "UPDATE_NS", "Prediction", "predict"]
 

@@ -51,14 +51,14 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     min_episode = "200 ms"         # shortest single-cluster episode for episode statistics
     points_per_chunk = "auto"      # grid points per Zarr chunk, or an integer >= 1
 
-    [cluster]                      # optional, checked by sweeps.cluster_config
+    [cluster]                      # optional, checked by sweeps.run.batch.config
 
-    [theory]                       # optional: mean-field theory per point (sweeps.theory)
+    [theory]                       # optional: mean-field theory per point (sweeps.theory.meanfield)
     focus_counts = [1, 2]
 
 Every problem raises :class:`DefinitionError` with a one-line message that names the field
 and the allowed values.  Model parameters are validated by the model itself (see
-:func:`sweeps.models.check_model`) at every parameter set of grids with up to 1,024 of them,
+:func:`sweeps.models.model.check_model`) at every parameter set of grids with up to 1,024 of them,
 and beyond at the grid's check points (every value of every axis and every corner), so
 nothing runs if any value is invalid; in such a large grid a point invalid only through an
 interior combination of values fails at run time with the model's message.  Structural
@@ -79,12 +79,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sweeps.grid import GridShape
-from sweeps.measurements import default_off_threshold
-from sweeps.models import ModelError, check_model
+from sweeps.errors import DefinitionError, ModelError
+from sweeps.measure.measurements import default_off_threshold
+from sweeps.models.checks import check_model
+from sweeps.spec.grid import GridShape
 
-if TYPE_CHECKING:  # sweeps.theory imports xarray: only when a definition is parsed
-    from sweeps.theory import Theory
+if TYPE_CHECKING:  # sweeps.theory.meanfield imports xarray: only when a definition is parsed
+    from sweeps.spec.theory import Theory
 
 __all__ = [
     "DefinitionError",
@@ -118,14 +119,6 @@ REPLICATE_KEYS = {"networks": ("network", "network"), "inits": ("init", "init")}
 _RESERVED_DIMS = (SEED_DIM, "network", "init")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _QUANTITY_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(ms|s|steps?)\s*$")
-
-
-class DefinitionError(ValueError):
-    """An invalid experiment definition; ``str(err)`` is one line naming the field."""
-
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(f"{field}: {message}")
 
 
 @dataclass(frozen=True)
@@ -361,7 +354,7 @@ def _from_document(doc: dict, text: str, source: str) -> Experiment:
     output = _parse_output(doc.get("output", {}))
 
     _check_focus_axis(dimensions, simulation)
-    from sweeps.theory import parse_theory
+    from sweeps.spec.theory import parse_theory
 
     experiment = Experiment(
         name=name,

@@ -21,17 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sweeps.cluster_config import ClusterConfig, ClusterConfigError, format_walltime, parse_walltime
+from sweeps.errors import PreflightError, SubmitError
+from sweeps.run.batch.config import ClusterConfig, format_walltime, parse_walltime
 
 logger = logging.getLogger(__name__)
-
-
-class PreflightError(ClusterConfigError):
-    """The requested jobs can never start on this cluster (checked before submitting)."""
-
-
-class SubmitError(RuntimeError):
-    """The batch system refused a submission."""
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import xarray as xr
 
-from sweeps import bootstrap, registry
-from sweeps.statistics import fisher_z
+from sweeps.analysis import bootstrap
+from sweeps.measure import registry
+from sweeps.measure.statistics import fisher_z
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def ok_mask(ds: xr.Dataset) -> xr.DataArray | None:
     """Boolean DataArray over the point dims, True where ``status`` is ok; None without status.
 
     ``status`` may hold strings (``"ok"``) or integer codes described by the CF attributes
-    ``flag_values`` and ``flag_meanings`` (as :mod:`sweeps.store` writes it).
+    ``flag_values`` and ``flag_meanings`` (as :mod:`sweeps.store.sweep_store` writes it).
     """
     if STATUS not in ds.data_vars:
         return None
@@ -243,7 +244,7 @@ def summarize(ds: xr.Dataset, var: str, over="network", ci: float = 0.95, n_boot
         Confidence level of the percentile interval.
     n_boot : int, default 1000
         Bootstrap replicates: networks are resampled with replacement, then the inner units
-        of each drawn network (see :mod:`sweeps.bootstrap`).
+        of each drawn network (see :mod:`sweeps.analysis.bootstrap`).
     seed : int, default 0
         Seed of the resampling (same seed, same interval).
     fisher : bool, optional

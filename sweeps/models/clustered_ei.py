@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sweeps.models import Model, ModelCost, Parameter
+from sweeps.models.model import Model, ModelCost, Parameter
 
 __all__ = ["MODEL"]
 

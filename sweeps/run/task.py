@@ -16,18 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeps.grid import Grid
-from sweeps.initial import initial_variable_specs
-from sweeps.initial import start as start_network
-from sweeps.measurements import (
-    Recording,
-    VariableSpec,
-    measure,
-    n_clusters_of,
-    variable_specs,
-)
-from sweeps.models import Layout, experiment_layout, resolve
-from sweeps.seeds import RECORDING, PointSeeds
+from sweeps.measure.measurements import Recording, measure, n_clusters_of, variable_specs
+from sweeps.measure.registry import VariableSpec
+from sweeps.models.checks import experiment_layout
+from sweeps.models.model import Layout
+from sweeps.models.registry import resolve
+from sweeps.run.initial import initial_variable_specs
+from sweeps.run.initial import start as start_network
+from sweeps.spec.grid import Grid
+from sweeps.spec.seeds import RECORDING, PointSeeds
 
 __all__ = [
     "TIMING_VARIABLES",

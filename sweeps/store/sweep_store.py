@@ -38,33 +38,28 @@ Layout
 from __future__ import annotations
 
 import base64
-import contextlib
-import datetime as dt
-import hashlib
 import json
 import logging
 import math
-import os
 import shutil
 import socket
-import subprocess
-import uuid
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import zarr
 
-from sweeps import registry
 from sweeps.errors import StoreError, StoreLockedError, StoreMismatchError, StoreWriteError
-from sweeps.models import Layout, resolve
+from sweeps.measure import registry
+from sweeps.models.model import Layout
+from sweeps.models.registry import resolve
+from sweeps.store.chunks import ChunkLayout, inner_sizes
+from sweeps.store.provenance import git_commit, utc_now, versions
 
 if TYPE_CHECKING:  # xarray only where it is used (creation, open_results)
-    import xarray as xr
+    pass
 
 __all__ = [
     "FAILED",
@@ -72,150 +67,19 @@ __all__ = [
     "FailureGroup",
     "TODO",
     "StoreError",
-    "StoreLock",
     "StoreLockedError",
     "StoreMismatchError",
     "StoreWriteError",
     "SweepStore",
-    "open_results",
 ]
 
 logger = logging.getLogger(__name__)
 
 TODO, OK, FAILED = 0, 1, 2
-#: automatic layout: a chunk of a data variable holds about this many bytes (uncompressed) ...
-_TARGET_CHUNK_BYTES = 4 * 2**20
-#: ... and at most this many points (scalars: 512 kB of float64 per chunk)
-_MAX_POINTS_PER_CHUNK = 2**16
-#: points per chunk of ``status`` and ``error`` (one int8 chunk of 1 MiB: ``sweeps status``
-#: reads one file for a million points)
-_STATUS_POINTS_PER_CHUNK = 2**20
 #: group attribute written last when a store is created: without it the creation was interrupted
 _COMPLETE = "sweeps_schema_complete"
-_VERSIONED = ("numpy", "numba", "scipy", "dask", "distributed", "zarr", "xarray", "binnet-sweeps")
 _REPLICATE_NAMES = {"network": "network (connectivity seed index)", "init": "initial condition index",
                     "seed": "replicate (network seed index)"}
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def points_per_chunk(experiment, specs) -> int:
-    """Points per chunk of the largest variable (the definition's choice, or about 4 MiB)."""
-    if experiment.output.points_per_chunk:
-        return experiment.output.points_per_chunk
-    inner = _inner_sizes(experiment, None)
-    return min(_points_for(_point_bytes(s, inner)) for s in specs) if specs else _MAX_POINTS_PER_CHUNK
-
-
-def _point_bytes(spec, inner: dict[str, int]) -> int:
-    return math.prod(inner[d] for d in spec.dims) * np.dtype(spec.dtype).itemsize
-
-
-def _points_for(point_bytes: int) -> int:
-    return int(max(1, min(_MAX_POINTS_PER_CHUNK, _TARGET_CHUNK_BYTES // max(point_bytes, 1))))
-
-
-def _divisor_at_most(n: int, room: int) -> int:
-    """The largest divisor of ``n`` that is <= ``room``, if it is at least ``room / 2``; else ``room``."""
-    best = max((d for d in range(1, min(n, room) + 1) if n % d == 0), default=1)
-    return best if 2 * best >= room else room
-
-
-def point_chunks(shape: Sequence[int], per_chunk: int, divide: bool = False) -> tuple[int, ...]:
-    """Chunk shape over the point dims holding at most ``per_chunk`` consecutive points.
-
-    Trailing dimensions are taken whole while they fit, the next one partially, the leading
-    ones with length 1; every chunk is therefore a contiguous range of point indices.  With
-    ``divide``, the partial length is a divisor of the axis when one is at least half the
-    room (chunks then tile the axis: no ragged last chunk).
-    """
-    chunks = [1] * len(shape)
-    room = per_chunk
-    for axis in reversed(range(len(shape))):
-        take = min(shape[axis], room)
-        if take < shape[axis]:
-            chunks[axis] = max(_divisor_at_most(shape[axis], take) if divide else take, 1)
-            break
-        chunks[axis] = max(take, 1)
-        room //= max(shape[axis], 1)
-    return tuple(chunks)
-
-
-@dataclass(frozen=True)
-class ChunkLayout:
-    """Point chunks of every array of a store (one class of variable, one chunk size).
-
-    * ``status`` and ``error``: :data:`_STATUS_POINTS_PER_CHUNK` points per chunk;
-    * data variables: about 4 MiB per chunk, at most :data:`_MAX_POINTS_PER_CHUNK` points
-      (scalars in large blocks, traces in smaller blocks of whole points);
-    * with ``output.points_per_chunk`` set, every array uses that many points per chunk.
-    """
-
-    status: tuple[int, ...]
-    variables: dict[str, tuple[int, ...]]
-
-    @classmethod
-    def of(cls, experiment, specs, inner: dict[str, int]) -> ChunkLayout:
-        shape, fixed = experiment.shape, experiment.output.points_per_chunk
-        if fixed:
-            chunks = point_chunks(shape, fixed)
-            return cls(chunks, {s.name: chunks for s in specs})
-        return cls(point_chunks(shape, _STATUS_POINTS_PER_CHUNK, divide=True),
-                   {s.name: point_chunks(shape, _points_for(_point_bytes(s, inner)), divide=True) for s in specs})
-
-
-def _inner_sizes(experiment, layout: Layout | None) -> dict[str, int]:
-    sizes = {"time": experiment.simulation.n_samples}
-    if layout is not None:
-        sizes["population"] = len(layout.populations)
-        sizes["cluster"] = len(layout.clusters)
-        sizes.update(registry.inner_sizes(layout.names, [p.cell_type for p in layout.populations]))
-    else:  # sizes unknown: assume a generous layout for chunk sizing
-        sizes.update(registry.GENEROUS_SIZES)
-    return sizes
-
-
-def _git_commit() -> str:
-    """Commit of the source tree of this package (``+dirty`` with local changes), or ""."""
-    here = Path(__file__).parent
-
-    def git(*args: str) -> subprocess.CompletedProcess | None:
-        try:
-            return subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-
-    head = git("rev-parse", "HEAD")
-    if head is None or head.returncode != 0:
-        return ""
-    status = git("status", "--porcelain", "--untracked-files=no")
-    dirty = status is not None and status.stdout.strip() != ""
-    return head.stdout.strip() + ("+dirty" if dirty else "")
-
-
-def _versions() -> dict[str, str]:
-    versions = {}
-    for name in _VERSIONED:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            versions[name] = metadata.version(name)
-    return versions
-
-
-def software() -> dict[str, Any]:
-    """Package versions and git commit of this process (for run records)."""
-    return {"versions": _versions(), "git_commit": _git_commit()}
-
-
-def software_changes(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    """What differs between two :func:`software` records, e.g. ``["numpy 1.26.4 -> 2.1.0"]``."""
-    old, new = before.get("versions", {}), now.get("versions", {})
-    changes = [f"{name} {old.get(name, '-')} -> {new.get(name, '-')}"
-               for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
-    if before.get("git_commit", "") != now.get("git_commit", ""):
-        changes.append(f"git {before.get('git_commit') or '-'} -> {now.get('git_commit') or '-'}")
-    return changes
 
 
 def _coordinates(experiment, layout: Layout) -> dict[str, Any]:
@@ -314,7 +178,7 @@ class SweepStore:
 
         path = Path(path)
         shape, dims = experiment.shape, experiment.dims
-        inner = _inner_sizes(experiment, layout)
+        inner = inner_sizes(experiment, layout)
         chunking = ChunkLayout.of(experiment, specs, inner)
         coords = xr.Dataset(coords=_coordinates(experiment, layout))
         attrs = {
@@ -327,8 +191,8 @@ class SweepStore:
             "sweeps_identity": json.dumps(experiment.identity(), sort_keys=True),
             "sweeps_point_dims": list(dims),
             "sweeps_variables": [s.name for s in specs],
-            "versions": _versions(),
-            "git_commit": _git_commit(),
+            "versions": versions(),
+            "git_commit": git_commit(),
             "host": socket.gethostname(),
             "created": utc_now(),
             "runs": [],
@@ -448,7 +312,7 @@ class SweepStore:
             yield region, positions, tuple(local.T)
 
     def write(self, batch) -> None:
-        """Write a :class:`~sweeps.simulate.PointBatch` (or a list of ``PointResult``): data first, then status.
+        """Write a :class:`~sweeps.run.task.PointBatch` (or a list of ``PointResult``): data first, then status.
 
         Each array is written chunk by chunk (read, update the batch's points, write back; a
         chunk file is replaced atomically), whole columns at once.  ``error`` is written only
@@ -459,7 +323,7 @@ class SweepStore:
         StoreError
             If a write fails; points whose status was not written are not marked done.
         """
-        from sweeps.simulate import PointBatch
+        from sweeps.run.task import PointBatch
 
         if not isinstance(batch, PointBatch):
             batch = PointBatch.from_results(list(batch), {name: self._array(name).dtype for name in self.variables})
@@ -543,176 +407,4 @@ class SweepStore:
         except OSError as err:
             raise StoreWriteError(f"writing the run record to {self.path} failed: {err}") from err
 
-
-class StoreLock:
-    """An exclusive lock on a store for one driver: the file ``<store>.lock``.
-
-    Raises :class:`StoreLockedError` naming the holder if another live driver has it; a lock
-    left by a dead process on this host is taken over.
-
-    Race-free on a local or NFS file system: a lock file appears whole (written to a private
-    file, then hard-linked into place, which fails if a lock exists), and a stale lock is taken
-    over by one driver only: the taker first creates ``<store>.lock.takeover-<holder>`` (exclusive,
-    one per stale holder), checks that the stale lock is still in place, then atomically renames
-    its own lock file over it.  Every other driver that saw the same dead holder is refused.
-    """
-
-    def __init__(self, store_path: str | Path):
-        self.path = Path(f"{Path(store_path)}.lock")
-        self.info = {"host": socket.gethostname(), "pid": os.getpid(), "since": utc_now(),
-                     "token": uuid.uuid4().hex}
-        self._text = json.dumps(self.info)
-        self._held = False
-
-    def _read(self) -> str:
-        try:
-            return self.path.read_text()
-        except OSError:
-            return ""
-
-    @staticmethod
-    def _parse(text: str) -> dict[str, Any]:
-        try:
-            holder = json.loads(text)
-        except ValueError:
-            return {}
-        return holder if isinstance(holder, dict) else {}
-
-    def _holder(self) -> dict[str, Any]:
-        return self._parse(self._read())
-
-    @staticmethod
-    def _alive(pid: int) -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-    def _stale(self, holder: dict[str, Any]) -> bool:
-        pid = holder.get("pid")
-        return holder.get("host") == self.info["host"] and isinstance(pid, int) and not self._alive(pid)
-
-    def _locked_error(self, holder: dict[str, Any]) -> StoreLockedError:
-        return StoreLockedError(
-            f"store is in use by pid {holder.get('pid', '?')} on host {holder.get('host', '?')} "
-            f"since {holder.get('since', '?')} (lock file {self.path}; delete it only if that process is gone)"
-        )
-
-    def _private_copy(self) -> Path:
-        """Our lock text in a file of our own next to the lock (renamed or linked into place)."""
-        private = self.path.with_name(f"{self.path.name}.{self.info['pid']}.{self.info['token']}")
-        try:
-            fd = os.open(private, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except OSError as err:
-            raise StoreError(f"cannot create lock file {self.path}: {err.strerror}") from None
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(self._text)
-        except OSError as err:  # e.g. disk full: never leave an empty lock file behind
-            private.unlink(missing_ok=True)
-            raise StoreError(f"cannot write lock file {self.path}: {err.strerror}") from None
-        return private
-
-    def _create(self, private: Path) -> bool:
-        """Put our lock in place if there is none (atomic); False if a lock exists."""
-        try:
-            os.link(private, self.path)
-        except FileExistsError:
-            return False
-        except OSError:  # no hard links on this file system: exclusive create, then write
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                return False
-            except OSError as err:
-                raise StoreError(f"cannot create lock file {self.path}: {err.strerror}") from None
-            try:
-                with os.fdopen(fd, "w") as f:
-                    f.write(self._text)
-            except OSError as err:
-                self.path.unlink(missing_ok=True)
-                raise StoreError(f"cannot write lock file {self.path}: {err.strerror}") from None
-        return True
-
-    def _take_over(self, stale_text: str, holder: dict[str, Any], private: Path) -> bool:
-        """Replace the stale lock ``stale_text`` by ours; False if another driver does it."""
-        key = hashlib.sha256(stale_text.encode()).hexdigest()[:16]
-        guard = self.path.with_name(f"{self.path.name}.takeover-{key}")
-        try:
-            fd = os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False  # another driver is taking over (or took over) this stale lock
-        except OSError as err:
-            raise StoreError(f"cannot create lock file {guard}: {err.strerror}") from None
-        os.close(fd)
-        try:
-            if self._read() != stale_text:  # replaced or removed since we looked: start again
-                return False
-            logger.warning("taking over stale lock %s of dead pid %s", self.path, holder.get("pid"))
-            os.replace(private, self.path)  # atomic: the lock file never disappears
-            return True
-        finally:
-            guard.unlink(missing_ok=True)
-
-    def acquire(self) -> None:
-        if self.path.parent.exists() and not self.path.parent.is_dir():
-            raise StoreError(f"cannot create lock file {self.path}: {self.path.parent} is not a directory")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)  # e.g. results/ in a fresh clone
-        except OSError as err:
-            raise StoreError(f"cannot create lock file {self.path}: {err.strerror}") from None
-        private = self._private_copy()
-        try:
-            for _ in range(3):
-                if self._create(private):
-                    break
-                text = self._read()
-                if not text:  # released between our attempt and the read
-                    continue
-                holder = self._parse(text)
-                if not (self._stale(holder) and self._take_over(text, holder, private)):
-                    raise self._locked_error(self._holder() or holder) from None
-                break
-            else:
-                raise StoreLockedError(f"could not take the lock {self.path} (other drivers keep taking it)")
-        finally:
-            private.unlink(missing_ok=True)
-        self._held = True
-
-    def release(self) -> None:
-        if self._held and self._holder().get("token") == self.info["token"]:
-            self.path.unlink(missing_ok=True)
-        self._held = False
-
-    def __enter__(self) -> StoreLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
-
-
-def open_results(path: str | Path) -> xr.Dataset:
-    """Open a sweep store as a lazily loaded (dask-backed) :class:`xarray.Dataset`.
-
-    Parameters
-    ----------
-    path : str or Path
-        The store written by :func:`sweeps.run_sweep` / ``sweeps run``.
-
-    Returns
-    -------
-    xarray.Dataset
-        Dimensions: the swept parameters (and ``seed``) plus ``population``, ``cluster`` and
-        ``time``; ``units`` and ``long_name`` on every variable; ``status`` tells which points
-        are done (1).
-    """
-    import xarray as xr
-
-    if not Path(path, "zarr.json").exists():
-        raise StoreError(f"{path} is not a sweeps store (no zarr.json)")
-    return xr.open_zarr(path, consolidated=False, zarr_format=3)
 

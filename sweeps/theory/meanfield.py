@@ -20,7 +20,7 @@ gets, over every swept dimension except ``seed`` and a new dimension ``focus_cou
 ``run_sweep`` writes them before the first simulation; ``sweeps theory FILE --store S``
 writes only them. They are not part of the definition's identity: adding a ``[theory]``
 table to the definition of an existing store is allowed. The attribute records the grid
-sizes the theory covers, so a store grown in place (:mod:`sweeps.growth`) gets theory for
+sizes the theory covers, so a store grown in place (:mod:`sweeps.store.growth`) gets theory for
 its new points only; other focus counts recompute everything.
 """
 
@@ -32,7 +32,6 @@ import logging
 import math
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,49 +39,11 @@ import xarray as xr
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Theory", "parse_theory", "theory_dataset", "write_theory",
+__all__ = [ "theory_dataset", "write_theory",
            "THEORY_ATTR", "FOCUS_DIM"]
 
 THEORY_ATTR = "sweeps_theory"
 FOCUS_DIM = "focus_count"
-_KEYS = ("focus_counts",)
-_MODELS = ("clustered_ei",)
-
-
-@dataclass(frozen=True)
-class Theory:
-    """The ``[theory]`` table: the focus counts to solve."""
-
-    focus_counts: tuple[int, ...] = (1,)
-
-
-def parse_theory(table, model: str, parameters: dict, dimensions) -> Theory | None:
-    """The :class:`Theory` of a ``[theory]`` table (None if absent); raises DefinitionError."""
-    from sweeps.definition import DefinitionError
-
-    if table is None:
-        return None
-    for key in table:
-        if key not in _KEYS:
-            raise DefinitionError(f"theory.{key}", f"unknown key; allowed: {', '.join(_KEYS)}")
-    if model not in _MODELS:
-        raise DefinitionError("theory", f"mean-field theory exists for the models {_MODELS}, "
-                                        f"not {model!r}")
-    counts = table.get("focus_counts", [1])
-    if not isinstance(counts, list) or not counts or not all(
-            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
-        raise DefinitionError("theory.focus_counts",
-                              f"must be a non-empty list of integers in 0..Q, got {counts!r}")
-    if len(set(counts)) != len(counts):
-        raise DefinitionError("theory.focus_counts", f"duplicate values in {counts!r}")
-    from binnet_core.clustered import DEFAULT_PARAMETERS
-
-    swept_q = [v for d in dimensions for name, values in d.values.items() if name == "Q"
-               for v in values]
-    q = min(swept_q) if swept_q else parameters.get("Q", DEFAULT_PARAMETERS["Q"])
-    if isinstance(q, int) and max(counts) > q:
-        raise DefinitionError("theory.focus_counts", f"{max(counts)} is outside 0..Q={q}")
-    return Theory(tuple(counts))
 
 
 def _theory_dims(experiment):
@@ -204,7 +165,7 @@ def _new_blocks(old, new):
 def write_theory(path, experiment, *, threads: int | None = None) -> xr.Dataset:
     """Write the theory of ``experiment`` into the existing store at ``path``.
 
-    A store that has theory for the same focus counts and has grown since (sweeps.growth)
+    A store that has theory for the same focus counts and has grown since (sweeps.store.growth)
     gets theory for its new points only: the existing values are not rewritten. Otherwise
     (no theory yet, other focus counts, theory written by an older version) every variable
     is computed and written, on ``threads`` threads (default: every CPU this process may
@@ -212,7 +173,7 @@ def write_theory(path, experiment, *, threads: int | None = None) -> xr.Dataset:
     """
     import zarr
 
-    from sweeps.store import consolidate
+    from sweeps.store.sweep_store import consolidate
 
     group = zarr.open_group(str(path), mode="r+", zarr_format=3)
     info = group.attrs.get(THEORY_ATTR)

@@ -18,7 +18,7 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sweeps.analysis import (
+from sweeps.analysis.datasets import (
     INNER_DIMS,
     STATUS,
     ok_mask,
@@ -76,7 +76,7 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = No
     Parameters
     ----------
     ds : xarray.Dataset
-        Results Dataset (possibly after :func:`sweeps.analysis.select`).
+        Results Dataset (possibly after :func:`sweeps.analysis.datasets.select`).
     var : str
         Data variable to show.
     x, y : str
@@ -130,7 +130,7 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = No
 
 def _draw_bifurcation(ds: xr.Dataset, x: str, y: str, ticks: dict, ax: Axes) -> None:
     """The mean-field bifurcation line (focus count 1) over an R_Eplus phase diagram."""
-    from sweeps.theory import bifurcation_line
+    from sweeps.theory.meanfield import bifurcation_line
 
     line = bifurcation_line(ds, x, y)
     if line is None:
@@ -150,7 +150,7 @@ def activity_traces(ds: xr.Dataset, point: Mapping[str, Any], ax: Axes | None = 
         Results Dataset with the ``activity`` trace ``[..., time, population]``.
     point : mapping
         Value of every swept axis with more than one value (``seed`` included), as for
-        :func:`sweeps.analysis.select`.
+        :func:`sweeps.analysis.datasets.select`.
     ax : matplotlib.axes.Axes, optional
         Where to draw; default a new Figure.
 
@@ -230,9 +230,9 @@ def line_ci(ds: xr.Dataset, var: str, x: str, over="network", ci: float = 0.95,
     """Mean of ``var`` against one axis with its bootstrap confidence band.
 
     The mean and interval over the replicate dims ``over`` come from
-    :func:`sweeps.analysis.summarize` (Fisher-z aware for correlations). One further dim may
+    :func:`sweeps.analysis.datasets.summarize` (Fisher-z aware for correlations). One further dim may
     remain (e.g. ``relation``): it gives one line per value; fix others first with
-    :func:`sweeps.analysis.select`.
+    :func:`sweeps.analysis.datasets.select`.
 
     Returns
     -------

@@ -1,0 +1,1 @@
+"""Batch systems (SLURM, PBS): the [cluster] table, preflight checks, driver jobs, dask-jobqueue."""
