@@ -23,14 +23,8 @@ from sweeps.errors import DefinitionError
 from sweeps.models.model import Model
 from sweeps.run.task import PointResult, simulate_point
 from sweeps.spec.grid import Grid
-from sweeps.store.chunks import point_chunks
-from sweeps.store.sweep_store import (
-    _MAX_POINTS_PER_CHUNK,
-    _TARGET_CHUNK_BYTES,
-    FAILED,
-    OK,
-    SweepStore,
-)
+from sweeps.store.chunks import _MAX_POINTS_PER_CHUNK, _TARGET_CHUNK_BYTES, point_chunks
+from sweeps.store.sweep_store import FAILED, OK, SweepStore
 from tests import toymodel
 from tests.conftest import subprocess_env
 
