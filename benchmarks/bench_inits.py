@@ -28,9 +28,11 @@ import numpy as np
 
 from binnet_core import warm_numba_caches
 from binnet_core.clustered import ClusteredEINetwork
-from sweeps.run.task import run_points, simulate_point
+from sweeps.plan import SweepPlan
+from sweeps.run.task import run_points
 from sweeps.spec.definition import parse_experiment
 from sweeps.spec.seeds import point_seeds
+from tests.points import simulate_point
 
 PARAMS = {"N_E": 8000, "N_I": 2000, "Q": 20, "R_Eplus": 7.25}
 INITS = 5
@@ -93,7 +95,7 @@ def sweep_round(seconds: float) -> dict[str, float]:
         simulate_point(exp, i)
     separate = time.perf_counter() - start
     start = time.perf_counter()
-    results = run_points(exp, list(range(INITS)))
+    results = run_points(SweepPlan.build(exp), list(range(INITS)))
     grouped = time.perf_counter() - start
     assert all(r.ok for r in results)
     return {"separate": separate, "grouped": grouped}

@@ -194,7 +194,7 @@ def process_cpu(process) -> float:
 
 def bench(model: str, exponent: int, directory: Path, client, run_points: int, repeat: int, scheduler=None) -> dict:
     from sweeps import ClientExecutor, load_experiment, open_results, run_sweep
-    from sweeps.run.driver import _open_or_create
+    from sweeps.store.growth import open_store
     from sweeps.store.sweep_store import OK, SweepStore
 
     a, b, r = SHAPES[exponent]
@@ -205,7 +205,7 @@ def bench(model: str, exponent: int, directory: Path, client, run_points: int, r
     row["validate"], row["val_cpu"] = cli_median(repeat, "validate", str(definition))
     experiment = load_experiment(definition)
     start = time.perf_counter()
-    _open_or_create(store, experiment)
+    open_store(store, experiment)
     row["create"] = time.perf_counter() - start
     limit = min(row["points"], run_points)
     writing = []

@@ -27,9 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sweeps.run.driver import _open_or_create
 from sweeps.spec.definition import parse_experiment
-from sweeps.theory.meanfield import THEORY_ATTR, write_theory
+from sweeps.store.growth import open_store
+from sweeps.theory.compute import THEORY_ATTR, write_theory
 
 DEFINITION = """\
 [experiment]
@@ -62,9 +62,9 @@ def run_once(points: int, root: Path, threads: int | None) -> tuple[float, float
     experiment = parse_experiment(DEFINITION.format(kappas=kappas, thresholds=thresholds))
     store = root / f"theory_{points}.zarr"
     shutil.rmtree(store, ignore_errors=True)
-    _, experiment = _open_or_create(store, experiment)
+    sweep_store, plan = open_store(store, experiment)
     start, start_cpu = time.perf_counter(), time.process_time()
-    write_theory(store, experiment, threads=threads)
+    write_theory(sweep_store, plan, threads=threads)
     wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     import zarr
 

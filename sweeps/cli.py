@@ -54,32 +54,24 @@ def _size(nbytes: float) -> str:
 
 
 def _validate(args) -> int:
-    import numpy as np
 
-    from sweeps.measure import registry
-    from sweeps.models.checks import experiment_layout
+    from sweeps.plan import SweepPlan
     from sweeps.run.batch.config import ClusterConfig
     from sweeps.run.cost import format_duration, predict
-    from sweeps.run.task import schema_variables
     from sweeps.spec.definition import load_experiment
-    from sweeps.spec.grid import Grid
 
     experiment = load_experiment(args.file)
-    layout = experiment_layout(experiment)
-    specs = schema_variables(experiment, layout)
-    inner = {"population": len(layout.populations), "cluster": len(layout.clusters),
-             "time": experiment.simulation.n_samples,
-             **registry.inner_sizes(layout.names, [p.cell_type for p in layout.populations])}
-    per_point = sum(math.prod(inner[d] for d in s.dims) * np.dtype(s.dtype).itemsize for s in specs)
+    plan = SweepPlan.build(experiment)
+    layout, specs, per_point = plan.layout, plan.variables, plan.point_bytes
     dims = " x ".join(f"{d.name}={d.size}" for d in experiment.dimensions)
     print(f"{args.file}: valid experiment {experiment.name!r} (model {experiment.model})")
-    builds = Grid.from_experiment(experiment).n_builds()
+    builds = plan.grid.n_builds()
     print(f"  grid: {dims} -> {experiment.n_points} points = {builds} tasks (one per network: its inits "
           "share one build)" if builds < experiment.n_points else
           f"  grid: {dims} -> {experiment.n_points} points = {experiment.n_points} tasks")
     print(f"  populations: {len(layout.populations)}, samples per point: {experiment.simulation.n_samples}")
     print(f"  variables: {len(specs)}; predicted store size <= {_size(per_point * experiment.n_points)} (uncompressed)")
-    prediction = predict(experiment)
+    prediction = predict(plan)
     if prediction is None:
         print("  run time: not predicted (the model declares no cost)")
     else:
@@ -233,17 +225,18 @@ def _plot(args) -> int:
 
 
 def _theory(args) -> int:
-    from sweeps.run.driver import _open_or_create
     from sweeps.spec.definition import load_experiment
+    from sweeps.store.growth import open_store
     from sweeps.store.lock import StoreLock
-    from sweeps.theory.meanfield import write_theory
+    from sweeps.theory.compute import write_theory
 
     experiment = load_experiment(args.file)
     if experiment.theory is None:
         raise DefinitionError("theory", "the definition has no [theory] table (focus_counts = [...])")
     with StoreLock(args.store):
-        _, experiment = _open_or_create(Path(args.store), experiment)  # the store's axis order
-        ds = write_theory(args.store, experiment)
+        store, plan = open_store(args.store, experiment)  # the plan follows the store's axis order
+        ds = write_theory(store, plan)
+    experiment = plan.experiment
     points = math.prod(experiment.shape)
     print(f"{args.store}: mean-field theory for {points} grid points "
           f"({ds.sizes.get('focus_count', 0)} focus counts) written: "

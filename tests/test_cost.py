@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sweeps.cli import main
+from sweeps.plan import SweepPlan
 from sweeps.run.cost import BUILD_NS, CORRELATION_NS, FANOUT_NS, POINT_SECONDS, UPDATE_NS, predict
 from sweeps.spec.definition import parse_experiment
 
@@ -35,7 +36,7 @@ def toy(replicas="networks = 3\ninits = 2", duration="100 ms", model="tests.toym
 
 
 def test_prediction_counts_one_build_per_network_and_every_update():
-    p = predict(toy())
+    p = predict(SweepPlan.build(toy()))
     n, contacts, per_ms = 50, 0.3 * 50 * 50, 40 / 10 + 10 / 5
     updates = (100 + 10) * per_ms
     assert (p.points, p.builds) == (12, 6)
@@ -47,13 +48,13 @@ def test_prediction_counts_one_build_per_network_and_every_update():
         12 * sampled * (sampled + 1) / 2 * samples * CORRELATION_NS * 1e-9)
     assert p.seconds == pytest.approx(
         p.build_seconds + p.simulation_seconds + p.correlation_seconds + 12 * POINT_SECONDS)
-    more_neurons = predict(toy(neurons=40))  # every neuron sampled: 50, quadratic in it
+    more_neurons = predict(SweepPlan.build(toy(neurons=40)))  # every neuron sampled: 50, quadratic in it
     assert more_neurons.correlation_seconds == pytest.approx(p.correlation_seconds * 50 * 51 / (30 * 31))
     assert more_neurons.simulation_seconds == p.simulation_seconds
-    more_inits = predict(toy("networks = 3\ninits = 4"))
+    more_inits = predict(SweepPlan.build(toy("networks = 3\ninits = 4")))
     assert more_inits.build_seconds == pytest.approx(p.build_seconds)  # inits reuse the build
     assert more_inits.simulation_seconds == pytest.approx(2 * p.simulation_seconds)
-    assert predict(toy(model="tests.toymodel:build")) is None  # no declared cost
+    assert predict(SweepPlan.build(toy(model="tests.toymodel:build"))) is None  # no declared cost
 
 
 def test_validate_prints_the_prediction_and_how(tmp_path, capsys):

@@ -10,6 +10,7 @@ import pytest
 
 from sweeps import LocalProcesses, LocalThreads, Scheduler, load_experiment, open_results, run_sweep
 from sweeps.run.task import TIMING_VARIABLES
+from tests.points import simulate_point
 
 
 def data_variables(path) -> dict[str, np.ndarray]:
@@ -165,7 +166,6 @@ def test_quickstart_runs_with_the_real_engine(tmp_path):
 
 
 def test_point_counts_up_transitions_of_the_measured_window_only(toy_definition):
-    from sweeps.run.task import simulate_point
 
     values = simulate_point(load_experiment(toy_definition()), 0)
     assert values["up_rate_E"] > 0 and values["up_rate_I"] > 0

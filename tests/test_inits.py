@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 
 from sweeps.errors import DefinitionError
+from sweeps.plan import SweepPlan
 from sweeps.run import task as simulate
-from sweeps.run.task import TIMING_VARIABLES, run_points, simulate_point
+from sweeps.run.task import TIMING_VARIABLES, run_points
 from sweeps.spec.definition import parse_experiment
 from sweeps.spec.grid import Grid
+from tests.points import simulate_point
 
 TOY = """\
 [experiment]
@@ -105,7 +107,7 @@ def test_common_random_numbers_same_network_same_wiring_across_parameters(monkey
 
     monkeypatch.setattr(simulate, "_build", spy)
     exp = toy("g = [1.0, 2.0]\nnetworks = 2")
-    run_points(exp, list(Grid.from_experiment(exp)))
+    run_points(SweepPlan.build(exp), list(Grid.from_experiment(exp)))
     wiring = {(g, n): w != 0 for g, n, w in built}
     np.testing.assert_array_equal(wiring[1.0, 0], wiring[2.0, 0])  # same draws, other weights
     assert not np.array_equal(wiring[1.0, 0], wiring[1.0, 1])
@@ -119,7 +121,7 @@ def test_each_network_is_built_once_and_results_equal_separate_builds(monkeypatc
     original = simulate._build
     monkeypatch.setattr(simulate, "_build", lambda e, g, i: calls.append(i) or original(e, g, i))
     order = [5, 0, 11, 3, 7, 1, 2, 4, 6, 8, 9, 10]  # any order: points are grouped by network
-    results = run_points(exp, order)
+    results = run_points(SweepPlan.build(exp), order)
     assert len(calls) == 4  # 2 R_Eplus x 2 networks, not 12
     assert sorted(r.index for r in results) == list(range(12)) and all(r.ok for r in results)
     for r in results:

@@ -21,12 +21,14 @@ from hypothesis import strategies as st
 from sweeps import LocalThreads, load_experiment, parse_experiment, run_sweep
 from sweeps.errors import DefinitionError
 from sweeps.models.model import Model
-from sweeps.run.task import PointResult, simulate_point
+from sweeps.plan import SweepPlan
+from sweeps.run.task import PointResult
 from sweeps.spec.grid import Grid
 from sweeps.store.chunks import _MAX_POINTS_PER_CHUNK, _TARGET_CHUNK_BYTES, point_chunks
 from sweeps.store.sweep_store import FAILED, OK, SweepStore
 from tests import toymodel
 from tests.conftest import subprocess_env
+from tests.points import simulate_point
 
 CALLS = {"validate": 0, "layout": 0}
 
@@ -199,13 +201,13 @@ def test_dividing_point_chunks_are_contiguous_and_tile_the_axes_where_possible(s
 
 
 def _store(tmp_path, text, name="s.zarr"):
-    from sweeps.run.driver import _open_or_create
+    from sweeps.store.growth import open_store
 
     path = tmp_path / name
     definition = tmp_path / f"{name}.toml"
     definition.write_text(text)
     experiment = load_experiment(definition)
-    store, _ = _open_or_create(path, experiment)
+    store, _ = open_store(path, experiment)
     return experiment, store, definition
 
 
@@ -219,11 +221,8 @@ def test_a_million_point_store_is_metadata_only_and_needs_few_files(tmp_path, mo
     experiment = parse_experiment(toy("R_Eplus = {linspace = [1.0, 1.9, 100]}\ng = {linspace = [0.8, 1.6, 100]}\n"
                                       "replicates = 100", model="clustered_ei").replace("N_E = 40", "N_E = 16")
                                   .replace("N_I = 10", "N_I = 4") + "[output]\nkeep_traces = false\n")
-    from sweeps.models.checks import experiment_layout
-    from sweeps.run.task import schema_variables
 
-    layout = experiment_layout(experiment)
-    store = SweepStore.create(tmp_path / "m.zarr", experiment, layout, schema_variables(experiment, layout))
+    store = SweepStore.create(tmp_path / "m.zarr", SweepPlan.build(experiment))
     for name in (*store.variables, "status", "error"):  # no chunk written: metadata only
         assert [p.name for p in (tmp_path / "m.zarr" / name).rglob("*") if p.is_file()] == ["zarr.json"]
     full = 0

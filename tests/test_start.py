@@ -11,11 +11,11 @@ from sweeps.models.registry import resolve
 from sweeps.run.driver import run_sweep
 from sweeps.run.executors import LocalThreads
 from sweeps.run.initial import FALLBACK_DEFAULT, FALLBACK_HOMOGENEOUS, FIXED_POINT, GIVEN
-from sweeps.run.task import simulate_point
 from sweeps.spec.definition import parse_experiment
 from sweeps.spec.grid import Grid
 from sweeps.store.results import open_results
 from tests import toymodel
+from tests.points import simulate_point
 
 TOY = """\
 [experiment]

@@ -12,27 +12,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sweeps.errors import StoreError, StoreMismatchError
-from sweeps.models.checks import experiment_layout
+from sweeps.plan import SweepPlan
 from sweeps.run.task import (
     TIMING_VARIABLES,
     PointBatch,
     PointResult,
     run_batch,
     run_points,
-    schema_dtypes,
-    schema_variables,
-    simulate_point,
 )
 from sweeps.spec.definition import load_experiment
 from sweeps.store.chunks import point_chunks
 from sweeps.store.results import open_results
 from sweeps.store.sweep_store import FAILED, OK, TODO, SweepStore
+from tests.points import batch_results, simulate_point
 
 
 def make_store(definition_path, store_path):
     experiment = load_experiment(definition_path)
-    layout = experiment_layout(experiment)
-    return experiment, SweepStore.create(store_path, experiment, layout, schema_variables(experiment, layout))
+    return experiment, SweepStore.create(store_path, SweepPlan.build(experiment))
 
 
 def test_schema_is_complete_before_any_point(toy_definition, store_path):
@@ -98,21 +95,21 @@ def test_writes_touch_only_their_points_and_status_comes_last(toy_definition, st
 
 def test_point_batch_round_trip_equals_the_per_point_results(toy_definition, store_path):
     experiment, store = make_store(toy_definition(), store_path)
-    dtypes = schema_dtypes(experiment)
-    results = run_points(experiment, [4, 1, 7])
+    dtypes = SweepPlan.build(experiment).dtypes
+    results = run_points(SweepPlan.build(experiment), [4, 1, 7])
     results.insert(1, PointResult(9, None, "ValueError: boom", 0.5))  # a failure before ok points
     batch = pickle.loads(pickle.dumps(PointBatch.from_results(results, dtypes)))  # as from a worker
     halves = PointBatch.concat([PointBatch.from_results(results[:2], dtypes), PointBatch.from_results(results[2:], dtypes)])
     for columns in (batch, halves):
         assert columns.ok.tolist() == [True, False, True, True]
-        again = columns.results()
+        again = batch_results(columns)
         assert [(r.index, r.error, r.seconds) for r in again] == [(r.index, r.error, r.seconds) for r in results]
         for r, a in zip(results, again, strict=True):
             assert (a.values is None) == (r.values is None)
             for name, value in (r.values or {}).items():  # bit-identical, in the store's dtype
                 assert a.values[name].dtype == dtypes[name]
                 assert a.values[name].tobytes() == np.asarray(value, dtypes[name]).tobytes(), name
-    task = run_batch(experiment, [4, 1, 7])  # the task: the same columns (timings aside)
+    task = run_batch(SweepPlan.build(experiment), [4, 1, 7])  # the task: the same columns (timings aside)
     for name, column in task.values.items():
         if name not in TIMING_VARIABLES:
             assert column.tobytes() == batch.values[name].tobytes(), name

@@ -14,7 +14,7 @@ from sweeps.analysis.plots import plot_command
 from sweeps.cli import main
 from sweeps.errors import DefinitionError
 from sweeps.spec.definition import parse_experiment
-from sweeps.theory.meanfield import bifurcation_line
+from sweeps.theory.compute import bifurcation_line
 
 DEFINITION = """\
 [experiment]

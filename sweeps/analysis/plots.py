@@ -130,7 +130,7 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = No
 
 def _draw_bifurcation(ds: xr.Dataset, x: str, y: str, ticks: dict, ax: Axes) -> None:
     """The mean-field bifurcation line (focus count 1) over an R_Eplus phase diagram."""
-    from sweeps.theory.meanfield import bifurcation_line
+    from sweeps.theory.compute import bifurcation_line
 
     line = bifurcation_line(ds, x, y)
     if line is None:

@@ -30,7 +30,6 @@ PAIR_TYPE, RELATION = "pair_type", "relation"
 #: Every dim a measurement may have besides the point dims.
 INNER_DIMS = (POPULATION, POPULATION_OTHER, CLUSTER, TIME, PAIR_TYPE, RELATION)
 #: Lengths assumed for chunk sizing before a layout is known.
-GENEROUS_SIZES = {POPULATION: 64, POPULATION_OTHER: 64, CLUSTER: 32, PAIR_TYPE: 6, RELATION: 2}
 _FILL = {"f": float("nan"), "i": -1, "u": 0, "b": False}
 
 

@@ -43,6 +43,7 @@ def check_model(experiment) -> None:
     """
     model = resolve(experiment.model)
     _refuse_structural(experiment, model)
+    _check_theory(experiment, model, None)
     grid = Grid.from_experiment(experiment)
     first_layout = None
     if grid.n_parameter_points() <= EXHAUSTIVE_CHECKS:
@@ -70,6 +71,7 @@ def check_model(experiment) -> None:
         except ValueError as err:
             raise ModelError(where, str(err).splitlines()[0]) from None
         _check_start(experiment, model, layout, grid, index)
+        _check_theory(experiment, model, layout)
         if first_layout is None:
             first_layout = layout
         elif layout != first_layout:
@@ -105,3 +107,15 @@ def experiment_layout(experiment) -> Layout:
     """The population layout shared by all grid points of ``experiment``."""
     grid = Grid.from_experiment(experiment)
     return resolve(experiment.model).layout(grid.parameters(0), grid.seeds(0).connectivity)
+
+
+def _check_theory(experiment, model: Model, layout: Layout | None) -> None:
+    """A ``[theory]`` table needs a model that declares one, and focus counts within its clusters."""
+    if experiment.theory is None:
+        return
+    if model.sweep_theory is None:
+        raise ModelError("theory", f"model {experiment.model!r} declares no theory (Model.sweep_theory), so "
+                         "[theory] is not available")
+    q = len(layout.clusters) if layout is not None else None
+    if q is not None and max(experiment.theory.focus_counts) > q:
+        raise ModelError("theory.focus_counts", f"{max(experiment.theory.focus_counts)} is outside 0..Q={q}")

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sweeps.models.model import Model, ModelCost, Parameter
+from sweeps.models.model import (
+    Model,
+    ModelCost,
+    ModelTheory,
+    Parameter,
+    TheoryResult,
+    TheoryVariable,
+)
 
 __all__ = ["MODEL"]
 
@@ -82,5 +89,41 @@ def cost(params: dict) -> ModelCost:
     return ModelCost(p["N_E"] / p["tau_e"] + p["N_I"] / p["tau_i"], float(contacts), p["N_E"] + p["N_I"])
 
 
+_GROUPS = ("E_focus", "E_other", "I_focus", "I_other")
+
+
+def _rate_variable(group: str) -> TheoryVariable:
+    cell, which = group.split("_")
+    return TheoryVariable(f"mf_rate_{group}", f"mean-field {cell} rate of the {which} clusters "
+                          "(stable state with the highest focus-E rate)", np.nan)
+
+
+#: the mean-field quantities of ``[theory]`` (all of them dimensionless)
+THEORY_VARIABLES = (
+    *(_rate_variable(g) for g in _GROUPS),
+    TheoryVariable("mf_fixed_points", "number of mean-field fixed points (-1: no convergence)", -1),
+    TheoryVariable("mf_stable_points", "number of stable mean-field fixed points (-1: no convergence)", -1),
+    TheoryVariable("mf_point_E_focus", "mean-field focus-E rate of every fixed point", np.nan, extra_dim="mf_point"),
+    TheoryVariable("mf_point_stable", "fixed point stable (1), unstable (0), none (-1)", -1, extra_dim="mf_point"),
+    TheoryVariable("mf_bifurcation_R_Eplus", "mean-field bifurcation R_Eplus (first multistability)", np.nan,
+                   independent_of=("R_Eplus",)),
+)
+
+
+def sweep_theory(parameter_sets: list[dict], focus_counts: list[int], names: tuple[str, ...],
+                 threads: int) -> TheoryResult:
+    """Fixed points (rates, counts, every point's focus-E rate and stability) or the bifurcation
+    ``R_Eplus`` of every parameter set and focus count (``binnet_core.meanfield`` tables)."""
+    from binnet_core.meanfield_table import GROUPS, bifurcation_table, theory_table
+
+    if names == ("mf_bifurcation_R_Eplus",):
+        return TheoryResult({names[0]: bifurcation_table(parameter_sets, focus_counts, threads=threads)})
+    table = theory_table(parameter_sets, focus_counts, threads=threads)
+    arrays = {f"mf_rate_{group}": table.rates[..., g] for g, group in enumerate(GROUPS)}
+    arrays |= {"mf_fixed_points": table.fixed_points, "mf_stable_points": table.stable_points,
+               "mf_point_E_focus": table.all_focus_E, "mf_point_stable": table.all_stable}
+    return TheoryResult({name: arrays[name] for name in names}, tuple(table.reasons))
+
+
 MODEL = Model("clustered_ei", build, layout, validate, memory, PARAMETERS, theory, cost,
-              structural=("N_E", "N_I", "Q"))
+              structural=("N_E", "N_I", "Q"), sweep_theory=ModelTheory(THEORY_VARIABLES, sweep_theory))

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FixedPoint", "Layout", "Model", "ModelCost", "Parameter", "PointModel", "PopulationInfo"]
+__all__ = ["FixedPoint", "Layout", "Model", "ModelCost", "ModelTheory", "Parameter", "PointModel",
+           "PopulationInfo", "TheoryResult", "TheoryVariable"]
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,56 @@ class PointModel:
 
 
 @dataclass(frozen=True)
+class TheoryVariable:
+    """One quantity a model's theory predicts at every parameter set and focus count.
+
+    Attributes
+    ----------
+    name, long_name, units : str
+        The store variable and its attributes.
+    fill : float or int
+        Value of entries with nothing to report (padding along ``extra_dim``).
+    extra_dim : str, optional
+        A trailing dimension of data-dependent length (e.g. one entry per fixed point).
+    independent_of : tuple of str
+        Swept parameters the quantity does not depend on: it is stored without those axes
+        (e.g. a bifurcation value of ``R_Eplus`` over the other parameters).
+    """
+
+    name: str
+    long_name: str
+    fill: float | int
+    units: str = "1"
+    extra_dim: str | None = None
+    independent_of: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TheoryResult:
+    """Arrays of some :class:`TheoryVariable` (``(sets, focus counts[, extra])`` each) and the
+    reasons for entries that could not be computed."""
+
+    arrays: Mapping[str, np.ndarray]
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelTheory:
+    """What a model predicts over a table of parameter sets (the ``[theory]`` table).
+
+    ``compute(parameter_sets, focus_counts, names, threads)`` returns a
+    :class:`TheoryResult` with the variables ``names`` (all with the same
+    ``independent_of``) for every parameter set (a list of dicts) and focus count.
+    """
+
+    variables: tuple[TheoryVariable, ...]
+    compute: Callable[[list[dict], list[int], tuple[str, ...], int], TheoryResult]
+
+    def variable(self, name: str) -> TheoryVariable:
+        return next(v for v in self.variables if v.name == name)
+
+
+@dataclass(frozen=True)
 class Model:
     """A model declaration (see the module docstring).
 
@@ -150,6 +201,8 @@ class Model:
     point : PointModel, optional
         A model that measures itself: its own variables and a function computing them per
         point, instead of building a network and the standard measurements.
+    sweep_theory : ModelTheory, optional
+        Quantities the model predicts over a grid (``[theory]`` and ``sweeps theory``).
     """
 
     name: str
@@ -162,6 +215,7 @@ class Model:
     cost: Callable[[dict], ModelCost] | None = None
     structural: tuple[str, ...] = ()
     point: PointModel | None = None
+    sweep_theory: ModelTheory | None = None
 
     def units(self, name: str) -> str:
         """Units of parameter ``name`` ("1" when not declared)."""

@@ -31,8 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeps.models.registry import resolve
-from sweeps.spec.grid import Grid
+from sweeps.plan import SweepPlan
 
 __all__ = ["BUILD_NS", "CORRELATION_NS", "FANOUT_NS", "POINT_SECONDS", "UPDATE_NS", "Prediction", "predict"]
 
@@ -77,17 +76,16 @@ class Prediction:
 MAX_COST_EVALUATIONS = 256
 
 
-def predict(experiment) -> Prediction | None:
+def predict(plan: SweepPlan) -> Prediction | None:
     """Predict the single-core run time of all points; None if the model declares no cost.
 
     The model's cost is evaluated once per distinct parameter set (exact) when there are at
     most :data:`MAX_COST_EVALUATIONS`, else on that many sets evenly spread over the grid, each
     standing for an equal share of the others.
     """
-    model = resolve(experiment.model)
+    experiment, model, grid = plan.experiment, plan.model, plan.grid
     if model.cost is None:
         return None
-    grid = Grid.from_experiment(experiment)
     sim = experiment.simulation
     keys = grid.build_parameter_points()
     chosen = keys if len(keys) <= MAX_COST_EVALUATIONS else [
@@ -104,13 +102,14 @@ def predict(experiment) -> Prediction | None:
         builds += builds_total / len(keys) * share * cost.contacts * BUILD_NS * 1e-9
         simulation += key_points * updates * per_update
         updates_total += key_points * updates
-        correlation += key_points * _correlation_seconds(experiment, model, params)
+        correlation += key_points * _correlation_seconds(plan, params)
     return Prediction(points, builds_total, updates_total, builds, simulation, correlation,
                       points * POINT_SECONDS)
 
 
-def _correlation_seconds(experiment, model, params: dict) -> float:
+def _correlation_seconds(plan: SweepPlan, params: dict) -> float:
     """Pair correlations of one point (0 when the model does not declare its layout)."""
+    experiment, model = plan.experiment, plan.model
     if model.layout_fn is None:  # reading the layout would build a network
         return 0.0
     per_population = experiment.output.correlation_neurons

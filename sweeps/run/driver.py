@@ -16,12 +16,11 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from sweeps.errors import StoreError, StoreMismatchError
-from sweeps.models.checks import experiment_layout
+from sweeps.errors import StoreError
+from sweeps.plan import SweepPlan
 from sweeps.run.executors import Executor, LocalThreads
-from sweeps.run.task import PointBatch, run_batch, schema_dtypes, schema_variables
-from sweeps.spec.grid import Grid
-from sweeps.store.growth import grow_to
+from sweeps.run.task import PointBatch, run_batch
+from sweeps.store.growth import open_store
 from sweeps.store.lock import StoreLock
 from sweeps.store.provenance import software, software_changes, utc_now
 from sweeps.store.sweep_store import SweepStore
@@ -61,27 +60,6 @@ class RunSummary:
         text = (f"executed {self.executed} points ({self.ok} ok, {self.failed} failed) in {self.wall_seconds:.1f} s; "
                 f"{self.already_ok + self.ok}/{self.total} ok")
         return text + (" (interrupted)" if self.interrupted else "")
-
-
-def _open_or_create(path: Path, experiment):
-    """The store and the experiment in the store's axis order (a store may grow, see sweeps.store.growth)."""
-    layout = experiment_layout(experiment)
-    specs = schema_variables(experiment, layout)
-    if Path(path, "zarr.json").exists():
-        store = SweepStore.open(path)
-        missing = sorted({s.name for s in specs} - set(store.variables))
-        if missing:
-            raise StoreMismatchError(f"{path} was written by a version without the variables {missing}; "
-                                     "use a new store path")
-        retired = sorted(set(store.variables) - {s.name for s in specs})
-        if retired:
-            raise StoreMismatchError(f"{path} was written by a version with the variables {retired}, which "
-                                     "this version no longer computes; finish it with that version or use a "
-                                     "new store path")
-        return grow_to(store, experiment)
-    if path.exists() and any(path.iterdir()):
-        raise StoreError(f"{path} exists and is not a sweeps store")
-    return SweepStore.create(path, experiment, layout, specs), experiment
 
 
 def run_sweep(
@@ -127,14 +105,12 @@ def run_sweep(
     executor = executor or LocalThreads()
     started = time.monotonic()
     with StoreLock(path):
-        sweep_store, experiment = _open_or_create(path, experiment)
+        sweep_store, plan = open_store(path, experiment)
+        experiment = plan.experiment
         if experiment.theory is not None:  # theory first: it decides where to look
-            from sweeps.theory.meanfield import (
-                write_theory,  # xarray and the mean field only when asked
-            )
+            from sweeps.theory.compute import write_theory  # xarray and the theory only when asked
 
-            write_theory(path, experiment)  # (only new points of a grown store are computed)
-            sweep_store = SweepStore.open(path)  # with the theory's attribute (else lost on update)
+            write_theory(sweep_store, plan)  # (only new points of a grown store are computed)
         pending = sweep_store.pending()
         summary = RunSummary(str(path), experiment.n_points, experiment.n_points - len(pending))
         if limit is not None:
@@ -152,7 +128,7 @@ def run_sweep(
         try:
             if pending:
                 with executor:
-                    _drive(experiment, sweep_store, executor, pending, summary, progress, retries, flush_seconds)
+                    _drive(plan, sweep_store, executor, pending, summary, progress, retries, flush_seconds)
             completed = True
         except KeyboardInterrupt:
             summary.interrupted = True
@@ -217,12 +193,12 @@ class _Writer:
             raise self.error
 
 
-def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int], summary: RunSummary,
+def _drive(plan: SweepPlan, store: SweepStore, executor: Executor, pending: list[int], summary: RunSummary,
            progress: bool, retries: int, flush_seconds: float) -> None:
     """Submit ``pending`` with a bounded window; a writer thread writes results as they complete."""
     done: queue.Queue = queue.Queue()
     inflight: dict[Any, tuple[list[int], int]] = {}
-    groups = Grid.from_experiment(experiment).network_groups(pending)  # the inits of one network together
+    groups = plan.grid.network_groups(pending)  # the inits of one network together
     todo = iter(groups)
     group_size = len(pending) / max(len(groups), 1)
     buffer: list[PointBatch] = []  # task results not yet handed to the writer
@@ -231,7 +207,7 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
     last_flush = time.monotonic()
     per_task = 1
     collected = 0
-    shared = executor.share(experiment)  # sent to the workers once, not with every task
+    shared = executor.share(plan)  # sent to the workers once, not with every task
 
     def submit(indices: list[int], attempt: int) -> None:
         future = executor.submit(run_batch, shared, indices)
@@ -251,8 +227,8 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
         nonlocal window, window_checked, shared
         if time.monotonic() - window_checked >= _WINDOW_CHECK_SECONDS:
             window, window_checked = executor.window, time.monotonic()
-            if shared is experiment:  # not shared yet (no workers at the start): try again
-                shared = executor.share(experiment)
+            if shared is plan:  # not shared yet (no workers at the start): try again
+                shared = executor.share(plan)
         while len(inflight) < window and submit_next():
             pass
 
@@ -264,7 +240,7 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
         buffer, buffered = [], 0
         last_flush = time.monotonic()
 
-    bar = tqdm(total=len(pending), disable=not progress, unit="pt", desc=experiment.name)
+    bar = tqdm(total=len(pending), disable=not progress, unit="pt", desc=plan.experiment.name)
     try:
         refill()
         while inflight:
@@ -279,12 +255,12 @@ def _drive(experiment, store: SweepStore, executor: Executor, pending: list[int]
                 except Exception as err:  # the task (not a simulation) failed: lost worker etc.
                     if attempt < retries:
                         logger.warning("points %s: %s; resubmitting (attempt %d)", indices, err, attempt + 2)
-                        shared = executor.share(experiment)  # its copies may have gone with the worker
+                        shared = executor.share(plan)  # its copies may have gone with the worker
                         for index in indices:  # one point per task: a point that kills its worker
                             submit([index], attempt + 1)  # then fails alone, after `retries` more
                         continue
                     message = f"{type(err).__name__}: {err} (after {attempt + 1} attempts)"
-                    results = PointBatch.failed(indices, message, schema_dtypes(experiment))
+                    results = PointBatch.failed(indices, message, plan.dtypes)
                 buffer.append(results)
                 buffered += len(results)
                 collected += len(results)

@@ -16,26 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeps.measure.measurements import Recording, measure, n_clusters_of, variable_specs
-from sweeps.measure.registry import VariableSpec
-from sweeps.models.checks import experiment_layout
+from sweeps.measure.measurements import Recording, measure
 from sweeps.models.model import Layout
-from sweeps.models.registry import resolve
-from sweeps.run.initial import initial_variable_specs
+from sweeps.plan import SweepPlan
 from sweeps.run.initial import start as start_network
-from sweeps.spec.grid import Grid
 from sweeps.spec.seeds import RECORDING, PointSeeds
 
-__all__ = [
-    "TIMING_VARIABLES",
-    "PointBatch",
-    "PointResult",
-    "run_batch",
-    "run_point",
-    "run_points",
-    "schema_variables",
-    "simulate_point",
-]
+__all__ = ["TIMING_VARIABLES", "PointBatch", "PointResult", "run_batch", "run_points"]
 
 logger = logging.getLogger(__name__)
 
@@ -118,37 +105,6 @@ class PointBatch:
                                          or [batches[0].values[name]]) for name in names},
         )
 
-    def results(self) -> list[PointResult]:
-        """The batch as per-point results (the inverse of :meth:`from_results`)."""
-        rows = np.cumsum(self.ok) - 1
-        return [PointResult(int(i), None if e else {n: v[rows[k]] for n, v in self.values.items()}, e or None, float(s))
-                for k, (i, s, e) in enumerate(zip(self.index, self.seconds, self.error, strict=True))]
-
-
-def schema_dtypes(experiment) -> dict[str, np.dtype]:
-    """Dtype of every variable one grid point produces (the store's arrays)."""
-    return {s.name: np.dtype(s.dtype) for s in schema_variables(experiment, experiment_layout(experiment))}
-
-
-def schema_variables(experiment, layout: Layout) -> list[VariableSpec]:
-    """The variables one grid point produces (inner dims only), for the store schema."""
-    model = _model(experiment.model)
-    if model.point is not None:  # a model that measures itself
-        return list(model.point.variables(experiment))
-    types = [p.cell_type for p in layout.populations]
-    clusters = [-1 if p.cluster is None else p.cluster for p in layout.populations]
-    return variable_specs(
-        layout.names,
-        n_clusters_of(types, clusters),
-        experiment.simulation.n_samples,
-        experiment.output.keep_traces,
-    ) + initial_variable_specs()
-
-
-@functools.cache
-def _model(name: str):
-    return resolve(name)
-
 
 def _steps(net, quantity) -> int:
     return int(quantity.value) if quantity.unit == "steps" else int(net.ms_to_steps(quantity.value))
@@ -218,26 +174,27 @@ def _record(experiment, seeds: PointSeeds, net, build_seconds: float) -> Recordi
     )
 
 
-def _build(experiment, grid: Grid, index: int):
+def _build(plan: SweepPlan, index: int):
     """Build the network of point ``index`` from its connectivity seed; (net, seconds)."""
     from binnet_core.warmup import warm_network
 
-    sim = experiment.simulation
+    sim = plan.experiment.simulation
     start = time.perf_counter()
-    net = _model(experiment.model).build(grid.parameters(index), grid.seeds(index).connectivity,
-                                         sim.weight_mode, sim.ram_budget_gb)
+    net = plan.model.build(plan.grid.parameters(index), plan.grid.seeds(index).connectivity,
+                           sim.weight_mode, sim.ram_budget_gb)
     build_seconds = time.perf_counter() - start
     warm_network(net)  # the first network of a layout compiles its kernel outside the timed run
     return net, build_seconds
 
 
-def _run_built(experiment, grid: Grid, index: int, net, build_seconds: float) -> dict[str, np.ndarray]:
+def _run_built(plan: SweepPlan, index: int, net, build_seconds: float) -> dict[str, np.ndarray]:
     """Restart ``net`` from point ``index``'s start seed, simulate and measure it."""
+    experiment, grid = plan.experiment, plan.grid
     seeds = grid.seeds(index)
     if not callable(getattr(net, "reset", None)):
         raise TypeError(f"the network of model {experiment.model!r} has no reset(state=None, seed=None)")
     focus_count = grid.run_options(index).get("focus_count", experiment.simulation.focus_count)
-    started = start_network(net, _model(experiment.model), Layout.from_populations(net.populations),
+    started = start_network(net, plan.model, Layout.from_populations(net.populations),
                             grid.parameters(index), experiment.simulation, focus_count, seeds)
     recording = _record(experiment, seeds, net, build_seconds)
     values = measure(
@@ -251,22 +208,6 @@ def _run_built(experiment, grid: Grid, index: int, net, build_seconds: float) ->
     return values
 
 
-def simulate_point(experiment, index: int) -> dict[str, np.ndarray]:
-    """Build, simulate and measure grid point ``index``; raises on failure.
-
-    Returns
-    -------
-    dict of str to ndarray
-        The variables of :func:`schema_variables` for this point.
-    """
-    grid = Grid.from_experiment(experiment)
-    point_model = _model(experiment.model).point
-    if point_model is not None:
-        return point_model.simulate(grid.parameters(index), grid.seeds(index), experiment)
-    net, build_seconds = _build(experiment, grid, index)
-    return _run_built(experiment, grid, index, net, build_seconds)
-
-
 def _failure(index: int, err: Exception, seconds: float) -> PointResult:
     logger.warning("point %d failed", index, exc_info=err)
     # the message on the first line (what `sweeps status` shows), then the full traceback
@@ -274,48 +215,41 @@ def _failure(index: int, err: Exception, seconds: float) -> PointResult:
     return PointResult(index, None, message, seconds)
 
 
-def _run_point_model(point_model, experiment, grid: Grid, index: int) -> PointResult:
+def _run_point_model(plan: SweepPlan, index: int) -> PointResult:
     start = time.perf_counter()
     try:
-        values = point_model.simulate(grid.parameters(index), grid.seeds(index), experiment)
+        values = plan.model.point.simulate(plan.grid.parameters(index), plan.grid.seeds(index), plan.experiment)
     except Exception as err:
         return _failure(index, err, time.perf_counter() - start)
     return PointResult(index, values, None, time.perf_counter() - start)
 
 
-def run_point(experiment, index: int) -> PointResult:
-    """Task body: :func:`simulate_point` with errors captured in the result."""
-    return run_points(experiment, [index])[0]
-
-
-def run_batch(experiment, indices) -> PointBatch:
+def run_batch(plan: SweepPlan, indices) -> PointBatch:
     """Task body: :func:`run_points` as one columnar :class:`PointBatch`."""
-    return PointBatch.from_results(run_points(experiment, indices), schema_dtypes(experiment))
+    return PointBatch.from_results(run_points(plan, indices), plan.dtypes)
 
 
-def run_points(experiment, indices) -> list[PointResult]:
+def run_points(plan: SweepPlan, indices) -> list[PointResult]:
     """Task body for several points: each network is built once and restarted for its inits.
 
     Points sharing parameters and network index (``Grid.build_key``: its inits, and the
     ``focus_count`` values) reuse one built network through ``net.reset``; results are
     bit-identical to building each point on its own.  Errors are captured per point.
     """
-    grid = Grid.from_experiment(experiment)
-    point_model = _model(experiment.model).point
-    if point_model is not None:
-        return [_run_point_model(point_model, experiment, grid, index) for index in indices]
+    if plan.model.point is not None:
+        return [_run_point_model(plan, index) for index in indices]
     results = []
-    for group in grid.network_groups(indices):
+    for group in plan.grid.network_groups(indices):
         start = time.perf_counter()
         try:
-            net, build_seconds = _build(experiment, grid, group[0])
+            net, build_seconds = _build(plan, group[0])
         except Exception as err:  # a failing point is recorded, the sweep goes on
             seconds = (time.perf_counter() - start) / len(group)
             results += [_failure(index, err, seconds) for index in group]
             continue
         for index in group:
             try:
-                values = _run_built(experiment, grid, index, net, build_seconds)
+                values = _run_built(plan, index, net, build_seconds)
             except Exception as err:
                 results.append(_failure(index, err, time.perf_counter() - start))
             else:

@@ -53,7 +53,7 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
 
     [cluster]                      # optional, checked by sweeps.run.batch.config
 
-    [theory]                       # optional: mean-field theory per point (sweeps.theory.meanfield)
+    [theory]                       # optional: mean-field theory per point (sweeps.theory.compute)
     focus_counts = [1, 2]
 
 Every problem raises :class:`DefinitionError` with a one-line message that names the field
@@ -75,7 +75,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -83,9 +83,7 @@ from sweeps.errors import DefinitionError, ModelError
 from sweeps.measure.measurements import default_off_threshold
 from sweeps.models.checks import check_model
 from sweeps.spec.grid import GridShape
-
-if TYPE_CHECKING:  # sweeps.theory.meanfield imports xarray: only when a definition is parsed
-    from sweeps.spec.theory import Theory
+from sweeps.spec.theory import Theory, parse_theory
 
 __all__ = [
     "DefinitionError",
@@ -354,7 +352,6 @@ def _from_document(doc: dict, text: str, source: str) -> Experiment:
     output = _parse_output(doc.get("output", {}))
 
     _check_focus_axis(dimensions, simulation)
-    from sweeps.spec.theory import parse_theory
 
     experiment = Experiment(
         name=name,
@@ -368,7 +365,7 @@ def _from_document(doc: dict, text: str, source: str) -> Experiment:
         cluster=dict(doc.get("cluster", {})),
         text=text,
         source=source,
-        theory=parse_theory(doc.get("theory"), model, parameters, dimensions),
+        theory=parse_theory(doc.get("theory")),
     )
     try:
         check_model(experiment)

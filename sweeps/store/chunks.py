@@ -5,17 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-from sweeps.measure import registry
-from sweeps.models.model import Layout
-
-if TYPE_CHECKING:  # xarray only where it is used (creation, open_results)
-    pass
-
-
 
 #: automatic layout: a chunk of a data variable holds about this many bytes (uncompressed) ...
 _TARGET_CHUNK_BYTES = 4 * 2**20
@@ -24,14 +15,6 @@ _MAX_POINTS_PER_CHUNK = 2**16
 #: points per chunk of ``status`` and ``error`` (one int8 chunk of 1 MiB: ``sweeps status``
 #: reads one file for a million points)
 _STATUS_POINTS_PER_CHUNK = 2**20
-
-
-def points_per_chunk(experiment, specs) -> int:
-    """Points per chunk of the largest variable (the definition's choice, or about 4 MiB)."""
-    if experiment.output.points_per_chunk:
-        return experiment.output.points_per_chunk
-    inner = inner_sizes(experiment, None)
-    return min(_points_for(_point_bytes(s, inner)) for s in specs) if specs else _MAX_POINTS_PER_CHUNK
 
 
 def _point_bytes(spec, inner: dict[str, int]) -> int:
@@ -89,16 +72,3 @@ class ChunkLayout:
             return cls(chunks, {s.name: chunks for s in specs})
         return cls(point_chunks(shape, _STATUS_POINTS_PER_CHUNK, divide=True),
                    {s.name: point_chunks(shape, _points_for(_point_bytes(s, inner)), divide=True) for s in specs})
-
-
-def inner_sizes(experiment, layout: Layout | None) -> dict[str, int]:
-    sizes = {"time": experiment.simulation.n_samples}
-    if layout is not None:
-        sizes["population"] = len(layout.populations)
-        sizes["cluster"] = len(layout.clusters)
-        sizes.update(registry.inner_sizes(layout.names, [p.cell_type for p in layout.populations]))
-    else:  # sizes unknown: assume a generous layout for chunk sizing
-        sizes.update(registry.GENEROUS_SIZES)
-    return sizes
-
-

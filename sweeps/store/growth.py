@@ -22,14 +22,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from pathlib import Path
 
 import numpy as np
 
-from sweeps.errors import StoreMismatchError
+from sweeps.errors import StoreError, StoreMismatchError
+from sweeps.plan import SweepPlan
 from sweeps.store.provenance import utc_now
 from sweeps.store.sweep_store import SweepStore, identity_differences
 
-__all__ = ["grow_to"]
+__all__ = ["grow_to", "open_store", "plan_growth"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,19 +99,12 @@ def _grow_arrays(store: SweepStore, ordered, growth: dict[str, tuple[int, int]])
             group[dim.name][old:new] = np.asarray(dim.coordinate())[old:new]
 
 
-def grow_to(store: SweepStore, experiment):
-    """Match ``experiment`` to ``store``, growing the store if the definition only adds points.
-
-    Returns
-    -------
-    (SweepStore, Experiment)
-        The (reopened) store and the experiment with its axes in the store's order; run that
-        experiment so that point indices match the store.
-    """
-    ordered, growth = plan_growth(store, experiment)
+def grow_to(store: SweepStore, ordered, growth: dict[str, tuple[int, int]]) -> SweepStore:
+    """Grow ``store`` to the experiment ``ordered`` (from :func:`plan_growth`); the reopened store."""
+    experiment = ordered
     identity = json.dumps(ordered.identity(), sort_keys=True)
     if not growth and identity == json.dumps(store.identity, sort_keys=True):
-        return store, ordered
+        return store
     _grow_arrays(store, ordered, growth)
     attrs = store.attrs
     record = {"time": utc_now(), "grown": {d: list(sizes) for d, sizes in growth.items()},
@@ -121,4 +116,37 @@ def grow_to(store: SweepStore, experiment):
         "growths": [*attrs.get("growths", []), record],
     })
     logger.info("grew store %s: %s", store.path, record["grown"] or "same points, new definition text")
-    return SweepStore.open(store.path), ordered
+    return SweepStore.open(store.path)
+
+
+def open_store(path: str | Path, experiment) -> tuple[SweepStore, SweepPlan]:
+    """The store at ``path`` for ``experiment`` and the run's plan, building the plan once.
+
+    A missing store is created from the plan; an existing one must hold the same definition
+    or one that only adds points (it grows, and the plan follows the store's axis order).
+
+    Raises
+    ------
+    StoreMismatchError, StoreError
+        If the store holds another definition or other variables, or is not a sweeps store.
+    """
+    path = Path(path)
+    if not Path(path, "zarr.json").exists():
+        if path.exists() and any(path.iterdir()):
+            raise StoreError(f"{path} exists and is not a sweeps store")
+        plan = SweepPlan.build(experiment)
+        return SweepStore.create(path, plan), plan
+    store = SweepStore.open(path)
+    ordered, growth = plan_growth(store, experiment)
+    plan = SweepPlan.build(ordered)
+    names = {s.name for s in plan.variables}
+    missing = sorted(names - set(store.variables))
+    if missing:
+        raise StoreMismatchError(f"{path} was written by a version without the variables {missing}; "
+                                 "use a new store path")
+    retired = sorted(set(store.variables) - names)
+    if retired:
+        raise StoreMismatchError(f"{path} was written by a version with the variables {retired}, which "
+                                 "this version no longer computes; finish it with that version or use a "
+                                 "new store path")
+    return grow_to(store, ordered, growth), plan

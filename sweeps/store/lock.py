@@ -9,14 +9,10 @@ import os
 import socket
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sweeps.errors import StoreError, StoreLockedError
 from sweeps.store.provenance import utc_now
-
-if TYPE_CHECKING:  # xarray only where it is used (creation, open_results)
-    pass
-
 
 logger = logging.getLogger(__name__)
 

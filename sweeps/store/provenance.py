@@ -7,12 +7,7 @@ import datetime as dt
 import subprocess
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # xarray only where it is used (creation, open_results)
-    pass
-
-
+from typing import Any
 
 _VERSIONED = ("numpy", "numba", "scipy", "dask", "distributed", "zarr", "xarray", "binnet-sweeps")
 

@@ -53,13 +53,12 @@ import zarr
 
 from sweeps.errors import StoreError, StoreLockedError, StoreMismatchError, StoreWriteError
 from sweeps.measure import registry
-from sweeps.models.model import Layout
-from sweeps.models.registry import resolve
-from sweeps.store.chunks import ChunkLayout, inner_sizes
+from sweeps.plan import SweepPlan
+from sweeps.store.chunks import ChunkLayout
 from sweeps.store.provenance import git_commit, utc_now, versions
 
-if TYPE_CHECKING:  # xarray only where it is used (creation, open_results)
-    pass
+if TYPE_CHECKING:  # xarray only where it is used (creation, theory)
+    import xarray as xr
 
 __all__ = [
     "FAILED",
@@ -78,12 +77,14 @@ logger = logging.getLogger(__name__)
 TODO, OK, FAILED = 0, 1, 2
 #: group attribute written last when a store is created: without it the creation was interrupted
 _COMPLETE = "sweeps_schema_complete"
+#: group attribute describing the theory variables (focus counts, grid sizes covered, reasons)
+THEORY_ATTR = "sweeps_theory"
 _REPLICATE_NAMES = {"network": "network (connectivity seed index)", "init": "initial condition index",
                     "seed": "replicate (network seed index)"}
 
 
-def _coordinates(experiment, layout: Layout) -> dict[str, Any]:
-    model = resolve(experiment.model)  # the declaration knows the parameters' units
+def _coordinates(plan: SweepPlan) -> dict[str, Any]:
+    experiment, model, layout = plan.experiment, plan.model, plan.layout  # the model knows the units
 
     def attrs(name: str) -> dict[str, str]:
         if name == "focus_count":
@@ -166,7 +167,7 @@ class SweepStore:
         return int(min(sizes))
 
     @classmethod
-    def create(cls, path: str | Path, experiment, layout: Layout, specs) -> SweepStore:
+    def create(cls, path: str | Path, plan: SweepPlan) -> SweepStore:
         """Write the whole schema (coordinates, empty variables, status, provenance).
 
         The coordinates are written with xarray (small), every variable as an empty Zarr array
@@ -177,10 +178,10 @@ class SweepStore:
         import xarray as xr
 
         path = Path(path)
+        experiment, specs, inner = plan.experiment, plan.variables, plan.inner
         shape, dims = experiment.shape, experiment.dims
-        inner = inner_sizes(experiment, layout)
         chunking = ChunkLayout.of(experiment, specs, inner)
-        coords = xr.Dataset(coords=_coordinates(experiment, layout))
+        coords = xr.Dataset(coords=_coordinates(plan))
         attrs = {
             "title": f"sweep {experiment.name}",
             "experiment": experiment.name,
@@ -397,6 +398,53 @@ class SweepStore:
             current[reset] = TODO
             self._array("status")[...] = current
         return [int(i) for i in np.flatnonzero(reset.ravel())]
+
+    @property
+    def theory_info(self) -> dict[str, Any] | None:
+        """What the theory variables cover (None without theory)."""
+        return self.attrs.get(THEORY_ATTR)
+
+    def _theory_arrays(self, focus_dim: str) -> list[str]:
+        """The arrays of the theory: variables along ``focus_dim`` and its coordinate."""
+        own = {*self.variables, "status", "error"}
+        names = [n for n, a in self.group.arrays() if n not in own and focus_dim in (a.metadata.dimension_names or ())]
+        return [n for n in names if n != focus_dim or focus_dim not in self.dims]
+
+    def replace_theory(self, ds: xr.Dataset, info: dict[str, Any], focus_dim: str) -> None:
+        """Replace every theory variable by those of ``ds`` (dimension ``focus_dim``) and record ``info``."""
+        for name in self._theory_arrays(focus_dim):
+            del self.group[name]
+        ds.to_zarr(self.path, mode="a", consolidated=False, zarr_format=3)
+        self.set_theory_info(info)
+
+    def theory_width(self, name: str) -> int:
+        """Length of the trailing dimension of theory variable ``name``."""
+        return int(self.group[name].shape[-1])
+
+    def widen_theory(self, name: str, width: int, fill) -> None:
+        """Grow the trailing dimension of theory variable ``name`` to ``width``, new entries ``fill``."""
+        array = self.group[name]
+        stored = array.shape[-1]
+        if width > stored:
+            array.resize(array.shape[:-1] + (width,))
+            array[..., stored:] = fill
+
+    def write_theory_block(self, name: str, region: tuple[slice, ...], values: np.ndarray) -> None:
+        """Write ``values`` into ``region`` of theory variable ``name``."""
+        self.group[name][region] = values
+
+    def set_theory_info(self, info: dict[str, Any]) -> None:
+        """Record what the theory covers (group attribute), then consolidate the metadata."""
+        self.group.attrs[THEORY_ATTR] = json.loads(json.dumps(info))
+        consolidate(self.path)
+
+    def theory_dataset(self) -> xr.Dataset:
+        """The theory variables of the store (lazily loaded)."""
+        import xarray as xr
+
+        names = set((self.theory_info or {}).get("variables", ()))
+        ds = xr.open_zarr(self.path, consolidated=False, zarr_format=3)
+        return ds[[n for n in ds.data_vars if n in names or (not names and n.startswith("mf_"))]]
 
     def record_run(self, run: dict[str, Any]) -> None:
         """Append a run record to the attrs, or update the one with the same ``id``."""

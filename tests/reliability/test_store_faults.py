@@ -15,7 +15,9 @@ import zarr
 
 from sweeps import LocalThreads, load_experiment, run_sweep
 from sweeps.errors import StoreError, StoreWriteError
+from sweeps.plan import SweepPlan
 from sweeps.store.sweep_store import OK, SweepStore
+from tests.points import simulate_point
 from tests.reliability.conftest import (
     N_POINTS,
     ok_count,
@@ -100,12 +102,10 @@ def test_disk_full_mid_run_keeps_finished_points_and_writes_nothing_more(tmp_pat
 
 
 def test_failed_status_write_leaves_the_point_not_done(tmp_path, reliability, monkeypatch):
-    from sweeps.models.checks import experiment_layout
-    from sweeps.run.task import PointResult, schema_variables, simulate_point
+    from sweeps.run.task import PointResult
 
     experiment = load_experiment(toy(tmp_path / "toy.toml", ""))
-    layout = experiment_layout(experiment)
-    store = SweepStore.create(tmp_path / "r.zarr", experiment, layout, schema_variables(experiment, layout))
+    store = SweepStore.create(tmp_path / "r.zarr", SweepPlan.build(experiment))
     values = simulate_point(experiment, 0)
     original = zarr.Array.__setitem__
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import warnings
 
@@ -13,8 +14,7 @@ import zarr.storage
 from sweeps import LocalThreads, load_experiment, run_sweep
 from sweeps.errors import StoreError, StoreMismatchError
 from sweeps.measure.registry import VariableSpec
-from sweeps.models.checks import experiment_layout
-from sweeps.run.task import schema_variables
+from sweeps.plan import SweepPlan
 from sweeps.store.sweep_store import OK, SweepStore
 from tests.reliability.conftest import toy
 
@@ -35,8 +35,7 @@ def _creation_writes(tmp_path, monkeypatch) -> list[str]:
 
     monkeypatch.setattr(zarr.storage.LocalStore, "set", counting)
     experiment = load_experiment(toy(tmp_path / "toy.toml", ""))
-    layout = experiment_layout(experiment)
-    SweepStore.create(tmp_path / "count.zarr", experiment, layout, schema_variables(experiment, layout))
+    SweepStore.create(tmp_path / "count.zarr", SweepPlan.build(experiment))
     monkeypatch.undo()
     return keys
 
@@ -45,8 +44,7 @@ def _creation_writes(tmp_path, monkeypatch) -> list[str]:
 def test_interrupted_creation_leaves_no_store_that_reads_as_complete(crash, tmp_path, monkeypatch, reliability):
     n_writes = len(_creation_writes(tmp_path, monkeypatch))
     experiment = load_experiment(toy(tmp_path / "toy.toml", ""))
-    layout = experiment_layout(experiment)
-    specs = schema_variables(experiment, layout)
+    plan = SweepPlan.build(experiment)
     original = zarr.storage.LocalStore.set
     for stop_at in sorted({1, n_writes // 3, n_writes // 2, n_writes - 3, n_writes - 2}):
         calls = 0
@@ -63,7 +61,7 @@ def test_interrupted_creation_leaves_no_store_that_reads_as_complete(crash, tmp_
         if crash:  # the process dies: nothing cleans up after it
             monkeypatch.setattr(shutil, "rmtree", lambda *a, **k: None)
         with pytest.raises(Interrupted):
-            SweepStore.create(store, experiment, layout, specs)
+            SweepStore.create(store, plan)
         monkeypatch.undo()
         if not crash:
             assert not store.exists(), f"interrupted at write {stop_at} of {n_writes}: a half store is left"
@@ -78,9 +76,8 @@ def test_interrupted_creation_leaves_no_store_that_reads_as_complete(crash, tmp_
 def test_store_with_a_variable_this_version_no_longer_writes_is_refused_before_any_work(tmp_path, reliability):
     definition, store = toy(tmp_path / "toy.toml", ""), tmp_path / "r.zarr"
     experiment = load_experiment(definition)
-    layout = experiment_layout(experiment)
     old = VariableSpec("retired_measure", (), "float64", "1", "a measurement of an older version", np.nan)
-    SweepStore.create(store, experiment, layout, [*schema_variables(experiment, layout), old])  # an older version
+    SweepStore.create(store, (lambda plan: dataclasses.replace(plan, variables=(*plan.variables, old)))(SweepPlan.build(experiment)))  # an older version
     with pytest.raises(StoreMismatchError, match=r"with the variables \['retired_measure'\], which this version "
                                                  "no longer computes"):
         run_sweep(experiment, store, LocalThreads(1))
@@ -93,8 +90,7 @@ def test_plain_xarray_opens_the_store_without_warnings_after_creation_and_after_
     experiment = load_experiment(definition)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # creating and writing: no zarr warning (string encodings included)
-        layout = experiment_layout(experiment)
-        SweepStore.create(store, experiment, layout, schema_variables(experiment, layout))
+        SweepStore.create(store, SweepPlan.build(experiment))
         ds = xr.open_zarr(store)
         assert ds.attrs["runs"] == [] and (ds.status.values == 0).all()
         for limit in (3, None):

@@ -1,0 +1,101 @@
+"""The resolved sweep plan: everything a run decides once, before any point runs.
+
+A :class:`SweepPlan` is built from a validated :class:`~sweeps.spec.definition.Experiment`
+in one place (:meth:`SweepPlan.build`): the model is resolved, the grid expanded, the
+population layout read (without building a network when the model declares its layout) and
+the variables of a point listed with their dtypes and inner dimensions.  The driver builds
+it once and ships it to the workers once; the store's schema (``SweepStore.create``), the
+theory writer, ``sweeps validate`` and the tasks all take it, so no task resolves a model or
+builds a grid again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from sweeps.measure import registry
+from sweeps.measure.measurements import n_clusters_of, variable_specs
+from sweeps.measure.registry import VariableSpec
+from sweeps.models.model import Layout, Model
+from sweeps.models.registry import resolve
+from sweeps.run.initial import initial_variable_specs
+from sweeps.spec.definition import Experiment
+from sweeps.spec.grid import Grid
+
+__all__ = ["SweepPlan"]
+
+
+@dataclass(frozen=True, eq=False)
+class SweepPlan:
+    """An experiment resolved for running.
+
+    Attributes
+    ----------
+    experiment : Experiment
+        The validated definition (axes in the store's order when the store grew).
+    model : Model
+        The resolved model declaration.
+    grid : Grid
+        The expanded grid: point index <-> coordinates, parameters and seeds.
+    layout : Layout
+        The populations shared by every point.
+    variables : tuple of VariableSpec
+        What one point stores (inner dimensions only), in store order.
+    inner : Mapping[str, int]
+        Sizes of the inner dimensions (``population``, ``cluster``, ``time``, ...).
+    """
+
+    experiment: Experiment
+    model: Model
+    grid: Grid
+    layout: Layout
+    variables: tuple[VariableSpec, ...]
+    inner: Mapping[str, int]
+
+    @classmethod
+    def build(cls, experiment: Experiment) -> SweepPlan:
+        """Resolve ``experiment``: the model once, the grid once, the layout once."""
+        model = resolve(experiment.model)
+        grid = Grid.from_experiment(experiment)
+        layout = model.layout(grid.parameters(0), grid.seeds(0).connectivity)
+        return cls(experiment, model, grid, layout, _variables(experiment, model, layout),
+                   _inner_sizes(experiment, layout))
+
+    def reordered(self, experiment: Experiment) -> SweepPlan:
+        """The plan of ``experiment``, the same definition with its axes in another order or
+        grown (a store's order): model, layout and variables are kept, the grid is rebuilt."""
+        if experiment == self.experiment:
+            return self
+        return dataclasses.replace(self, experiment=experiment, grid=Grid.from_experiment(experiment))
+
+    @property
+    def dtypes(self) -> dict[str, np.dtype]:
+        """Dtype of every variable one grid point produces."""
+        return {s.name: np.dtype(s.dtype) for s in self.variables}
+
+    @property
+    def point_bytes(self) -> int:
+        """Uncompressed bytes of one point's variables."""
+        return sum(math.prod(self.inner[d] for d in s.dims) * np.dtype(s.dtype).itemsize for s in self.variables)
+
+
+def _variables(experiment: Experiment, model: Model, layout: Layout) -> tuple[VariableSpec, ...]:
+    if model.point is not None:  # a model that measures itself
+        return tuple(model.point.variables(experiment))
+    types = [p.cell_type for p in layout.populations]
+    clusters = [-1 if p.cluster is None else p.cluster for p in layout.populations]
+    specs = variable_specs(layout.names, n_clusters_of(types, clusters), experiment.simulation.n_samples,
+                           experiment.output.keep_traces)
+    return tuple(specs + initial_variable_specs())
+
+
+def _inner_sizes(experiment: Experiment, layout: Layout) -> dict[str, int]:
+    sizes = {"time": experiment.simulation.n_samples, "population": len(layout.populations),
+             "cluster": len(layout.clusters)}
+    sizes.update(registry.inner_sizes(layout.names, [p.cell_type for p in layout.populations]))
+    return sizes
