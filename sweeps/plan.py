@@ -11,10 +11,10 @@ builds a grid again.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,8 +24,10 @@ from sweeps.measure.registry import VariableSpec
 from sweeps.models.model import Layout, Model
 from sweeps.models.registry import resolve
 from sweeps.run.initial import initial_variable_specs
-from sweeps.spec.definition import Experiment
 from sweeps.spec.grid import Grid
+
+if TYPE_CHECKING:
+    from sweeps.spec.definition import Experiment
 
 __all__ = ["SweepPlan"]
 
@@ -65,13 +67,6 @@ class SweepPlan:
         layout = model.layout(grid.parameters(0), grid.seeds(0).connectivity)
         return cls(experiment, model, grid, layout, _variables(experiment, model, layout),
                    _inner_sizes(experiment, layout))
-
-    def reordered(self, experiment: Experiment) -> SweepPlan:
-        """The plan of ``experiment``, the same definition with its axes in another order or
-        grown (a store's order): model, layout and variables are kept, the grid is rebuilt."""
-        if experiment == self.experiment:
-            return self
-        return dataclasses.replace(self, experiment=experiment, grid=Grid.from_experiment(experiment))
 
     @property
     def dtypes(self) -> dict[str, np.dtype]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from sweeps.plan import SweepPlan
-from sweeps.run.task import PointBatch, PointResult, run_points
+from sweeps.run.task import run_points
+from sweeps.store.batch import PointBatch, PointResult
 
 
 def simulate_point(experiment, index: int) -> dict[str, np.ndarray]:

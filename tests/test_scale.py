@@ -22,8 +22,8 @@ from sweeps import LocalThreads, load_experiment, parse_experiment, run_sweep
 from sweeps.errors import DefinitionError
 from sweeps.models.model import Model
 from sweeps.plan import SweepPlan
-from sweeps.run.task import PointResult
 from sweeps.spec.grid import Grid
+from sweeps.store.batch import PointResult
 from sweeps.store.chunks import _MAX_POINTS_PER_CHUNK, _TARGET_CHUNK_BYTES, point_chunks
 from sweeps.store.sweep_store import FAILED, OK, SweepStore
 from tests import toymodel

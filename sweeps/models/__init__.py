@@ -1,17 +1,20 @@
 """Models: the declaration a model gives (populations, parameters, theory, cost) and the registry."""
 
 from sweeps.errors import ModelError
-from sweeps.models.checks import check_model, experiment_layout
+from sweeps.models.checks import check_model
 from sweeps.models.model import (
     FixedPoint,
     Layout,
     Model,
     ModelCost,
+    ModelTheory,
     Parameter,
     PointModel,
     PopulationInfo,
+    TheoryResult,
+    TheoryVariable,
 )
 from sweeps.models.registry import REGISTERED, resolve
 
-__all__ = ["FixedPoint", "Layout", "Model", "ModelCost", "ModelError", "Parameter", "PointModel", "PopulationInfo",
-           "REGISTERED", "check_model", "experiment_layout", "resolve"]
+__all__ = ["FixedPoint", "Layout", "Model", "ModelCost", "ModelError", "ModelTheory", "Parameter", "PointModel",
+           "PopulationInfo", "REGISTERED", "TheoryResult", "TheoryVariable", "check_model", "resolve"]

@@ -103,12 +103,6 @@ def _check_start(experiment, model: Model, layout: Layout | None, grid: Grid, in
         raise ModelError(field, f"{focus} is outside 0..Q = 0..{q} (clusters of the model)")
 
 
-def experiment_layout(experiment) -> Layout:
-    """The population layout shared by all grid points of ``experiment``."""
-    grid = Grid.from_experiment(experiment)
-    return resolve(experiment.model).layout(grid.parameters(0), grid.seeds(0).connectivity)
-
-
 def _check_theory(experiment, model: Model, layout: Layout | None) -> None:
     """A ``[theory]`` table needs a model that declares one, and focus counts within its clusters."""
     if experiment.theory is None:

@@ -19,7 +19,8 @@ from tqdm.auto import tqdm
 from sweeps.errors import StoreError
 from sweeps.plan import SweepPlan
 from sweeps.run.executors import Executor, LocalThreads
-from sweeps.run.task import PointBatch, run_batch
+from sweeps.run.task import run_batch
+from sweeps.store.batch import PointBatch
 from sweeps.store.growth import open_store
 from sweeps.store.lock import StoreLock
 from sweeps.store.provenance import software, software_changes, utc_now

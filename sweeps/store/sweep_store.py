@@ -53,12 +53,14 @@ import zarr
 
 from sweeps.errors import StoreError, StoreLockedError, StoreMismatchError, StoreWriteError
 from sweeps.measure import registry
-from sweeps.plan import SweepPlan
+from sweeps.store.batch import PointBatch
 from sweeps.store.chunks import ChunkLayout
 from sweeps.store.provenance import git_commit, utc_now, versions
 
 if TYPE_CHECKING:  # xarray only where it is used (creation, theory)
     import xarray as xr
+
+    from sweeps.plan import SweepPlan
 
 __all__ = [
     "FAILED",
@@ -313,7 +315,7 @@ class SweepStore:
             yield region, positions, tuple(local.T)
 
     def write(self, batch) -> None:
-        """Write a :class:`~sweeps.run.task.PointBatch` (or a list of ``PointResult``): data first, then status.
+        """Write a :class:`~sweeps.store.batch.PointBatch` (or a list of ``PointResult``): data first, then status.
 
         Each array is written chunk by chunk (read, update the batch's points, write back; a
         chunk file is replaced atomically), whole columns at once.  ``error`` is written only
@@ -324,8 +326,6 @@ class SweepStore:
         StoreError
             If a write fails; points whose status was not written are not marked done.
         """
-        from sweeps.run.task import PointBatch
-
         if not isinstance(batch, PointBatch):
             batch = PointBatch.from_results(list(batch), {name: self._array(name).dtype for name in self.variables})
         if not len(batch):

@@ -102,7 +102,7 @@ def test_disk_full_mid_run_keeps_finished_points_and_writes_nothing_more(tmp_pat
 
 
 def test_failed_status_write_leaves_the_point_not_done(tmp_path, reliability, monkeypatch):
-    from sweeps.run.task import PointResult
+    from sweeps.store.batch import PointResult
 
     experiment = load_experiment(toy(tmp_path / "toy.toml", ""))
     store = SweepStore.create(tmp_path / "r.zarr", SweepPlan.build(experiment))
