@@ -125,7 +125,7 @@ def test_corners_take_the_extreme_values_of_unordered_axes():
     grid = Grid.from_experiment(experiment)
     corners = {(grid.parameters(i)["g"], grid.parameters(i)["R_Eplus"]) for i in grid.corner_points()}
     assert corners == {(1.0, 1.0), (1.0, 3.0), (2.0, 1.0), (2.0, 3.0)}
-    assert all(grid.is_first_replicate(i) for i in grid.corner_points() + grid.cross_points())
+    assert all(grid.network(i) == 0 and grid.init(i) == 0 for i in grid.corner_points() + grid.cross_points())
 
 
 # 6. structural parameters --------------------------------------------------------------------

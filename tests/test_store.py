@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import pickle
 import socket
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sweeps.errors import StoreError, StoreMismatchError
+from sweeps.errors import StoreError
 from sweeps.plan import SweepPlan
 from sweeps.run.task import (
     TIMING_VARIABLES,
@@ -23,7 +24,7 @@ from sweeps.run.task import (
 from sweeps.spec.definition import load_experiment
 from sweeps.store.chunks import point_chunks
 from sweeps.store.results import open_results
-from sweeps.store.sweep_store import FAILED, OK, TODO, SweepStore
+from sweeps.store.sweep_store import FAILED, OK, TODO, SweepStore, identity_differences
 from tests.points import batch_results, simulate_point
 
 
@@ -125,9 +126,12 @@ def test_mismatched_definition_names_the_difference(toy_definition, store_path, 
     other = tmp_path / "other.toml"
     other.write_text(toy_definition().read_text().replace("R_Eplus = [1.0, 2.0, 3.0]", "R_Eplus = [1.0, 2.0, 4.0]"))
     store = SweepStore.open(store_path)
-    store.check_matches(load_experiment(toy_definition()))  # same definition: fine
-    with pytest.raises(StoreMismatchError, match=r"sweep\.R_Eplus: store has \[1\.0, 2\.0, 3\.0\], definition has \[1\.0, 2\.0, 4\.0\]"):
-        store.check_matches(load_experiment(other))
+
+    def differences(path):
+        return identity_differences(store.identity, json.loads(json.dumps(load_experiment(path).identity())))
+
+    assert differences(toy_definition()) == []  # same definition: nothing differs
+    assert differences(other) == ["sweep.R_Eplus: store has [1.0, 2.0, 3.0], definition has [1.0, 2.0, 4.0]"]
 
 
 def test_open_results_rejects_non_store(tmp_path):

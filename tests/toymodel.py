@@ -21,10 +21,11 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from sweeps.models.model import FixedPoint, Model, ModelCost, Parameter
+from sweeps.models.model import Model, ModelCost, Parameter
 
 
 @dataclass
@@ -149,6 +150,13 @@ def build(params: dict, seed, weight_mode: str = "auto", ram_budget_gb: float = 
 
 build.layout = layout
 build.validate = validate
+
+
+class FixedPoint(NamedTuple):
+    """A fixed point as a model's theory returns it: one rate per population and stability."""
+
+    rates: np.ndarray
+    stable: bool
 
 
 def theory(params: dict, focus_count: int) -> list[FixedPoint]:

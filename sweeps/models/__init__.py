@@ -3,7 +3,6 @@
 from sweeps.errors import ModelError
 from sweeps.models.checks import check_model
 from sweeps.models.model import (
-    FixedPoint,
     Layout,
     Model,
     ModelCost,
@@ -16,5 +15,5 @@ from sweeps.models.model import (
 )
 from sweeps.models.registry import REGISTERED, resolve
 
-__all__ = ["FixedPoint", "Layout", "Model", "ModelCost", "ModelError", "ModelTheory", "Parameter", "PointModel",
+__all__ = ["Layout", "Model", "ModelCost", "ModelError", "ModelTheory", "Parameter", "PointModel",
            "PopulationInfo", "REGISTERED", "TheoryResult", "TheoryVariable", "check_model", "resolve"]

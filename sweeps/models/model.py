@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FixedPoint", "Layout", "Model", "ModelCost", "ModelTheory", "Parameter", "PointModel",
+__all__ = ["Layout", "Model", "ModelCost", "ModelTheory", "Parameter", "PointModel",
            "PopulationInfo", "TheoryResult", "TheoryVariable"]
 
 logger = logging.getLogger(__name__)
@@ -87,14 +87,6 @@ class Parameter:
     name: str
     units: str = "1"
     long_name: str = ""
-
-
-@dataclass(frozen=True)
-class FixedPoint:
-    """A mean-field fixed point: one rate per population (focus clusters first) and stability."""
-
-    rates: np.ndarray
-    stable: bool
 
 
 @dataclass(frozen=True)

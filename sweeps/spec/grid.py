@@ -116,10 +116,6 @@ class Grid(GridShape):
         """Initial-condition index of point ``index`` (along ``init``; 0 if absent)."""
         return self._replicate(index, INIT_KINDS)
 
-    def is_first_replicate(self, index: int) -> bool:
-        """True for the point of network 0 and init 0 of its parameter values."""
-        return self.network(index) == 0 and self.init(index) == 0
-
     def seeds(self, index: int) -> PointSeeds:
         """Seeds of point ``index`` from the root seed and its network and init indices."""
         return point_seeds(self.root_seed, self.network(index), self.init(index))

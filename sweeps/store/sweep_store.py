@@ -256,16 +256,6 @@ class SweepStore:
     def attrs(self) -> dict[str, Any]:
         return self.group.attrs.asdict()
 
-    def check_matches(self, experiment) -> None:
-        """Raise :class:`StoreMismatchError` naming what differs from ``experiment``."""
-        diffs = identity_differences(self.identity, json.loads(json.dumps(experiment.identity(), sort_keys=True)))
-        if diffs:
-            more = f" (and {len(diffs) - 3} more)" if len(diffs) > 3 else ""
-            raise StoreMismatchError(
-                f"{self.path} was created from a different definition: {'; '.join(diffs[:3])}{more}; "
-                "use a new store path or the original definition"
-            )
-
     def status(self) -> np.ndarray:
         """Per-point status array (point shape): 0 todo, 1 ok, 2 failed."""
         return self._array("status")[...]
