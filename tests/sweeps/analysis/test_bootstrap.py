@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from sweeps.analysis.bootstrap import bootstrap_means
+from sweeps.analysis.bootstrap import bootstrap_means, percentile_interval
 
 
 def test_nested_bootstrap_variance_is_the_two_stage_formula():
@@ -25,3 +26,13 @@ def test_nested_bootstrap_variance_is_the_two_stage_formula():
     assert abs(ratio.mean() - 1) < 4 * np.sqrt(2 / 2000) / np.sqrt(n_trials) + 0.01
     flat = y.reshape(n_trials, -1).var(axis=1) / (n * m)
     assert abs((reps.var(axis=0) / flat).mean() - 1) > 0.1  # the nesting matters here
+
+
+def test_percentile_interval_is_numpy_percentile_and_skips_nan():
+    replicates = np.random.default_rng(0).normal(size=(1001, 3))
+    lower, upper = percentile_interval(replicates, 0.9)
+    np.testing.assert_allclose(lower, np.percentile(replicates, 5, axis=0))
+    np.testing.assert_allclose(upper, np.percentile(replicates, 95, axis=0))
+    replicates[::2, 0] = np.nan
+    lower, _ = percentile_interval(replicates, 0.9)
+    assert lower[0] == pytest.approx(np.percentile(replicates[1::2, 0], 5))
