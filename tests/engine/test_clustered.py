@@ -24,9 +24,9 @@ P0 = {"p0_ee": 0.2, "p0_ie": 0.35, "p0_ei": 0.5, "p0_ii": 0.15}
 OTHER = {**P0, "V_th": 0.7, "g": 1.9, "m_X": 0.05}
 
 
-def spec_matrices(N_E, N_I, Q, R_Eplus, R_j, kappa, V_th=1.0, g=1.2, p0_ee=0.3, p0_ie=0.3,
+def expected_matrices(N_E, N_I, Q, R_Eplus, R_j, kappa, V_th=1.0, g=1.2, p0_ee=0.3, p0_ie=0.3,
                   p0_ei=0.3, p0_ii=0.3, **_):
-    """SPEC 3.5 written out once more, entry by entry: name -> (p_in, p_out, w_in, w_out)."""
+    """The connection rules written out once more, entry by entry: name -> (p_in, p_out, w_in, w_out)."""
     N = N_E + N_I
     nE, nI = N_E / N, N_I / N
     jEE = V_th / math.sqrt(p0_ee * nE) / math.sqrt(N)
@@ -43,7 +43,7 @@ def spec_matrices(N_E, N_I, Q, R_Eplus, R_j, kappa, V_th=1.0, g=1.2, p0_ee=0.3, 
     return out
 
 
-def assert_blocks_follow_the_spec(cp, expected):
+def assert_blocks_follow(cp, expected):
     for (a, b), name in zip([(0, 0), (0, 1), (1, 0), (1, 1)], ["EE", "EI", "IE", "II"]):
         p_in, p_out, w_in, w_out = expected[name]
         assert cp.p_plus[a, b] == pytest.approx(p_in, rel=1e-12), name
@@ -56,11 +56,11 @@ def assert_blocks_follow_the_spec(cp, expected):
 @pytest.mark.parametrize("kappa", [0.0, 0.5, 1.0])
 @pytest.mark.parametrize("R_Eplus, R_j, Q", [(1.0, 0.75, 20), (3.0, 0.8, 20), (7.25, 0.75, 20),
                                              (2.0, 0.5, 4), (3.9, 1.0, 5)])
-def test_connection_parameters_follow_the_spec(kappa, R_Eplus, R_j, Q, other):
+def test_connection_parameters_follow_the_formulas(kappa, R_Eplus, R_j, Q, other):
     params = validate_parameters({"N_E": 8000, "N_I": 2000, "Q": Q, "R_Eplus": R_Eplus,
                                   "R_j": R_j, "kappa": kappa, **other})
     cp = connection_parameters(params)
-    assert_blocks_follow_the_spec(cp, spec_matrices(**params))
+    assert_blocks_follow(cp, expected_matrices(**params))
     reference = connection_parameters(validate_parameters({**params, "kappa": 0.3}))
     np.testing.assert_allclose(cp.p_plus * cp.j_plus, reference.p_plus * reference.j_plus)
     np.testing.assert_allclose(cp.p_minus * cp.j_minus, reference.p_minus * reference.j_minus)
@@ -78,8 +78,8 @@ def test_single_cluster_uses_r_for_in_and_out(kappa):
     cp = connection_parameters(params)
     np.testing.assert_allclose(cp.p_plus, cp.p_minus)
     np.testing.assert_allclose(cp.j_plus, cp.j_minus)
-    expected = spec_matrices(**params)  # R = 2.5 for E->E and 1 + 0.6 * 1.5 = 1.9 for the rest
-    assert_blocks_follow_the_spec(cp, expected)
+    expected = expected_matrices(**params)  # R = 2.5 for E->E and 1 + 0.6 * 1.5 = 1.9 for the rest
+    assert_blocks_follow(cp, expected)
 
 
 def test_populations_carry_names_clusters_and_types():
@@ -103,7 +103,7 @@ def test_realised_contacts_per_block_match_the_probabilities(connection_type, ka
     params = {"N_E": 1600, "N_I": 400, "Q": 4, "R_Eplus": 3.0, **OTHER}
     net = ClusteredEINetwork(params, kappa=kappa, connection_type=connection_type, seed=5)
     counts = net.weight_matrix()
-    spec = spec_matrices(**net.parameters)  # independent of connection_parameters
+    spec = expected_matrices(**net.parameters)  # independent of connection_parameters
     views = [tuple(p.view) for p in net.populations]
     for post, (b0, b1) in zip(net.populations, views):
         for pre, (a0, a1) in zip(net.populations, views):
@@ -184,17 +184,18 @@ def _mean_activity(net, warmup_ms, duration_ms, interval_ms=10.0):
     return (values[:, e] @ sizes[e] / sizes[e].sum(), values[:, ~e] @ sizes[~e] / sizes[~e].sum())
 
 
-#: SPEC 3.5/3.6: unclustered reference network, Gaussian mean field with Poisson variance.
-SPEC_UNCLUSTERED = (0.03993, 0.06262)
+#: Rates (E, I) of the unclustered reference network (R_Eplus = 1, defaults), Gaussian mean field
+#: with Poisson variance.
+UNCLUSTERED_RATES = (0.03993, 0.06262)
 
 
-def test_unclustered_fixed_point_of_the_reference_network_has_the_spec_values():
+def test_unclustered_fixed_point_of_the_reference_network_has_the_reference_values():
     p = validate_parameters({"R_Eplus": 1.0})
     cp = connection_parameters(p)
     assert np.array_equal(cp.p_plus, cp.p_minus) and np.array_equal(cp.j_plus, cp.j_minus)
     m = naive.poisson_mean_field(cp.p_plus, cp.j_plus, [p["N_E"], p["N_I"]],
                                  [cp.theta_E, cp.theta_I])
-    np.testing.assert_allclose(m, SPEC_UNCLUSTERED, atol=5e-6)
+    np.testing.assert_allclose(m, UNCLUSTERED_RATES, atol=5e-6)
 
 
 @pytest.mark.slow
@@ -207,8 +208,8 @@ def test_unclustered_activity_agrees_with_mean_field(connection_type):
     assert m_e.mean() == pytest.approx(theory[0], rel=0.15)
     assert m_i.mean() == pytest.approx(theory[1], rel=0.15)
     if connection_type == "poisson":  # absolute values, not only the same formulas twice
-        assert m_e.mean() == pytest.approx(SPEC_UNCLUSTERED[0], rel=0.15)
-        assert m_i.mean() == pytest.approx(SPEC_UNCLUSTERED[1], rel=0.15)
+        assert m_e.mean() == pytest.approx(UNCLUSTERED_RATES[0], rel=0.15)
+        assert m_i.mean() == pytest.approx(UNCLUSTERED_RATES[1], rel=0.15)
 
 
 @pytest.mark.parametrize("connection_type", ["fixed_indegree", "poisson"])

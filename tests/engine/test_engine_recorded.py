@@ -1,4 +1,4 @@
-"""The engine reproduces runs recorded before the kernels were restructured (issue 11).
+"""The engine reproduces runs recorded before the kernels were restructured.
 
 SHA-256 digests of the final state, field, diff log and up-transition counts of a small
 network with threshold, clamped and stochastic populations, one per connectivity layout,

@@ -1,4 +1,4 @@
-"""Every registered connectivity layout against the slow NumPy reference (``tests/reference/naive.py``).
+"""Every registered connectivity layout against the slow NumPy reference ``tests.reference.naive``.
 
 Each case hands the engine an explicit ``W[post, pre]`` whose content selects one layout of
 ``binnet_core.layouts.REGISTRY``; weights and thresholds lie on a grid of 1/4, so the fields

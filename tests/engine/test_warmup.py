@@ -1,5 +1,6 @@
-"""After warm_numba_caches() nothing compiles (two processes sharing one empty cache:
-tests/reliability).
+"""After warm_numba_caches() nothing compiles.
+
+Two processes sharing one empty cache: tests/reliability/test_warmup.py.
 
 A fresh process, so that no other test has compiled anything yet: it warms the caches, then
 builds and runs clustered networks in each layout (and a re-imported weight matrix) and

@@ -32,10 +32,10 @@ def population_rates(initial_state, updates, deltas, views, sample_interval=1):
 
 
 def poisson_mean_field(p, w, sizes, theta, start=(0.1, 0.1)):
-    """Gaussian mean field of SPEC 3.6 with Poisson contact counts, homogeneous blocks.
+    """Gaussian mean field with Poisson contact counts, homogeneous blocks.
 
     ``p[k, l]`` and ``w[k, l]``: mean contacts per pair and weight from population ``l`` onto
-    ``k``; ``mu_k = sum_l p w N_l m_l - theta_k``,
+    ``k``; ``m_k = erfc(-mu_k / sqrt(2 sigma_k^2)) / 2`` with ``mu_k = sum_l p w N_l m_l - theta_k``,
     ``sigma_k^2 = sum_l (p + p^2) w^2 N_l m_l - p^2 w^2 N_l m_l^2``.
     """
     from scipy import optimize, special

@@ -1,4 +1,4 @@
-"""Scenarios 4 and 5: a damaged store, an unwritable store path, a disk that fills up."""
+"""A damaged store, an unwritable store path, a disk that fills up."""
 
 from __future__ import annotations
 

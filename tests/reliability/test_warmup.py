@@ -1,4 +1,4 @@
-"""Scenario 8: two processes fill one empty numba cache directory at the same time."""
+"""Two processes fill one empty numba cache directory at the same time."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures render with Agg to PNGs of the requested size and show the right numbers."""
+"""Figures (phase diagram, traces, line with bootstrap band) render with Agg and show the right numbers."""
 from __future__ import annotations
 
 import warnings

@@ -1,4 +1,4 @@
-"""Large sweeps (issue 15): checks at a few points, store layout, writer thread, bounded status.
+"""Large sweeps: checks at a few points, store layout, writer thread, bounded status.
 
 Properties only (file counts, calls, imports), no timings: the figures are in
 ``benchmarks/bench_scale.py``.

@@ -1,4 +1,4 @@
-"""Networks x inits: replicate dimensions, seeds by coordinates, one build per network."""
+"""Point tasks: networks x inits, seeds by coordinates, one build per network, sampled neurons."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Resume: a partial run then a rerun runs only the rest; a different definition is refused.
 
-Interrupted drivers, killed workers and damaged stores: tests/reliability (issue 7)."""
+Interrupted drivers, killed workers and damaged stores: tests/reliability."""
 
 from __future__ import annotations
 
