@@ -1,12 +1,12 @@
-"""Engine benchmarks (issues 2 and 3). Prints medians and ratios measured side by side.
+"""Engine benchmarks (build, simulation, threads). Prints medians and ratios measured side by side.
 
     python benchmarks/bench_engine.py           # build, simulation, threads (~1 min)
     python benchmarks/bench_engine.py --big     # also N = 100,000 (~1 min more, ~5 GB)
     python benchmarks/bench_engine.py --imported-only   # only the explicit-matrix comparison
     python benchmarks/bench_engine.py --compare-with ../other-checkout   # this tree vs another
 
-Reference network: SPEC 3.5 defaults with R_Eplus = 7.25 (N = 10,000, ~30 M contacts),
-built through ``ClusteredEINetwork``. Targets: <= 0.04 s wall per second of model time on one
+Reference network: the clustered E/I model's defaults (Q = 20, N_E = 8,000, N_I = 2,000) with
+R_Eplus = 7.25 (N = 10,000, ~30 M contacts), built through ``ClusteredEINetwork``. Targets: <= 0.04 s wall per second of model time on one
 core, build <= 0.3 s, connectivity <= 150 MB, two threads >= 1.8x one, N = 100,000 within
 12 GB peak RSS.
 """
@@ -301,7 +301,7 @@ def main(argv=None):
         print_imported(max(7, args.repeats))
         return
 
-    print("Reference network (SPEC 3.5, R_Eplus = 7.25, N = 10,000); medians of "
+    print("Reference network (clustered E/I defaults, R_Eplus = 7.25, N = 10,000); medians of "
           f"{args.repeats} runs\n")
     print(f"{'build':<10}{'seconds':>10}{'conn. MB':>11}{'contacts':>13}")
     for mode, (seconds, mb, contacts) in build_figures(args.repeats).items():

@@ -32,7 +32,7 @@ from sweeps.plan import SweepPlan
 from sweeps.run.task import run_points
 from sweeps.spec.definition import parse_experiment
 from sweeps.spec.seeds import point_seeds
-from tests.points import simulate_point
+from tests.reference.points import simulate_point
 
 PARAMS = {"N_E": 8000, "N_I": 2000, "Q": 20, "R_Eplus": 7.25}
 INITS = 5

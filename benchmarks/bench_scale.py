@@ -31,7 +31,7 @@ Run from the repository root::
     python benchmarks/bench_scale.py [--sizes 3 4 5 6] [--models null clustered] [--run-points N]
         [--cluster separate|local]
 
-Targets (issue 15; 10^6 points): validate <= 3 s, create <= 10 s, <= 2,000 files without
+Targets (10^6 points): validate <= 3 s, create <= 10 s, <= 2,000 files without
 traces, status <= 2 s, slice <= 1 s; null model >= 2,000 points/s with 2 processes and driver
 work <= 0.5 ms/point; resume of a finished store <= 5 s.
 """

@@ -1,4 +1,4 @@
-"""The plain reference loop the engine is compared with (SPEC 6).
+"""The plain reference loop the engine is compared with (one numba loop over the whole run).
 
 A straightforward whole-run numba loop: NumPy's generator inside numba picks each update,
 the weights are a float32 CSC matrix with int32 indices (8 bytes per synapse), and every

@@ -289,7 +289,7 @@ def connection_parameters(p: Mapping) -> ConnectionParameters:
     """Block probabilities, weights and thresholds of validated parameters ``p``.
 
     The formulas of :func:`connection_table` in scalar arithmetic (fast for one set; the
-    two agree to the last bit, see tests/test_parameter_table.py).
+    two agree to the last bit, see tests/engine/test_parameter_table.py).
     """
     n = p["N_E"] + p["N_I"]
     n_e, n_i = p["N_E"] / n, p["N_I"] / n

@@ -16,7 +16,7 @@ field of every post neuron ``t`` of segment ``s`` by ``+-scale[group[pre], s] * 
 Each layout is a ``NamedTuple`` of arrays: numba compiles one specialisation of a kernel per
 layout class, and :func:`apply_flip` picks the class's ``add_segment`` (and ``prefetch``) at
 compile time, so no layout test runs in the hot loop. Adding a layout means adding a class
-here and to :data:`REGISTRY` (and a case to ``tests/test_layouts.py``).
+here and to :data:`REGISTRY` (and a case to ``tests/engine/test_layouts.py``).
 """
 
 from __future__ import annotations

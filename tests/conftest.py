@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOY_TOML = """\
 [experiment]
 name = "toy"
-model = "tests.toymodel:build"
+model = "tests.reference.toymodel:build"
 seed = 7
 
 [parameters]

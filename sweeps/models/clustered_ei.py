@@ -1,4 +1,6 @@
-"""The declaration of the clustered E/I model (``model = "clustered_ei"``, SPEC 3.5).
+"""The declaration of the clustered E/I model (``model = "clustered_ei"``): ``Q`` E and ``Q`` I
+clusters whose within-cluster blocks are stronger by ``R_Eplus`` (E->E) and ``1 + R_j (R_Eplus - 1)``
+(the other blocks), see :mod:`binnet_core.clustered`.
 
 Everything the sweep code knows about this model is in :data:`MODEL`: the builder
 (:class:`binnet_core.clustered.ClusteredEINetwork`), the populations ``E0..E{Q-1}``,
@@ -71,7 +73,7 @@ def memory(params: dict, weight_mode: str, ram_budget_gb: float) -> None:
 
 def theory(params: dict, focus_count: int):
     """Fixed points of the clustered mean field with ``focus_count`` focus clusters."""
-    from binnet_core.meanfield import fixed_points  # the theory module (SPEC 3.6)
+    from binnet_core.meanfield import fixed_points  # Gaussian mean field of the clustered network
 
     return fixed_points(params, focus_count=focus_count)
 

@@ -1,6 +1,6 @@
 """Models: one declaration per model, and the registry that finds it.
 
-A model is one :class:`Model` declaration (see ``tests/toymodel.py`` for a complete model in one
+A model is one :class:`Model` declaration (see ``tests/reference/toymodel.py`` for a complete model in one
 file): its ``builder`` (``builder(params, seed, weight_mode=..., ram_budget_gb=...)`` returns an
 initialized network with the engine's interface, including ``reset(state=None, seed=None)``),
 its populations (``layout_fn(params)``, without building connectivity), its ``parameters``

@@ -1,4 +1,4 @@
-"""The fault-injection suite of issue 7: fixtures, helpers and the summary line.
+"""The fault-injection suite: fixtures, helpers and the summary line.
 
 Every test using the ``reliability`` fixture is a *scenario* (a fault injected into a real
 sweep) or a *bad input* (a malformed definition run through the CLI).  Scenarios measure the

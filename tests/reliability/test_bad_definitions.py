@@ -1,4 +1,4 @@
-"""Scenario 9: malformed definitions run through the CLI: one line naming the field, exit 2, no store.
+"""Malformed definitions run through the CLI: one line naming the field, exit 2, no store.
 
 Every case is a file written to a temporary directory and run as
 ``python -m sweeps run FILE --store PATH`` in a subprocess (all cases are started up front,

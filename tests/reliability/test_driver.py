@@ -1,4 +1,4 @@
-"""Scenarios 2 and 3: the driver dies (signal, SIGKILL, crash between data and status writes)."""
+"""The driver dies (signal, SIGKILL, crash between data and status writes)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scenario 7: a point whose simulation raises is recorded as failed; the others finish."""
+"""A point whose simulation raises is recorded as failed; the others finish."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scenario 6: two drivers on one store; a stale lock of a dead driver is taken over."""
+"""Two drivers on one store; a stale lock of a dead driver is taken over."""
 
 from __future__ import annotations
 

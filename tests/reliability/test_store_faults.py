@@ -1,4 +1,4 @@
-"""Scenarios 4 and 5: a damaged store, an unwritable store path, a disk that fills up."""
+"""A damaged store, an unwritable store path, a disk that fills up."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sweeps import LocalThreads, load_experiment, run_sweep
 from sweeps.errors import StoreError, StoreWriteError
 from sweeps.plan import SweepPlan
 from sweeps.store.sweep_store import OK, SweepStore
-from tests.points import simulate_point
+from tests.reference.points import simulate_point
 from tests.reliability.conftest import (
     N_POINTS,
     ok_count,

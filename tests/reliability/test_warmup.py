@@ -1,4 +1,4 @@
-"""Scenario 8: two processes fill one empty numba cache directory at the same time."""
+"""Two processes fill one empty numba cache directory at the same time."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.reliability.conftest import stop
 #: Runs a dense and a sparse network (their kernels compile on first use, or load from the
 #: cache) and prints one line per kernel compiled in this process, then the final states.
 SCRIPT = (
-    "import logging, sys; from tests.test_engine import _fingerprint; "
+    "import logging, sys; from tests.engine.test_engine import _fingerprint; "
     "compiles = logging.getLogger('binnet_core.compile'); compiles.setLevel(logging.DEBUG); "
     "compiles.addHandler(logging.StreamHandler(sys.stdout)); "
     "states = [_fingerprint(3, mode=m)[0].tobytes().hex() for m in ('dense', 'sparse')]; "

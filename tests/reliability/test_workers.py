@@ -1,4 +1,4 @@
-"""Scenario 1: SIGKILL one of two real ``dask worker`` processes in the middle of a sweep."""
+"""SIGKILL one of two real ``dask worker`` processes in the middle of a sweep."""
 
 from __future__ import annotations
 

@@ -1,0 +1,68 @@
+"""Run-time prediction from the model's declared cost (sweeps validate)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sweeps.cli import main
+from sweeps.plan import SweepPlan
+from sweeps.run.cost import BUILD_NS, CORRELATION_NS, FANOUT_NS, POINT_SECONDS, UPDATE_NS, predict
+from sweeps.spec.definition import parse_experiment
+
+TOY = """\
+[experiment]
+name = "cost"
+model = "{model}"
+seed = 1
+[parameters]
+N_E = 40
+N_I = 10
+[sweep]
+g = [1.0, 1.5]
+{replicas}
+[simulation]
+duration = "{duration}"
+warmup = "10 ms"
+sample_interval = "5 ms"
+[output]
+correlation_neurons = {neurons}
+"""
+
+
+def toy(replicas="networks = 3\ninits = 2", duration="100 ms", model="tests.reference.toymodel:MODEL",
+        neurons=10):
+    return parse_experiment(TOY.format(replicas=replicas, duration=duration, model=model,
+                                       neurons=neurons))
+
+
+def test_prediction_counts_one_build_per_network_and_every_update():
+    p = predict(SweepPlan.build(toy()))
+    n, contacts, per_ms = 50, 0.3 * 50 * 50, 40 / 10 + 10 / 5
+    updates = (100 + 10) * per_ms
+    assert (p.points, p.builds) == (12, 6)
+    assert p.build_seconds == pytest.approx(6 * contacts * BUILD_NS * 1e-9)
+    assert p.simulation_seconds == pytest.approx(12 * updates * (UPDATE_NS + FANOUT_NS * contacts / n) * 1e-9)
+    # toy layout: E0, E1 of 20 neurons, I0, I1 of 5; 10 per population -> 10 + 10 + 5 + 5
+    sampled, samples = 30, 100 / 5
+    assert p.correlation_seconds == pytest.approx(
+        12 * sampled * (sampled + 1) / 2 * samples * CORRELATION_NS * 1e-9)
+    assert p.seconds == pytest.approx(
+        p.build_seconds + p.simulation_seconds + p.correlation_seconds + 12 * POINT_SECONDS)
+    more_neurons = predict(SweepPlan.build(toy(neurons=40)))  # every neuron sampled: 50, quadratic in it
+    assert more_neurons.correlation_seconds == pytest.approx(p.correlation_seconds * 50 * 51 / (30 * 31))
+    assert more_neurons.simulation_seconds == p.simulation_seconds
+    more_inits = predict(SweepPlan.build(toy("networks = 3\ninits = 4")))
+    assert more_inits.build_seconds == pytest.approx(p.build_seconds)  # inits reuse the build
+    assert more_inits.simulation_seconds == pytest.approx(2 * p.simulation_seconds)
+    assert predict(SweepPlan.build(toy(model="tests.reference.toymodel:build"))) is None  # no declared cost
+
+
+def test_validate_prints_the_prediction_and_how(tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text(TOY.format(replicas="networks = 3\ninits = 2", duration="100 ms",
+                               model="tests.reference.toymodel:MODEL", neurons=10))
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "12 points = 6 tasks" in out
+    assert "run time: about" in out and "how: 6 builds x contacts" in out
+    assert "sampled pairs x samples" in out
