@@ -28,8 +28,8 @@ import numpy as np
 
 from binnet_core import warm_numba_caches
 from binnet_core.clustered import ClusteredEINetwork
+from sweeps.execution.task import run_points
 from sweeps.plan import SweepPlan
-from sweeps.run.task import run_points
 from sweeps.spec.definition import parse_experiment
 from sweeps.spec.seeds import point_seeds
 from tests.reference.points import simulate_point

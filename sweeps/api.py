@@ -16,7 +16,7 @@ From a notebook::
 or a dict with the file's tables.  ``backend`` picks where points run when no ``client`` is
 given: ``"threads"`` (default), ``"processes"``, a scheduler address ``"tcp://HOST:PORT"``,
 ``"slurm"``/``"pbs"`` (dask-jobqueue with the definition's ``[cluster]`` table) or an
-:class:`~sweeps.run.executors.Executor`.  An existing :class:`distributed.Client` is used as it
+:class:`~sweeps.execution.executors.Executor`.  An existing :class:`distributed.Client` is used as it
 is (neither restarted nor closed).
 """
 
@@ -30,8 +30,14 @@ import numpy as np
 import xarray as xr
 
 from sweeps.errors import DefinitionError
-from sweeps.run.driver import RunSummary, run_sweep
-from sweeps.run.executors import ClientExecutor, Executor, LocalProcesses, LocalThreads, Scheduler
+from sweeps.execution.driver import RunSummary, run_sweep
+from sweeps.execution.executors import (
+    ClientExecutor,
+    Executor,
+    LocalProcesses,
+    LocalThreads,
+    Scheduler,
+)
 from sweeps.spec.definition import Experiment, load_experiment, parse_experiment
 from sweeps.store.results import open_results
 from sweeps.store.sweep_store import FAILED, OK, SweepStore
@@ -70,7 +76,7 @@ def make_executor(experiment: Experiment, backend: str | Executor | None = None,
     if isinstance(backend, str) and "://" in backend:
         return Scheduler(backend)
     if backend in ("slurm", "pbs"):
-        from sweeps.run.batch.jobqueue import JobqueueExecutor  # dask-jobqueue only when used
+        from sweeps.execution.batch.jobqueue import JobqueueExecutor  # dask-jobqueue only when used
 
         return JobqueueExecutor(backend, experiment.cluster, {})
     raise ValueError(f"backend: {backend!r} is not one of 'threads', 'processes', 'slurm', 'pbs', "

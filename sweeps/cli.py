@@ -37,7 +37,7 @@ from sweeps.errors import (
     StoreWriteError,
     SubmitError,
 )
-from sweeps.run.batch.config import KINDS, add_cluster_arguments
+from sweeps.execution.batch.config import KINDS, add_cluster_arguments
 
 # Heavy modules (numpy, zarr, xarray, dask, the engine) are imported inside the commands that
 # use them, so that every command, ``sweeps --help`` included, starts fast.
@@ -55,9 +55,9 @@ def _size(nbytes: float) -> str:
 
 def _validate(args) -> int:
 
+    from sweeps.execution.batch.config import ClusterConfig
+    from sweeps.execution.cost import format_duration, predict
     from sweeps.plan import SweepPlan
-    from sweeps.run.batch.config import ClusterConfig
-    from sweeps.run.cost import format_duration, predict
     from sweeps.spec.definition import load_experiment
 
     experiment = load_experiment(args.file)
@@ -88,23 +88,23 @@ def _validate(args) -> int:
 
 
 def _executor(args, experiment):
-    from sweeps.run.batch.config import overrides_from_args
-    from sweeps.run.executors import LocalProcesses, LocalThreads, Scheduler
+    from sweeps.execution.batch.config import overrides_from_args
+    from sweeps.execution.executors import LocalProcesses, LocalThreads, Scheduler
 
     if args.processes:
         return LocalProcesses(args.processes)
     if args.scheduler:
         return Scheduler(args.scheduler)
     if args.cluster:
-        from sweeps.run.batch.jobqueue import JobqueueExecutor  # dask-jobqueue only when used
+        from sweeps.execution.batch.jobqueue import JobqueueExecutor  # dask-jobqueue only when used
 
         return JobqueueExecutor(args.cluster, experiment.cluster, overrides_from_args(args))
     return LocalThreads(args.threads)
 
 
 def _submit(args) -> int:
-    from sweeps.run.batch.config import ClusterConfig, override_arguments, overrides_from_args
-    from sweeps.run.batch.submit import submit_driver
+    from sweeps.execution.batch.config import ClusterConfig, override_arguments, overrides_from_args
+    from sweeps.execution.batch.submit import submit_driver
     from sweeps.spec.definition import load_experiment
 
     experiment = load_experiment(args.file)
@@ -124,7 +124,7 @@ def _raise_interrupt(signum, frame):
 def _run(args) -> int:
     import numpy as np
 
-    from sweeps.run.driver import run_sweep
+    from sweeps.execution.driver import run_sweep
     from sweeps.spec.definition import load_experiment
     from sweeps.store.sweep_store import OK, SweepStore
 

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sweeps.execution.initial import initial_variable_specs
 from sweeps.measure import registry
 from sweeps.measure.measurements import n_clusters_of, variable_specs
 from sweeps.measure.registry import VariableSpec
 from sweeps.models.model import Layout, Model
 from sweeps.models.registry import resolve
-from sweeps.run.initial import initial_variable_specs
 from sweeps.spec.grid import Grid
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """Measurements of one simulated network: :class:`Recording` -> stored variables.
 
-``sweeps.run.task`` streams over a run and fills a :class:`Recording` (population
+``sweeps.execution.task`` streams over a run and fills a :class:`Recording` (population
 activity at the sample interval, up-transition counts, time moments of every neuron's state
 and input, states and inputs of a few seeded neurons per population, wiring and cost
 figures). Nothing here needs the states of all neurons at all times. Every stored variable

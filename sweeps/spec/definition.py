@@ -51,7 +51,7 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     min_episode = "200 ms"         # shortest single-cluster episode for episode statistics
     points_per_chunk = "auto"      # grid points per Zarr chunk, or an integer >= 1
 
-    [cluster]                      # optional, checked by sweeps.run.batch.config
+    [cluster]                      # optional, checked by sweeps.execution.batch.config
 
     [theory]                       # optional: mean-field theory per point (sweeps.theory.compute)
     focus_counts = [1, 2]

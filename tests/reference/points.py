@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sweeps.execution.task import run_points
 from sweeps.plan import SweepPlan
-from sweeps.run.task import run_points
 from sweeps.store.batch import PointBatch, PointResult
 
 

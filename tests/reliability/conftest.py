@@ -20,7 +20,7 @@ import pytest
 
 from sweeps import LocalThreads, load_experiment, open_results, run_sweep
 from sweeps.errors import StoreError
-from sweeps.run.task import TIMING_VARIABLES
+from sweeps.execution.task import TIMING_VARIABLES
 from sweeps.store.sweep_store import FAILED, OK, SweepStore
 from tests.conftest import TOY_TOML, subprocess_env
 

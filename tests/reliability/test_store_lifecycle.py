@@ -104,28 +104,28 @@ def test_plain_xarray_opens_the_store_without_warnings_after_creation_and_after_
 
 def test_run_records_hold_the_software_and_a_resume_with_other_versions_is_recorded_and_warned(
         tmp_path, monkeypatch, caplog, reliability):
-    import sweeps.run.executors
+    import sweeps.execution.driver
     from sweeps.store.provenance import software
 
     definition, store = toy(tmp_path / "toy.toml", ""), tmp_path / "r.zarr"
     experiment = load_experiment(definition)
     mine = software()
-    with caplog.at_level("WARNING", logger="sweeps.run.executors"):
+    with caplog.at_level("WARNING", logger="sweeps.execution.driver"):
         run_sweep(experiment, store, LocalThreads(1), limit=2)
     (first,) = xr.open_zarr(store).attrs["runs"]
     assert first["versions"] == mine["versions"] and first["git_commit"] == mine["git_commit"]
     assert "numpy" in first["versions"] and "software_changes" not in first
     assert "other software" not in caplog.text
     upgraded = {"versions": {**mine["versions"], "numpy": "99.0"}, "git_commit": "feedbeef"}
-    monkeypatch.setattr(sweeps.run.executors, "software", lambda: upgraded)
-    with caplog.at_level("WARNING", logger="sweeps.run.executors"):
+    monkeypatch.setattr(sweeps.execution.driver, "software", lambda: upgraded)
+    with caplog.at_level("WARNING", logger="sweeps.execution.driver"):
         run_sweep(experiment, store, LocalThreads(1), limit=2)
     second = xr.open_zarr(store).attrs["runs"][-1]
     expected = [f"numpy {mine['versions']['numpy']} -> 99.0", f"git {mine['git_commit'] or '-'} -> feedbeef"]
     assert second["software_changes"] == expected and second["versions"]["numpy"] == "99.0"
     assert f"{store} was last run with other software: {'; '.join(expected)}" in caplog.text
     caplog.clear()
-    with caplog.at_level("WARNING", logger="sweeps.run.executors"):
+    with caplog.at_level("WARNING", logger="sweeps.execution.driver"):
         run_sweep(experiment, store, LocalThreads(1), limit=2)  # same software as the last run
     assert "software_changes" not in xr.open_zarr(store).attrs["runs"][-1] and "other software" not in caplog.text
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from sweeps import LocalThreads, load_experiment, open_results, run_sweep
-from sweeps.run.batch.submit import parse_sinfo
-from sweeps.run.task import TIMING_VARIABLES
+from sweeps.execution.batch.submit import parse_sinfo
+from sweeps.execution.task import TIMING_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 START_HINT = "SLURM not running: start it with .ci/slurm/start.sh"

@@ -6,9 +6,9 @@ import dask
 import pytest
 
 from sweeps.errors import PreflightError
-from sweeps.run.batch.config import ClusterConfig
-from sweeps.run.batch.jobqueue import client_for
-from sweeps.run.batch.submit import preflight
+from sweeps.execution.batch.config import ClusterConfig
+from sweeps.execution.batch.jobqueue import client_for
+from sweeps.execution.batch.submit import preflight
 
 pytestmark = pytest.mark.slurm
 

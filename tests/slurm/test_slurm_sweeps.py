@@ -9,9 +9,9 @@ import pytest
 
 from sweeps import load_experiment, open_results, run_sweep
 from sweeps.errors import PreflightError
-from sweeps.run.batch.config import ClusterConfig
-from sweeps.run.batch.jobqueue import JobqueueExecutor
-from sweeps.run.batch.submit import submit_driver
+from sweeps.execution.batch.config import ClusterConfig
+from sweeps.execution.batch.jobqueue import JobqueueExecutor
+from sweeps.execution.batch.submit import submit_driver
 from sweeps.store.sweep_store import OK, SweepStore
 from tests.slurm.conftest import POINTS, assert_same_data, threaded_baseline
 

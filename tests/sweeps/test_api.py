@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 
 import sweeps
-from sweeps.run.task import TIMING_VARIABLES
+from sweeps.execution.task import TIMING_VARIABLES
 from sweeps.store.sweep_store import OK
 from tests.conftest import TOY_TOML
 

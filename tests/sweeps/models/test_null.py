@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from sweeps import LocalThreads, run_sweep
-from sweeps.run.task import simulate_point
-from tests.sweeps.run.test_scale import _store, null
+from sweeps.execution.task import simulate_point
+from tests.sweeps.execution.test_scale import _store, null
 
 
 def test_null_model_results_depend_on_seeds_and_parameters_only(tmp_path):

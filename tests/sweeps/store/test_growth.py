@@ -9,9 +9,9 @@ import pytest
 
 from sweeps.cli import main
 from sweeps.errors import StoreMismatchError
-from sweeps.run.driver import run_sweep
-from sweeps.run.executors import LocalThreads
-from sweeps.run.task import TIMING_VARIABLES
+from sweeps.execution.driver import run_sweep
+from sweeps.execution.executors import LocalThreads
+from sweeps.execution.task import TIMING_VARIABLES
 from sweeps.spec.definition import parse_experiment
 from sweeps.store.results import open_results
 from sweeps.store.sweep_store import SweepStore

@@ -9,7 +9,7 @@ import pytest
 from sweeps import LocalThreads, load_experiment, open_results, run_sweep
 from sweeps.errors import StoreMismatchError
 from sweeps.store.sweep_store import SweepStore
-from tests.sweeps.run.test_executors import assert_same_data
+from tests.sweeps.execution.test_executors import assert_same_data
 
 SLOW = "sleep = 0.02"  # toy model: 20 ms per run() call, ~0.25 s per point
 

@@ -13,14 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sweeps.errors import StoreError
-from sweeps.plan import SweepPlan
-from sweeps.run.task import (
+from sweeps.execution.task import (
     TIMING_VARIABLES,
     PointBatch,
     PointResult,
     run_batch,
     run_points,
 )
+from sweeps.plan import SweepPlan
 from sweeps.spec.definition import load_experiment
 from sweeps.store.chunks import point_chunks
 from sweeps.store.results import open_results

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from sweeps.cli import main
+from sweeps.execution.cost import (
+    BUILD_NS,
+    CORRELATION_NS,
+    FANOUT_NS,
+    POINT_SECONDS,
+    UPDATE_NS,
+    predict,
+)
 from sweeps.plan import SweepPlan
-from sweeps.run.cost import BUILD_NS, CORRELATION_NS, FANOUT_NS, POINT_SECONDS, UPDATE_NS, predict
 from sweeps.spec.definition import parse_experiment
 
 TOY = """\

@@ -14,10 +14,10 @@ import traceback
 
 import numpy as np
 
+from sweeps.execution.initial import start as start_network
 from sweeps.measure.measurements import Recording, measure
 from sweeps.models.model import Layout
 from sweeps.plan import SweepPlan
-from sweeps.run.initial import start as start_network
 from sweeps.spec.seeds import RECORDING, PointSeeds
 from sweeps.store.batch import PointBatch, PointResult
 

@@ -17,9 +17,9 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from sweeps.errors import StoreError
+from sweeps.execution.executors import Executor, LocalThreads
+from sweeps.execution.task import run_batch
 from sweeps.plan import SweepPlan
-from sweeps.run.executors import Executor, LocalThreads
-from sweeps.run.task import run_batch
 from sweeps.store.batch import PointBatch
 from sweeps.store.growth import open_store
 from sweeps.store.lock import StoreLock

@@ -67,7 +67,7 @@ def null(a=2, b=2, r=1, traces="false", extra="", duration="10 ms") -> str:
     return NULL.format(a=a, b=b, r=r, traces=traces, extra=extra, duration=duration)
 
 
-def toy(sweep: str, model: str = "tests.sweeps.run.test_scale:COUNTING") -> str:
+def toy(sweep: str, model: str = "tests.sweeps.execution.test_scale:COUNTING") -> str:
     return f"""\
 [experiment]
 name = "toy"
@@ -357,15 +357,16 @@ def test_the_cli_module_imports_no_heavy_library():
 
 def test_lazy_package_attributes_are_the_real_objects():
     import sweeps
-    import sweeps.run.executors
+    import sweeps.execution.driver
 
-    assert sweeps.run_sweep is sweeps.run.executors.run_sweep and "open_results" in dir(sweeps)
+    assert sweeps.run_sweep is sweeps.execution.driver.run_sweep and "open_results" in dir(sweeps)
+    assert callable(sweeps.run) and sweeps.run.__module__ == "sweeps.api"  # not the subpackage execution
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         sweeps.nothing  # noqa: B018
 
 
 def test_dask_backends_share_by_scatter_and_wait_for_no_worker():
-    from sweeps.run.executors import DaskExecutor
+    from sweeps.execution.executors import DaskExecutor
 
     class FakeClient:
         def __init__(self, workers):

@@ -5,9 +5,9 @@ leave gracefully before their walltime (``dask worker --lifetime`` with a stagge
 :attr:`ClusterConfig.worker_lifetime`) and a fixed ``jobs`` count is kept by resubmitting
 ended jobs, so a job hitting its walltime (or cancelled with ``scancel``) loses no work.
 
-Execution: :class:`JobqueueExecutor` is the :class:`sweeps.run.executors.DaskExecutor` backend for
+Execution: :class:`JobqueueExecutor` is the :class:`sweeps.execution.executors.DaskExecutor` backend for
 ``--cluster slurm|pbs``; :func:`client_for` gives ``(cluster, Client)`` for interactive use.
-Both check the request against the batch system first (:func:`sweeps.run.batch.submit.preflight`).
+Both check the request against the batch system first (:func:`sweeps.execution.batch.submit.preflight`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import logging
 from collections.abc import Mapping
 
 from sweeps.errors import ClusterConfigError
-from sweeps.run.batch.config import ClusterConfig, site_setting
-from sweeps.run.batch.submit import preflight
-from sweeps.run.executors import DaskExecutor
+from sweeps.execution.batch.config import ClusterConfig, site_setting
+from sweeps.execution.batch.submit import preflight
+from sweeps.execution.executors import DaskExecutor
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sweeps.errors import ClusterConfigError, PreflightError
-from sweeps.run.batch.config import (
+from sweeps.execution.batch.config import (
     AdaptiveRange,
     ClusterConfig,
     add_cluster_arguments,
@@ -20,8 +20,8 @@ from sweeps.run.batch.config import (
     overrides_from_args,
     parse_walltime,
 )
-from sweeps.run.batch.jobqueue import make_cluster, worker_job_script
-from sweeps.run.batch.submit import (
+from sweeps.execution.batch.jobqueue import make_cluster, worker_job_script
+from sweeps.execution.batch.submit import (
     NodeResources,
     check_resources,
     driver_job_script,

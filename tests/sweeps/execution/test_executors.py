@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sweeps import LocalProcesses, LocalThreads, Scheduler, load_experiment, open_results, run_sweep
-from sweeps.run.task import TIMING_VARIABLES
+from sweeps.execution.task import TIMING_VARIABLES
 from tests.reference.points import simulate_point
 
 

@@ -9,7 +9,7 @@ dask-jobqueue): ``start()``, ``stop()``, ``submit(fn, *args)``, ``nthreads()`` a
 * :class:`LocalProcesses`: a :class:`distributed.LocalCluster` of single-threaded worker
   processes on 127.0.0.1.
 * :class:`Scheduler`: a running ``dask scheduler`` at ``tcp://HOST:PORT``.
-* Batch systems: :mod:`sweeps.run.batch.jobqueue` subclasses :class:`DaskExecutor` and implements
+* Batch systems: :mod:`sweeps.execution.batch.jobqueue` subclasses :class:`DaskExecutor` and implements
   :meth:`DaskExecutor.make_cluster` (e.g. a dask-jobqueue ``SLURMCluster``).
 
 Every Dask worker imports the engine when it starts (:class:`WarmNumbaCaches`, a
@@ -22,7 +22,7 @@ thread (region writes, data before status; see :mod:`sweeps.store.sweep_store`),
 waits for the disk.  Writing in the driver, rather than workers writing their own regions,
 keeps one writer per store (no two processes read-modify-write one chunk, the lock covers
 all writes, and a crash is handled in one place).  A task returns one columnar
-:class:`~sweeps.run.task.PointBatch` (a stacked array per variable, not a dict of small
+:class:`~sweeps.execution.task.PointBatch` (a stacked array per variable, not a dict of small
 arrays per point), and the driver handles batches without per-point loops: the writer
 thread needs about 0.04 ms of CPU per point of the tiny clustered network (41
 variables), the whole driver process about 0.25 ms (``benchmarks/bench_scale.py``), far below

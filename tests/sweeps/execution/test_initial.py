@@ -7,10 +7,10 @@ import pytest
 
 from sweeps.cli import main
 from sweeps.errors import DefinitionError
+from sweeps.execution.driver import run_sweep
+from sweeps.execution.executors import LocalThreads
+from sweeps.execution.initial import FALLBACK_DEFAULT, FALLBACK_HOMOGENEOUS, FIXED_POINT, GIVEN
 from sweeps.models.registry import resolve
-from sweeps.run.driver import run_sweep
-from sweeps.run.executors import LocalThreads
-from sweeps.run.initial import FALLBACK_DEFAULT, FALLBACK_HOMOGENEOUS, FIXED_POINT, GIVEN
 from sweeps.spec.definition import parse_experiment
 from sweeps.spec.grid import Grid
 from sweeps.store.results import open_results

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from sweeps.errors import DefinitionError
+from sweeps.execution import task as simulate
+from sweeps.execution.task import TIMING_VARIABLES, _sample_neurons, run_points
 from sweeps.plan import SweepPlan
-from sweeps.run import task as simulate
-from sweeps.run.task import TIMING_VARIABLES, _sample_neurons, run_points
 from sweeps.spec.definition import parse_experiment
 from sweeps.spec.grid import Grid
 from sweeps.spec.seeds import RECORDING, point_seeds

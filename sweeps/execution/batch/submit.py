@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sweeps.errors import PreflightError, SubmitError
-from sweeps.run.batch.config import ClusterConfig, format_walltime, parse_walltime
+from sweeps.execution.batch.config import ClusterConfig, format_walltime, parse_walltime
 
 logger = logging.getLogger(__name__)
 
