@@ -1,4 +1,10 @@
-"""BinaryNetwork: populations + synapses -> connectivity -> asynchronous Glauber dynamics."""
+"""BinaryNetwork: populations + synapses -> connectivity -> asynchronous Glauber dynamics.
+
+Over 500 lines on purpose: it is one class, the engine's public API kept from the original
+``BinaryNetwork`` (building, running, resetting, diff logs, model time), whose methods share
+the network's state; the kernels, layouts, connectivity and diff-log arithmetic live in their
+own modules.
+"""
 
 from __future__ import annotations
 
