@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sweeps import LocalThreads, run_sweep
-from sweeps.execution.task import simulate_point
+from tests.reference.points import simulate_point
 from tests.sweeps.execution.test_scale import _store, null
 
 
