@@ -1,4 +1,4 @@
-"""The clustered excitatory/inhibitory (E/I) binary network (SPEC 3.5).
+"""The clustered excitatory/inhibitory (E/I) binary network.
 
 ``Q`` excitatory clusters ``E0..E{Q-1}`` and ``Q`` inhibitory clusters ``I0..I{Q-1}``.
 With ``N = N_E + N_I``, ``n_E = N_E / N`` and ``n_I = N_I / N`` the base couplings are::
@@ -416,7 +416,7 @@ def _initializer(activity, mode):
 
 
 class ClusteredEINetwork(BinaryNetwork):
-    """Clustered E/I network: ``2Q`` populations wired as in SPEC 3.5, initialised on creation.
+    """Clustered E/I network: ``2Q`` populations wired as in the module docstring, initialised on creation.
 
     Parameters
     ----------

@@ -124,7 +124,7 @@ def _broadcast(values, dims, ranges, lead: int):
 
 def _point_block(experiment, dims, ranges, counts, threads):
     """Theory arrays (``name -> ndarray``) of the grid points in the block and the reasons."""
-    from binnet_core.meanfield_table import GROUPS, theory_table
+    from binnet_core.meanfield import GROUPS, theory_table
 
     sets, _ = _parameter_sets(experiment, dims, ranges)
     table = theory_table(sets, counts, threads=threads)
@@ -135,7 +135,7 @@ def _point_block(experiment, dims, ranges, counts, threads):
 
 
 def _bifurcation_block(experiment, dims, ranges, counts, threads):
-    from binnet_core.meanfield_table import bifurcation_table
+    from binnet_core.meanfield import bifurcation_table
 
     sets, _ = _parameter_sets(experiment, dims, ranges)
     return _broadcast(bifurcation_table(sets, counts, threads=threads), dims, ranges, 1)

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from binnet_core import meanfield as mf
 from binnet_core.clustered import (
     connection_parameters,
     connection_table,
     validate_parameter_table,
     validate_parameters,
 )
+from binnet_core.meanfield.systems import table_systems, validated_system
 
 BASE = {"N_E": 400, "N_I": 100, "Q": 4, "R_Eplus": 2.0}
 
@@ -124,12 +124,12 @@ def _is_valid(p):
 def test_table_formulas_equal_the_single_set_formulas_to_the_last_bit(sets):
     table = validate_parameter_table(sets)
     together = connection_table(table)
-    coef, theta, tau, q = mf._systems_of(table)
+    coef, theta, tau, q = table_systems(table)
     for s, p in enumerate(sets):
         one = connection_parameters(validate_parameters(p))
         for field in dataclasses.fields(one):
             assert np.array_equal(getattr(together, field.name)[s], getattr(one, field.name))
-        system = mf._system_of(validate_parameters(p))
+        system = validated_system(validate_parameters(p))
         assert system.Q == q[s]
         for name, values in (("coef", coef), ("theta", theta), ("tau", tau)):
             assert np.array_equal(getattr(system, name), values[s])
