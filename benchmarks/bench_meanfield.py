@@ -24,8 +24,7 @@ import time
 
 import numpy as np
 
-from binnet_core.meanfield import bifurcation
-from binnet_core.meanfield_table import theory_table
+from binnet_core.meanfield import bifurcation, theory_table
 
 
 def fixed_point_grid():

@@ -35,10 +35,12 @@ _PACKAGE = Path(__file__).resolve().parent
 
 @functools.cache
 def package_digest() -> str:
-    """SHA-256 of the names and contents of every module of the package."""
+    """SHA-256 of the paths and contents of every module of the package (subpackages
+    included)."""
     digest = hashlib.sha256()
-    for path in sorted(_PACKAGE.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        name = path.relative_to(_PACKAGE).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -50,7 +52,7 @@ class _PackageStamp:
 
     @classmethod
     def from_function(cls, py_func, py_file):
-        if Path(py_file).resolve().parent != _PACKAGE:
+        if _PACKAGE not in Path(py_file).resolve().parents:
             return None
         return super().from_function(py_func, py_file)
 

@@ -1,4 +1,4 @@
-"""The clustered excitatory/inhibitory (E/I) binary network (SPEC 3.5).
+"""The clustered excitatory/inhibitory (E/I) binary network.
 
 ``Q`` excitatory clusters ``E0..E{Q-1}`` and ``Q`` inhibitory clusters ``I0..I{Q-1}``.
 With ``N = N_E + N_I``, ``n_E = N_E / N`` and ``n_I = N_I / N`` the base couplings are::
@@ -238,80 +238,83 @@ def validate_parameter_table(parameter_sets) -> ParameterTable:
     return ParameterTable(columns)
 
 
+# The formulas are written once (:func:`_connection`) over numbers (one set, plain Python
+# floats: fast) or arrays over the sets; these helpers are the only places the two differ.
+
+def _float(x):
+    """A count as float64: an array over the sets or one Python float."""
+    return x.astype(np.float64) if isinstance(x, np.ndarray) else float(x)
+
+
+def _sqrt(x):
+    return np.sqrt(x) if isinstance(x, np.ndarray) else math.sqrt(x)
+
+
+def _select(condition, a, b):
+    return np.where(condition, a, b) if isinstance(condition, np.ndarray) else (a if condition else b)
+
+
 def _pow(base, exponent):
-    """``base ** exponent`` elementwise as Python computes it (numpy's SIMD power can differ
-    in the last bit)."""
-    return np.frompyfunc(operator.pow, 2, 1)(base, exponent).astype(np.float64)
+    """``base ** exponent`` as Python computes it, elementwise over arrays (numpy's SIMD power
+    can differ in the last bit)."""
+    if isinstance(base, np.ndarray) or isinstance(exponent, np.ndarray):
+        return np.frompyfunc(operator.pow, 2, 1)(base, exponent).astype(np.float64)
+    return base ** exponent
+
+
+def _blocks(nested, over_sets: bool) -> np.ndarray:
+    """An array of nested lists of numbers; of (S,) arrays: with the sets' axis in front."""
+    blocks = np.array(nested, dtype=np.float64)
+    return np.ascontiguousarray(np.moveaxis(blocks, -1, 0)) if over_sets else blocks
 
 
 def _mixing(r, q, kappa):
-    """``(p_in, w_in, p_out, w_out)`` factors of contrasts ``r`` (arrays over the sets)."""
-    out = np.where(q == 1, r, (q - r) / np.where(q == 1, 2, q - 1))
+    """``(p_in, w_in, p_out, w_out)`` factors of contrasts ``r``."""
+    out = _select(q == 1, r, (q - r) / _select(q == 1, 2, q - 1))
     return _pow(r, 1 - kappa), _pow(r, kappa), _pow(out, 1 - kappa), _pow(out, kappa)
+
+
+def _connection(c: Mapping) -> ConnectionParameters:
+    """The formulas of the module docstring: ``c`` maps each parameter to a number (one set:
+    (2, 2) blocks and floats) or to an array over the sets (a leading axis on every field)."""
+    over_sets = isinstance(c["Q"], np.ndarray)
+    n_ex, n_in = _float(c["N_E"]), _float(c["N_I"])
+    n = n_ex + n_in
+    n_e, n_i = n_ex / n, n_in / n
+    j_ee = c["V_th"] / _sqrt(c["p0_ee"] * n_e) / _sqrt(n)
+    j_ie = c["V_th"] / _sqrt(c["p0_ie"] * n_e) / _sqrt(n)
+    j_ei = -c["g"] * j_ee * c["p0_ee"] * n_e / (c["p0_ei"] * n_i)
+    j_ii = -j_ie * c["p0_ie"] * n_e / (c["p0_ii"] * n_i)
+    p0 = _blocks([[c["p0_ee"], c["p0_ei"]], [c["p0_ie"], c["p0_ii"]]], over_sets)
+    j = _blocks([[j_ee, j_ei], [j_ie, j_ii]], over_sets)
+    r_iplus = 1.0 + c["R_j"] * (c["R_Eplus"] - 1.0)
+    q = _float(c["Q"])
+    e_e, other = _mixing(c["R_Eplus"], q, c["kappa"]), _mixing(r_iplus, q, c["kappa"])
+    # p_in, w_in, p_out, w_out: R_Eplus for E->E, R_Iplus for the other three blocks
+    mix = _blocks([[[e, o], [o, o]] for e, o in zip(e_e, other)], over_sets)
+    j_ex = _sqrt(c["p0_ee"] * n_ex)
+    j_ix = 0.8 * j_ex
+    return ConnectionParameters(
+        p_plus=p0 * mix[..., 0, :, :], j_plus=j * mix[..., 1, :, :],
+        p_minus=p0 * mix[..., 2, :, :], j_minus=j * mix[..., 3, :, :],
+        theta_E=c["V_th"] - c["m_X"] * j_ex, theta_I=c["V_th"] - c["m_X"] * j_ix,
+        external_exc=c["m_X"] * j_ex, external_inh=c["m_X"] * j_ix,
+    )
 
 
 def connection_table(table: ParameterTable) -> ConnectionParameters:
     """:func:`connection_parameters` of every set of ``table`` at once: each field gets a
     leading axis over the sets ((S, 2, 2) blocks, (S,) thresholds and drives)."""
-    c = table.columns
-    n_ex, n_in = c["N_E"].astype(np.float64), c["N_I"].astype(np.float64)
-    n = n_ex + n_in
-    n_e, n_i = n_ex / n, n_in / n
-    j_ee = c["V_th"] / np.sqrt(c["p0_ee"] * n_e) / np.sqrt(n)
-    j_ie = c["V_th"] / np.sqrt(c["p0_ie"] * n_e) / np.sqrt(n)
-    j_ei = -c["g"] * j_ee * c["p0_ee"] * n_e / (c["p0_ei"] * n_i)
-    j_ii = -j_ie * c["p0_ie"] * n_e / (c["p0_ii"] * n_i)
-    p0 = np.stack([c["p0_ee"], c["p0_ei"], c["p0_ie"], c["p0_ii"]], axis=-1).reshape(-1, 2, 2)
-    j = np.stack([j_ee, j_ei, j_ie, j_ii], axis=-1).reshape(-1, 2, 2)
-    r_iplus = 1.0 + c["R_j"] * (c["R_Eplus"] - 1.0)
-    q = c["Q"].astype(np.float64)
-    e_e = np.stack(_mixing(c["R_Eplus"], q, c["kappa"]), axis=-1)  # (S, 4)
-    other = np.stack(_mixing(r_iplus, q, c["kappa"]), axis=-1)
-    mix = np.stack([e_e, other, other, other], axis=-1).reshape(-1, 4, 2, 2)
-    j_ex = np.sqrt(c["p0_ee"] * n_ex)
-    j_ix = 0.8 * j_ex
-    return ConnectionParameters(
-        p_plus=p0 * mix[:, 0], j_plus=j * mix[:, 1], p_minus=p0 * mix[:, 2],
-        j_minus=j * mix[:, 3], theta_E=c["V_th"] - c["m_X"] * j_ex,
-        theta_I=c["V_th"] - c["m_X"] * j_ix, external_exc=c["m_X"] * j_ex,
-        external_inh=c["m_X"] * j_ix,
-    )
-
-
-def _mixing_one(r, q, kappa):
-    if q == 1:
-        return r ** (1 - kappa), r ** kappa, r ** (1 - kappa), r ** kappa
-    out = (q - r) / (q - 1)
-    return r ** (1 - kappa), r ** kappa, out ** (1 - kappa), out ** kappa
+    return _connection(table.columns)
 
 
 def connection_parameters(p: Mapping) -> ConnectionParameters:
     """Block probabilities, weights and thresholds of validated parameters ``p``.
 
-    The formulas of :func:`connection_table` in scalar arithmetic (fast for one set; the
-    two agree to the last bit, see tests/engine/test_parameter_table.py).
+    The formulas of :func:`connection_table` (written once) on the numbers of one set:
+    (2, 2) blocks, thresholds and drives as floats.
     """
-    n = p["N_E"] + p["N_I"]
-    n_e, n_i = p["N_E"] / n, p["N_I"] / n
-    j_ee = p["V_th"] / math.sqrt(p["p0_ee"] * n_e) / math.sqrt(n)
-    j_ie = p["V_th"] / math.sqrt(p["p0_ie"] * n_e) / math.sqrt(n)
-    j_ei = -p["g"] * j_ee * p["p0_ee"] * n_e / (p["p0_ei"] * n_i)
-    j_ii = -j_ie * p["p0_ie"] * n_e / (p["p0_ii"] * n_i)
-    p0 = np.array([[p["p0_ee"], p["p0_ei"]], [p["p0_ie"], p["p0_ii"]]])
-    j = np.array([[j_ee, j_ei], [j_ie, j_ii]])
-    r_iplus = 1.0 + p["R_j"] * (p["R_Eplus"] - 1.0)
-    mix = np.empty((4, 2, 2))
-    for a in range(2):
-        for b in range(2):
-            r = p["R_Eplus"] if (a, b) == (0, 0) else r_iplus
-            mix[:, a, b] = _mixing_one(r, p["Q"], p["kappa"])
-    j_ex = math.sqrt(p["p0_ee"] * p["N_E"])
-    j_ix = 0.8 * j_ex
-    return ConnectionParameters(
-        p_plus=p0 * mix[0], j_plus=j * mix[1], p_minus=p0 * mix[2], j_minus=j * mix[3],
-        theta_E=p["V_th"] - p["m_X"] * j_ex, theta_I=p["V_th"] - p["m_X"] * j_ix,
-        external_exc=p["m_X"] * j_ex, external_inh=p["m_X"] * j_ix,
-    )
+    return _connection(p)
 
 
 @dataclass(frozen=True)
@@ -416,7 +419,7 @@ def _initializer(activity, mode):
 
 
 class ClusteredEINetwork(BinaryNetwork):
-    """Clustered E/I network: ``2Q`` populations wired as in SPEC 3.5, initialised on creation.
+    """Clustered E/I network: ``2Q`` populations wired as in the module docstring, initialised on creation.
 
     Parameters
     ----------

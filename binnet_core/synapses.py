@@ -201,7 +201,7 @@ class FixedIndegreeSynapse(Synapse):
 
     @staticmethod
     def variance_coefficients(p, w, n):
-        """Exactly ``p n`` sources drawn: ``B = -C = p n (1 - 1/n) w^2`` (SPEC 3.6)."""
+        """Exactly ``p n`` sources drawn: ``B = -C = p n (1 - 1/n) w^2``."""
         b = p * n * (1.0 - 1.0 / n) * w**2
         return b, -b
 

@@ -116,7 +116,7 @@ def sweep_theory(parameter_sets: list[dict], focus_counts: list[int], names: tup
                  threads: int) -> TheoryResult:
     """Fixed points (rates, counts, every point's focus-E rate and stability) or the bifurcation
     ``R_Eplus`` of every parameter set and focus count (``binnet_core.meanfield`` tables)."""
-    from binnet_core.meanfield_table import GROUPS, bifurcation_table, theory_table
+    from binnet_core.meanfield import GROUPS, bifurcation_table, theory_table
 
     if names == ("mf_bifurcation_R_Eplus",):
         return TheoryResult({names[0]: bifurcation_table(parameter_sets, focus_counts, threads=threads)})

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from binnet_core import PopulationActivityRecorder
-from binnet_core import _meanfield_kernels as kernels
 from binnet_core import meanfield as mf
 from binnet_core.clustered import ClusteredEINetwork, connection_parameters, validate_parameters
-from binnet_core.meanfield_table import bifurcation_table, theory_table
+from binnet_core.meanfield import _kernels as kernels
+from binnet_core.meanfield import bifurcation_table, theory_table
+from binnet_core.meanfield.systems import reduced_system
 
 CASES = [
     {"R_Eplus": 7.25, "kappa": 0.0},
@@ -106,7 +107,7 @@ def test_analytic_jacobian_equals_finite_differences(params):
 @pytest.mark.parametrize("params", CASES[:3])
 def test_slope_of_the_response_curve_equals_finite_differences(params):
     """The implicit-function slope g'(v) that locates the extrema of g (kernels._slope)."""
-    red, theta, _, _, _ = mf._reduced(mf.cluster_system(params), 1)
+    red, theta, _, _, _ = reduced_system(mf.cluster_system(params), 1)
     work = kernels._work()
     h = 1e-6  # central differences: truncation ~h^2, rounding ~1e-16 / h = 1e-10
     for v in (0.05, 0.3, 0.6, 0.9):
@@ -125,7 +126,7 @@ def test_extrema_from_the_slope_equal_a_golden_section_search(params):
     as extreme as the golden section's (within 1e-13: the other rates are solved to a residual
     of 1e-14) and near it (the golden section cannot resolve v closer than sqrt(1e-13 / g''),
     about 1e-6, where g is that flat)."""
-    red, theta, _, _, _ = mf._reduced(mf.cluster_system(params), 1)
+    red, theta, _, _, _ = reduced_system(mf.cluster_system(params), 1)
     work = kernels._work()
     grid = np.linspace(0.0, 1.0, 61)
     gy = np.empty((grid.size, 3))
@@ -223,7 +224,7 @@ def test_bifurcation_finds_the_first_window_without_assuming_monotonicity(monkey
         near = min(abs(r - 0.5 * (lo + hi)) for lo, hi in windows)  # smallest near a window
         return (3 if inside else 1), near, kernels.OK
 
-    monkeypatch.setattr(mf, "_count_at", synthetic)
+    monkeypatch.setattr("binnet_core.meanfield.solvers._count_at", synthetic)
     value = mf.bifurcation({"kappa": 0.0}, 1)
     assert expected <= value <= expected + 2e-4
 
@@ -231,7 +232,7 @@ def test_bifurcation_finds_the_first_window_without_assuming_monotonicity(monkey
 def _sampled_response(params, n, steps=1000, interpolated=10_000):
     """The reference's effective response curve: focus-E rate in, Phi_Ef out, sampled at
     ``steps + 1`` points and linearly interpolated to ``interpolated`` points."""
-    red, theta, _, _, _ = mf._reduced(mf.cluster_system(params), n)
+    red, theta, _, _, _ = reduced_system(mf.cluster_system(params), n)
     y, work = np.full(3, 0.05), kernels._work()
     v = np.linspace(0.0, 1.0, steps + 1)
     out = np.array([kernels._inner(x, y, red, theta, work)[0] + x for x in v])

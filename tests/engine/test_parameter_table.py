@@ -10,13 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from binnet_core import meanfield as mf
 from binnet_core.clustered import (
     connection_parameters,
     connection_table,
     validate_parameter_table,
     validate_parameters,
 )
+from binnet_core.meanfield.systems import table_systems, validated_system
+from tests import naive
 
 BASE = {"N_E": 400, "N_I": 100, "Q": 4, "R_Eplus": 2.0}
 
@@ -121,15 +122,23 @@ def _is_valid(p):
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(VALID_SET, min_size=1, max_size=4))
-def test_table_formulas_equal_the_single_set_formulas_to_the_last_bit(sets):
+def test_connection_parameters_follow_the_formulas_written_out(sets):
+    # one set and every row of a table against the slow, entry-by-entry reference; the two
+    # paths of the one implementation (numbers, arrays) agree to the last bit
     table = validate_parameter_table(sets)
     together = connection_table(table)
-    coef, theta, tau, q = mf._systems_of(table)
+    coef, theta, tau, q = table_systems(table)
     for s, p in enumerate(sets):
-        one = connection_parameters(validate_parameters(p))
+        valid = validate_parameters(p)
+        one = connection_parameters(valid)
+        reference = naive.connection_parameters(valid)
         for field in dataclasses.fields(one):
-            assert np.array_equal(getattr(together, field.name)[s], getattr(one, field.name))
-        system = mf._system_of(validate_parameters(p))
+            value = getattr(one, field.name)
+            np.testing.assert_allclose(value, reference[field.name], rtol=1e-13, atol=0,
+                                       err_msg=field.name)
+            assert np.shape(value) == np.shape(reference[field.name])
+            assert np.array_equal(getattr(together, field.name)[s], value)
+        system = validated_system(valid)
         assert system.Q == q[s]
         for name, values in (("coef", coef), ("theta", theta), ("tau", tau)):
             assert np.array_equal(getattr(system, name), values[s])

@@ -14,12 +14,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from binnet_core import meanfield as mf
 from binnet_core.clustered import (
     DEFAULT_PARAMETERS,
     ParameterTable,
     validate_parameter_table,
 )
+from binnet_core.meanfield import _kernels as kernels
+from binnet_core.meanfield.solvers import (
+    MAX_ROOTS,
+    STATUS_REASONS,
+    bifurcation,
+    check_focus_count,
+    solve_many,
+)
+from binnet_core.meanfield.systems import table_systems
 
 __all__ = ["GROUPS", "TheoryTable", "theory_table", "bifurcation_table"]
 
@@ -72,8 +80,8 @@ def _distinct(table: ParameterTable) -> tuple[ParameterTable, np.ndarray]:
 
 def _summarise(solved, counts, q):
     """``(rates, fixed, stable, all focus-E (D, F, K), all stable, status)`` of one chunk."""
-    ok = solved.status == mf.kernels.OK
-    found = (np.arange(mf._MAX_ROOTS) < solved.count[..., None]) & ok[..., None]  # (D, F, K)
+    ok = solved.status == kernels.OK
+    found = (np.arange(MAX_ROOTS) < solved.count[..., None]) & ok[..., None]  # (D, F, K)
     stable = found & (solved.max_real < 0)
     n_fixed = np.where(ok, solved.count, -1).astype(np.int16)
     n_stable = np.where(ok, stable.sum(axis=-1), -1).astype(np.int16)
@@ -84,7 +92,7 @@ def _summarise(solved, counts, q):
     all_stable = np.where(found, stable, -1).astype(np.int8)
     # the stable fixed point with the highest focus-E rate (roots are sorted by it)
     has = stable.any(axis=-1)
-    last = mf._MAX_ROOTS - 1 - np.argmax(stable[..., ::-1], axis=-1)
+    last = MAX_ROOTS - 1 - np.argmax(stable[..., ::-1], axis=-1)
     rates = np.take_along_axis(solved.roots, last[..., None, None], axis=2)[:, :, 0, :]
     rates = np.where(has[..., None], rates, np.nan)
     rates[high] = np.where([True, False, True, False], rates[high][:, [0, 0, 2, 2]], np.nan)
@@ -104,14 +112,14 @@ def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int],
     counts = [int(n) for n in focus_counts]
     for q in np.unique(table.columns["Q"]).tolist():
         for n in counts:
-            mf._check_focus_count(n, q)
+            check_focus_count(n, q)
     distinct, index = _distinct(table)
     size = max(1, min(chunk, math.ceil(len(distinct) / max(1, threads))))
     chunks = [distinct.take(slice(start, start + size)) for start in range(0, len(distinct), size)]
 
     def solve(part):
-        coef, theta, tau, q = mf._systems_of(part)
-        return _summarise(mf._solve_many(coef, theta, tau, q, counts), counts, q)
+        coef, theta, tau, q = table_systems(part)
+        return _summarise(solve_many(coef, theta, tau, q, counts), counts, q)
 
     if threads > 1 and len(chunks) > 1:
         with ThreadPoolExecutor(threads) as pool:
@@ -121,14 +129,14 @@ def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int],
     if not parts:  # no parameter sets
         shape = (0, len(counts))
         parts = [(np.empty(shape + (4,)), np.empty(shape, np.int16), np.empty(shape, np.int16),
-                  np.empty(shape + (mf._MAX_ROOTS,)), np.empty(shape + (mf._MAX_ROOTS,), np.int8),
+                  np.empty(shape + (MAX_ROOTS,)), np.empty(shape + (MAX_ROOTS,), np.int8),
                   np.empty(shape, np.int64))]
     rates, n_fixed, n_stable, all_focus, all_stable, status = (np.concatenate(a)
                                                                for a in zip(*parts))
     keep = max(1, int(n_fixed.max(initial=0)))
     first = np.unique(index, return_index=True)[1]  # the first set of each distinct set
-    reasons = [f"set {first[d]}, focus count {counts[j]}: {mf.STATUS_REASONS[status[d, j]]}"
-               for d, j in zip(*np.nonzero(status != mf.kernels.OK))]
+    reasons = [f"set {first[d]}, focus count {counts[j]}: {STATUS_REASONS[status[d, j]]}"
+               for d, j in zip(*np.nonzero(status != kernels.OK))]
     return TheoryTable(rates=rates[index], fixed_points=n_fixed[index],
                        stable_points=n_stable[index], reasons=reasons,
                        all_focus_E=all_focus[index][..., :keep],
@@ -137,7 +145,7 @@ def theory_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int],
 
 def bifurcation_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[int], *,
                       threads: int = 1) -> np.ndarray:
-    """:func:`~binnet_core.meanfield.bifurcation` for each set (its R_Eplus is ignored) and
+    """:func:`~binnet_core.meanfield.solvers.bifurcation` for each set (its R_Eplus is ignored) and
     focus count: float64 (S, F), NaN where there is none below Q or no convergence.
 
     Identical sets are searched once; ``threads`` run searches side by side (same values).
@@ -148,12 +156,12 @@ def bifurcation_table(parameter_sets: Sequence[Mapping], focus_counts: Sequence[
     distinct, index = _distinct(validate_parameter_table(bases))
     for q in np.unique(distinct.columns["Q"]).tolist():
         for n in counts:
-            mf._check_focus_count(n, q)
+            check_focus_count(n, q)
     jobs = [(d, j) for d in range(len(distinct)) for j in range(len(counts))]
 
     def search(job):
         d, j = job
-        return mf.bifurcation(distinct.row(d), counts[j])
+        return bifurcation(distinct.row(d), counts[j])
 
     if threads > 1 and len(jobs) > 1:
         with ThreadPoolExecutor(threads) as pool:

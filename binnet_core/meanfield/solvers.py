@@ -1,29 +1,17 @@
-"""Gaussian mean-field theory of binary networks and of the clustered E/I model (SPEC 3.6).
-
-Small pure functions compose the theory (as in NNMT's ``binary.py``). For populations
-``k, l`` with mean coefficients ``A_kl = p_kl w_kl N_l``, variance coefficients ``B_kl``,
-``C_kl`` and effective thresholds ``theta_k`` (external drive included)::
-
-    mu_k      = sum_l A_kl m_l - theta_k                          (mean_input)
-    sigma_k^2 = sum_l (B_kl m_l + C_kl m_l^2)                      (input_variance)
-    m_k       = 1/2 erfc(-mu_k / (sqrt(2) sigma_k))               (rate)
-    tau_k dm_k/dt = -m_k + Phi_k(m)                               (jacobian)
-
-``B`` and ``C`` follow from the contact-count distribution of the connection type
-(:func:`variance_coefficients`). The clustered model's coefficients come from
-:func:`binnet_core.clustered.connection_parameters`, the same function that wires the
-simulated network, so theory and simulation cannot drift apart.
+"""Fixed points, stability and bifurcations of the clustered mean-field system.
 
 ``fixed_points`` returns *every* fixed point of the reduced system of a focus count (the
 first ``n`` E clusters and their I partners share one rate, the others another) with its
 stability from the full 2Q Jacobian; ``bifurcation`` returns the smallest ``R_Eplus`` in
 ``[1, Q)`` with more than one fixed point. The compiled search is in
-``binnet_core._meanfield_kernels``.
+``binnet_core.meanfield._kernels``.
+
+``gaussian_fixed_point`` and ``unclustered_fixed_point`` are the two-population solver the
+package had first (variance ``K J^2 m (1 - m)``), kept because the README quotes its value.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,22 +19,18 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from binnet_core import _meanfield_kernels as kernels
-from binnet_core.clustered import (
-    CONNECTION_TYPES,
-    SYNAPSE_CLASSES,
-    ConnectionParameters,
-    ParameterTable,
-    connection_parameters,
-    connection_table,
-    validate_parameters,
+from binnet_core.clustered import connection_parameters, validate_parameters
+from binnet_core.meanfield import _kernels as kernels
+from binnet_core.meanfield.functions import transfer
+from binnet_core.meanfield.systems import (
+    ClusterSystem,
+    cluster_system,
+    reduced_system,
+    validated_system,
 )
 
-__all__ = ["gaussian_fixed_point", "unclustered_fixed_point", "mean_input", "input_variance",
-           "rate", "variance_coefficients", "ClusterSystem", "cluster_system", "full_system",
-           "transfer", "jacobian", "FixedPoint", "FixedPointList", "fixed_points",
-           "system_fixed_points", "bifurcation",
-           "STATUS_REASONS"]
+__all__ = ["FixedPoint", "FixedPointList", "fixed_points", "system_fixed_points", "bifurcation",
+           "gaussian_fixed_point", "unclustered_fixed_point", "STATUS_REASONS"]
 
 #: Reason recorded when a search does not converge, by kernel status code.
 STATUS_REASONS = {
@@ -54,138 +38,10 @@ STATUS_REASONS = {
     kernels.ROOT_FAILED: "a fixed point did not converge to a residual below 1e-12",
     kernels.TOO_MANY: "more fixed points than the search keeps",
 }
-_MAX_ROOTS = 32
-_GRID = 61
-
-
-# -- pure functions ---------------------------------------------------------------------
-
-def mean_input(A, m, theta) -> np.ndarray:
-    """Mean input ``mu = A @ m - theta``."""
-    return np.asarray(A) @ m - theta
-
-
-def input_variance(B, C, m) -> np.ndarray:
-    """Input variance ``B @ m + C @ m**2`` (floored at 1e-100, as in the kernels)."""
-    return np.maximum(np.asarray(B) @ m + np.asarray(C) @ (np.asarray(m) ** 2), 1e-100)
-
-
-def rate(mu, var) -> np.ndarray:
-    """Gaussian transfer ``1/2 erfc(-mu / sqrt(2 var))``."""
-    return 0.5 * special.erfc(-np.asarray(mu) / np.sqrt(2.0 * np.asarray(var)))
-
-
-def variance_coefficients(p, w, n, connection_type: str):
-    """``(B, C)`` of one block: ``p`` contacts per pair on average, weight ``w``, ``n`` sources.
-
-    The formula belongs to the synapse class of ``connection_type``, next to the rule that
-    draws the contacts (``variance_coefficients`` of ``PoissonSynapse``,
-    ``PairwiseBernoulliSynapse``, ``FixedIndegreeSynapse``): adding a connection rule is one
-    synapse class and one entry of ``binnet_core.clustered._SYNAPSE``.
-    """
-    if connection_type not in CONNECTION_TYPES:
-        raise ValueError(f"connection_type must be one of {CONNECTION_TYPES}, got {connection_type!r}")
-    synapse = SYNAPSE_CLASSES[connection_type]
-    return synapse.variance_coefficients(np.asarray(p, float), np.asarray(w, float),
-                                         np.asarray(n, float))
-
-
-# -- the clustered system ---------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ClusterSystem:
-    """Mean-field coefficients of the clustered model, per single source population.
-
-    ``coef[kind, same, a, b]``: ``kind`` 0 = mean ``A``, 1 = ``B``, 2 = ``C``; ``same`` 0 for
-    a source in the target's own cluster, 1 for another cluster; ``a``/``b`` the post/pre
-    cell type (0 = E, 1 = I). ``theta`` and ``tau`` per cell type.
-    """
-
-    Q: int
-    coef: np.ndarray
-    theta: np.ndarray
-    tau: np.ndarray
-
-
-def cluster_system(parameters: Mapping) -> ClusterSystem:
-    """The :class:`ClusterSystem` of the parameters ``ClusteredEINetwork`` takes."""
-    return _system_of(validate_parameters(parameters))
-
-
-def _system_of(p: dict) -> ClusterSystem:
-    """:func:`cluster_system` of already validated parameters."""
-    cp = connection_parameters(p)
-    sets = ConnectionParameters(*(np.asarray(getattr(cp, f.name))[None]
-                                  for f in dataclasses.fields(cp)))
-    coef, theta = _coefficients(sets, np.array([[p["N_E"] / p["Q"], p["N_I"] / p["Q"]]]),
-                                np.array([p["connection_type"]], dtype=object))
-    return ClusterSystem(Q=p["Q"], coef=coef[0], theta=theta[0],
-                         tau=np.array([p["tau_e"], p["tau_i"]], dtype=np.float64))
-
-
-def _systems_of(table: ParameterTable) -> tuple:
-    """``(coef (S, 3, 2, 2, 2), theta (S, 2), tau (S, 2), Q (S,))`` of the validated
-    parameter sets of ``table`` (the fields of :class:`ClusterSystem`, all sets at once)."""
-    c = table.columns
-    q = c["Q"]
-    coef, theta = _coefficients(connection_table(table),
-                                np.stack([c["N_E"] / q, c["N_I"] / q], axis=-1),
-                                c["connection_type"])
-    return coef, theta, np.stack([c["tau_e"], c["tau_i"]], axis=-1), q
-
-
-def _coefficients(cp: ConnectionParameters, sizes, kinds) -> tuple:
-    """``(coef (S, 3, 2, 2, 2), theta (S, 2))`` from connection parameters with a leading
-    axis over the sets, the cluster sizes ``(S, 2)`` (E, I) and the connection types."""
-    sizes = sizes[:, None, :]
-    distinct = set(kinds)
-    coef = np.empty((len(kinds), 3, 2, 2, 2))
-    for same, (prob, weight) in enumerate(((cp.p_plus, cp.j_plus), (cp.p_minus, cp.j_minus))):
-        coef[:, 0, same] = prob * weight * sizes
-        for kind in distinct:
-            at = slice(None) if len(distinct) == 1 else kinds == kind
-            coef[at, 1, same], coef[at, 2, same] = variance_coefficients(
-                prob[at], weight[at], sizes[at], kind)
-    return coef, np.stack([cp.theta_E, cp.theta_I], axis=-1)
-
-
-def full_system(system: ClusterSystem):
-    """``(A, B, C, theta, tau)`` over the 2Q populations ``E0..E{Q-1}, I0..I{Q-1}``."""
-    q = system.Q
-    kind = np.repeat([0, 1], q)
-    same = np.equal.outer(np.tile(np.arange(q), 2), np.tile(np.arange(q), 2))
-    mats = [np.where(same, system.coef[k, 0][np.ix_(kind, kind)],
-                     system.coef[k, 1][np.ix_(kind, kind)]) for k in range(3)]
-    return (*mats, system.theta[kind], system.tau[kind])
-
-
-def transfer(system: ClusterSystem, m) -> np.ndarray:
-    """``Phi(m)`` of the full 2Q system."""
-    A, B, C, theta, _ = full_system(system)
-    return rate(mean_input(A, m, theta), input_variance(B, C, m))
-
-
-def jacobian(system: ClusterSystem, m) -> np.ndarray:
-    """Analytic Jacobian of ``dm/dt = (Phi(m) - m) / tau`` over the 2Q populations."""
-    A, B, C, theta, tau = full_system(system)
-    m = np.asarray(m, float)
-    mu, var = mean_input(A, m, theta), input_variance(B, C, m)
-    sigma = np.sqrt(var)
-    pdf = np.exp(-0.5 * (mu / sigma) ** 2) / math.sqrt(2.0 * math.pi)
-    dvar = B + 2.0 * C * m[None, :]
-    dphi = pdf[:, None] * (A / sigma[:, None] - (mu / (2.0 * var * sigma))[:, None] * dvar)
-    return (dphi - np.eye(m.size)) / tau[:, None]
-
-
-_GROUP_TYPE = np.array([0, 0, 1, 1])   # groups: E focus, E other, I focus, I other
-
-
-def _reduced(system: ClusterSystem, focus_count: int):
-    """Kernel inputs ``(red, theta4, tau4, diff, sizes)`` for ``focus_count`` (1..Q)."""
-    q, coef = system.Q, system.coef
-    red = kernels.reduced_coefficients(coef, focus_count, q - focus_count)
-    return (red, system.theta[_GROUP_TYPE], system.tau[_GROUP_TYPE], coef[:, 0] - coef[:, 1],
-            np.array([focus_count, q - focus_count], dtype=np.int64))
+#: Most fixed points a search keeps per system and focus count.
+MAX_ROOTS = 32
+#: Scan points of the focus-E rate.
+GRID = 61
 
 
 # -- fixed points -----------------------------------------------------------------------
@@ -229,7 +85,7 @@ class FixedPointList(list):
     reason: str | None = None
 
 
-def _check_focus_count(focus_count, q) -> int:
+def check_focus_count(focus_count, q) -> int:
     if isinstance(focus_count, bool) or not float(focus_count).is_integer() \
             or not 0 <= focus_count <= q:
         raise ValueError(f"focus_count must be an integer in 0..Q={q}, got {focus_count!r}")
@@ -237,7 +93,7 @@ def _check_focus_count(focus_count, q) -> int:
 
 
 @dataclass(frozen=True)
-class _Solved:
+class Solved:
     """What :func:`kernels.analyse_many` found: ``roots`` (S, F, K, 4), ``max_real``
     (S, F, K), ``count`` and ``status`` (S, F); entries ``k >= count`` are undefined."""
 
@@ -247,20 +103,20 @@ class _Solved:
     status: np.ndarray
 
 
-def _solve_many(coef, theta, tau, q, focus_counts) -> _Solved:
-    """Every fixed point of every system (:func:`_systems_of`) and focus count: one compiled
+def solve_many(coef, theta, tau, q, focus_counts) -> Solved:
+    """Every fixed point of every system (:func:`~binnet_core.meanfield.systems.table_systems`) and focus count: one compiled
     call (it releases the GIL: threads may solve chunks side by side)."""
     shape = (coef.shape[0], len(focus_counts))
-    out = _Solved(roots=np.empty(shape + (_MAX_ROOTS, 4)), max_real=np.empty(shape + (_MAX_ROOTS,)),
+    out = Solved(roots=np.empty(shape + (MAX_ROOTS, 4)), max_real=np.empty(shape + (MAX_ROOTS,)),
                   count=np.zeros(shape, np.int64), status=np.zeros(shape, np.int64))
-    kernels.analyse_many(coef, theta, tau, q, np.asarray(focus_counts, dtype=np.int64), _GRID,
+    kernels.analyse_many(coef, theta, tau, q, np.asarray(focus_counts, dtype=np.int64), GRID,
                          out.roots, out.max_real, out.count, out.status)
     return out
 
 
 def _solve(system: ClusterSystem, focus_count: int):
     """``(roots (k, 4), max_real (k,), status)`` of one system and focus count."""
-    solved = _solve_many(system.coef[None], system.theta[None], system.tau[None],
+    solved = solve_many(system.coef[None], system.theta[None], system.tau[None],
                          np.array([system.Q]), [focus_count])
     count = solved.count[0, 0]
     return solved.roots[0, 0, :count], solved.max_real[0, 0, :count], solved.status[0, 0]
@@ -296,7 +152,7 @@ def fixed_points(parameters: Mapping, focus_count: int = 1) -> FixedPointList:
 
 def system_fixed_points(system: ClusterSystem, focus_count: int = 1) -> FixedPointList:
     """:func:`fixed_points` of explicit coefficients (e.g. another variance model)."""
-    n = _check_focus_count(focus_count, system.Q)
+    n = check_focus_count(focus_count, system.Q)
     roots, max_real, status = _solve(system, n)
     found = FixedPointList()
     for x, worst in zip(roots, max_real):
@@ -315,11 +171,11 @@ def system_fixed_points(system: ClusterSystem, focus_count: int = 1) -> FixedPoi
 
 def _count_at(parameters: dict, r_eplus: float, focus_count: int):
     """``(number of fixed points, near miss, status)`` without refining the fixed points."""
-    system = _system_of(dict(parameters, R_Eplus=float(r_eplus)))  # validated, r in [1, upper)
+    system = validated_system(dict(parameters, R_Eplus=float(r_eplus)))  # validated, r in [1, upper)
     q = system.Q
     n = focus_count if focus_count > 0 else q
-    red, theta, _, _, _ = _reduced(system, min(n, q - n) if n < q else n)
-    return kernels.count_only(red, theta, _GRID, np.full(3, 0.05))
+    red, theta, _, _, _ = reduced_system(system, min(n, q - n) if n < q else n)
+    return kernels.count_only(red, theta, GRID, np.full(3, 0.05))
 
 
 def _upper_r_eplus(p) -> float:
@@ -352,7 +208,7 @@ def bifurcation(parameters: Mapping, focus_count: int = 1, *, step=0.2, tol=1e-4
     """
     base = dict(parameters, R_Eplus=1.0)  # the scanned parameter: a given value is ignored
     p = validate_parameters(base)
-    n = _check_focus_count(focus_count, p["Q"])
+    n = check_focus_count(focus_count, p["Q"])
     if p["Q"] < 2:
         return math.nan
     upper = _upper_r_eplus(p) - 1e-9

@@ -1,3 +1,4 @@
+# Over 500 lines: one compiled search; its kernels call and inline each other, kept in one module.
 """Compiled kernels of the reduced clustered mean-field system (numba, cached).
 
 The reduced system has four groups, ``0 = E focus, 1 = E other, 2 = I focus, 3 = I other``,
