@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sweeps.measure.measurements import Recording, measure, n_clusters_of, variable_specs
-from sweeps.measure.registry import VariableSpec
+from sweeps.measure.registry import NO_CLUSTER, NO_ERROR, VariableSpec
 from sweeps.models.checks import experiment_layout
 from sweeps.models.model import Layout
 from sweeps.models.registry import resolve
@@ -94,7 +94,7 @@ class PointBatch:
         return cls(
             index=np.array([r.index for r in results], np.int64),
             seconds=np.array([r.seconds for r in results], np.float64),
-            error=tuple(r.error or "" for r in results),
+            error=tuple(r.error or NO_ERROR for r in results),
             values={name: np.stack([np.asarray(v[name], dtype) for v in good]) if good
                     else np.empty((0,), dtype) for name, dtype in dtypes.items()},
         )
@@ -136,7 +136,7 @@ def schema_variables(experiment, layout: Layout) -> list[VariableSpec]:
     if model.point is not None:  # a model that measures itself
         return list(model.point.variables(experiment))
     types = [p.cell_type for p in layout.populations]
-    clusters = [-1 if p.cluster is None else p.cluster for p in layout.populations]
+    clusters = [NO_CLUSTER if p.cluster is None else p.cluster for p in layout.populations]
     return variable_specs(
         layout.names,
         n_clusters_of(types, clusters),
@@ -202,7 +202,7 @@ def _record(experiment, seeds: PointSeeds, net, build_seconds: float) -> Recordi
         population_names=tuple(p.name for p in pops),
         population_sizes=np.array([p.N for p in pops], np.int64),
         population_types=tuple(p.cell_type or "" for p in pops),
-        population_clusters=np.array([-1 if p.cluster is None else p.cluster for p in pops], np.int64),
+        population_clusters=np.array([NO_CLUSTER if p.cluster is None else p.cluster for p in pops], np.int64),
         sample_interval_ms=interval_ms,
         duration_ms=interval_ms * n_samples,
         activity=activity.values.astype(np.float32),

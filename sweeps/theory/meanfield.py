@@ -37,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from sweeps.spec.types import DimensionKind
+
 logger = logging.getLogger(__name__)
 
 __all__ = [ "theory_dataset", "write_theory",
@@ -47,11 +49,11 @@ FOCUS_DIM = "focus_count"
 
 
 def _theory_dims(experiment):
-    return [d for d in experiment.dimensions if d.kind != "seed"]
+    return [d for d in experiment.dimensions if d.kind != DimensionKind.SEED]
 
 
 def _bifurcation_dims(dims):
-    return [d for d in dims if not (d.kind == "axis" and d.name == "R_Eplus")]
+    return [d for d in dims if not (d.kind == DimensionKind.AXIS and d.name == "R_Eplus")]
 
 
 def _parameter_sets(experiment, dims, ranges):
