@@ -40,7 +40,7 @@ from sweeps.execution.executors import (
 )
 from sweeps.spec.definition import Experiment, load_experiment, parse_experiment
 from sweeps.store.results import open_results
-from sweeps.store.sweep_store import FAILED, OK, SweepStore
+from sweeps.store.sweep_store import Status, SweepStore
 
 __all__ = ["Progress", "SweepRun", "as_experiment", "make_executor", "run", "start"]
 
@@ -154,7 +154,7 @@ class SweepRun:
         if not Path(self.store, "status", "zarr.json").exists():
             return Progress(0, 0, total, total)
         status = SweepStore.open(self.store, mode="r").status()
-        ok, failed = int(np.sum(status == OK)), int(np.sum(status == FAILED))
+        ok, failed = int(np.sum(status == Status.OK)), int(np.sum(status == Status.FAILED))
         return Progress(ok, failed, total - ok - failed, total)
 
     def dataset(self) -> xr.Dataset:

@@ -126,7 +126,7 @@ def _run(args) -> int:
 
     from sweeps.execution.driver import run_sweep
     from sweeps.spec.definition import load_experiment
-    from sweeps.store.sweep_store import OK, SweepStore
+    from sweeps.store.sweep_store import Status, SweepStore
 
     experiment = load_experiment(args.file)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # batch systems stop jobs with SIGTERM
@@ -135,7 +135,7 @@ def _run(args) -> int:
         summary = run_sweep(experiment, args.store, executor, progress=sys.stderr.isatty(), limit=args.limit)
     except KeyboardInterrupt:
         store = SweepStore.open(args.store)
-        done = int(np.sum(store.status() == OK))
+        done = int(np.sum(store.status() == Status.OK))
         print(f"interrupted: {done}/{experiment.n_points} points done; run the same command to resume",
               file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -153,7 +153,7 @@ def _status(args) -> int:
     import numpy as np
 
     from sweeps.store.lock import StoreLock
-    from sweeps.store.sweep_store import FAILED, OK, TODO, SweepStore
+    from sweeps.store.sweep_store import Status, SweepStore
 
     if args.verify:
         with StoreLock(args.store):
@@ -162,10 +162,10 @@ def _status(args) -> int:
               + (f": {reset[:20]}{' ...' if len(reset) > 20 else ''}" if reset else ""))
     store = SweepStore.open(args.store, mode="r")
     status = store.status()
-    counts = np.bincount(status.ravel(), minlength=3)
+    counts = np.bincount(status.ravel(), minlength=len(Status))
     print(f"{args.store}: {status.size} points: "
-          + ", ".join(f"{counts[code]} {name}" for name, code in (("todo", TODO), ("ok", OK), ("failed", FAILED))))
-    if counts[FAILED]:
+          + ", ".join(f"{counts[code]} {code.meaning}" for code in Status))
+    if counts[Status.FAILED]:
         groups = store.failure_groups(status)
         for group in groups[:_STATUS_GROUPS]:
             coords = np.unravel_index(group.first, store.shape)
@@ -175,14 +175,14 @@ def _status(args) -> int:
             rest = sum(g.count for g in groups[_STATUS_GROUPS:])
             print(f"  ... {len(groups) - _STATUS_GROUPS} more messages ({rest} points): "
                   "see the error variable of open_results")
-    return EXIT_OK if counts[OK] == status.size else EXIT_INCOMPLETE
+    return EXIT_OK if counts[Status.OK] == status.size else EXIT_INCOMPLETE
 
 
 def _show(args) -> int:
     import numpy as np
 
     from sweeps.store.results import open_results
-    from sweeps.store.sweep_store import FAILED, OK
+    from sweeps.store.sweep_store import Status
 
     ds = open_results(args.store)
     print(f"{args.store}: {ds.attrs.get('title', '')} (model {ds.attrs.get('model')})")
@@ -198,7 +198,7 @@ def _show(args) -> int:
         print(f"  {name:<28} {str(var.dtype):<8} {'(' + ', '.join(var.dims) + ')':<40} "
               f"{var.attrs.get('units', ''):<5} {var.attrs.get('long_name', '')}")
     status = ds["status"].values
-    print(f"status: {int(np.sum(status == OK))}/{status.size} ok, {int(np.sum(status == FAILED))} failed")
+    print(f"status: {int(np.sum(status == Status.OK))}/{status.size} ok, {int(np.sum(status == Status.FAILED))} failed")
     versions = ", ".join(f"{k} {v}" for k, v in ds.attrs.get("versions", {}).items())
     print(f"created {ds.attrs.get('created')} on {ds.attrs.get('host')}; git {ds.attrs.get('git_commit') or '-'}")
     print(f"definition sha256 {ds.attrs.get('sweeps_definition_sha256')}; {versions}")

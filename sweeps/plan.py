@@ -21,7 +21,7 @@ import numpy as np
 from sweeps.execution.initial import initial_variable_specs
 from sweeps.measure import registry
 from sweeps.measure.measurements import n_clusters_of, variable_specs
-from sweeps.measure.registry import VariableSpec
+from sweeps.measure.registry import NO_CLUSTER, VariableSpec
 from sweeps.models.model import Layout, Model
 from sweeps.models.registry import resolve
 from sweeps.spec.grid import Grid
@@ -83,7 +83,7 @@ def _variables(experiment: Experiment, model: Model, layout: Layout) -> tuple[Va
     if model.point is not None:  # a model that measures itself
         return tuple(model.point.variables(experiment))
     types = [p.cell_type for p in layout.populations]
-    clusters = [-1 if p.cluster is None else p.cluster for p in layout.populations]
+    clusters = [NO_CLUSTER if p.cluster is None else p.cluster for p in layout.populations]
     specs = variable_specs(layout.names, n_clusters_of(types, clusters), experiment.simulation.n_samples,
                            experiment.output.keep_traces)
     return tuple(specs + initial_variable_specs())

@@ -15,6 +15,7 @@ import xarray as xr
 from sweeps.analysis import bootstrap
 from sweeps.measure import registry
 from sweeps.measure.statistics import fisher_z
+from sweeps.store.status import Status
 
 logger = logging.getLogger(__name__)
 
@@ -66,17 +67,18 @@ def ok_mask(ds: xr.Dataset) -> xr.DataArray | None:
     if STATUS not in ds.data_vars:
         return None
     status = ds[STATUS]
+    ok = Status.OK.meaning
     if status.dtype.kind in "USOT":
-        return status.astype(str) == "ok"
+        return status.astype(str) == ok
     names = _status_names(status)
     if names is None:
         raise ValueError(
             "status: integer codes need the attributes flag_values and flag_meanings "
             f"(dtype {status.dtype}, attrs {sorted(status.attrs)})"
         )
-    if "ok" not in names:
-        raise ValueError(f"status: flag_meanings has no 'ok'; meanings: {sorted(set(names))}")
-    return status == int(np.flatnonzero(names == "ok")[0])
+    if ok not in names:
+        raise ValueError(f"status: flag_meanings has no {ok!r}; meanings: {sorted(set(names))}")
+    return status == int(np.flatnonzero(names == ok)[0])
 
 
 def _is_numeric(var: xr.DataArray) -> bool:

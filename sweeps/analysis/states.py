@@ -24,6 +24,7 @@ import numpy as np
 import xarray as xr
 
 from sweeps.measure.measurements import active_clusters
+from sweeps.measure.registry import NO_CLUSTER
 
 __all__ = ["Segments", "change_points", "cluster_traces", "dwell_times", "hysteresis_segments",
            "infer_states"]
@@ -157,7 +158,7 @@ def cluster_traces(ds: xr.Dataset) -> xr.DataArray:
         raise ValueError("cluster_traces: the store has no activity traces (output.keep_traces = false)")
     is_e = (ds["population_type"] == "E") & (ds["population_cluster"] >= 0)
     weights = ds["population_size"].where(is_e, 0).astype(np.float64)
-    cluster = ds["population_cluster"].where(is_e, -1)
+    cluster = ds["population_cluster"].where(is_e, NO_CLUSTER)
     member = xr.concat([weights.where(cluster == c, 0.0) for c in ds["cluster"].values], dim="cluster")
     member = member.assign_coords(cluster=ds["cluster"].values)
     summed = xr.dot(ds["activity"].astype(np.float64), member, dim="population")

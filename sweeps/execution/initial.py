@@ -21,12 +21,13 @@
 activity) or ``"exact"`` (exactly ``round(a N)`` neurons on, at random positions).  The
 states are drawn from child ``0`` of the start seed; the update order stays child ``2``.
 
-Each point records ``initial_source`` (:data:`SOURCES`), ``initial_activity`` per population
+Each point records ``initial_source`` (:class:`InitialSource`, :data:`SOURCES`), ``initial_activity`` per population
 (the fractions actually started from) and ``focus_cluster`` per cluster.
 """
 
 from __future__ import annotations
 
+import enum
 import functools
 import json
 import logging
@@ -37,14 +38,28 @@ import numpy as np
 from sweeps.measure.registry import VariableSpec
 from sweeps.models.model import Layout, Model
 from sweeps.spec.seeds import FOCUS, STATES, PointSeeds
+from sweeps.spec.types import InitialMode, StartKind
 
-__all__ = ["INITIAL_MODES", "SOURCES", "StartPlan", "initial_variable_specs", "plan_start", "start"]
+__all__ = ["INITIAL_MODES", "SOURCES", "InitialMode", "InitialSource", "StartPlan", "initial_variable_specs", "plan_start", "start"]
 
 logger = logging.getLogger(__name__)
 
-INITIAL_MODES = ("bernoulli", "exact")
-#: ``initial_source`` codes.
-DEFAULT, GIVEN, FIXED_POINT, FALLBACK_HOMOGENEOUS, FALLBACK_DEFAULT = 0, 1, 2, 3, 4
+INITIAL_MODES = tuple(InitialMode)  # the values of simulation.initial_mode (kept for older imports)
+
+
+class InitialSource(enum.IntEnum):
+    """Where a point's start came from; the values are the stored int8 ``initial_source`` codes."""
+
+    DEFAULT = 0  # the model's default initial state
+    GIVEN = 1  # the activities of simulation.initial
+    FIXED_POINT = 2  # a stable fixed point of the point's focus_count
+    FALLBACK_HOMOGENEOUS = 3  # no stable one for focus_count: the stable homogeneous fixed point
+    FALLBACK_DEFAULT = 4  # no stable fixed point at all: the model's default
+
+
+#: ``initial_source`` codes (module-level aliases of the members).
+DEFAULT, GIVEN, FIXED_POINT, FALLBACK_HOMOGENEOUS, FALLBACK_DEFAULT = InitialSource
+#: Meaning of each ``initial_source`` code, as written to the variable's ``long_name``.
 SOURCES = {
     DEFAULT: "model default",
     GIVEN: "given activities",
@@ -59,13 +74,13 @@ class StartPlan:
     """How one point starts: ``activities`` per population (None: model default) and why."""
 
     activities: np.ndarray | None
-    source: int
+    source: InitialSource
     focus_clusters: tuple[int, ...] = ()
 
 
 def initial_variable_specs() -> list[VariableSpec]:
     """The variables every point records about its start (inner dims only)."""
-    meanings = "; ".join(f"{k}: {v}" for k, v in SOURCES.items())
+    meanings = "; ".join(f"{int(k)}: {v}" for k, v in SOURCES.items())
     return [
         VariableSpec("initial_source", (), np.dtype(np.int8), "1", f"initial state ({meanings})", -1),
         VariableSpec("initial_activity", ("population",), np.dtype(np.float32), "1",
@@ -101,9 +116,9 @@ def plan_start(model: Model, layout: Layout, params: dict, simulation, focus_cou
                seeds: PointSeeds) -> StartPlan:
     """Decide the initial activities of one point (no network needed)."""
     initial = simulation.initial
-    if isinstance(initial, tuple):
-        return StartPlan(np.asarray(initial, dtype=np.float64), GIVEN)
-    if initial != "meanfield":
+    if initial.kind == StartKind.ACTIVITIES:
+        return StartPlan(np.asarray(initial.activities, dtype=np.float64), GIVEN)
+    if initial.kind != StartKind.MEANFIELD:
         return StartPlan(None, DEFAULT)
     params_json = json.dumps(params, sort_keys=True, default=str)
     rates = _choose(_fixed_points(model, params_json, focus_count), layout, focus_count)
@@ -127,11 +142,11 @@ def plan_start(model: Model, layout: Layout, params: dict, simulation, focus_cou
     return StartPlan(activities, source, tuple(int(c) for c in order[:focus_count]))
 
 
-def draw_state(layout: Layout, activities: np.ndarray, mode: str, rng: np.random.Generator) -> np.ndarray:
+def draw_state(layout: Layout, activities: np.ndarray, mode: InitialMode, rng: np.random.Generator) -> np.ndarray:
     """Binary states with the given activity per population (Bernoulli or exact fraction)."""
     parts = []
     for pop, activity in zip(layout.populations, activities, strict=True):
-        if mode == "exact":
+        if mode == InitialMode.EXACT:
             part = np.zeros(pop.size, np.int8)
             part[rng.permutation(pop.size)[: int(round(activity * pop.size))]] = 1
         else:

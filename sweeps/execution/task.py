@@ -16,6 +16,7 @@ import numpy as np
 
 from sweeps.execution.initial import start as start_network
 from sweeps.measure.measurements import Recording, measure
+from sweeps.measure.registry import NO_CLUSTER
 from sweeps.models.model import Layout
 from sweeps.plan import SweepPlan
 from sweeps.spec.seeds import RECORDING, PointSeeds
@@ -81,7 +82,7 @@ def _record(experiment, seeds: PointSeeds, net, build_seconds: float) -> Recordi
         population_names=tuple(p.name for p in pops),
         population_sizes=np.array([p.N for p in pops], np.int64),
         population_types=tuple(p.cell_type or "" for p in pops),
-        population_clusters=np.array([-1 if p.cluster is None else p.cluster for p in pops], np.int64),
+        population_clusters=np.array([NO_CLUSTER if p.cluster is None else p.cluster for p in pops], np.int64),
         sample_interval_ms=interval_ms,
         duration_ms=interval_ms * n_samples,
         activity=activity.values.astype(np.float32),

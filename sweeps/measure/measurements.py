@@ -26,6 +26,7 @@ import numpy as np
 from sweeps.measure import statistics as st
 from sweeps.measure.registry import (
     CLUSTER,
+    NO_CLUSTER,
     PAIR_TYPE,
     POPULATION,
     POPULATION_OTHER,
@@ -35,7 +36,7 @@ from sweeps.measure.registry import (
     VariableSpec,
 )
 
-__all__ = ["REGISTRY", "Recording", "VariableSpec", "measure", "variable_specs"]
+__all__ = ["REGISTRY", "Recording", "VariableSpec", "check_cluster_thresholds", "measure", "variable_specs"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class Recording:
     population_types : tuple of str
         Cell type per population: ``"E"``, ``"I"`` or anything else (ignored by E/I figures).
     population_clusters : ndarray of int64, shape (P,)
-        Cluster index per population, ``-1`` for none.
+        Cluster index per population, ``NO_CLUSTER`` (-1) for none.
     sample_interval_ms : float
         Model time between two samples (ms).
     duration_ms : float
@@ -165,7 +166,7 @@ def n_clusters_of(population_types: Sequence[str], population_clusters: Sequence
     Returns 0 when no E population belongs to a cluster.
     """
     clusters = [int(c) for t, c in zip(population_types, population_clusters, strict=True) if t == "E"]
-    return max(clusters, default=-1) + 1
+    return max(clusters, default=NO_CLUSTER) + 1
 
 def mean_activity(activity: np.ndarray, sizes: np.ndarray, select: np.ndarray) -> float:
     """Size-weighted mean activity of the selected populations.
@@ -202,6 +203,20 @@ def cluster_activity(recording: Recording) -> np.ndarray:
     totals = membership.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (recording.activity.astype(np.float64) @ membership) / totals
+
+
+def check_cluster_thresholds(cluster_threshold: float, cluster_off_threshold: float) -> tuple[str, str] | None:
+    """The one check of the cluster thresholds (``[output]`` and :func:`measure`).
+
+    ``cluster_threshold`` must lie in the open interval (0, 1) and ``cluster_off_threshold``
+    in [0, cluster_threshold].  Returns None, or the offending option's name and the message.
+    """
+    if not 0.0 < cluster_threshold < 1.0:
+        return "cluster_threshold", f"must be in (0, 1), got {cluster_threshold}"
+    if not 0.0 <= cluster_off_threshold <= cluster_threshold:
+        return ("cluster_off_threshold",
+                f"must be in [0, cluster_threshold = {cluster_threshold:g}], got {cluster_off_threshold:g}")
+    return None
 
 
 def default_off_threshold(cluster_threshold: float) -> float:
@@ -261,9 +276,9 @@ def cluster_states(active: np.ndarray, sample_interval_ms: float, duration_ms: f
     active = np.asarray(active, bool)
     n_active = active.sum(axis=1)
     changes = np.count_nonzero(np.any(active[1:] != active[:-1], axis=1))
-    # label each sample by its single active cluster, -1 otherwise; episodes are runs of a label
+    # label each sample by its single active cluster, NO_CLUSTER otherwise; episodes are runs of a label
     single = n_active == 1
-    label = np.full(len(n_active), -1)
+    label = np.full(len(n_active), NO_CLUSTER)
     label[single] = np.nonzero(active[single])[1]
     starts = np.flatnonzero(np.r_[True, label[1:] != label[:-1]])
     ends = np.r_[starts[1:], len(label)]
@@ -573,13 +588,11 @@ def measure(
     dict of str to ndarray
         Keys, shapes and dtypes exactly as :func:`variable_specs` lists them.
     """
-    if not 0.0 <= cluster_threshold < 1.0:
-        raise ValueError(f"cluster_threshold must be in [0, 1), got {cluster_threshold}")
     if cluster_off_threshold is None:
         cluster_off_threshold = default_off_threshold(cluster_threshold)
-    if not 0.0 <= cluster_off_threshold <= cluster_threshold:
-        raise ValueError(f"cluster_off_threshold must be in [0, cluster_threshold="
-                         f"{cluster_threshold}], got {cluster_off_threshold}")
+    problem = check_cluster_thresholds(cluster_threshold, cluster_off_threshold)
+    if problem is not None:
+        raise ValueError(" ".join(problem))
     if not min_episode_ms >= 0:
         raise ValueError(f"min_episode_ms must be >= 0, got {min_episode_ms}")
     options = MeasureOptions(cluster_threshold, cluster_off_threshold, float(min_episode_ms))

@@ -6,13 +6,14 @@ from sweeps.errors import ModelError
 from sweeps.models.model import Layout, Model
 from sweeps.models.registry import resolve
 from sweeps.spec.grid import Grid
+from sweeps.spec.types import DimensionKind, StartKind
 
 
 def _refuse_structural(experiment, model: Model) -> None:
     for dim in experiment.dimensions:
         for name in dim.values:
             if name in model.structural:
-                field = f"sweep.{name}" if dim.kind == "axis" else f"sweep.zip {dim.name}.{name}"
+                field = f"sweep.{name}" if dim.kind == DimensionKind.AXIS else f"sweep.zip {dim.name}.{name}"
                 raise ModelError(field, f"{name} sets the populations of model {model.name!r} (structural "
                                  f"parameters: {', '.join(model.structural)}) and cannot be swept: one store "
                                  f"holds one population layout; fix {name} in [parameters] and run one "
@@ -84,13 +85,14 @@ def _check_start(experiment, model: Model, layout: Layout | None, grid: Grid, in
     """``simulation.initial`` and ``focus_count`` against the model's populations and theory."""
     sim = experiment.simulation
     if layout is None:  # an older model without layout(): populations unknown before a build
-        if sim.initial != "default":
+        if sim.initial.kind != StartKind.DEFAULT:
             raise ModelError("simulation.initial", f"model {experiment.model!r} declares no populations (layout)")
         return
-    if isinstance(sim.initial, tuple) and len(sim.initial) != len(layout.populations):
+    activities = sim.initial.activities
+    if activities is not None and len(activities) != len(layout.populations):
         raise ModelError("simulation.initial", f"needs {len(layout.populations)} activities (one per population "
-                         f"{', '.join(layout.names[:4])}{', ...' if len(layout.names) > 4 else ''}), got {len(sim.initial)}")
-    if sim.initial != "meanfield":
+                         f"{', '.join(layout.names[:4])}{', ...' if len(layout.names) > 4 else ''}), got {len(activities)}")
+    if sim.initial.kind != StartKind.MEANFIELD:
         return
     if model.theory is None:
         raise ModelError("simulation.initial", f"model {experiment.model!r} declares no theory, so \"meanfield\" "

@@ -80,18 +80,23 @@ from typing import Any
 import numpy as np
 
 from sweeps.errors import DefinitionError, ModelError
-from sweeps.measure.measurements import default_off_threshold
+from sweeps.measure.measurements import check_cluster_thresholds, default_off_threshold
 from sweeps.models.checks import check_model
 from sweeps.spec.grid import GridShape
 from sweeps.spec.theory import Theory, parse_theory
+from sweeps.spec.types import DimensionKind, InitialMode, Start, StartKind
 
 __all__ = [
     "DefinitionError",
     "Dimension",
+    "DimensionKind",
     "Experiment",
+    "InitialMode",
     "Output",
     "Quantity",
     "Simulation",
+    "Start",
+    "StartKind",
     "load_experiment",
     "parse_experiment",
 ]
@@ -100,8 +105,7 @@ _TABLES = ("experiment", "parameters", "sweep", "simulation", "output", "cluster
 _EXPERIMENT_KEYS = ("name", "model", "seed", "description")
 _SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb",
                     "initial", "initial_mode", "focus_count")
-INITIAL_FORMS = ("default", "meanfield")
-INITIAL_MODES = ("bernoulli", "exact")
+INITIAL_FORMS = (StartKind.DEFAULT, StartKind.MEANFIELD)  # the string forms of simulation.initial
 _OUTPUT_KEYS = ("keep_traces", "cluster_threshold", "cluster_off_threshold", "correlation_neurons", "min_episode",
                 "points_per_chunk")
 _RANGE_FORMS = {
@@ -113,7 +117,7 @@ _RANGE_FORMS = {
 WEIGHT_MODES = ("auto", "dense", "sparse")
 SEED_DIM = "seed"
 #: Replicate dimensions: ``[sweep]`` key -> (dimension name, kind), in grid order.
-REPLICATE_KEYS = {"networks": ("network", "network"), "inits": ("init", "init")}
+REPLICATE_KEYS = {"networks": ("network", DimensionKind.NETWORK), "inits": ("init", DimensionKind.INIT)}
 _RESERVED_DIMS = (SEED_DIM, "network", "init")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _QUANTITY_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(ms|s|steps?)\s*$")
@@ -152,11 +156,14 @@ class Dimension:
     name: str
     values: dict[str, tuple]
     size: int
-    kind: str  # "axis" | "zip" | "network" | "init" | "seed" (replicates: a network index)
+    kind: DimensionKind  # a plain string ("axis", ...) is converted
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", DimensionKind(self.kind))
 
     def coordinate(self) -> np.ndarray:
         """The dimension coordinate: the axis values, or 0..size-1 for zips and seeds."""
-        if self.kind == "axis":
+        if self.kind == DimensionKind.AXIS:
             return np.asarray(self.values[self.name])
         return np.arange(self.size)
 
@@ -170,8 +177,8 @@ class Simulation:
     sample_interval: Quantity
     weight_mode: str = "auto"
     ram_budget_gb: float = 12.0
-    initial: str | tuple[float, ...] = "default"  # "default" | "meanfield" | one activity per population
-    initial_mode: str = "bernoulli"  # "bernoulli" | "exact"
+    initial: Start = Start()  # the model's default, a mean-field fixed point or one activity per population
+    initial_mode: InitialMode = InitialMode.BERNOULLI
     focus_count: int = 1  # focus clusters of a mean-field start, unless swept
 
     @property
@@ -264,7 +271,7 @@ class Experiment(GridShape):
             "seed": self.seed,
             "parameters": _jsonable(self.parameters),
             "sweep": {
-                d.name: _jsonable(d.values[d.name]) if d.kind == "axis" else _jsonable(d.values) if d.kind == "zip"
+                d.name: _jsonable(d.values[d.name]) if d.kind == DimensionKind.AXIS else _jsonable(d.values) if d.kind == DimensionKind.ZIP
                 else d.size
                 for d in self.dimensions
             },
@@ -276,7 +283,7 @@ class Experiment(GridShape):
                 "sample_interval": str(self.simulation.sample_interval),
                 "weight_mode": self.simulation.weight_mode,
                 "ram_budget_gb": self.simulation.ram_budget_gb,
-                "initial": _jsonable(self.simulation.initial),
+                "initial": _jsonable(self.simulation.initial.to_json()),
                 "initial_mode": self.simulation.initial_mode,
                 "focus_count": self.simulation.focus_count,
             },
@@ -498,13 +505,13 @@ def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
         where = f"sweep.{key}"
         claim(key, where)
         values = _axis_values(where, spec)
-        dims.append(Dimension(key, {key: values}, len(values), "axis"))
+        dims.append(Dimension(key, {key: values}, len(values), DimensionKind.AXIS))
     names = [d.name for d in dims]
     for dim_name in names:
         if names.count(dim_name) > 1:
             raise DefinitionError("sweep.zip", f"dimension name {dim_name!r} used twice")
     if counts["networks"] is None and counts["inits"] is None:
-        dims.append(Dimension(SEED_DIM, {}, counts["replicates"] or 1, "seed"))
+        dims.append(Dimension(SEED_DIM, {}, counts["replicates"] or 1, DimensionKind.SEED))
     for key, (dim_name, kind) in REPLICATE_KEYS.items():
         if counts[key] is not None:
             dims.append(Dimension(dim_name, {}, counts[key], kind))
@@ -527,7 +534,7 @@ def _parse_zip(where: str, table: dict, claim, seen: dict) -> Dimension:
     lengths = {p: len(v) for p, v in values.items()}
     if len(set(lengths.values())) != 1:
         raise DefinitionError(where, f"zipped lists must have equal lengths, got {lengths}")
-    return Dimension(name, values, next(iter(lengths.values())), "zip")
+    return Dimension(name, values, next(iter(lengths.values())), DimensionKind.ZIP)
 
 
 def _check_focus_axis(dimensions: tuple[Dimension, ...], simulation: Simulation) -> None:
@@ -535,11 +542,11 @@ def _check_focus_axis(dimensions: tuple[Dimension, ...], simulation: Simulation)
     for dim in dimensions:
         if "focus_count" not in dim.values:
             continue
-        where = "sweep.focus_count" if dim.kind == "axis" else f"sweep.zip {dim.name}.focus_count"
+        where = "sweep.focus_count" if dim.kind == DimensionKind.AXIS else f"sweep.zip {dim.name}.focus_count"
         values = dim.values["focus_count"]
         if not all(isinstance(v, int) and v >= 0 for v in values):
             raise DefinitionError(where, f"must be integers >= 0, got {list(values)}")
-        if simulation.initial != "meanfield":
+        if simulation.initial.kind != StartKind.MEANFIELD:
             raise DefinitionError(where, "a focus_count axis needs simulation.initial = \"meanfield\"")
 
 
@@ -583,36 +590,36 @@ def _parse_simulation(sim: dict) -> Simulation:
     budget = float(_optional(sim, "simulation", "ram_budget_gb", (int, float), 12.0))
     if not budget > 0:
         raise DefinitionError("simulation.ram_budget_gb", f"must be > 0, got {budget}")
-    initial = sim.get("initial", "default")
+    initial = sim.get("initial", StartKind.DEFAULT.value)
     if isinstance(initial, list):
         if not initial or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in initial):
             raise DefinitionError("simulation.initial", f"a list must hold one activity per population, got {initial!r}")
         if not all(0.0 <= v <= 1.0 for v in initial):
             raise DefinitionError("simulation.initial", f"activities must lie in [0, 1], got {initial!r}")
-        initial = tuple(float(v) for v in initial)
-    elif initial not in INITIAL_FORMS:
+        start = Start.given(initial)
+    elif initial in INITIAL_FORMS:
+        start = Start(StartKind(initial))
+    else:
         raise DefinitionError("simulation.initial", f"{initial!r} is not one of {', '.join(INITIAL_FORMS)} "
                               "or a list of activities (one per population)")
-    initial_mode = _optional(sim, "simulation", "initial_mode", str, "bernoulli")
-    if initial_mode not in INITIAL_MODES:
-        raise DefinitionError("simulation.initial_mode", f"{initial_mode!r} is not one of {', '.join(INITIAL_MODES)}")
+    initial_mode = _optional(sim, "simulation", "initial_mode", str, InitialMode.BERNOULLI.value)
+    if initial_mode not in tuple(InitialMode):
+        raise DefinitionError("simulation.initial_mode", f"{initial_mode!r} is not one of {', '.join(InitialMode)}")
     focus_count = _optional(sim, "simulation", "focus_count", int, 1)
-    if "focus_count" in sim and initial != "meanfield":
+    if "focus_count" in sim and start.kind != StartKind.MEANFIELD:
         raise DefinitionError("simulation.focus_count", "needs simulation.initial = \"meanfield\"")
-    return Simulation(duration, warmup, interval, weight_mode, budget, initial, initial_mode, focus_count)
+    return Simulation(duration, warmup, interval, weight_mode, budget, start, InitialMode(initial_mode), focus_count)
 
 
 def _parse_output(out: dict) -> Output:
     _check_keys("output", out, _OUTPUT_KEYS)
     keep = _optional(out, "output", "keep_traces", bool, True)
     threshold = float(_optional(out, "output", "cluster_threshold", (int, float), 0.3))
-    if not 0 < threshold < 1:
-        raise DefinitionError("output.cluster_threshold", f"must be in (0, 1), got {threshold}")
     off = float(_optional(out, "output", "cluster_off_threshold", (int, float),
                           default_off_threshold(threshold)))
-    if not 0 <= off <= threshold:
-        raise DefinitionError("output.cluster_off_threshold",
-                              f"must be in [0, cluster_threshold = {threshold:g}], got {off:g}")
+    problem = check_cluster_thresholds(threshold, off)
+    if problem is not None:
+        raise DefinitionError(f"output.{problem[0]}", problem[1])
     neurons = _optional(out, "output", "correlation_neurons", int, 10)
     if neurons < 2:
         raise DefinitionError("output.correlation_neurons", f"must be an integer >= 2, got {neurons}")

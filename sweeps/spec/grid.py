@@ -19,20 +19,21 @@ from typing import Any, Protocol
 import numpy as np
 
 from sweeps.spec.seeds import PointSeeds, point_seeds
+from sweeps.spec.types import DimensionKind
 
 __all__ = ["RUN_AXES", "Grid"]
 
 #: Swept names that set how a point runs, not model parameters (not passed to the builder).
 RUN_AXES = ("focus_count",)
 #: Replicate dimension kinds: ``seed`` (``replicates = n``) is a network index like ``network``.
-NETWORK_KINDS, INIT_KINDS = ("network", "seed"), ("init",)
+NETWORK_KINDS, INIT_KINDS = (DimensionKind.NETWORK, DimensionKind.SEED), (DimensionKind.INIT,)
 
 
 class _Dimension(Protocol):
     name: str
     values: dict[str, tuple]
     size: int
-    kind: str
+    kind: DimensionKind
 
 
 class GridShape:
@@ -102,7 +103,7 @@ class Grid(GridShape):
         options.update((k, v) for k, v in self._swept(index).items() if k in RUN_AXES)
         return options
 
-    def _replicate(self, index: int, kinds: tuple[str, ...]) -> int:
+    def _replicate(self, index: int, kinds: tuple[DimensionKind, ...]) -> int:
         for dim, i in zip(self.dimensions, self.coords(index), strict=True):
             if dim.kind in kinds:
                 return i

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sweeps.measure.registry import NO_ERROR
+
 __all__ = ["PointBatch", "PointResult"]
 
 
@@ -61,7 +63,7 @@ class PointBatch:
         return cls(
             index=np.array([r.index for r in results], np.int64),
             seconds=np.array([r.seconds for r in results], np.float64),
-            error=tuple(r.error or "" for r in results),
+            error=tuple(r.error or NO_ERROR for r in results),
             values={name: np.stack([np.asarray(v[name], dtype) for v in good]) if good
                     else np.empty((0,), dtype) for name, dtype in dtypes.items()},
         )

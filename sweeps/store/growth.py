@@ -28,6 +28,7 @@ import numpy as np
 
 from sweeps.errors import StoreError, StoreMismatchError
 from sweeps.plan import SweepPlan
+from sweeps.spec.types import DimensionKind
 from sweeps.store.provenance import utc_now
 from sweeps.store.sweep_store import SweepStore, identity_differences
 
@@ -35,7 +36,7 @@ __all__ = ["grow_to", "open_store", "plan_growth"]
 
 logger = logging.getLogger(__name__)
 
-_FIELD = {"network": "sweep.networks", "init": "sweep.inits", "seed": "sweep.replicates"}
+_FIELD = {DimensionKind.NETWORK: "sweep.networks", DimensionKind.INIT: "sweep.inits", DimensionKind.SEED: "sweep.replicates"}
 
 
 def _json(value):
@@ -64,14 +65,14 @@ def plan_growth(store: SweepStore, experiment):
     dims, growth = [], {}
     for dim in experiment.dimensions:
         old, new = stored["sweep"].get(dim.name), current["sweep"][dim.name]
-        if dim.kind == "axis":
+        if dim.kind == DimensionKind.AXIS:
             missing = [v for v in old if v not in new]
             if missing:
                 raise _refuse(store, f"sweep.{dim.name}: the store's values {missing} are not in the definition")
             by_json = {json.dumps(_json(v)): v for v in dim.values[dim.name]}
             ordered = [by_json[json.dumps(v)] for v in old] + [v for v in dim.values[dim.name] if _json(v) not in old]
             dims.append(dataclasses.replace(dim, values={dim.name: tuple(ordered)}, size=len(ordered)))
-        elif dim.kind == "zip":
+        elif dim.kind == DimensionKind.ZIP:
             if old != new:
                 raise _refuse(store, f"sweep.zip {dim.name}: zipped values cannot change (store {old}, definition {new})")
             dims.append(dim)

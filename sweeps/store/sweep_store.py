@@ -53,9 +53,11 @@ import zarr
 
 from sweeps.errors import StoreError, StoreLockedError, StoreMismatchError, StoreWriteError
 from sweeps.measure import registry
+from sweeps.spec.types import DimensionKind
 from sweeps.store.batch import PointBatch
 from sweeps.store.chunks import ChunkLayout
 from sweeps.store.provenance import git_commit, utc_now, versions
+from sweeps.store.status import FLAG_MEANINGS, FLAG_VALUES, Status
 
 if TYPE_CHECKING:  # xarray only where it is used (creation, theory)
     import xarray as xr
@@ -66,6 +68,7 @@ __all__ = [
     "FAILED",
     "OK",
     "FailureGroup",
+    "Status",
     "TODO",
     "StoreError",
     "StoreLockedError",
@@ -76,13 +79,13 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-TODO, OK, FAILED = 0, 1, 2
+TODO, OK, FAILED = Status  # module-level aliases of the members
 #: group attribute written last when a store is created: without it the creation was interrupted
 _COMPLETE = "sweeps_schema_complete"
 #: group attribute describing the theory variables (focus counts, grid sizes covered, reasons)
 THEORY_ATTR = "sweeps_theory"
-_REPLICATE_NAMES = {"network": "network (connectivity seed index)", "init": "initial condition index",
-                    "seed": "replicate (network seed index)"}
+_REPLICATE_NAMES = {DimensionKind.NETWORK: "network (connectivity seed index)", DimensionKind.INIT: "initial condition index",
+                    DimensionKind.SEED: "replicate (network seed index)"}
 
 
 def _coordinates(plan: SweepPlan) -> dict[str, Any]:
@@ -95,9 +98,9 @@ def _coordinates(plan: SweepPlan) -> dict[str, Any]:
 
     coords: dict[str, Any] = {}
     for dim in experiment.dimensions:
-        if dim.kind == "axis":
+        if dim.kind == DimensionKind.AXIS:
             coords[dim.name] = (dim.name, dim.coordinate(), attrs(dim.name))
-        elif dim.kind == "zip":
+        elif dim.kind == DimensionKind.ZIP:
             coords[dim.name] = (dim.name, dim.coordinate(), {"long_name": f"index along zipped {', '.join(dim.values)}", "units": "1"})
             for param, values in dim.values.items():
                 coords[param] = (dim.name, np.asarray(values), attrs(param))
@@ -106,7 +109,7 @@ def _coordinates(plan: SweepPlan) -> dict[str, Any]:
     pops = layout.populations
     coords["population"] = ("population", np.array([p.name for p in pops], dtype=object), {"long_name": "population"})
     coords["population_type"] = ("population", np.array([p.cell_type or "" for p in pops], dtype=object), {"long_name": "cell type"})
-    coords["population_cluster"] = ("population", np.array([-1 if p.cluster is None else p.cluster for p in pops]), {"long_name": "cluster index (-1: none)"})
+    coords["population_cluster"] = ("population", np.array([registry.NO_CLUSTER if p.cluster is None else p.cluster for p in pops]), {"long_name": "cluster index (-1: none)"})
     coords["population_size"] = ("population", np.array([p.size for p in pops]), {"long_name": "neurons", "units": "1"})
     coords["cluster"] = ("cluster", np.asarray(layout.clusters, dtype=np.int64), {"long_name": "cluster"})
     coords.update(registry.inner_coordinates(layout.names, [p.cell_type for p in pops]))
@@ -222,9 +225,9 @@ class SweepStore:
                 inner_shape = tuple(inner[d] for d in spec.dims)
                 add(spec.name, dims + tuple(spec.dims), spec.dtype, spec.fill, chunking.variables[spec.name] + inner_shape,
                     {"units": spec.units, "long_name": spec.long_name, **dict(spec.attrs)})
-            add("status", dims, np.int8, TODO, chunking.status, {
-                "long_name": "point status", "flag_values": [TODO, OK, FAILED], "flag_meanings": "todo ok failed"})
-            add("error", dims, str, "", chunking.status, {"long_name": "error message of a failed point"})
+            add("status", dims, np.int8, int(TODO), chunking.status, {
+                "long_name": "point status", "flag_values": FLAG_VALUES, "flag_meanings": FLAG_MEANINGS})
+            add("error", dims, str, registry.NO_ERROR, chunking.status, {"long_name": "error message of a failed point"})
             group.attrs[_COMPLETE] = True  # last: see open
             consolidate(path)
         except BaseException as err:  # Ctrl-C included: leave no half-written store behind

@@ -32,6 +32,7 @@ import xarray as xr
 
 from sweeps.models.model import ModelTheory
 from sweeps.plan import SweepPlan
+from sweeps.spec.types import DimensionKind
 from sweeps.store.sweep_store import THEORY_ATTR, SweepStore
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ FOCUS_DIM = "focus_count"
 
 
 def _theory_dims(plan: SweepPlan):
-    return [d for d in plan.experiment.dimensions if d.kind != "seed"]
+    return [d for d in plan.experiment.dimensions if d.kind != DimensionKind.SEED]
 
 
 def _groups(theory: ModelTheory) -> dict[tuple[str, ...], tuple[str, ...]]:
@@ -54,7 +55,7 @@ def _groups(theory: ModelTheory) -> dict[tuple[str, ...], tuple[str, ...]]:
 
 
 def _group_dims(dims, independent_of: tuple[str, ...]):
-    return [d for d in dims if not (d.kind == "axis" and d.name in independent_of)]
+    return [d for d in dims if not (d.kind == DimensionKind.AXIS and d.name in independent_of)]
 
 
 def _parameter_sets(experiment, dims, ranges):

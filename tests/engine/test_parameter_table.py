@@ -17,7 +17,7 @@ from binnet_core.clustered import (
     validate_parameters,
 )
 from binnet_core.meanfield.systems import table_systems, validated_system
-from tests import naive
+from tests.reference import naive
 
 BASE = {"N_E": 400, "N_I": 100, "Q": 4, "R_Eplus": 2.0}
 

@@ -1,0 +1,30 @@
+"""Point status codes, as a store encodes them.
+
+``status`` is an int8 variable with the CF attributes ``flag_values = [0, 1, 2]`` and
+``flag_meanings = "todo ok failed"`` (:data:`FLAG_VALUES`, :data:`FLAG_MEANINGS`).  The
+``error`` variable holds :data:`sweeps.measure.registry.NO_ERROR` (``""``) for every point
+without a failure message.
+"""
+from __future__ import annotations
+
+import enum
+
+__all__ = ["FLAG_MEANINGS", "FLAG_VALUES", "Status"]
+
+
+class Status(enum.IntEnum):
+    """Status of one grid point; the values are the stored int8 codes."""
+
+    TODO = 0
+    OK = 1
+    FAILED = 2
+
+    @property
+    def meaning(self) -> str:
+        """The word in ``flag_meanings``: ``"todo"``, ``"ok"``, ``"failed"``."""
+        return self.name.lower()
+
+
+#: CF attributes of the stored ``status`` variable.
+FLAG_VALUES = [int(s) for s in Status]
+FLAG_MEANINGS = " ".join(s.meaning for s in Status)
