@@ -12,6 +12,11 @@ dask-jobqueue): ``start()``, ``stop()``, ``submit(fn, *args)``, ``nthreads()`` a
 * Batch systems: :mod:`sweeps.run.batch.jobqueue` subclasses :class:`DaskExecutor` and implements
   :meth:`DaskExecutor.make_cluster` (e.g. a dask-jobqueue ``SLURMCluster``).
 
+Backends are found by name in :data:`EXECUTORS` (``"threads"``, ``"processes"``,
+``"scheduler"``; every batch system of :data:`sweeps.run.batch.systems.BATCH_SYSTEMS` is one
+too), which both the ``sweeps`` command and :func:`sweeps.run` consult through
+:func:`executor_for`; :func:`register_executor` adds one.
+
 Every Dask worker imports the engine when it starts (:class:`WarmNumbaCaches`, a
 :class:`distributed.WorkerPlugin`); each process compiles (or loads from the numba cache) only
 the kernels of the layouts its points use, on their first use.
@@ -41,8 +46,10 @@ import concurrent.futures
 import importlib
 import logging
 import os
+from collections.abc import Callable
 
 __all__ = [
+    "EXECUTORS",
     "ClientExecutor",
     "DaskExecutor",
     "Executor",
@@ -50,6 +57,8 @@ __all__ = [
     "LocalThreads",
     "Scheduler",
     "WarmNumbaCaches",
+    "executor_for",
+    "register_executor",
 ]
 
 logger = logging.getLogger(__name__)
@@ -279,3 +288,53 @@ class ClientExecutor(DaskExecutor):
         return f"dask client of {self._given.scheduler.address}"
 
 
+#: Execution backends by name: ``factory(experiment, value=None, **options) -> Executor``, where
+#: ``value`` is the backend's one argument (threads, processes, scheduler address; None: its
+#: default) and ``options`` e.g. the ``overrides`` of a ``[cluster]`` table.
+EXECUTORS: dict[str, Callable[..., Executor]] = {
+    "threads": lambda experiment, value=None, **options: LocalThreads(value),
+    "processes": lambda experiment, value=None, **options: LocalProcesses(value),
+    "scheduler": lambda experiment, value=None, **options: Scheduler(value),
+}
+
+
+def register_executor(name: str, factory: Callable[..., Executor]) -> Callable[..., Executor]:
+    """Make ``factory(experiment, value=None, **options)`` the backend ``name``; returns it."""
+    EXECUTORS[name] = factory
+    return factory
+
+
+def _jobqueue_executor(kind: str):
+    def factory(experiment, value=None, *, overrides=None, **options):
+        from sweeps.run.batch.jobqueue import JobqueueExecutor  # dask-jobqueue only when used
+
+        return JobqueueExecutor(kind, experiment.cluster, overrides or {})
+
+    return factory
+
+
+def backend_names() -> list[str]:
+    """Names :func:`executor_for` accepts: :data:`EXECUTORS`, then the batch systems."""
+    from sweeps.run.batch.systems import BATCH_SYSTEMS
+
+    return [*EXECUTORS, *(kind for kind in BATCH_SYSTEMS if kind not in EXECUTORS)]
+
+
+def executor_for(name: str, experiment, value=None, **options) -> Executor:
+    """The backend ``name`` of :data:`EXECUTORS` (or a batch system: dask-jobqueue) for ``experiment``.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is no backend; the message lists the names.
+    """
+    factory = EXECUTORS.get(name)
+    if factory is None:
+        from sweeps.run.batch.systems import BATCH_SYSTEMS
+
+        if name not in BATCH_SYSTEMS:
+            names = ", ".join(repr(n) for n in backend_names() if n != "scheduler")
+            raise ValueError(f"backend: {name!r} is not one of {names}, a scheduler address "
+                             "'tcp://HOST:PORT' or an Executor")
+        factory = _jobqueue_executor(name)
+    return factory(experiment, value, **options)

@@ -1,0 +1,118 @@
+"""Extending the package from outside it: a backend, a batch system and a measurement option,
+each one class (or function) plus one registry line, registered from this file only."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import stat
+
+import pytest
+import xarray as xr
+
+import sweeps
+from sweeps import cli
+from sweeps.run.batch.systems import BATCH_SYSTEMS, BatchSystem, register_batch_system
+from sweeps.run.executors import EXECUTORS, Executor, register_executor
+from sweeps.run.task import TIMING_VARIABLES
+from sweeps.store.sweep_store import OK
+
+
+def _data(ds: xr.Dataset) -> xr.Dataset:
+    return ds.drop_vars([v for v in TIMING_VARIABLES if v in ds]).load()
+
+
+# --------------------------------------------------------------------------- a backend
+
+
+class Inline(Executor):
+    """Runs every task at once, in the driver's thread."""
+
+    name = "inline"
+    submitted = 0
+
+    def submit(self, fn, *args):
+        Inline.submitted += 1
+        future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as err:  # the driver reports it as the point's failure
+            future.set_exception(err)
+        return future
+
+
+@pytest.fixture
+def inline_backend():
+    register_executor("mine", lambda experiment, value=None, **options: Inline())
+    yield "mine"
+    EXECUTORS.pop("mine")
+
+
+def test_a_registered_backend_runs_a_sweep_like_threads(inline_backend, toy_definition, tmp_path):
+    path = toy_definition()
+    Inline.submitted = 0
+    mine = sweeps.run(path, tmp_path / "mine.zarr", backend=inline_backend, progress=False)
+    assert Inline.submitted > 0
+    threads = sweeps.run(path, tmp_path / "threads.zarr", backend="threads", progress=False)
+    assert (mine.status == OK).all()
+    assert mine.attrs["runs"][-1]["backend"] == "inline"
+    xr.testing.assert_equal(_data(mine), _data(threads))
+
+
+def test_unknown_backends_list_the_registered_ones(inline_backend, toy_definition, tmp_path):
+    with pytest.raises(ValueError, match="backend: 'gpu' is not one of 'threads', 'processes', 'mine', 'slurm'"):
+        sweeps.run(toy_definition(), tmp_path / "x.zarr", backend="gpu")
+
+
+# --------------------------------------------------------------------------- a batch system
+
+
+class Fake(BatchSystem):
+    """A batch system whose submission tool is a script of the test."""
+
+    name = "fake"
+    log_marker = "%j"
+
+    def __init__(self, tool):
+        self.submit_tool = str(tool)
+
+    def directives(self, config, *, log, walltime):
+        return [f"#FAKE --output={log}", f"#FAKE --time={walltime}", f"#FAKE --mem={self.memory_mb(config.driver_memory)}M"]
+
+    def parse_job_id(self, stdout):
+        return stdout.split()[-1]  # "Submitted fake job 4242"
+
+
+@pytest.fixture
+def fake_batch_system(tmp_path):
+    record = tmp_path / "submitted-args"
+    tool = tmp_path / "fakesub"
+    tool.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {record}\necho 'Submitted fake job 4242'\n")
+    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+    register_batch_system(Fake(tool))
+    yield record
+    BATCH_SYSTEMS.pop("fake")
+
+
+def test_a_registered_batch_system_submits_the_driver(fake_batch_system, toy_definition, tmp_path, capsys):
+    logs = tmp_path / "logs"
+    path = toy_definition(name="fake.toml")
+    path.write_text(path.read_text() + f'\n[cluster]\nkind = "fake"\nlog_directory = "{logs}"\n'
+                    'driver_memory = "1GB"\ndriver_walltime = "02:00:00"\n')
+    assert cli.main(["submit", str(path), "--store", str(tmp_path / "s.zarr")]) == 0
+    out = capsys.readouterr().out
+    assert "submitted driver job 4242" in out
+    assert f"log: {logs / 'sweeps-driver-4242.log'}" in out
+    (script,) = fake_batch_system.read_text().split()  # the tool got the job script, nothing else
+    lines = open(script).read().splitlines()
+    assert lines[:4] == ["#!/usr/bin/env bash", f"#FAKE --output={logs / 'sweeps-driver-%j.log'}",
+                         "#FAKE --time=02:00:00", "#FAKE --mem=954M"]
+    assert lines[-1].endswith(f"sweeps run {path} --store {tmp_path / 's.zarr'} --cluster fake")
+
+
+def test_the_cluster_kind_lists_the_registered_batch_systems(fake_batch_system):
+    from sweeps.errors import ClusterConfigError
+    from sweeps.run.batch.config import ClusterConfig
+
+    assert ClusterConfig.from_mapping({"kind": "fake"}).kind == "fake"
+    with pytest.raises(ClusterConfigError, match="'lsf' is not one of slurm, pbs, fake"):
+        ClusterConfig.from_mapping({"kind": "lsf"})
