@@ -80,7 +80,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sweeps.errors import DefinitionError, ModelError
-from sweeps.measure.measurements import default_off_threshold
+from sweeps.measure.measurements import REGISTRY
+from sweeps.measure.registry import OptionError, Options
 from sweeps.models.checks import check_model
 from sweeps.spec.grid import GridShape
 
@@ -104,8 +105,6 @@ _SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mo
                     "initial", "initial_mode", "focus_count")
 INITIAL_FORMS = ("default", "meanfield")
 INITIAL_MODES = ("bernoulli", "exact")
-_OUTPUT_KEYS = ("keep_traces", "cluster_threshold", "cluster_off_threshold", "correlation_neurons", "min_episode",
-                "points_per_chunk")
 _RANGE_FORMS = {
     "start/stop/step": ("start", "stop", "step"),
     "linspace": ("linspace",),
@@ -186,16 +185,19 @@ class Simulation:
         return self.sample_interval.value * np.arange(1, self.n_samples + 1)
 
 
-@dataclass(frozen=True)
-class Output:
-    """What to measure and keep."""
+class Output(Options):
+    """What to measure and keep: the ``[output]`` options by name, ``output["name"]``.
 
-    keep_traces: bool = True
-    cluster_threshold: float = 0.3
-    cluster_off_threshold: float | None = None  # None: default_off_threshold(cluster_threshold)
-    correlation_neurons: int = 10  # per population
-    points_per_chunk: int | None = None  # None: automatic
-    min_episode_ms: float = 200.0
+    The options are those declared in the measurement registry
+    (:data:`sweeps.measure.measurements.REGISTRY`), measurements registered elsewhere included.
+    """
+
+    keep_traces = property(lambda self: self.values["keep_traces"])
+    cluster_threshold = property(lambda self: self.values["cluster_threshold"])
+    cluster_off_threshold = property(lambda self: self.values["cluster_off_threshold"])
+    correlation_neurons = property(lambda self: self.values["correlation_neurons"])  # per population
+    points_per_chunk = property(lambda self: self.values["points_per_chunk"])  # None: automatic
+    min_episode_ms = property(lambda self: self.values["min_episode_ms"])
 
 
 @dataclass(frozen=True)
@@ -282,7 +284,7 @@ class Experiment(GridShape):
                 "initial_mode": self.simulation.initial_mode,
                 "focus_count": self.simulation.focus_count,
             },
-            "output": _jsonable(self.output.__dict__),
+            "output": _jsonable(self.output.values),
         }
 
 
@@ -606,25 +608,10 @@ def _parse_simulation(sim: dict) -> Simulation:
 
 
 def _parse_output(out: dict) -> Output:
-    _check_keys("output", out, _OUTPUT_KEYS)
-    keep = _optional(out, "output", "keep_traces", bool, True)
-    threshold = float(_optional(out, "output", "cluster_threshold", (int, float), 0.3))
-    if not 0 < threshold < 1:
-        raise DefinitionError("output.cluster_threshold", f"must be in (0, 1), got {threshold}")
-    off = float(_optional(out, "output", "cluster_off_threshold", (int, float),
-                          default_off_threshold(threshold)))
-    if not 0 <= off <= threshold:
-        raise DefinitionError("output.cluster_off_threshold",
-                              f"must be in [0, cluster_threshold = {threshold:g}], got {off:g}")
-    neurons = _optional(out, "output", "correlation_neurons", int, 10)
-    if neurons < 2:
-        raise DefinitionError("output.correlation_neurons", f"must be an integer >= 2, got {neurons}")
-    ppc = _optional(out, "output", "points_per_chunk", (int, str), "auto")
-    if ppc == "auto":
-        ppc = None
-    elif isinstance(ppc, str) or ppc < 1:
-        raise DefinitionError("output.points_per_chunk", f"must be \"auto\" or an integer >= 1, got {ppc!r}")
-    min_episode = parse_quantity("output.min_episode", _optional(out, "output", "min_episode", str, "200 ms"))
-    if min_episode.unit != "ms":
-        raise DefinitionError("output.min_episode", f"must be a model time (\"<x> ms\" or \"<x> s\"), got {min_episode}")
-    return Output(keep, threshold, off, neurons, ppc, min_episode.value)
+    options = REGISTRY.options
+    _check_keys("output", out, tuple(options))
+    given = {key: _optional(out, "output", key, option.types, None) for key, option in options.items() if key in out}
+    try:
+        return Output(REGISTRY.resolve_options(given))
+    except OptionError as err:
+        raise DefinitionError(f"output.{err.key}", err.message) from None

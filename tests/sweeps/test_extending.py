@@ -4,16 +4,23 @@ each one class (or function) plus one registry line, registered from this file o
 from __future__ import annotations
 
 import concurrent.futures
+import json
+import re
 import stat
 
+import numpy as np
 import pytest
 import xarray as xr
 
 import sweeps
 from sweeps import cli
+from sweeps.errors import DefinitionError
+from sweeps.measure.measurements import REGISTRY
+from sweeps.measure.registry import OptionSpec
 from sweeps.run.batch.systems import BATCH_SYSTEMS, BatchSystem, register_batch_system
 from sweeps.run.executors import EXECUTORS, Executor, register_executor
 from sweeps.run.task import TIMING_VARIABLES
+from sweeps.spec.definition import parse_experiment
 from sweeps.store.sweep_store import OK
 
 
@@ -116,3 +123,53 @@ def test_the_cluster_kind_lists_the_registered_batch_systems(fake_batch_system):
     assert ClusterConfig.from_mapping({"kind": "fake"}).kind == "fake"
     with pytest.raises(ClusterConfigError, match="'lsf' is not one of slurm, pbs, fake"):
         ClusterConfig.from_mapping({"kind": "lsf"})
+
+
+# --------------------------------------------------------------------------- a measurement option
+
+
+def _check_scale(value, values) -> float:
+    if not value > 0:
+        raise ValueError(f"must be > 0, got {value}")
+    return float(value)
+
+
+@pytest.fixture
+def scaled_measurement():
+    """``scaled_activity_E = my_scale * mean_activity_E``, with the option ``[output] my_scale``."""
+
+    @REGISTRY.register("scaled_activity_E", (), "float64", "1", "mean E activity times my_scale",
+                       options=[OptionSpec("my_scale", (int, float), 1.0, _check_scale)])
+    def _scaled(ctx):
+        return ctx.options["my_scale"] * REGISTRY_ITEMS["mean_activity_E"].compute(ctx)
+
+    yield "scaled_activity_E"
+    REGISTRY.unregister("scaled_activity_E")
+    assert "my_scale" not in REGISTRY.options
+
+
+REGISTRY_ITEMS = {m.spec.name: m for m in REGISTRY}
+
+
+def test_a_registered_measurement_reads_its_own_output_option(scaled_measurement, toy_definition, tmp_path):
+    ds = sweeps.run(toy_definition(extra_output="my_scale = 2.5"), tmp_path / "s.zarr", progress=False)
+    assert (ds.status == OK).all()
+    np.testing.assert_array_equal(ds.scaled_activity_E.values, 2.5 * ds.mean_activity_E.values)
+    assert ds.mean_activity_E.values.max() > 0
+    assert json.loads(ds.attrs["sweeps_identity"])["output"]["my_scale"] == 2.5
+    with pytest.raises(DefinitionError, match="output.my_scale: must be > 0, got 0"):
+        parse_experiment(toy_definition(extra_output="my_scale = 0").read_text())
+
+
+def test_unknown_output_keys_still_fail_with_the_allowed_list(scaled_measurement, toy_definition):
+    allowed = ("keep_traces, cluster_threshold, cluster_off_threshold, correlation_neurons, min_episode, "
+               "points_per_chunk, my_scale")
+    message = f"output.my_scal: unknown key (did you mean 'my_scale'?); allowed: {allowed}"
+    with pytest.raises(DefinitionError, match=f"^{re.escape(message)}$"):
+        parse_experiment(toy_definition(extra_output="my_scal = 2.0").read_text())
+
+
+def test_the_option_leaves_with_the_measurement(toy_definition):
+    assert "scaled_activity_E" not in REGISTRY and "my_scale" not in REGISTRY.options
+    with pytest.raises(DefinitionError, match="output.my_scale: unknown key"):
+        parse_experiment(toy_definition(extra_output="my_scale = 2.0").read_text())
