@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import math
 import shutil
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -169,8 +168,3 @@ def register_batch_system(system: BatchSystem, name: str | None = None) -> Batch
 def batch_system(kind: str) -> BatchSystem:
     """The batch system ``kind`` of :data:`BATCH_SYSTEMS` (``KeyError`` if there is none)."""
     return BATCH_SYSTEMS[kind]
-
-
-def kinds() -> Sequence[str]:
-    """The names of :data:`BATCH_SYSTEMS`, in registration order."""
-    return tuple(BATCH_SYSTEMS)
