@@ -37,9 +37,9 @@ from sweeps.measure.measurements import (
     REGISTRY,
     WIRING_KEYS,
     MeasureContext,
-    MeasureOptions,
     Recording,
 )
+from sweeps.measure.registry import Options
 
 #: The measurements this benchmark charges to the statistics (everything but activity figures).
 STATISTICS = tuple(m.spec.name for m in REGISTRY if m.spec.name.startswith(
@@ -102,7 +102,7 @@ def main() -> None:
             sampled_states=neurons.state, sampled_fields=neurons.field.astype(np.float32),
             wiring=dict.fromkeys(WIRING_KEYS, 0))
         measurements = {m.spec.name: m for m in REGISTRY}
-        ctx = MeasureContext(rec, MeasureOptions(0.3, 0.2, 200.0))
+        ctx = MeasureContext(rec, Options(REGISTRY.resolve_options({})))
         start = time.perf_counter()
         values = {name: measurements[name].compute(ctx) for name in STATISTICS}
         times["compute"].append(time.perf_counter() - start)

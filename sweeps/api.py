@@ -15,7 +15,8 @@ From a notebook::
 ``definition`` is an :class:`~sweeps.spec.definition.Experiment`, a path to a TOML file, TOML text,
 or a dict with the file's tables.  ``backend`` picks where points run when no ``client`` is
 given: ``"threads"`` (default), ``"processes"``, a scheduler address ``"tcp://HOST:PORT"``,
-``"slurm"``/``"pbs"`` (dask-jobqueue with the definition's ``[cluster]`` table) or an
+``"slurm"``/``"pbs"`` (dask-jobqueue with the definition's ``[cluster]`` table), any other
+name registered in :data:`sweeps.execution.backends.EXECUTORS`, or an
 :class:`~sweeps.execution.executors.Executor`.  An existing :class:`distributed.Client` is used as it
 is (neither restarted nor closed).
 """
@@ -30,14 +31,9 @@ import numpy as np
 import xarray as xr
 
 from sweeps.errors import DefinitionError
+from sweeps.execution.backends import executor_for
 from sweeps.execution.driver import RunSummary, run_sweep
-from sweeps.execution.executors import (
-    ClientExecutor,
-    Executor,
-    LocalProcesses,
-    LocalThreads,
-    Scheduler,
-)
+from sweeps.execution.executors import ClientExecutor, Executor
 from sweeps.spec.definition import Experiment, load_experiment, parse_experiment
 from sweeps.store.results import open_results
 from sweeps.store.sweep_store import Status, SweepStore
@@ -67,20 +63,11 @@ def make_executor(experiment: Experiment, backend: str | Executor | None = None,
         if backend is not None:
             raise ValueError("give either client or backend, not both")
         return ClientExecutor(client)
-    if backend is None or backend == "threads":
-        return LocalThreads()
     if isinstance(backend, Executor):
         return backend
-    if backend == "processes":
-        return LocalProcesses()
     if isinstance(backend, str) and "://" in backend:
-        return Scheduler(backend)
-    if backend in ("slurm", "pbs"):
-        from sweeps.execution.batch.jobqueue import JobqueueExecutor  # dask-jobqueue only when used
-
-        return JobqueueExecutor(backend, experiment.cluster, {})
-    raise ValueError(f"backend: {backend!r} is not one of 'threads', 'processes', 'slurm', 'pbs', "
-                     "a scheduler address 'tcp://HOST:PORT' or an Executor")
+        return executor_for("scheduler", experiment, backend)
+    return executor_for("threads" if backend is None else backend, experiment)
 
 
 def run(definition: Experiment | dict | str | Path, store: str | Path, *, client=None,

@@ -37,7 +37,8 @@ from sweeps.errors import (
     StoreWriteError,
     SubmitError,
 )
-from sweeps.execution.batch.config import KINDS, add_cluster_arguments
+from sweeps.execution.batch.config import add_cluster_arguments
+from sweeps.execution.batch.systems import BATCH_SYSTEMS
 
 # Heavy modules (numpy, zarr, xarray, dask, the engine) are imported inside the commands that
 # use them, so that every command, ``sweeps --help`` included, starts fast.
@@ -81,25 +82,23 @@ def _validate(args) -> int:
               f"{len(os.sched_getaffinity(0))} cores)")
         print(f"    how: {prediction.explain()}")
     if experiment.cluster:  # the kind may come from --cluster later; the rest is checked now
-        c = ClusterConfig.from_mapping(experiment.cluster, experiment.cluster.get("kind", KINDS[0]))
+        c = ClusterConfig.from_mapping(experiment.cluster, experiment.cluster.get("kind", next(iter(BATCH_SYSTEMS))))
         jobs = f"{c.adaptive.minimum}-{c.adaptive.maximum}" if c.adaptive else str(c.jobs)
         print(f"  cluster: {jobs} jobs x {c.cores} cores, {c.memory}, walltime {c.walltime}")
     return EXIT_OK
 
 
 def _executor(args, experiment):
+    from sweeps.execution.backends import executor_for
     from sweeps.execution.batch.config import overrides_from_args
-    from sweeps.execution.executors import LocalProcesses, LocalThreads, Scheduler
 
     if args.processes:
-        return LocalProcesses(args.processes)
+        return executor_for("processes", experiment, args.processes)
     if args.scheduler:
-        return Scheduler(args.scheduler)
+        return executor_for("scheduler", experiment, args.scheduler)
     if args.cluster:
-        from sweeps.execution.batch.jobqueue import JobqueueExecutor  # dask-jobqueue only when used
-
-        return JobqueueExecutor(args.cluster, experiment.cluster, overrides_from_args(args))
-    return LocalThreads(args.threads)
+        return executor_for(args.cluster, experiment, overrides=overrides_from_args(args))
+    return executor_for("threads", experiment, args.threads)
 
 
 def _submit(args) -> int:
@@ -274,14 +273,14 @@ def _parser() -> argparse.ArgumentParser:
     backend.add_argument("--threads", type=int, metavar="N", help="local threads (default: all CPUs)")
     backend.add_argument("--processes", type=int, metavar="N", help="local worker processes")
     backend.add_argument("--scheduler", metavar="ADDRESS", help="a running dask scheduler, tcp://HOST:PORT")
-    backend.add_argument("--cluster", choices=KINDS, help="submit workers with dask-jobqueue")
+    backend.add_argument("--cluster", choices=tuple(BATCH_SYSTEMS), help="submit workers with dask-jobqueue")
     p.add_argument("--limit", type=int, metavar="N", help="run at most N pending points")
     add_cluster_arguments(p)
     p.set_defaults(func=_run)
     p = sub.add_parser("submit", help="submit the whole sweep, driver included, as a batch job")
     p.add_argument("file", type=Path)
     p.add_argument("--store", required=True, type=Path, help="Zarr store directory")
-    p.add_argument("--cluster", choices=KINDS, help="batch system (default: [cluster] kind)")
+    p.add_argument("--cluster", choices=tuple(BATCH_SYSTEMS), help="batch system (default: [cluster] kind)")
     add_cluster_arguments(p)
     p.set_defaults(func=_submit)
     p = sub.add_parser("status", help="count todo/ok/failed points and list failures")

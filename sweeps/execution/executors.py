@@ -12,6 +12,11 @@ dask-jobqueue): ``start()``, ``stop()``, ``submit(fn, *args)``, ``nthreads()`` a
 * Batch systems: :mod:`sweeps.execution.batch.jobqueue` subclasses :class:`DaskExecutor` and implements
   :meth:`DaskExecutor.make_cluster` (e.g. a dask-jobqueue ``SLURMCluster``).
 
+Backends are found by name in :data:`sweeps.execution.backends.EXECUTORS` (``"threads"``, ``"processes"``,
+``"scheduler"``; every batch system of :data:`sweeps.execution.batch.systems.BATCH_SYSTEMS` is one
+too), which both the ``sweeps`` command and :func:`sweeps.run` consult through
+:func:`executor_for`; :func:`register_executor` adds one.
+
 Every Dask worker imports the engine when it starts (:class:`WarmNumbaCaches`, a
 :class:`distributed.WorkerPlugin`); each process compiles (or loads from the numba cache) only
 the kernels of the layouts its points use, on their first use.
@@ -277,5 +282,3 @@ class ClientExecutor(DaskExecutor):
 
     def describe(self) -> str:
         return f"dask client of {self._given.scheduler.address}"
-
-

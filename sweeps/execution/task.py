@@ -121,13 +121,7 @@ def _run_built(plan: SweepPlan, index: int, net, build_seconds: float) -> dict[s
     started = start_network(net, plan.model, Layout.from_populations(net.populations),
                             grid.parameters(index), experiment.simulation, focus_count, seeds)
     recording = _record(experiment, seeds, net, build_seconds)
-    values = measure(
-        recording,
-        cluster_threshold=experiment.output.cluster_threshold,
-        cluster_off_threshold=experiment.output.cluster_off_threshold,
-        keep_traces=experiment.output.keep_traces,
-        min_episode_ms=experiment.output.min_episode_ms,
-    )
+    values = measure(recording, experiment.output)
     values.update(started)
     return values
 

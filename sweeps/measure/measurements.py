@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,11 +32,14 @@ from sweeps.measure.registry import (
     POPULATION_OTHER,
     RELATION,
     TIME,
+    Options,
+    OptionSpec,
     Registry,
     VariableSpec,
 )
+from sweeps.spec.quantity import parse_quantity
 
-__all__ = ["REGISTRY", "Recording", "VariableSpec", "check_cluster_thresholds", "measure", "variable_specs"]
+__all__ = ["REGISTRY", "Recording", "VariableSpec", "measure", "variable_specs"]
 
 logger = logging.getLogger(__name__)
 
@@ -205,20 +208,6 @@ def cluster_activity(recording: Recording) -> np.ndarray:
         return (recording.activity.astype(np.float64) @ membership) / totals
 
 
-def check_cluster_thresholds(cluster_threshold: float, cluster_off_threshold: float) -> tuple[str, str] | None:
-    """The one check of the cluster thresholds (``[output]`` and :func:`measure`).
-
-    ``cluster_threshold`` must lie in the open interval (0, 1) and ``cluster_off_threshold``
-    in [0, cluster_threshold].  Returns None, or the offending option's name and the message.
-    """
-    if not 0.0 < cluster_threshold < 1.0:
-        return "cluster_threshold", f"must be in (0, 1), got {cluster_threshold}"
-    if not 0.0 <= cluster_off_threshold <= cluster_threshold:
-        return ("cluster_off_threshold",
-                f"must be in [0, cluster_threshold = {cluster_threshold:g}], got {cluster_off_threshold:g}")
-    return None
-
-
 def default_off_threshold(cluster_threshold: float) -> float:
     """The default ``cluster_off_threshold``: two thirds of ``cluster_threshold``."""
     return round(2.0 * cluster_threshold / 3.0, 12)
@@ -296,22 +285,13 @@ def cluster_states(active: np.ndarray, sample_interval_ms: float, duration_ms: f
 
 
 
-@dataclass(frozen=True)
-class MeasureOptions:
-    """Options of :func:`measure` (validated there)."""
-
-    cluster_threshold: float = 0.3
-    cluster_off_threshold: float | None = None
-    min_episode_ms: float = MIN_EPISODE_MS
-
-
 class MeasureContext:
     """A recording with its options and the intermediate results shared by measurements.
 
     Each intermediate is computed once, on first use (``functools.cached_property``).
     """
 
-    def __init__(self, recording: Recording, options: MeasureOptions):
+    def __init__(self, recording: Recording, options: Options):
         self.rec = recording
         self.options = options
         self.sizes = np.asarray(recording.population_sizes, np.int64)
@@ -380,6 +360,58 @@ class MeasureContext:
 
 REGISTRY = Registry()
 register = REGISTRY.register
+
+
+def _check_threshold(value, values) -> float:
+    value = float(value)
+    if not 0 < value < 1:
+        raise ValueError(f"must be in (0, 1), got {value}")
+    return value
+
+
+def _check_off_threshold(value, values) -> float:
+    value, threshold = float(value), values["cluster_threshold"]
+    if not 0 <= value <= threshold:
+        raise ValueError(f"must be in [0, cluster_threshold = {threshold:g}], got {value:g}")
+    return value
+
+
+def _check_neurons(value, values) -> int:
+    if value < 2:
+        raise ValueError(f"must be an integer >= 2, got {value}")
+    return value
+
+
+def _check_points_per_chunk(value, values) -> int | None:
+    if value is None or value == "auto":
+        return None
+    if isinstance(value, str) or value < 1:
+        raise ValueError(f"must be \"auto\" or an integer >= 1, got {value!r}")
+    return value
+
+
+def _check_min_episode(value, values) -> float:
+    if isinstance(value, str):
+        quantity = parse_quantity("output.min_episode", value)
+        if quantity.unit != "ms":
+            raise ValueError(f"must be a model time (\"<x> ms\" or \"<x> s\"), got {quantity}")
+        value = quantity.value
+    if not value >= 0:
+        raise ValueError(f"must be >= 0, got {value}")
+    return float(value)
+
+
+#: The ``[output]`` options of the output as a whole and of the cluster-state measurements
+#: (measurements registered elsewhere declare theirs with ``register(..., options=...)``).
+REGISTRY.declare_options(
+    OptionSpec("keep_traces", bool, True),  # store the time series (``trace=True``)
+    OptionSpec("cluster_threshold", (int, float), 0.3, _check_threshold),
+    OptionSpec("cluster_off_threshold", (int, float),
+               lambda values: default_off_threshold(values["cluster_threshold"]), _check_off_threshold),
+    OptionSpec("correlation_neurons", int, 10, _check_neurons),  # sampled per population
+    OptionSpec("min_episode", str, MIN_EPISODE_MS, _check_min_episode, name="min_episode_ms"),
+    OptionSpec("points_per_chunk", (int, str), "auto", _check_points_per_chunk),  # of the store
+)
 _FISHER = {"aggregation": "fisher_z"}
 
 
@@ -560,40 +592,41 @@ def variable_specs(
     return REGISTRY.specs(keep_traces)
 
 
-def measure(
-    recording: Recording, *, cluster_threshold: float = 0.3,
-    cluster_off_threshold: float | None = None, keep_traces: bool = True,
-    min_episode_ms: float = MIN_EPISODE_MS,
-) -> dict[str, np.ndarray]:
+def measure(recording: Recording, options: Options | Mapping | None = None, **values) -> dict[str, np.ndarray]:
     """Compute every stored variable of one grid point.
 
     Parameters
     ----------
     recording : Recording
         What the simulation delivered.
-    cluster_threshold : float, default 0.3
-        A cluster becomes active when its E activity exceeds this value (strict ``>``, with
-        the threshold rounded to the dtype of ``recording.activity``) ...
-    cluster_off_threshold : float, optional
-        ... and stays active until its activity falls below this one (default: two thirds
-        of ``cluster_threshold``), so that a cluster hovering at the threshold does not
-        count as switching on and off.
-    keep_traces : bool, default True
-        Include the ``activity`` trace ``[time, population]``.
-    min_episode_ms : float, default 200
-        Shortest single-cluster episode (ms) entering ``long_episode*`` and ``episode_corr*``.
+    options : Options or mapping, optional
+        The ``[output]`` options (e.g. ``experiment.output``), by name; every option of
+        :data:`REGISTRY` it leaves out has its default. Those of the built-in measurements:
+        ``cluster_threshold`` (default 0.3: a cluster becomes active when its E activity
+        exceeds it, strictly, with the threshold rounded to the dtype of
+        ``recording.activity``, ...), ``cluster_off_threshold`` (... and stays active until
+        its activity falls below this one; default two thirds of ``cluster_threshold``, so
+        that a cluster hovering at the threshold does not count as switching on and off),
+        ``keep_traces`` (default True: include the ``activity`` trace ``[time, population]``)
+        and ``min_episode_ms`` (default 200: shortest single-cluster episode entering
+        ``long_episode*`` and ``episode_corr*``).
+    **values
+        Single options by name, over those of ``options``.
 
     Returns
     -------
     dict of str to ndarray
         Keys, shapes and dtypes exactly as :func:`variable_specs` lists them.
+
+    Raises
+    ------
+    ValueError
+        An unknown or invalid option.
     """
-    if cluster_off_threshold is None:
-        cluster_off_threshold = default_off_threshold(cluster_threshold)
-    problem = check_cluster_thresholds(cluster_threshold, cluster_off_threshold)
-    if problem is not None:
-        raise ValueError(" ".join(problem))
-    if not min_episode_ms >= 0:
-        raise ValueError(f"min_episode_ms must be >= 0, got {min_episode_ms}")
-    options = MeasureOptions(cluster_threshold, cluster_off_threshold, float(min_episode_ms))
-    return REGISTRY.compute(MeasureContext(recording, options), keep_traces)
+    given = {**(options.values if isinstance(options, Options) else options or {}), **values}
+    known = {name for spec in REGISTRY.options.values() for name in (spec.key, spec.value_name)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"measure: unknown options {unknown}; allowed: {', '.join(sorted(known))}")
+    resolved = Options(REGISTRY.resolve_options(given))
+    return REGISTRY.compute(MeasureContext(recording, resolved), resolved["keep_traces"])

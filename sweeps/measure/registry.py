@@ -9,21 +9,32 @@ function computing it from a measurement context (see :mod:`sweeps.measure.measu
 
 The store creates its schema from :meth:`Registry.specs` and the inner coordinates from
 :func:`inner_coordinates`, so adding a measurement touches only the module that registers
-it. Inner dims follow the model's populations: ``population`` and ``population_other``
+it. A measurement with a setting of its own declares it as an ``[output]`` option
+(:class:`OptionSpec`); the definition parser accepts the registry's options
+(:meth:`Registry.resolve_options`) and the compute functions read them from the context,
+``ctx.options["name"]``::
+
+    @REGISTRY.register("scaled_activity_E", (), "float64", "1", "mean E activity, scaled",
+                       options=[OptionSpec("my_scale", (int, float), 1.0, check=positive)])
+    def _scaled(ctx):
+        return ctx.options["my_scale"] * ...
+ Inner dims follow the model's populations: ``population`` and ``population_other``
 (population names), ``cluster``, ``time``, ``pair_type`` (unordered pairs of the model's cell
 types, e.g. ``E-E, I-I, E-I``) and ``relation`` (``within``, ``across`` a cluster).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from sweeps.errors import SweepsError
 from sweeps.measure.statistics import RELATIONS, pair_type_labels
 
-__all__ = ["INNER_DIMS", "NO_CLUSTER", "NO_ERROR", "Measurement", "Registry", "VariableSpec", "inner_coordinates"]
+__all__ = ["INNER_DIMS", "NO_CLUSTER", "NO_ERROR", "Measurement", "OptionError", "OptionSpec", "Options", "Registry",
+           "VariableSpec", "inner_coordinates"]
 
 POPULATION, POPULATION_OTHER, CLUSTER, TIME = "population", "population_other", "cluster", "time"
 PAIR_TYPE, RELATION = "pair_type", "relation"
@@ -55,23 +66,76 @@ class VariableSpec:
 
 
 @dataclass(frozen=True)
+class OptionSpec:
+    """An ``[output]`` option: its key, accepted TOML types, default and check.
+
+    ``default`` may be a function of the options before this one (``default(values)``).
+    ``check(value, values)`` returns the value to keep (converted) or raises ``ValueError``
+    with a message naming the allowed values; it gets the TOML value, the default, or a value
+    it returned before (so it must accept those too). ``name`` is the key of the kept value
+    when it differs from the ``[output]`` key (``min_episode`` -> ``min_episode_ms``).
+    """
+
+    key: str
+    types: type | tuple[type, ...]
+    default: Any
+    check: Callable[[Any, Mapping[str, Any]], Any] | None = None
+    name: str | None = None
+
+    @property
+    def value_name(self) -> str:
+        return self.name or self.key
+
+
+class OptionError(SweepsError, ValueError):
+    """An invalid option value; ``key`` is the ``[output]`` key, ``message`` the reason."""
+
+    def __init__(self, key: str, message: str):
+        self.key, self.message = key, message
+        super().__init__(f"{key}: {message}", field=key)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Values of the ``[output]`` options by name: ``options["name"]`` or ``options.name``."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def __getattr__(self, name: str) -> Any:
+        values = self.__dict__.get("values")  # not self.values: unset while unpickling
+        if values is None or name not in values:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return values[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.values.get(name, default)
+
+
+@dataclass(frozen=True)
 class Measurement:
-    """A registered measurement: its :class:`VariableSpec` and its compute function."""
+    """A registered measurement: its :class:`VariableSpec`, its compute function and the keys
+    of the ``[output]`` options it declared."""
 
     spec: VariableSpec
     compute: Callable[[Any], Any]
     trace: bool = False  # a time series, stored only with ``keep_traces``
+    options: tuple[str, ...] = ()
 
 
 class Registry:
-    """Ordered collection of :class:`Measurement` objects."""
+    """Ordered collection of :class:`Measurement` objects and of the ``[output]`` options."""
 
     def __init__(self) -> None:
         self._items: dict[str, Measurement] = {}
+        self._options: dict[str, OptionSpec] = {}
 
     def register(self, name: str, dims: Sequence[str], dtype: str, units: str, long_name: str,
-                 *, attrs: dict | None = None, trace: bool = False):
-        """Decorator registering ``compute(ctx)`` as the measurement ``name``."""
+                 *, attrs: dict | None = None, trace: bool = False, options: Sequence[OptionSpec] = ()):
+        """Decorator registering ``compute(ctx)`` as the measurement ``name``, with its own
+        ``[output]`` ``options`` (read as ``ctx.options[key]``)."""
         unknown = [d for d in dims if d not in INNER_DIMS]
         if unknown:
             raise ValueError(f"measurement {name!r}: unknown dims {unknown}; allowed: {INNER_DIMS}")
@@ -82,10 +146,54 @@ class Registry:
                             tuple(sorted((attrs or {}).items())))
 
         def decorate(compute):
-            self._items[name] = Measurement(spec, compute, trace)
+            self.declare_options(*options)
+            self._items[name] = Measurement(spec, compute, trace, tuple(o.key for o in options))
             return compute
 
         return decorate
+
+    def unregister(self, name: str) -> None:
+        """Remove the measurement ``name`` and the options only it declared."""
+        measurement = self._items.pop(name)
+        still = {key for m in self._items.values() for key in m.options}
+        for key in measurement.options:
+            if key not in still:
+                self._options.pop(key, None)
+
+    def declare_options(self, *options: OptionSpec) -> None:
+        """Add ``[output]`` options (e.g. those the whole output uses); a key is declared once."""
+        for option in options:
+            if self._options.get(option.key, option) != option:
+                raise ValueError(f"[output] option {option.key!r} is declared twice, differently")
+        for option in options:
+            self._options[option.key] = option
+
+    @property
+    def options(self) -> dict[str, OptionSpec]:
+        """The ``[output]`` options by key, in declaration order."""
+        return dict(self._options)
+
+    def resolve_options(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Every option's value by name: from ``given`` (by key or by name; None: the default)
+        or the default, passed through its check, in declaration order.
+
+        Raises
+        ------
+        OptionError
+            The first invalid value (naming its key).
+        """
+        values: dict[str, Any] = {}
+        for option in self._options.values():
+            raw = given.get(option.key, given.get(option.value_name))
+            if raw is None:
+                raw = option.default(values) if callable(option.default) else option.default
+            try:
+                values[option.value_name] = option.check(raw, values) if option.check else raw
+            except SweepsError:
+                raise
+            except ValueError as err:
+                raise OptionError(option.key, str(err)) from None
+        return values
 
     def specs(self, keep_traces: bool = True) -> list[VariableSpec]:
         """Specs of the stored variables, in registration order."""

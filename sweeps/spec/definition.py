@@ -80,9 +80,11 @@ from typing import Any
 import numpy as np
 
 from sweeps.errors import DefinitionError, ModelError
-from sweeps.measure.measurements import check_cluster_thresholds, default_off_threshold
+from sweeps.measure.measurements import REGISTRY
+from sweeps.measure.registry import OptionError, Options
 from sweeps.models.checks import check_model
 from sweeps.spec.grid import GridShape
+from sweeps.spec.quantity import Quantity, parse_quantity
 from sweeps.spec.theory import Theory, parse_theory
 from sweeps.spec.types import DimensionKind, InitialMode, Start, StartKind
 
@@ -106,8 +108,6 @@ _EXPERIMENT_KEYS = ("name", "model", "seed", "description")
 _SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb",
                     "initial", "initial_mode", "focus_count")
 INITIAL_FORMS = (StartKind.DEFAULT, StartKind.MEANFIELD)  # the string forms of simulation.initial
-_OUTPUT_KEYS = ("keep_traces", "cluster_threshold", "cluster_off_threshold", "correlation_neurons", "min_episode",
-                "points_per_chunk")
 _RANGE_FORMS = {
     "start/stop/step": ("start", "stop", "step"),
     "linspace": ("linspace",),
@@ -120,22 +120,6 @@ SEED_DIM = "seed"
 REPLICATE_KEYS = {"networks": ("network", DimensionKind.NETWORK), "inits": ("init", DimensionKind.INIT)}
 _RESERVED_DIMS = (SEED_DIM, "network", "init")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-_QUANTITY_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*(ms|s|steps?)\s*$")
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """A length of simulation: model time in ms, or a number of update steps."""
-
-    value: float
-    unit: str  # "ms" or "steps"
-
-    @property
-    def is_time(self) -> bool:
-        return self.unit == "ms"
-
-    def __str__(self) -> str:
-        return f"{self.value:g} {self.unit}"
 
 
 @dataclass(frozen=True)
@@ -191,16 +175,19 @@ class Simulation:
         return self.sample_interval.value * np.arange(1, self.n_samples + 1)
 
 
-@dataclass(frozen=True)
-class Output:
-    """What to measure and keep."""
+class Output(Options):
+    """What to measure and keep: the ``[output]`` options by name, ``output["name"]``.
 
-    keep_traces: bool = True
-    cluster_threshold: float = 0.3
-    cluster_off_threshold: float | None = None  # None: default_off_threshold(cluster_threshold)
-    correlation_neurons: int = 10  # per population
-    points_per_chunk: int | None = None  # None: automatic
-    min_episode_ms: float = 200.0
+    The options are those declared in the measurement registry
+    (:data:`sweeps.measure.measurements.REGISTRY`), measurements registered elsewhere included.
+    """
+
+    keep_traces = property(lambda self: self.values["keep_traces"])
+    cluster_threshold = property(lambda self: self.values["cluster_threshold"])
+    cluster_off_threshold = property(lambda self: self.values["cluster_off_threshold"])
+    correlation_neurons = property(lambda self: self.values["correlation_neurons"])  # per population
+    points_per_chunk = property(lambda self: self.values["points_per_chunk"])  # None: automatic
+    min_episode_ms = property(lambda self: self.values["min_episode_ms"])
 
 
 @dataclass(frozen=True)
@@ -287,7 +274,7 @@ class Experiment(GridShape):
                 "initial_mode": self.simulation.initial_mode,
                 "focus_count": self.simulation.focus_count,
             },
-            "output": _jsonable(self.output.__dict__),
+            "output": _jsonable(self.output.values),
         }
 
 
@@ -550,21 +537,6 @@ def _check_focus_axis(dimensions: tuple[Dimension, ...], simulation: Simulation)
             raise DefinitionError(where, "a focus_count axis needs simulation.initial = \"meanfield\"")
 
 
-def parse_quantity(where: str, value: Any) -> Quantity:
-    """Parse ``"500 ms"``, ``"2 s"`` or ``"1000 steps"`` (an integer means steps)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Quantity(float(value), "steps")
-    match = _QUANTITY_RE.match(value) if isinstance(value, str) else None
-    if not match:
-        raise DefinitionError(where, f"must look like \"500 ms\", \"2 s\" or \"1000 steps\", got {value!r}")
-    number, unit = float(match.group(1)), match.group(2)
-    if unit.startswith("step"):
-        if number != int(number):
-            raise DefinitionError(where, f"steps must be a whole number, got {value!r}")
-        return Quantity(number, "steps")
-    return Quantity(number * 1000.0 if unit == "s" else number, "ms")
-
-
 def _parse_simulation(sim: dict) -> Simulation:
     _check_keys("simulation", sim, _SIMULATION_KEYS)
     if ("duration" in sim) == ("steps" in sim):
@@ -612,23 +584,10 @@ def _parse_simulation(sim: dict) -> Simulation:
 
 
 def _parse_output(out: dict) -> Output:
-    _check_keys("output", out, _OUTPUT_KEYS)
-    keep = _optional(out, "output", "keep_traces", bool, True)
-    threshold = float(_optional(out, "output", "cluster_threshold", (int, float), 0.3))
-    off = float(_optional(out, "output", "cluster_off_threshold", (int, float),
-                          default_off_threshold(threshold)))
-    problem = check_cluster_thresholds(threshold, off)
-    if problem is not None:
-        raise DefinitionError(f"output.{problem[0]}", problem[1])
-    neurons = _optional(out, "output", "correlation_neurons", int, 10)
-    if neurons < 2:
-        raise DefinitionError("output.correlation_neurons", f"must be an integer >= 2, got {neurons}")
-    ppc = _optional(out, "output", "points_per_chunk", (int, str), "auto")
-    if ppc == "auto":
-        ppc = None
-    elif isinstance(ppc, str) or ppc < 1:
-        raise DefinitionError("output.points_per_chunk", f"must be \"auto\" or an integer >= 1, got {ppc!r}")
-    min_episode = parse_quantity("output.min_episode", _optional(out, "output", "min_episode", str, "200 ms"))
-    if min_episode.unit != "ms":
-        raise DefinitionError("output.min_episode", f"must be a model time (\"<x> ms\" or \"<x> s\"), got {min_episode}")
-    return Output(keep, threshold, off, neurons, ppc, min_episode.value)
+    options = REGISTRY.options
+    _check_keys("output", out, tuple(options))
+    given = {key: _optional(out, "output", key, option.types, None) for key, option in options.items() if key in out}
+    try:
+        return Output(REGISTRY.resolve_options(given))
+    except OptionError as err:
+        raise DefinitionError(f"output.{err.key}", err.message) from None

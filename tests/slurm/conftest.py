@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from sweeps import LocalThreads, load_experiment, open_results, run_sweep
-from sweeps.execution.batch.submit import parse_sinfo
+from sweeps.execution.batch.systems import parse_sinfo
 from sweeps.execution.task import TIMING_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]

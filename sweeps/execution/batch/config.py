@@ -51,8 +51,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sweeps.errors import ClusterConfigError
-
-KINDS = ("slurm", "pbs")
+from sweeps.execution.batch.systems import BATCH_SYSTEMS
 
 _WALLTIME_RE = re.compile(r"^(\d+):([0-5]\d):([0-5]\d)$")
 _INT_FIELDS = ("cores", "processes", "jobs")
@@ -144,8 +143,9 @@ class ClusterConfig:
         ----------
         table : mapping or None
             The table; ``None`` means all defaults.
-        kind : {"slurm", "pbs"}, optional
-            Batch system; overrides the table's own ``kind`` key.
+        kind : str, optional
+            Batch system, a name of :data:`~sweeps.execution.batch.systems.BATCH_SYSTEMS` (``"slurm"``,
+            ``"pbs"``); overrides the table's own ``kind`` key.
 
         Raises
         ------
@@ -168,8 +168,8 @@ class ClusterConfig:
             values["queue"] = values.pop("partition")
         kind = kind if kind is not None else values.pop("kind", None)
         values.pop("kind", None)
-        if kind not in KINDS:
-            raise _fail("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+        if kind not in BATCH_SYSTEMS:
+            raise _fail("kind", f"{kind!r} is not one of {', '.join(BATCH_SYSTEMS)}")
         for name in _INT_FIELDS:
             if name in values and (type(values[name]) is not int or values[name] < 1):
                 raise _fail(name, f"expected a positive integer, got {values[name]!r}")

@@ -18,15 +18,14 @@ from collections.abc import Mapping
 from sweeps.errors import ClusterConfigError
 from sweeps.execution.batch.config import ClusterConfig, site_setting
 from sweeps.execution.batch.submit import preflight
+from sweeps.execution.batch.systems import batch_system
 from sweeps.execution.executors import DaskExecutor
 
 logger = logging.getLogger(__name__)
 
 
 def _cluster_class(kind: str):
-    from dask_jobqueue import PBSCluster, SLURMCluster
-
-    return {"slurm": SLURMCluster, "pbs": PBSCluster}[kind]
+    return batch_system(kind).jobqueue_cluster_class()
 
 
 def _job_kwargs(config: ClusterConfig) -> dict:

@@ -9,9 +9,7 @@ KIND``) as one batch job for ``sweeps submit``, so nothing has to stay open on t
 from __future__ import annotations
 
 import logging
-import math
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -23,90 +21,14 @@ from pathlib import Path
 
 from sweeps.errors import PreflightError, SubmitError
 from sweeps.execution.batch.config import ClusterConfig, format_walltime, parse_walltime
+from sweeps.execution.batch.systems import NodeResources, batch_system
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class NodeResources:
-    """What one kind of node offers. ``*_at_least`` marks values sinfo shows as ``N+``."""
-
-    partition: str | None
-    cpus: int
-    memory_mb: int
-    time_limit: int | None = None  # seconds; None: unlimited or unknown
-    default: bool = False
-    cpus_at_least: bool = False
-    memory_at_least: bool = False
-
-
-def _parse_count(text: str) -> tuple[int, bool]:
-    return int(text.rstrip("+")), text.endswith("+")
-
-
-def _parse_slurm_time(text: str) -> int | None:
-    """Seconds in a SLURM time limit ``[D-]HH:MM:SS``, ``MM:SS``; None for unlimited."""
-    if text.lower() in ("infinite", "unlimited", "n/a"):
-        return None
-    days, _, clock = text.rpartition("-")
-    parts = [int(p) for p in clock.split(":")]
-    while len(parts) < 3:
-        parts.insert(0, 0)
-    hours, minutes, seconds = parts
-    return (int(days) if days else 0) * 86400 + hours * 3600 + minutes * 60 + seconds
-
-
-def parse_sinfo(text: str) -> list[NodeResources]:
-    """Parse ``sinfo -h -o "%P %c %m %l"`` output (partition, CPUs, memory MB, time limit)."""
-    nodes = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        partition, cpus, memory, limit = line.split()
-        cpus_n, cpus_plus = _parse_count(cpus)
-        mem_n, mem_plus = _parse_count(memory)
-        nodes.append(NodeResources(partition.rstrip("*"), cpus_n, mem_n, _parse_slurm_time(limit),
-                                   partition.endswith("*"), cpus_plus, mem_plus))
-    return nodes
-
-
-_PBS_UNITS = {"b": 1, "kb": 2**10, "mb": 2**20, "gb": 2**30, "tb": 2**40}
-
-
-def _pbs_bytes(text: str) -> int:
-    match = re.fullmatch(r"(\d+)([kmgt]?b)", text.strip().lower())
-    return int(match.group(1)) * _PBS_UNITS[match.group(2)] if match else 0
-
-
-def parse_pbsnodes(text: str) -> list[NodeResources]:
-    """Parse ``pbsnodes -a`` (PBS Pro ``resources_available.*`` or Torque ``np``/``physmem``)."""
-    nodes = []
-    for block in re.split(r"\n\s*\n", text.strip()):
-        attrs = dict(re.findall(r"^\s+([\w.]+) = (.*)$", block, flags=re.M))
-        cpus = attrs.get("resources_available.ncpus", attrs.get("np"))
-        memory = attrs.get("resources_available.mem")
-        if memory is None:
-            found = re.search(r"physmem=(\w+)", attrs.get("status", ""))
-            memory = found.group(1) if found else None
-        if cpus is None or memory is None:
-            continue
-        memory_mb = _pbs_bytes(memory) // 2**20  # 0: a unit we do not know, not checked
-        nodes.append(NodeResources(None, int(cpus), memory_mb, memory_at_least=memory_mb == 0))
-    return nodes
-
-
 def _job_memory_mb(kind: str, memory: str) -> int:
-    """Memory per job in MiB exactly as dask-jobqueue will request it (rounded up)."""
-    from dask.utils import parse_bytes
-    from dask_jobqueue.pbs import pbs_format_bytes_ceil
-    from dask_jobqueue.slurm import slurm_format_bytes_ceil
-
-    nbytes = parse_bytes(memory)
-    if kind == "slurm":
-        text = slurm_format_bytes_ceil(nbytes)
-        scale = {"K": 1, "M": 2**10, "G": 2**20}[text[-1]]  # KiB per unit
-        return math.ceil(int(text[:-1]) * scale / 2**10)
-    return math.ceil(_pbs_bytes(pbs_format_bytes_ceil(nbytes)) / 2**20)
+    """Memory per job in MiB exactly as the batch system ``kind`` will request it (rounded up)."""
+    return batch_system(kind).memory_mb(memory)
 
 
 def check_resources(nodes: Sequence[NodeResources], config: ClusterConfig, *,
@@ -167,40 +89,23 @@ def check_resources(nodes: Sequence[NodeResources], config: ClusterConfig, *,
     return fitting
 
 
-def _run(command: Sequence[str]) -> str:
-    if shutil.which(command[0]) is None:
-        raise PreflightError(f"cluster.kind: '{command[0]}' not found on this host; "
-                             "is the batch system available here?")
-    done = subprocess.run(list(command), capture_output=True, text=True, timeout=60)
-    if done.returncode != 0:
-        first = (done.stderr.strip() or done.stdout.strip()).splitlines()
-        raise PreflightError(f"cluster.kind: '{shlex.join(command)}' failed: "
-                             f"{first[0] if first else f'exit code {done.returncode}'}")
-    return done.stdout
-
-
-_SUBMIT_TOOL = {"slurm": "sbatch", "pbs": "qsub"}
-
-
 def preflight(config: ClusterConfig, *, driver: bool = False) -> list[NodeResources]:
     """Check against the live batch system that the requested jobs can ever start.
 
-    The submission command (``sbatch`` / ``qsub``) must exist. SLURM: ``sinfo``; PBS:
+    The submission command (``sbatch`` / ``qsub``) must exist. The nodes come from the batch
+    system's :meth:`~sweeps.execution.batch.systems.BatchSystem.query_nodes`: SLURM: ``sinfo``; PBS:
     ``pbsnodes -a`` (skipped with a warning when unavailable, as queue limits are not
     checked). Raises :class:`PreflightError` before anything is submitted; returns the nodes
     that can run a worker job.
     """
-    tool = _SUBMIT_TOOL[config.kind]
+    system = batch_system(config.kind)
+    tool = system.submit_tool
     if shutil.which(tool) is None:
         raise PreflightError(f"cluster.kind: '{tool}' not found on this host; "
                              "is the batch system available here?")
-    if config.kind == "slurm":
-        nodes = parse_sinfo(_run(["sinfo", "-h", "-o", "%P %c %m %l"]))
-    else:
-        if shutil.which("pbsnodes") is None:
-            logger.warning("pbsnodes not found: resource requests are not checked")
-            return []
-        nodes = parse_pbsnodes(_run(["pbsnodes", "-a"]))
+    nodes = system.query_nodes()
+    if nodes is None:
+        return []
     fitting = check_resources(nodes, config, driver=driver)
     logger.info("preflight: %d node type(s) can run a job of %d cores, %s",
                 len(fitting), config.cores, config.memory)
@@ -227,14 +132,8 @@ def driver_log_directory(config: ClusterConfig, store_path: str | os.PathLike) -
 
 
 def _driver_log_template(config: ClusterConfig, store_path) -> str:
-    marker = "%j" if config.kind == "slurm" else "${PBS_JOBID}"
+    marker = batch_system(config.kind).log_marker
     return str(driver_log_directory(config, store_path) / f"sweeps-driver-{marker}.log")
-
-
-def _queue_and_account(config, queue_flag: str) -> list[str]:
-    """Account and queue directives (account first), as the original insert order gave."""
-    return ([f"-A {config.account}"] if config.account else []) + (
-        [f"{queue_flag} {config.queue}"] if config.queue else [])
 
 
 def driver_job_script(definition_path: str | os.PathLike, store_path: str | os.PathLike,
@@ -246,26 +145,11 @@ def driver_job_script(definition_path: str | os.PathLike, store_path: str | os.P
     ``driver_memory`` and ``driver_walltime`` (default: ``walltime``). Its output goes to
     ``<log directory>/sweeps-driver-<job id>.log``.
     """
-    from dask.utils import parse_bytes
-    from dask_jobqueue.slurm import slurm_format_bytes_ceil
-
     definition = Path(definition_path).expanduser().resolve()
     store = Path(store_path).expanduser().resolve()
     walltime = config.driver_walltime or config.walltime
     log = _driver_log_template(config, store)
-    lines = ["#!/usr/bin/env bash"]
-    if config.kind == "slurm":
-        directives = ["-J sweeps-driver", *_queue_and_account(config, "-p"), f"-o {log}", "-n 1",
-                      "--cpus-per-task=1",
-                      f"--mem={slurm_format_bytes_ceil(parse_bytes(config.driver_memory))}",
-                      f"-t {walltime}", f"--chdir={Path.cwd()}"]
-        lines += [f"#SBATCH {d}" for d in [*directives, *config.job_extra_directives]]
-    else:
-        memory_mb = _job_memory_mb("pbs", config.driver_memory)
-        directives = ["-N sweeps-driver", *_queue_and_account(config, "-q"), "-V", "-j oe",
-                      f"-l select=1:ncpus=1:mem={memory_mb}mb", f"-l walltime={walltime}"]
-        lines += [f"#PBS {d}" for d in [*directives, *config.job_extra_directives]]
-        lines += [f"cd {shlex.quote(str(Path.cwd()))}", f'exec >"{log}" 2>&1']
+    lines = ["#!/usr/bin/env bash", *batch_system(config.kind).directives(config, log=log, walltime=walltime)]
     lines += list(config.job_script_prologue)
     command = [config.python or sys.executable, "-m", "sweeps", "run", str(definition),
                "--store", str(store), "--cluster", config.kind, *extra_cli_args]
@@ -293,7 +177,8 @@ def submit_driver(definition_path: str | os.PathLike, store_path: str | os.PathL
     """
     if check:
         preflight(config, driver=True)
-    tool = _SUBMIT_TOOL[config.kind]
+    system = batch_system(config.kind)
+    tool = system.submit_tool
     if shutil.which(tool) is None:
         raise SubmitError(f"'{tool}' not found on this host")
     log_dir = driver_log_directory(config, store_path)
@@ -303,15 +188,14 @@ def submit_driver(definition_path: str | os.PathLike, store_path: str | os.PathL
                                      delete=False) as handle:
         handle.write(script)
     script_path = Path(handle.name)
-    command = [tool, "--parsable", str(script_path)] if tool == "sbatch" else [tool, str(script_path)]
+    command = system.submit_command(str(script_path))
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         first = (done.stderr.strip() or done.stdout.strip()).splitlines()
         raise SubmitError(f"{shlex.join(command)} failed: "
                           f"{first[0] if first else f'exit code {done.returncode}'}")
-    job_id = done.stdout.strip().split(";")[0]
-    log = _driver_log_template(config, store_path).replace("%j", job_id)
-    log = log.replace("${PBS_JOBID}", job_id)
+    job_id = system.parse_job_id(done.stdout)
+    log = _driver_log_template(config, store_path).replace(system.log_marker, job_id)
     logger.info("submitted driver job %s, log %s", job_id, log)
     return SubmittedDriver(job_id, Path(log), script_path)
 

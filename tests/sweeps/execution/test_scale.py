@@ -360,7 +360,7 @@ def test_lazy_package_attributes_are_the_real_objects():
     import sweeps.execution.driver
 
     assert sweeps.run_sweep is sweeps.execution.driver.run_sweep and "open_results" in dir(sweeps)
-    assert callable(sweeps.run) and sweeps.run.__module__ == "sweeps.api"  # not the subpackage execution
+    assert callable(sweeps.run) and sweeps.execution.__module__ == "sweeps.api"  # not the subpackage execution
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         sweeps.nothing  # noqa: B018
 

@@ -21,13 +21,8 @@ from sweeps.execution.batch.config import (
     parse_walltime,
 )
 from sweeps.execution.batch.jobqueue import make_cluster, worker_job_script
-from sweeps.execution.batch.submit import (
-    NodeResources,
-    check_resources,
-    driver_job_script,
-    parse_pbsnodes,
-    parse_sinfo,
-)
+from sweeps.execution.batch.submit import check_resources, driver_job_script
+from sweeps.execution.batch.systems import NodeResources, parse_pbsnodes, parse_sinfo
 
 TABLE = {
     "partition": "compute",
