@@ -33,12 +33,8 @@ from threadpoolctl import threadpool_limits
 from binnet_core import NeuronRecorder, PopulationActivityRecorder, warm_numba_caches
 from binnet_core.clustered import ClusteredEINetwork
 from binnet_core.recorders import MomentRecorder
-from sweeps.measure.measurements import (
-    REGISTRY,
-    WIRING_KEYS,
-    MeasureContext,
-    Recording,
-)
+from sweeps.measure.measurements import REGISTRY, MeasureContext
+from sweeps.measure.recording import WIRING_KEYS, Recording
 from sweeps.measure.registry import Options
 
 #: The measurements this benchmark charges to the statistics (everything but activity figures).

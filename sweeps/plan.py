@@ -20,7 +20,8 @@ import numpy as np
 
 from sweeps.execution.initial import initial_variable_specs
 from sweeps.measure import registry
-from sweeps.measure.measurements import n_clusters_of, variable_specs
+from sweeps.measure.measurements import variable_specs
+from sweeps.measure.recording import n_clusters_of
 from sweeps.measure.registry import NO_CLUSTER, VariableSpec
 from sweeps.models.model import Layout, Model
 from sweeps.models.registry import resolve

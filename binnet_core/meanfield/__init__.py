@@ -7,7 +7,7 @@ Modules by concept:
 - :mod:`~binnet_core.meanfield.systems`: :class:`ClusterSystem` from the connection
   parameters of one set or of a table of sets;
 - :mod:`~binnet_core.meanfield.solvers`: ``fixed_points``, ``system_fixed_points``,
-  ``bifurcation`` (and the two-population solver ``unclustered_fixed_point``);
+  ``bifurcation``;
 - :mod:`~binnet_core.meanfield.tables`: ``theory_table``, ``bifurcation_table`` over many
   parameter sets (for sweeps and figures);
 - ``_kernels``: the compiled (numba) search of the reduced focus-count system.
@@ -30,14 +30,12 @@ from binnet_core.meanfield.solvers import (
     FixedPointList,
     bifurcation,
     fixed_points,
-    gaussian_fixed_point,
     system_fixed_points,
-    unclustered_fixed_point,
 )
 from binnet_core.meanfield.systems import ClusterSystem, cluster_system
 from binnet_core.meanfield.tables import GROUPS, TheoryTable, bifurcation_table, theory_table
 
-__all__ = ["gaussian_fixed_point", "unclustered_fixed_point", "mean_input", "input_variance",
+__all__ = ["mean_input", "input_variance",
            "rate", "variance_coefficients", "ClusterSystem", "cluster_system", "full_system",
            "transfer", "jacobian", "FixedPoint", "FixedPointList", "fixed_points",
            "system_fixed_points", "bifurcation", "STATUS_REASONS",

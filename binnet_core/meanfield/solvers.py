@@ -5,9 +5,6 @@ first ``n`` E clusters and their I partners share one rate, the others another) 
 stability from the full 2Q Jacobian; ``bifurcation`` returns the smallest ``R_Eplus`` in
 ``[1, Q)`` with more than one fixed point. The compiled search is in
 ``binnet_core.meanfield._kernels``.
-
-``gaussian_fixed_point`` and ``unclustered_fixed_point`` are the two-population solver the
-package had first (variance ``K J^2 m (1 - m)``), kept because the README quotes its value.
 """
 
 from __future__ import annotations
@@ -17,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import optimize
 
-from binnet_core.clustered import connection_parameters, validate_parameters
+from binnet_core.clustered import validate_parameters
 from binnet_core.meanfield import _kernels as kernels
 from binnet_core.meanfield.functions import transfer
 from binnet_core.meanfield.systems import (
@@ -30,7 +27,7 @@ from binnet_core.meanfield.systems import (
 )
 
 __all__ = ["FixedPoint", "FixedPointList", "fixed_points", "system_fixed_points", "bifurcation",
-           "gaussian_fixed_point", "unclustered_fixed_point", "STATUS_REASONS"]
+           "STATUS_REASONS"]
 
 #: Reason recorded when a search does not converge, by kernel status code.
 STATUS_REASONS = {
@@ -258,56 +255,3 @@ def _near_or_hit(count, r):
 
 
 # -- the two-population solver ----------------------------------------------------------
-
-def _rates(m, K, J, theta):
-    mu = (K * J) @ m - theta
-    var = (K * J**2) @ (m * (1.0 - m))
-    return 0.5 * special.erfc(-mu / np.sqrt(2.0 * np.maximum(var, 1e-300)))
-
-
-def gaussian_fixed_point(K, J, theta, initial=None, tol=1e-12) -> np.ndarray:
-    """Solve ``m = Phi(m)`` with ``sigma^2 = (K J^2) @ (m (1 - m))`` (fixed in-degree).
-
-    Parameters
-    ----------
-    K, J : (P, P) arrays
-        Mean number of inputs and weight from population ``l`` (column) onto ``k`` (row).
-    theta : (P,) array
-        Effective thresholds.
-    initial : (P,) array, optional
-        Starting activities (default 0.1 each).
-
-    Returns
-    -------
-    numpy.ndarray
-        The activities ``m`` (each in [0, 1]) with ``|m - F(m)| < 1e-9``.
-    """
-    K, J, theta = (np.asarray(a, dtype=np.float64) for a in (K, J, theta))
-    starts = [np.full(theta.size, 0.1) if initial is None else np.asarray(initial, float)]
-    starts += [np.full(theta.size, v) for v in (0.01, 0.05, 0.2, 0.5)]
-    for start in starts:
-        solution = optimize.root(lambda m: m - _rates(np.clip(m, 0, 1), K, J, theta), start,
-                                 method="hybr", tol=tol)
-        m = np.clip(solution.x, 0.0, 1.0)
-        if np.max(np.abs(m - _rates(m, K, J, theta))) < 1e-9:
-            return m
-    raise RuntimeError("mean-field iteration did not converge from any starting point")
-
-
-def unclustered_fixed_point(parameters: Mapping) -> np.ndarray:
-    """Mean activities ``[m_E, m_I]`` of the clustered E/I model treated as two populations.
-
-    The variance is ``K J^2 m (1 - m)`` whatever the connection type (the solver this
-    package had first). Exact for ``R_Eplus = 1`` (no clusters); for clustered networks it
-    is the homogeneous solution. :func:`fixed_points` with ``focus_count=0`` gives the
-    homogeneous states with the connection type's own variance.
-    """
-    p = validate_parameters(parameters)
-    cp = connection_parameters(p)
-    q = p["Q"]
-    sizes = np.array([p["N_E"], p["N_I"]], dtype=np.float64)
-    p_block = (cp.p_plus + (q - 1) * cp.p_minus) / q  # mean over the Q source clusters
-    j_mean = (cp.p_plus * cp.j_plus + (q - 1) * cp.p_minus * cp.j_minus) / (q * p_block)
-    K = p_block * sizes[None, :]
-    theta = np.array([cp.theta_E, cp.theta_I])
-    return gaussian_fixed_point(K, j_mean, theta)

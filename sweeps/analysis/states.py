@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from sweeps.measure.measurements import active_clusters
+from sweeps.measure.recording import active_clusters
 from sweeps.measure.registry import NO_CLUSTER
 
 __all__ = ["Segments", "change_points", "cluster_traces", "dwell_times", "hysteresis_segments",

@@ -15,7 +15,8 @@ import traceback
 import numpy as np
 
 from sweeps.execution.initial import start as start_network
-from sweeps.measure.measurements import Recording, measure
+from sweeps.measure.measurements import measure
+from sweeps.measure.recording import Recording
 from sweeps.measure.registry import NO_CLUSTER
 from sweeps.models.model import Layout
 from sweeps.plan import SweepPlan

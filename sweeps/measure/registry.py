@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from sweeps.errors import SweepsError
-from sweeps.measure.statistics import RELATIONS, pair_type_labels
+from sweeps.measure.statistics import NO_CLUSTER, RELATIONS, pair_type_labels
 
 __all__ = ["INNER_DIMS", "NO_CLUSTER", "NO_ERROR", "Measurement", "OptionError", "OptionSpec", "Options", "Registry",
            "VariableSpec", "inner_coordinates"]
@@ -40,9 +40,6 @@ POPULATION, POPULATION_OTHER, CLUSTER, TIME = "population", "population_other", 
 PAIR_TYPE, RELATION = "pair_type", "relation"
 #: Every dim a measurement may have besides the point dims.
 INNER_DIMS = (POPULATION, POPULATION_OTHER, CLUSTER, TIME, PAIR_TYPE, RELATION)
-#: Lengths assumed for chunk sizing before a layout is known.
-#: Cluster index of a population in no cluster (``population_cluster``, ``Recording.population_clusters``).
-NO_CLUSTER = -1
 #: ``error`` of a point without a failure message (also the fill value of the stored variable).
 NO_ERROR = ""
 _FILL = {"f": float("nan"), "i": -1, "u": 0, "b": False}

@@ -15,6 +15,9 @@ import numpy as np
 
 #: Clip of ``|r|`` before ``artanh`` (as in the reference analysis: FISHER_EPS = 1e-6).
 FISHER_EPS = 1e-6
+#: Lengths assumed for chunk sizing before a layout is known.
+#: Cluster index of a population in no cluster (``population_cluster``, ``Recording.population_clusters``).
+NO_CLUSTER = -1
 RELATIONS = ("within", "across")
 
 
@@ -47,7 +50,7 @@ def category_of_blocks(cell_types, clusters) -> np.ndarray:
     """
     types = list(pair_types(cell_types))
     n = len(cell_types)
-    out = np.full((n, n), -1, np.int64)
+    out = np.full((n, n), NO_CLUSTER, np.int64)
     for a in range(n):
         for b in range(n):
             if not cell_types[a] or not cell_types[b] or clusters[a] < 0 or clusters[b] < 0:

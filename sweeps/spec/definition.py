@@ -67,7 +67,6 @@ parameters of a model (e.g. ``N_E``, ``N_I``, ``Q``) cannot be swept.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -83,6 +82,7 @@ from sweeps.errors import DefinitionError, ModelError
 from sweeps.measure.measurements import REGISTRY
 from sweeps.measure.registry import OptionError, Options
 from sweeps.models.checks import check_model
+from sweeps.spec.fields import axis_values, check_keys, optional, require, typename
 from sweeps.spec.grid import GridShape
 from sweeps.spec.quantity import Quantity, parse_quantity
 from sweeps.spec.theory import Theory, parse_theory
@@ -108,12 +108,6 @@ _EXPERIMENT_KEYS = ("name", "model", "seed", "description")
 _SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb",
                     "initial", "initial_mode", "focus_count")
 INITIAL_FORMS = (StartKind.DEFAULT, StartKind.MEANFIELD)  # the string forms of simulation.initial
-_RANGE_FORMS = {
-    "start/stop/step": ("start", "stop", "step"),
-    "linspace": ("linspace",),
-    "geomspace": ("geomspace",),
-    "logspace": ("logspace",),
-}
 WEIGHT_MODES = ("auto", "dense", "sparse")
 SEED_DIM = "seed"
 #: Replicate dimensions: ``[sweep]`` key -> (dimension name, kind), in grid order.
@@ -232,7 +226,7 @@ class Experiment(GridShape):
         the stored definition text is the dict as JSON.
         """
         if not isinstance(document, dict):
-            raise DefinitionError("definition", f"must be a dict of tables, got {_typename(document)}")
+            raise DefinitionError("definition", f"must be a dict of tables, got {typename(document)}")
         try:
             text = json.dumps(document, indent=1)
         except (TypeError, ValueError) as err:
@@ -317,28 +311,28 @@ def parse_experiment(text: str, source: str = "<string>") -> Experiment:
 
 
 def _from_document(doc: dict, text: str, source: str) -> Experiment:
-    _check_keys("", doc, _TABLES)
+    check_keys("", doc, _TABLES)
     for table in _TABLES:
         if table in doc and not isinstance(doc[table], dict):
-            raise DefinitionError(table, f"must be a table [{table}], got {_typename(doc[table])}")
+            raise DefinitionError(table, f"must be a table [{table}], got {typename(doc[table])}")
     if "experiment" not in doc:
         raise DefinitionError("experiment", "missing table [experiment] (name, model, seed)")
 
     exp = doc["experiment"]
-    _check_keys("experiment", exp, _EXPERIMENT_KEYS)
-    name = _require(exp, "experiment", "name", str)
+    check_keys("experiment", exp, _EXPERIMENT_KEYS)
+    name = require(exp, "experiment", "name", str)
     if not _NAME_RE.match(name):
         raise DefinitionError("experiment.name", f"{name!r} must start with a letter and use only letters, digits, _ - .")
-    model = _require(exp, "experiment", "model", str)
-    seed = _require(exp, "experiment", "seed", int)
+    model = require(exp, "experiment", "model", str)
+    seed = require(exp, "experiment", "seed", int)
     if seed < 0:
         raise DefinitionError("experiment.seed", f"must be an integer >= 0, got {seed}")
-    description = _optional(exp, "experiment", "description", str, "")
+    description = optional(exp, "experiment", "description", str, "")
 
     parameters = dict(doc.get("parameters", {}))
     for key, value in parameters.items():
         if not isinstance(value, bool | int | float | str):
-            raise DefinitionError(f"parameters.{key}", f"must be a number, string or boolean, got {_typename(value)}")
+            raise DefinitionError(f"parameters.{key}", f"must be a number, string or boolean, got {typename(value)}")
     if "focus_count" in parameters:
         raise DefinitionError("parameters.focus_count", "is not a model parameter; set it in [simulation] or [sweep]")
     dimensions = _parse_sweep(doc.get("sweep", {}), parameters)
@@ -368,97 +362,6 @@ def _from_document(doc: dict, text: str, source: str) -> Experiment:
     return experiment
 
 
-def _typename(value: Any) -> str:
-    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _check_keys(where: str, table: dict, allowed: tuple[str, ...]) -> None:
-    for key in table:
-        if key not in allowed:
-            near = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
-            place = f"{where}.{key}" if where else key
-            raise DefinitionError(place, f"unknown key{hint}; allowed: {', '.join(allowed)}")
-
-
-def _require(table: dict, where: str, key: str, kind: type) -> Any:
-    if key not in table:
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        wanted = " or ".join(k.__name__ for k in kinds)
-        raise DefinitionError(f"{where}.{key}", f"missing ({wanted} required)")
-    return _optional(table, where, key, kind, None)
-
-
-def _optional(table: dict, where: str, key: str, kind: type | tuple, default: Any) -> Any:
-    if key not in table:
-        return default
-    value = table[key]
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    bad_bool = isinstance(value, bool) and bool not in kinds
-    if bad_bool or not isinstance(value, kinds):
-        wanted = " or ".join(k.__name__ for k in kinds)
-        raise DefinitionError(f"{where}.{key}", f"must be {wanted}, got {_typename(value)} {value!r}")
-    return value
-
-
-def _axis_values(where: str, spec: Any) -> tuple:
-    """Expand one axis specification into a tuple of distinct values."""
-    if isinstance(spec, list):
-        values = spec
-    elif isinstance(spec, dict):
-        forms = [f for f, keys in _RANGE_FORMS.items() if set(keys) & set(spec)]
-        allowed = ("start", "stop", "step", "linspace", "geomspace", "logspace")
-        _check_keys(where, spec, allowed)
-        if len(forms) != 1:
-            raise DefinitionError(where, "give exactly one of {start, stop, step}, {linspace}, {geomspace}, {logspace}")
-        values = _expand_range(where, forms[0], spec)
-    else:
-        raise DefinitionError(where, f"must be a list or a range table, got {_typename(spec)} {spec!r}")
-    if not values:
-        raise DefinitionError(where, "empty axis: give at least one value")
-    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-    if not numeric and not all(isinstance(v, str) for v in values):
-        raise DefinitionError(where, f"values must all be numbers or all strings, got {values!r}")
-    if numeric:
-        if any(isinstance(v, float) for v in values):
-            values = [float(v) for v in values]
-        if not all(math.isfinite(v) for v in values):
-            raise DefinitionError(where, f"values must be finite, got {values!r}")
-    dupes = sorted({v for v in values if values.count(v) > 1}, key=str)
-    if dupes:
-        raise DefinitionError(where, f"duplicate values {dupes}; axis values must be distinct")
-    return tuple(values)
-
-
-def _expand_range(where: str, form: str, spec: dict) -> list:
-    if form == "start/stop/step":
-        for key in ("start", "stop", "step"):
-            _require(spec, where, key, (int, float))
-        start, stop, step = spec["start"], spec["stop"], spec["step"]
-        if step <= 0 or stop < start:
-            raise DefinitionError(where, f"needs step > 0 and stop >= start, got start={start} stop={stop} step={step}")
-        n = int(math.floor((stop - start) / step + 1e-9)) + 1
-        values = np.round(start + step * np.arange(n), 12)
-        integral = all(isinstance(v, int) for v in (start, stop, step))
-        return [int(v) for v in values] if integral else [float(v) for v in values]
-    triple = spec[form]
-    if (
-        not isinstance(triple, list)
-        or len(triple) != 3
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in triple)
-        or not isinstance(triple[2], int)
-        or triple[2] < 1
-    ):
-        raise DefinitionError(f"{where}.{form}", f"must be [start, stop, n] with an integer n >= 1, got {triple!r}")
-    a, b, n = triple
-    if form == "geomspace" and (a <= 0 or b <= 0):
-        raise DefinitionError(f"{where}.{form}", f"end values must be > 0, got {triple!r}")
-    func = {"linspace": np.linspace, "geomspace": np.geomspace, "logspace": np.logspace}[form]
-    return [float(v) for v in func(a, b, n)]
-
-
 def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
     dims: list[Dimension] = []
     seen: dict[str, str] = {}
@@ -474,7 +377,7 @@ def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
 
     counts = {}
     for key in ("replicates", *REPLICATE_KEYS):
-        counts[key] = _optional(sweep, "sweep", key, int, None)
+        counts[key] = optional(sweep, "sweep", key, int, None)
         if counts[key] is not None and counts[key] < 1:
             raise DefinitionError(f"sweep.{key}", f"must be an integer >= 1, got {counts[key]}")
     if counts["replicates"] is not None and (counts["networks"] or counts["inits"]):
@@ -491,7 +394,7 @@ def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
             continue
         where = f"sweep.{key}"
         claim(key, where)
-        values = _axis_values(where, spec)
+        values = axis_values(where, spec)
         dims.append(Dimension(key, {key: values}, len(values), DimensionKind.AXIS))
     names = [d.name for d in dims]
     for dim_name in names:
@@ -506,7 +409,7 @@ def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
 
 
 def _parse_zip(where: str, table: dict, claim, seen: dict) -> Dimension:
-    name = _require(table, where, "name", str)
+    name = require(table, where, "name", str)
     if not _NAME_RE.match(name) or name in _RESERVED_DIMS:
         raise DefinitionError(f"{where}.name", f"{name!r} is not a valid dimension name (not seed, network, init)")
     if name in seen:
@@ -517,7 +420,7 @@ def _parse_zip(where: str, table: dict, claim, seen: dict) -> Dimension:
     values: dict[str, tuple] = {}
     for param, spec in members.items():
         claim(param, f"{where}.{param}")
-        values[param] = _axis_values(f"{where}.{param}", spec)
+        values[param] = axis_values(f"{where}.{param}", spec)
     lengths = {p: len(v) for p, v in values.items()}
     if len(set(lengths.values())) != 1:
         raise DefinitionError(where, f"zipped lists must have equal lengths, got {lengths}")
@@ -538,11 +441,11 @@ def _check_focus_axis(dimensions: tuple[Dimension, ...], simulation: Simulation)
 
 
 def _parse_simulation(sim: dict) -> Simulation:
-    _check_keys("simulation", sim, _SIMULATION_KEYS)
+    check_keys("simulation", sim, _SIMULATION_KEYS)
     if ("duration" in sim) == ("steps" in sim):
         raise DefinitionError("simulation.duration", "give exactly one of duration (\"1 s\", \"500 ms\") or steps (integer)")
     if "steps" in sim:
-        _optional(sim, "simulation", "steps", int, None)
+        optional(sim, "simulation", "steps", int, None)
         duration = parse_quantity("simulation.steps", sim["steps"])
     else:
         duration = parse_quantity("simulation.duration", sim["duration"])
@@ -556,10 +459,10 @@ def _parse_simulation(sim: dict) -> Simulation:
         raise DefinitionError("simulation.sample_interval", f"must be in the same kind of unit as the duration ({duration.unit}), got {interval}")
     if duration.value < interval.value:
         raise DefinitionError("simulation.duration", f"run of {duration} is shorter than one sample interval ({interval})")
-    weight_mode = _optional(sim, "simulation", "weight_mode", str, "auto")
+    weight_mode = optional(sim, "simulation", "weight_mode", str, "auto")
     if weight_mode not in WEIGHT_MODES:
         raise DefinitionError("simulation.weight_mode", f"{weight_mode!r} is not one of {', '.join(WEIGHT_MODES)}")
-    budget = float(_optional(sim, "simulation", "ram_budget_gb", (int, float), 12.0))
+    budget = float(optional(sim, "simulation", "ram_budget_gb", (int, float), 12.0))
     if not budget > 0:
         raise DefinitionError("simulation.ram_budget_gb", f"must be > 0, got {budget}")
     initial = sim.get("initial", StartKind.DEFAULT.value)
@@ -574,10 +477,10 @@ def _parse_simulation(sim: dict) -> Simulation:
     else:
         raise DefinitionError("simulation.initial", f"{initial!r} is not one of {', '.join(INITIAL_FORMS)} "
                               "or a list of activities (one per population)")
-    initial_mode = _optional(sim, "simulation", "initial_mode", str, InitialMode.BERNOULLI.value)
+    initial_mode = optional(sim, "simulation", "initial_mode", str, InitialMode.BERNOULLI.value)
     if initial_mode not in tuple(InitialMode):
         raise DefinitionError("simulation.initial_mode", f"{initial_mode!r} is not one of {', '.join(InitialMode)}")
-    focus_count = _optional(sim, "simulation", "focus_count", int, 1)
+    focus_count = optional(sim, "simulation", "focus_count", int, 1)
     if "focus_count" in sim and start.kind != StartKind.MEANFIELD:
         raise DefinitionError("simulation.focus_count", "needs simulation.initial = \"meanfield\"")
     return Simulation(duration, warmup, interval, weight_mode, budget, start, InitialMode(initial_mode), focus_count)
@@ -585,8 +488,8 @@ def _parse_simulation(sim: dict) -> Simulation:
 
 def _parse_output(out: dict) -> Output:
     options = REGISTRY.options
-    _check_keys("output", out, tuple(options))
-    given = {key: _optional(out, "output", key, option.types, None) for key, option in options.items() if key in out}
+    check_keys("output", out, tuple(options))
+    given = {key: optional(out, "output", key, option.types, None) for key, option in options.items() if key in out}
     try:
         return Output(REGISTRY.resolve_options(given))
     except OptionError as err:

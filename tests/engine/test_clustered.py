@@ -15,8 +15,8 @@ from binnet_core.clustered import (
     population_layout,
     validate_parameters,
 )
-from binnet_core.meanfield import gaussian_fixed_point, unclustered_fixed_point
 from tests.reference import naive
+from tests.reference.meanfield_naive import gaussian_fixed_point, unclustered_fixed_point
 
 SMALL = {"N_E": 400, "N_I": 100, "Q": 4, "R_Eplus": 2.5}
 #: Four different p0 (so that swapped blocks differ), V_th and g other than the defaults.

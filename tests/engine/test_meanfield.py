@@ -13,6 +13,7 @@ from binnet_core.clustered import ClusteredEINetwork, connection_parameters, val
 from binnet_core.meanfield import _kernels as kernels
 from binnet_core.meanfield import bifurcation_table, theory_table
 from binnet_core.meanfield.systems import reduced_system
+from tests.reference.meanfield_naive import unclustered_fixed_point
 
 CASES = [
     {"R_Eplus": 7.25, "kappa": 0.0},
@@ -36,7 +37,7 @@ def test_unclustered_limit_equals_the_two_population_solver():
         coef[2, same] = -prob * w**2 * sizes
     system = mf.ClusterSystem(Q=p["Q"], coef=coef, theta=np.array([cp.theta_E, cp.theta_I]),
                               tau=np.array([10.0, 5.0]))
-    expected = mf.unclustered_fixed_point(params)
+    expected = unclustered_fixed_point(params)
     for n in (0, 1, 3):
         (point,) = mf.system_fixed_points(system, n)
         np.testing.assert_allclose(point.rates[[0, 2 * p["Q"] - 1]], expected, rtol=1e-9)

@@ -14,7 +14,7 @@ from sweeps.analysis.states import (
     hysteresis_segments,
     infer_states,
 )
-from sweeps.measure.measurements import cluster_activity
+from sweeps.measure.recording import cluster_activity
 from tests.sweeps.measure.test_measurements import make_recording
 
 pytest.importorskip("ruptures")

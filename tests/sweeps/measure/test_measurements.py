@@ -10,14 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sweeps.measure.measurements import (
-    WIRING_KEYS,
-    Recording,
-    active_clusters,
-    cluster_states,
-    measure,
-    variable_specs,
-)
+from sweeps.measure.measurements import measure, variable_specs
+from sweeps.measure.recording import WIRING_KEYS, Recording, active_clusters, cluster_states
 from sweeps.measure.registry import INNER_DIMS
 from tests.reference.naive_measurements import (
     naive_active_clusters,

@@ -9,7 +9,8 @@ from binnet_core.clustered import ClusteredEINetwork
 from binnet_core.recorders import MomentRecorder
 from sweeps import LocalThreads, load_experiment, open_results, run_sweep
 from sweeps.analysis.datasets import select, summarize
-from sweeps.measure.measurements import WIRING_KEYS, Recording, measure
+from sweeps.measure.measurements import measure
+from sweeps.measure.recording import WIRING_KEYS, Recording
 from tests.reference.naive_measurements import (
     naive_pair_category_correlations,
     naive_variance_split,

@@ -12,7 +12,8 @@ from sweeps.errors import DefinitionError
 from sweeps.execution.driver import run_sweep
 from sweeps.execution.executors import LocalThreads
 from sweeps.execution.initial import SOURCES, InitialSource, initial_variable_specs
-from sweeps.measure.measurements import WIRING_KEYS, Recording, measure
+from sweeps.measure.measurements import measure
+from sweeps.measure.recording import WIRING_KEYS, Recording
 from sweeps.measure.registry import NO_CLUSTER, NO_ERROR
 from sweeps.spec.definition import Dimension, parse_experiment
 from sweeps.spec.types import DimensionKind, InitialMode, Start, StartKind
