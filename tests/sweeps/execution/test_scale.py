@@ -279,7 +279,7 @@ class _Watching(LocalThreads):
         return super().submit(fn, *args)
 
 
-def test_a_slow_write_does_not_hold_up_submission_and_the_experiment_is_shared_once(tmp_path, monkeypatch):
+def test_a_slow_write_does_not_hold_up_submission_and_the_plan_is_shared_once(tmp_path, monkeypatch):
     experiment, _, _ = _store(tmp_path, null(a=2, b=2))
     executor = _Watching(tasks=4)  # window 1: a task is submitted only after the previous one is collected
     original, waited = SweepStore.write, []
@@ -292,7 +292,8 @@ def test_a_slow_write_does_not_hold_up_submission_and_the_experiment_is_shared_o
     monkeypatch.setattr(SweepStore, "write", slow_write)
     summary = run_sweep(experiment, tmp_path / "s.zarr", executor, flush_seconds=0.0)
     assert waited == [True] and summary.complete and summary.executed == 4
-    assert executor.shared == 1 and all(a is experiment or a == experiment for a in executor.arguments)
+    assert executor.shared == 1 and all(isinstance(a, SweepPlan) and a.experiment == experiment
+                                        for a in executor.arguments)
 
 
 def test_a_failing_write_stops_the_run_and_keeps_written_points(tmp_path, monkeypatch):
@@ -360,7 +361,7 @@ def test_lazy_package_attributes_are_the_real_objects():
     import sweeps.execution.driver
 
     assert sweeps.run_sweep is sweeps.execution.driver.run_sweep and "open_results" in dir(sweeps)
-    assert callable(sweeps.run) and sweeps.execution.__module__ == "sweeps.api"  # not the subpackage execution
+    assert callable(sweeps.run) and sweeps.run.__module__ == "sweeps.api"  # not the subpackage execution
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         sweeps.nothing  # noqa: B018
 
