@@ -164,7 +164,7 @@ def test_run_output_is_a_sentence_without_raw_reprs(toy_definition, store_path):
     result = subprocess.run([sys.executable, "-m", "sweeps", "run", str(toy_definition()), "--store", str(store_path),
                              "--threads", "2", "--limit", "4"], env=subprocess_env(), capture_output=True, text=True,
                             timeout=300)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 0, result.stderr  # --limit 4: did its share
     assert "RunSummary(" not in result.stdout + result.stderr and "PointResult(" not in result.stderr
     (line,) = result.stdout.splitlines()[:1]
     assert line.startswith(f"{store_path}: executed 4 points (4 ok, 0 failed) in ") and line.endswith(" s; 4/18 ok")
