@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,8 @@ def run_sweep(
     retries: int = 2,
     flush_seconds: float = 2.0,
     progress_interval: float | None = None,
+    on_store_ready: Callable[[], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> RunSummary:
     """Run every point of ``experiment`` that is not ok in ``store`` (created if missing).
 
@@ -92,6 +95,12 @@ def run_sweep(
     progress_interval : float, optional
         Without the bar: log a progress line (ok / failed / todo, rate, ETA) every this many
         seconds, for batch logs; None or 0: none.
+    on_store_ready : callable, optional
+        Called once the store exists (created, or opened and checked), before any point runs.
+    cancel : threading.Event, optional
+        Once set, no more tasks are submitted; those submitted already (at most the window:
+        about two per worker thread) finish and are written, the rest stays todo; the summary
+        is marked ``interrupted``.
     limit : int, optional
         Run at most this many pending points (the rest stays todo).
     retries : int
@@ -134,12 +143,14 @@ def run_sweep(
             run_record["software_changes"] = changes
             logger.warning("%s was last run with other software: %s", path, "; ".join(changes))
         sweep_store.record_run(run_record)
+        if on_store_ready is not None:
+            on_store_ready()
         completed = False
         try:
             if pending:
                 with executor:
                     _drive(plan, sweep_store, executor, pending, summary, progress, retries, flush_seconds,
-                           None if progress else progress_interval)
+                           None if progress else progress_interval, cancel)
             completed = True
         except KeyboardInterrupt:
             summary.interrupted = True
@@ -233,7 +244,8 @@ class _ProgressLog:
 
 
 def _drive(plan: SweepPlan, store: SweepStore, executor: Executor, pending: list[int], summary: RunSummary,
-           progress: bool, retries: int, flush_seconds: float, progress_interval: float | None = None) -> None:
+           progress: bool, retries: int, flush_seconds: float, progress_interval: float | None = None,
+           cancel: threading.Event | None = None) -> None:
     """Submit ``pending`` with a bounded window; a writer thread writes results as they complete."""
     log_progress = _ProgressLog(len(pending), progress_interval)
     done: queue.Queue = queue.Queue()
@@ -265,6 +277,8 @@ def _drive(plan: SweepPlan, store: SweepStore, executor: Executor, pending: list
     def refill() -> None:
         """Keep ``window`` tasks in flight; the window follows the workers present (adaptive)."""
         nonlocal window, window_checked, shared
+        if summary.interrupted:  # cancelled
+            return
         if time.monotonic() - window_checked >= _WINDOW_CHECK_SECONDS:
             window, window_checked = executor.window, time.monotonic()
             if shared is plan:  # not shared yet (no workers at the start): try again
@@ -284,6 +298,9 @@ def _drive(plan: SweepPlan, store: SweepStore, executor: Executor, pending: list
     try:
         refill()
         while inflight:
+            if cancel is not None and cancel.is_set() and not summary.interrupted:
+                summary.interrupted = True  # from now on nothing new is submitted
+                logger.info("run cancelled: waiting for the %d tasks submitted; the rest stays todo", len(inflight))
             try:
                 future = done.get(timeout=max(0.01, flush_seconds - (time.monotonic() - last_flush)))
             except queue.Empty:
@@ -293,7 +310,7 @@ def _drive(plan: SweepPlan, store: SweepStore, executor: Executor, pending: list
                 try:
                     results = future.result()
                 except Exception as err:  # the task (not a simulation) failed: lost worker etc.
-                    if attempt < retries:
+                    if attempt < retries and not summary.interrupted:
                         logger.warning("points %s: %s; resubmitting (attempt %d)", indices, err, attempt + 2)
                         shared = executor.share(plan)  # its copies may have gone with the worker
                         for index in indices:  # one point per task: a point that kills its worker
