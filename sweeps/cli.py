@@ -9,7 +9,7 @@ Commands::
     sweeps status STORE [--verify] [--json]   counts of todo/ok/failed points, failures listed
     sweeps show STORE [--json]           dimensions, variables and provenance
     sweeps export STORE OUT.nc           the store as one NetCDF file
-    sweeps plot STORE -o PNG (--var VAR --x AXIS --y AXIS | --var VAR --x AXIS --ci 0.95
+    sweeps plot STORE -o FIG.png|.pdf|.svg (--var VAR --x AXIS --y AXIS | --var VAR --x AXIS --ci 0.95
                               | --point AXIS=VALUE ...)
     sweeps theory FILE [KEY=VALUE ...] --store PATH   only the mean-field theory of [theory]
 
@@ -31,6 +31,7 @@ from pathlib import Path
 from sweeps.errors import (
     ClusterConfigError,
     DefinitionError,
+    MissingDependencyError,
     StoreError,
     StoreLockedError,
     StoreMismatchError,
@@ -52,7 +53,8 @@ exit codes:
   1    incomplete: some points failed or are not done (run, status), a store write failed
        mid-run (rerun to resume), or the batch system refused a job
   2    bad input: definition or override, arguments, [cluster] settings or requests no node
-       can satisfy, unusable store path, store of another definition, store locked
+       can satisfy, unusable store path, store of another definition, store locked, an
+       optional extra not installed (cluster, netcdf)
   130  interrupted (Ctrl-C or SIGTERM); run the same command again to resume
 """
 #: commands that take KEY=VALUE overrides of the definition after FILE
@@ -434,9 +436,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("store", type=Path)
     p.add_argument("output", type=Path, help="NetCDF file to write, e.g. results.nc")
     p.set_defaults(func=_export)
-    p = sub.add_parser("plot", help="PNG of a phase diagram (--var --x --y) or of one point's traces (--point)")
+    p = sub.add_parser("plot", help="figure of a phase diagram (--var --x --y) or of one point's traces (--point)")
     p.add_argument("store", type=Path)
-    p.add_argument("-o", "--output", required=True, type=Path, help="PNG file to write")
+    p.add_argument("-o", "--output", required=True, type=Path,
+                   help="file to write; the extension gives the format: .png, .pdf or .svg")
     p.add_argument("--var", help="variable of the phase diagram")
     p.add_argument("--x", metavar="AXIS", help="swept axis along x")
     p.add_argument("--y", metavar="AXIS", help="swept axis along y")
@@ -524,6 +527,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except ClusterConfigError as err:  # includes PreflightError: nothing submitted, no store
         print(f"{getattr(args, 'file', '')}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MissingDependencyError as err:
+        print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SubmitError as err:
         print(f"error: {err}", file=sys.stderr)

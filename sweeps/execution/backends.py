@@ -32,6 +32,9 @@ def register_executor(name: str, factory: Callable[..., Executor]) -> Callable[.
 
 def _jobqueue_executor(kind: str):
     def factory(experiment, value=None, *, overrides=None, dashboard=None, **options):
+        from sweeps.errors import require_optional
+
+        require_optional("dask_jobqueue", "cluster", f"the {kind} backend")
         from sweeps.execution.batch.jobqueue import JobqueueExecutor  # dask-jobqueue only when used
 
         return JobqueueExecutor(kind, experiment.cluster, overrides or {}, dashboard=dashboard)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from sweeps.errors import require_optional
 from sweeps.store.provenance import utc_now
 from sweeps.store.results import open_results
 from sweeps.store.sweep_store import CONVENTIONS
@@ -34,7 +35,13 @@ def to_netcdf(store: str | Path, path: str | Path) -> Path:
     -------
     Path
         The file written.
+
+    Raises
+    ------
+    MissingDependencyError
+        Without the ``netcdf`` extra (h5netcdf).
     """
+    require_optional("h5netcdf", "netcdf", "NetCDF export")
     ds = open_results(store)
     attrs = dict(ds.attrs)
     attrs.setdefault("Conventions", CONVENTIONS)  # stores made before the attribute existed
