@@ -115,7 +115,7 @@ def test_plot_phase_diagram_and_traces(toy_definition, store_path, tmp_path, cap
 
 @pytest.mark.parametrize("command", ["run", "submit"])
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--walltime", "25h"], "cluster.walltime: '25h' is not a duration HH:MM:SS (e.g. '04:00:00')"),
+    (["--walltime", "25h"], "cluster.walltime: '25h' is not a duration HH:MM:SS or D-HH:MM:SS (e.g. '04:00:00', '1-00:00:00')"),
     (["--adapt", "3"], "cluster.adaptive: --adapt '3': expected MIN:MAX, e.g. 1:10"),
     (["--cores", "4", "--processes-per-job", "3"], "cluster.processes: 3 does not divide cores=4"),
 ])
