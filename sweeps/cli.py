@@ -471,6 +471,7 @@ def configure_logging(verbose: int = 0) -> None:
     logging.getLogger().setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
     for name in PACKAGE_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("binnet_core.compile").setLevel(logging.NOTSET)  # as its package (below: INFO)
     if not verbose:  # per-network engine messages drown the progress bar
         logging.getLogger("binnet_core").setLevel(logging.WARNING)
         logging.getLogger("binnet_core.compile").setLevel(logging.INFO)  # one status line

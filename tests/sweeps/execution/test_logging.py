@@ -28,6 +28,7 @@ def restore_logging(monkeypatch):
                                                        (1, logging.DEBUG, logging.WARNING),
                                                        (2, logging.DEBUG, logging.DEBUG)])
 def test_levels_package_and_dependencies(verbose, package, others, restore_logging):
+    configure_logging(0)  # a second call (another command in the same process) sets every level again
     configure_logging(verbose)
     assert logging.getLogger("sweeps.execution.driver").getEffectiveLevel() == package
     assert logging.getLogger("binnet_core.compile").getEffectiveLevel() == package
