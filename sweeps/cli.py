@@ -291,7 +291,7 @@ def _show(args) -> int:
     order = [*ds.attrs.get("sweeps_variables", []), "status", "error"]
     for name in sorted(ds.data_vars, key=lambda n: order.index(n) if n in order else len(order)):
         var = ds[name]
-        print(f"  {name:<28} {str(var.dtype):<8} {'(' + ', '.join(var.dims) + ')':<40} "
+        print(f"  {name:<28} {str(var.encoding.get('dtype', var.dtype)):<8} {'(' + ', '.join(var.dims) + ')':<40} "
               f"{var.attrs.get('units', ''):<5} {var.attrs.get('long_name', '')}")
     status = ds["status"].values
     print(f"status: {int(np.sum(status == Status.OK))}/{status.size} ok, {int(np.sum(status == Status.FAILED))} failed")
