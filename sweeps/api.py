@@ -7,10 +7,16 @@ From a notebook::
     ds = sweeps.run("experiments/quickstart.toml", "results/quickstart.zarr")
     ds.mean_activity_E.sel(seed=0).plot()
 
-    handle = sweeps.start(definition_dict, "results/big.zarr", client=client)  # returns at once
+    handle = sweeps.start(definition_dict, "results/big.zarr", client=client)  # once the store exists
     handle.progress            # Progress(ok=120, failed=0, todo=880, total=1000)
     handle.dataset()           # the results so far (points not yet ok are NaN)
+    handle.cancel()            # stop: submitted points finish, the rest stays todo (resumable)
     ds = handle.result()       # wait for the end
+
+``backend="processes"`` starts worker processes that import the main script again (the
+``spawn`` start method): in a script, the sweep must sit under ``if __name__ == "__main__":``.
+Without that guard, :func:`run` and :func:`start` refuse before anything starts
+(:class:`MainGuardError`); notebooks and ``python -c`` need no guard.
 
 ``definition`` is an :class:`~sweeps.spec.definition.Experiment`, a path to a TOML file, TOML text,
 or a dict with the file's tables.  ``backend`` picks where points run when no ``client`` is
@@ -23,6 +29,8 @@ is (neither restarted nor closed).
 
 from __future__ import annotations
 
+import ast
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,15 +38,60 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from sweeps.errors import DefinitionError
+from sweeps.errors import DefinitionError, SweepsError
 from sweeps.execution.backends import executor_for
 from sweeps.execution.driver import RunSummary, run_sweep
-from sweeps.execution.executors import ClientExecutor, Executor
+from sweeps.execution.executors import ClientExecutor, Executor, LocalProcesses
 from sweeps.spec.definition import Experiment, load_experiment, parse_experiment
 from sweeps.store.results import open_results
 from sweeps.store.sweep_store import Status, SweepStore
 
-__all__ = ["Progress", "SweepRun", "as_experiment", "make_executor", "run", "start"]
+__all__ = ["MainGuardError", "Progress", "SweepRun", "as_experiment", "make_executor", "run", "start"]
+
+
+class MainGuardError(SweepsError, RuntimeError):
+    """``backend="processes"`` called at the top level of a script without a main guard."""
+
+
+def _main_script_call_unguarded() -> str | None:
+    """The main script's path if this call comes from its top level outside an
+    ``if __name__ == "__main__":`` block (its worker processes would run it again), else None."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(getattr(main, "__spec__", None), "name", "").endswith("__main__"):
+        return None  # a notebook, python -c, python -m pkg: spawned workers do not run it again
+    frame = sys._getframe(1)
+    while frame is not None and not (frame.f_code.co_name == "<module>" and frame.f_globals is vars(main)):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    try:
+        tree = ast.parse(Path(path).read_text())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for stmt in tree.body:
+        if stmt.lineno <= frame.f_lineno <= (stmt.end_lineno or stmt.lineno):
+            guarded = isinstance(stmt, ast.If) and any(
+                isinstance(node, ast.Name) and node.id == "__name__" for node in ast.walk(stmt.test))
+            return None if guarded else path
+    return None
+
+
+def _check_main_guard(executor: Executor) -> None:
+    """Refuse local worker processes from an unguarded script (see the module docstring)."""
+    if not isinstance(executor, LocalProcesses):
+        return
+    import dask.config
+
+    if dask.config.get("distributed.worker.multiprocessing-method", "spawn") == "fork":
+        return
+    script = _main_script_call_unguarded()
+    if script is not None:
+        raise MainGuardError(
+            f'backend="processes": the worker processes import {script} again, which would start the '
+            'sweep again in each of them. Put the call under if __name__ == "__main__": (see '
+            'https://docs.python.org/3/library/multiprocessing.html#the-spawn-and-forkserver-start-methods), '
+            'or use backend="threads". Nothing was started.')
 
 
 def as_experiment(definition: Experiment | dict | str | Path) -> Experiment:
@@ -64,10 +117,13 @@ def make_executor(experiment: Experiment, backend: str | Executor | None = None,
             raise ValueError("give either client or backend, not both")
         return ClientExecutor(client)
     if isinstance(backend, Executor):
-        return backend
-    if isinstance(backend, str) and "://" in backend:
-        return executor_for("scheduler", experiment, backend)
-    return executor_for("threads" if backend is None else backend, experiment)
+        executor = backend
+    elif isinstance(backend, str) and "://" in backend:
+        executor = executor_for("scheduler", experiment, backend)
+    else:
+        executor = executor_for("threads" if backend is None else backend, experiment)
+    _check_main_guard(executor)
+    return executor
 
 
 def run(definition: Experiment | dict | str | Path, store: str | Path, *, client=None,
@@ -121,14 +177,43 @@ class SweepRun:
         self.store = Path(store)
         self.summary: RunSummary | None = None
         self._error: BaseException | None = None
+        self._ready = threading.Event()  # the store exists (created or opened)
+        self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._main, args=(executor, limit), name="sweeps-run", daemon=True)
         self._thread.start()
 
     def _main(self, executor: Executor, limit: int | None) -> None:
         try:
-            self.summary = run_sweep(self.experiment, self.store, executor, progress=False, limit=limit)
+            self.summary = run_sweep(self.experiment, self.store, executor, progress=False, limit=limit,
+                                     on_store_ready=self._ready.set, cancel=self._cancel)
         except BaseException as err:  # kept for result(); the thread itself ends quietly
             self._error = err
+        finally:
+            self._ready.set()
+
+    def _wait_for_store(self) -> None:
+        """Wait until the store exists; raise the run's error if it ended before."""
+        self._ready.wait()
+        if self._error is not None and not Path(self.store, "zarr.json").exists():
+            raise self._error
+
+    def cancel(self, wait: bool = True, timeout: float | None = None) -> RunSummary | None:
+        """Stop the run: no new task is submitted, those submitted already (about two per worker
+        thread) finish and are written, the rest stays todo (a later run resumes it).  With
+        ``wait``: return the summary (``interrupted`` True) once the run has ended.
+        """
+        self._cancel.set()
+        if not wait:
+            return None
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"the sweep into {self.store} has not stopped yet ({self.progress})")
+        return self.summary
+
+    @property
+    def cancelled(self) -> bool:
+        """True if :meth:`cancel` was called."""
+        return self._cancel.is_set()
 
     def done(self) -> bool:
         """True once the run has ended (finished or failed)."""
@@ -164,14 +249,22 @@ class SweepRun:
 
 def start(definition: Experiment | dict | str | Path, store: str | Path, *, client=None,
           backend: str | Executor | None = None, limit: int | None = None) -> SweepRun:
-    """Start a sweep in the background and return at once (for notebooks).
+    """Start a sweep in the background; return once the store exists (for notebooks).
 
-    Same parameters as :func:`run` (no progress bar: read ``handle.progress``).
+    Same parameters as :func:`run` (no progress bar: read ``handle.progress``).  Points run in a
+    background thread; ``handle.dataset()`` works as soon as this returns.
 
     Returns
     -------
     SweepRun
-        ``progress``, ``dataset()`` (results so far), ``done()``, ``result()`` (wait).
+        ``progress``, ``dataset()`` (results so far), ``done()``, ``cancel()``, ``result()`` (wait).
+
+    Raises
+    ------
+    DefinitionError, StoreError, MainGuardError
+        If the run cannot start (bad definition, store of another definition or locked, ...).
     """
     experiment = as_experiment(definition)
-    return SweepRun(experiment, store, make_executor(experiment, backend, client), limit)
+    handle = SweepRun(experiment, store, make_executor(experiment, backend, client), limit)
+    handle._wait_for_store()
+    return handle

@@ -2,20 +2,20 @@
 
 Commands::
 
-    sweeps validate FILE                 grid size, tasks, predicted store size
-    sweeps run FILE --store PATH [--threads N | --processes N | --scheduler ADDR | --cluster slurm|pbs]
-    sweeps submit FILE --store PATH --cluster slurm|pbs   the driver itself as a batch job
-    sweeps status STORE [--verify]       counts of todo/ok/failed points, failures listed
-    sweeps show STORE                    dimensions, variables and provenance
+    sweeps validate FILE [KEY=VALUE ...] [--json]   grid size, tasks, predicted store size
+    sweeps run FILE [KEY=VALUE ...] --store PATH [--threads N | --processes N | --scheduler ADDR
+                                                  | --cluster slurm|pbs] [--limit N]
+    sweeps submit FILE [KEY=VALUE ...] --store PATH --cluster slurm|pbs   the driver as a batch job
+    sweeps status STORE [--verify] [--json]   counts of todo/ok/failed points, failures listed
+    sweeps show STORE [--json]           dimensions, variables and provenance
     sweeps export STORE OUT.nc           the store as one NetCDF file
-    sweeps plot STORE -o PNG (--var VAR --x AXIS --y AXIS | --var VAR --x AXIS --ci 0.95
+    sweeps plot STORE -o FIG.png|.pdf|.svg (--var VAR --x AXIS --y AXIS | --var VAR --x AXIS --ci 0.95
                               | --point AXIS=VALUE ...)
-    sweeps theory FILE --store PATH      only the mean-field theory of the [theory] table
+    sweeps theory FILE [KEY=VALUE ...] --store PATH   only the mean-field theory of [theory]
 
-Exit codes: 0 all points ok (or command succeeded), 1 some points failed / not done or a
-write failed mid-run or the batch system refused a job, 2 bad input (definition, arguments,
-``[cluster]`` settings or requests no node can satisfy, unusable store path, store mismatch
-or lock), 130 interrupted (Ctrl-C or SIGTERM).
+``KEY=VALUE`` overrides set values of the definition without editing it: dotted keys into its
+tables, TOML values (``simulation.duration="1 s" sweep.R_Eplus=[1,2,3]``); see
+:mod:`sweeps.spec.overrides`.  The store records the overrides and the resulting definition.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pathlib import Path
 from sweeps.errors import (
     ClusterConfigError,
     DefinitionError,
+    MissingDependencyError,
     StoreError,
     StoreLockedError,
     StoreMismatchError,
@@ -44,6 +45,42 @@ from sweeps.execution.batch.systems import BATCH_SYSTEMS
 # use them, so that every command, ``sweeps --help`` included, starts fast.
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: the exit codes, as ``sweeps --help`` lists them
+EXIT_CODES = """\
+exit codes:
+  0    success: every point ok, or the command did what it was asked (a --limit run that
+       ran its share of points without a failure, validate, show, export, plot, ...)
+  1    incomplete: some points failed or are not done (run, status), a store write failed
+       mid-run (rerun to resume), or the batch system refused a job
+  2    bad input: definition or override, arguments, [cluster] settings or requests no node
+       can satisfy, unusable store path, store of another definition, store locked, an
+       optional extra not installed (cluster, netcdf)
+  130  interrupted (Ctrl-C or SIGTERM); run the same command again to resume
+"""
+#: commands that take KEY=VALUE overrides of the definition after FILE
+OVERRIDE_COMMANDS = ("validate", "run", "submit", "theory")
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("binnet-sweeps")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _load(args):
+    """The experiment of ``args.file`` with the command line's overrides."""
+    from sweeps.spec.definition import load_experiment
+
+    return load_experiment(args.file, getattr(args, "overrides", ()))
+
+
+def _print_json(document) -> None:
+    import json
+
+    print(json.dumps(document, indent=1, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
 
 
 def _size(nbytes: float) -> str:
@@ -59,11 +96,12 @@ def _validate(args) -> int:
     from sweeps.execution.batch.config import ClusterConfig
     from sweeps.execution.cost import format_duration, predict
     from sweeps.plan import SweepPlan
-    from sweeps.spec.definition import load_experiment
 
-    experiment = load_experiment(args.file)
+    experiment = _load(args)
     plan = SweepPlan.build(experiment)
     layout, specs, per_point = plan.layout, plan.variables, plan.point_bytes
+    if args.json:
+        return _validate_json(args, experiment, plan)
     dims = " x ".join(f"{d.name}={d.size}" for d in experiment.dimensions)
     print(f"{args.file}: valid experiment {experiment.name!r} (model {experiment.model})")
     builds = plan.grid.n_builds()
@@ -88,35 +126,73 @@ def _validate(args) -> int:
     return EXIT_OK
 
 
+def _validate_json(args, experiment, plan) -> int:
+    from sweeps.execution.batch.config import ClusterConfig
+    from sweeps.execution.cost import predict
+
+    prediction = predict(plan)
+    cpus = len(os.sched_getaffinity(0))
+    document = {
+        "file": str(args.file), "valid": True, "experiment": experiment.name, "model": experiment.model,
+        "overrides": list(experiment.overrides), "definition_sha256": experiment.sha256,
+        "dimensions": {d.name: d.size for d in experiment.dimensions}, "points": experiment.n_points,
+        "tasks": plan.grid.n_builds(), "populations": len(plan.layout.populations),
+        "samples_per_point": experiment.simulation.n_samples,
+        "variables": [s.name for s in plan.variables],
+        "predicted_store_bytes": int(plan.point_bytes * experiment.n_points),
+        "prediction": None if prediction is None else {
+            "core_hours": prediction.core_hours, "seconds_one_core": prediction.seconds,
+            "cores": cpus, "seconds_all_cores": prediction.seconds / cpus},
+    }
+    if experiment.cluster:
+        c = ClusterConfig.from_mapping(experiment.cluster, experiment.cluster.get("kind", next(iter(BATCH_SYSTEMS))))
+        document["cluster"] = {"kind": c.kind, "jobs": c.jobs, "cores": c.cores, "memory": str(c.memory),
+                               "walltime": str(c.walltime)}
+    _print_json(document)
+    return EXIT_OK
+
+
 def _executor(args, experiment):
     from sweeps.execution.backends import executor_for
     from sweeps.execution.batch.config import overrides_from_args
 
     if args.processes:
-        return executor_for("processes", experiment, args.processes)
+        return executor_for("processes", experiment, args.processes, dashboard=args.dashboard)
     if args.scheduler:
         return executor_for("scheduler", experiment, args.scheduler)
     if args.cluster:
-        return executor_for(args.cluster, experiment, overrides=overrides_from_args(args))
+        return executor_for(args.cluster, experiment, overrides=overrides_from_args(args), dashboard=args.dashboard)
     return executor_for("threads", experiment, args.threads)
 
 
 def _submit(args) -> int:
     from sweeps.execution.batch.config import ClusterConfig, override_arguments, overrides_from_args
     from sweeps.execution.batch.submit import submit_driver
-    from sweeps.spec.definition import load_experiment
 
-    experiment = load_experiment(args.file)
+    experiment = _load(args)
     overrides = overrides_from_args(args)
     config = ClusterConfig.from_mapping(experiment.cluster, args.cluster).with_overrides(overrides)
-    job = submit_driver(args.file, args.store, config, override_arguments(overrides))
+    job = submit_driver(args.file, args.store, config, [*override_arguments(overrides), *args.overrides])
     print(f"submitted driver job {job.job_id}")
     print(f"log: {job.log_path}")
     print(f"progress: sweeps status {args.store}")
     return EXIT_OK
 
 
+#: loggers of the dependencies that report a shutdown in progress (closed connections, cancelled
+#: tasks) as errors with tracebacks
+_SHUTDOWN_NOISE = ("distributed", "tornado", "asyncio", "bokeh")
+
+
+def _quiet_shutdown() -> None:
+    """After Ctrl-C / SIGTERM: the dependencies' messages about the shutdown are not shown (the
+    command ends with its own one line)."""
+    for name in _SHUTDOWN_NOISE:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
 def _raise_interrupt(signum, frame):
+    _quiet_shutdown()
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -124,15 +200,18 @@ def _run(args) -> int:
     import numpy as np
 
     from sweeps.execution.driver import run_sweep
-    from sweeps.spec.definition import load_experiment
     from sweeps.store.sweep_store import Status, SweepStore
 
-    experiment = load_experiment(args.file)
+    experiment = _load(args)
     signal.signal(signal.SIGTERM, _raise_interrupt)  # batch systems stop jobs with SIGTERM
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where SIGINT is ignored
+        signal.signal(signal.SIGINT, _raise_interrupt)
     executor = _executor(args, experiment)
     try:
-        summary = run_sweep(experiment, args.store, executor, progress=sys.stderr.isatty(), limit=args.limit)
+        summary = run_sweep(experiment, args.store, executor, progress=sys.stderr.isatty(), limit=args.limit,
+                            progress_interval=args.progress_interval)
     except KeyboardInterrupt:
+        _quiet_shutdown()
         store = SweepStore.open(args.store)
         done = int(np.sum(store.status() == Status.OK))
         print(f"interrupted: {done}/{experiment.n_points} points done; run the same command to resume",
@@ -141,7 +220,12 @@ def _run(args) -> int:
     print(f"{args.store}: {summary}")
     if summary.failed:
         print(f"failures are listed by: sweeps status {args.store}")
-    return EXIT_OK if summary.complete else EXIT_INCOMPLETE
+    if summary.complete:
+        return EXIT_OK
+    # --limit N: done when it ran its share (N points, or every pending one) without a failure
+    did_share = args.limit is not None and not summary.failed and not summary.interrupted and (
+        summary.executed >= args.limit or summary.already_ok + summary.executed == summary.total)
+    return EXIT_OK if did_share else EXIT_INCOMPLETE
 
 
 #: failure messages listed by ``sweeps status`` (the largest groups)
@@ -162,6 +246,17 @@ def _status(args) -> int:
     store = SweepStore.open(args.store, mode="r")
     status = store.status()
     counts = np.bincount(status.ravel(), minlength=len(Status))
+    complete = EXIT_OK if counts[Status.OK] == status.size else EXIT_INCOMPLETE
+    if args.json:
+        failures = []
+        for group in store.failure_groups(status) if counts[Status.FAILED] else []:
+            coords = np.unravel_index(group.first, store.shape)
+            failures.append({"message": group.message, "count": group.count, "first": group.first,
+                             "first_coords": {d: int(c) for d, c in zip(store.dims, coords, strict=True)}})
+        _print_json({"store": str(args.store), "points": int(status.size), "dims": list(store.dims),
+                     "shape": list(store.shape), **{code.meaning: int(counts[code]) for code in Status},
+                     "complete": complete == EXIT_OK, "failures": failures})
+        return complete
     print(f"{args.store}: {status.size} points: "
           + ", ".join(f"{counts[code]} {code.meaning}" for code in Status))
     if counts[Status.FAILED]:
@@ -174,7 +269,7 @@ def _status(args) -> int:
             rest = sum(g.count for g in groups[_STATUS_GROUPS:])
             print(f"  ... {len(groups) - _STATUS_GROUPS} more messages ({rest} points): "
                   "see the error variable of open_results")
-    return EXIT_OK if counts[Status.OK] == status.size else EXIT_INCOMPLETE
+    return complete
 
 
 def _show(args) -> int:
@@ -184,6 +279,8 @@ def _show(args) -> int:
     from sweeps.store.sweep_store import Status
 
     ds = open_results(args.store)
+    if args.json:
+        return _show_json(args, ds)
     print(f"{args.store}: {ds.attrs.get('title', '')} (model {ds.attrs.get('model')})")
     print("dimensions:")
     for dim, size in ds.sizes.items():
@@ -194,7 +291,7 @@ def _show(args) -> int:
     order = [*ds.attrs.get("sweeps_variables", []), "status", "error"]
     for name in sorted(ds.data_vars, key=lambda n: order.index(n) if n in order else len(order)):
         var = ds[name]
-        print(f"  {name:<28} {str(var.dtype):<8} {'(' + ', '.join(var.dims) + ')':<40} "
+        print(f"  {name:<28} {str(var.encoding.get('dtype', var.dtype)):<8} {'(' + ', '.join(var.dims) + ')':<40} "
               f"{var.attrs.get('units', ''):<5} {var.attrs.get('long_name', '')}")
     status = ds["status"].values
     print(f"status: {int(np.sum(status == Status.OK))}/{status.size} ok, {int(np.sum(status == Status.FAILED))} failed")
@@ -204,6 +301,33 @@ def _show(args) -> int:
     for run in ds.attrs.get("runs", []):
         print(f"  run {run.get('started')} -> {run.get('finished')} on {run.get('host')} ({run.get('backend')}): "
               f"{run.get('executed', 0)} executed, {run.get('ok', 0)} ok, {run.get('failed', 0)} failed")
+    return EXIT_OK
+
+
+def _show_json(args, ds) -> int:
+    import numpy as np
+
+    from sweeps.store.sweep_store import Status
+
+    def dtype(var) -> str:  # the stored type (an integer variable with _FillValue reads as float)
+        return str(var.encoding.get("dtype", var.dtype))
+
+    status = ds["status"].values
+    point_dims = ds.attrs.get("sweeps_point_dims", [])
+    attrs = ds.attrs
+    _print_json({
+        "store": str(args.store), "title": attrs.get("title", ""), "experiment": attrs.get("experiment"),
+        "model": attrs.get("model"),
+        "dimensions": {str(dim): {"size": int(size), "point_dim": dim in point_dims,
+                                  **({"values": ds[dim].values.tolist()} if dim in ds.coords else {}),
+                                  **{k: ds[dim].attrs[k] for k in ("units", "long_name") if dim in ds.coords and k in ds[dim].attrs}}
+                       for dim, size in ds.sizes.items()},
+        "variables": {str(name): {"dtype": dtype(var), "dims": list(var.dims), "units": var.attrs.get("units", ""),
+                                  "long_name": var.attrs.get("long_name", "")} for name, var in ds.data_vars.items()},
+        "points": int(status.size), "ok": int(np.sum(status == Status.OK)), "failed": int(np.sum(status == Status.FAILED)),
+        **{k: attrs.get(k) for k in ("created", "host", "git_commit", "sweeps_definition_sha256", "versions",
+                                      "Conventions", "history", "runs")},
+    })
     return EXIT_OK
 
 
@@ -224,12 +348,11 @@ def _plot(args) -> int:
 
 
 def _theory(args) -> int:
-    from sweeps.spec.definition import load_experiment
     from sweeps.store.growth import open_store
     from sweeps.store.lock import StoreLock
     from sweeps.theory.compute import write_theory
 
-    experiment = load_experiment(args.file)
+    experiment = _load(args)
     if experiment.theory is None:
         raise DefinitionError("theory", "the definition has no [theory] table (focus_counts = [...])")
     with StoreLock(args.store):
@@ -260,14 +383,25 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(prog="sweeps", description="Parameter sweeps of binary networks into one Zarr store.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser = _OneLineParser(prog="sweeps", description="Parameter sweeps of binary networks into one Zarr store.",
+                            epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="-v: this package's debug messages; -vv: every library's too")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    def definition_arguments(p) -> None:
+        p.add_argument("file", type=Path)
+        p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", default=[],
+                       help='override a value of the definition: dotted key, TOML value '
+                            '(simulation.duration="1 s" sweep.R_Eplus=[1,2,3])')
+
     p = sub.add_parser("validate", help="check a definition and report grid and store size")
-    p.add_argument("file", type=Path)
+    definition_arguments(p)
+    p.add_argument("--json", action="store_true", help="the report as JSON")
     p.set_defaults(func=_validate)
     p = sub.add_parser("run", help="run (or resume) a sweep into a store")
-    p.add_argument("file", type=Path)
+    definition_arguments(p)
     p.add_argument("--store", required=True, type=Path, help="Zarr store directory")
     backend = p.add_mutually_exclusive_group()
     backend.add_argument("--threads", type=int, metavar="N", help="local threads (default: all CPUs)")
@@ -275,10 +409,15 @@ def _parser() -> argparse.ArgumentParser:
     backend.add_argument("--scheduler", metavar="ADDRESS", help="a running dask scheduler, tcp://HOST:PORT")
     backend.add_argument("--cluster", choices=tuple(BATCH_SYSTEMS), help="submit workers with dask-jobqueue")
     p.add_argument("--limit", type=int, metavar="N", help="run at most N pending points")
+    p.add_argument("--progress-interval", type=float, default=60.0, metavar="SECONDS",
+                   help="without a terminal (batch logs): a progress line every SECONDS (default 60; 0: none)")
+    p.add_argument("--dashboard", metavar="127.0.0.1:PORT", default=None,
+                   help="dashboard address of --processes and --cluster (default 127.0.0.1:8787; "
+                        "another port if that one is taken: the log names it)")
     add_cluster_arguments(p)
     p.set_defaults(func=_run)
     p = sub.add_parser("submit", help="submit the whole sweep, driver included, as a batch job")
-    p.add_argument("file", type=Path)
+    definition_arguments(p)
     p.add_argument("--store", required=True, type=Path, help="Zarr store directory")
     p.add_argument("--cluster", choices=tuple(BATCH_SYSTEMS), help="batch system (default: [cluster] kind)")
     add_cluster_arguments(p)
@@ -287,17 +426,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("store", type=Path)
     p.add_argument("--verify", action="store_true",
                    help="check every chunk of the ok points; damaged points become todo (rerun repairs them)")
+    p.add_argument("--json", action="store_true", help="the counts and failure groups as JSON")
     p.set_defaults(func=_status)
     p = sub.add_parser("show", help="summarize a store's dimensions, variables and provenance")
     p.add_argument("store", type=Path)
+    p.add_argument("--json", action="store_true", help="dimensions, variables and provenance as JSON")
     p.set_defaults(func=_show)
     p = sub.add_parser("export", help="write the store as one NetCDF file")
     p.add_argument("store", type=Path)
     p.add_argument("output", type=Path, help="NetCDF file to write, e.g. results.nc")
     p.set_defaults(func=_export)
-    p = sub.add_parser("plot", help="PNG of a phase diagram (--var --x --y) or of one point's traces (--point)")
+    p = sub.add_parser("plot", help="figure of a phase diagram (--var --x --y) or of one point's traces (--point)")
     p.add_argument("store", type=Path)
-    p.add_argument("-o", "--output", required=True, type=Path, help="PNG file to write")
+    p.add_argument("-o", "--output", required=True, type=Path,
+                   help="file to write; the extension gives the format: .png, .pdf or .svg")
     p.add_argument("--var", help="variable of the phase diagram")
     p.add_argument("--x", metavar="AXIS", help="swept axis along x")
     p.add_argument("--y", metavar="AXIS", help="swept axis along y")
@@ -311,16 +453,54 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dpi", type=float, default=100.0, help="pixels per inch (default 100)")
     p.set_defaults(func=_plot)
     p = sub.add_parser("theory", help="write only the mean-field theory of the [theory] table")
-    p.add_argument("file", type=Path)
+    definition_arguments(p)
     p.add_argument("--store", required=True, type=Path, help="Zarr store directory")
     p.set_defaults(func=_theory)
     return parser
 
 
+#: the loggers of this package (INFO by default, DEBUG with -v)
+PACKAGE_LOGGERS = ("sweeps", "binnet_core")
+
+
+def configure_logging(verbose: int = 0) -> None:
+    """This package's loggers at INFO (``verbose`` 1: DEBUG), every other library at WARNING
+    (``verbose`` >= 2: DEBUG).  Dask worker processes started later inherit the level through
+    ``DASK_LOGGING__DISTRIBUTED`` (unless that is set already)."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger().setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+    for name in PACKAGE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("binnet_core.compile").setLevel(logging.NOTSET)  # as its package (below: INFO)
+    if not verbose:  # per-network engine messages drown the progress bar
+        logging.getLogger("binnet_core").setLevel(logging.WARNING)
+        logging.getLogger("binnet_core.compile").setLevel(logging.INFO)  # one status line
+    level = "debug" if verbose >= 2 else "warning"
+    if verbose >= 2:
+        os.environ["DASK_LOGGING__DISTRIBUTED"] = level
+    else:
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", level)
+    for name in ("distributed", "tornado", "asyncio", "bokeh"):  # already imported: set here too
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+
+
+def _is_override(token: str) -> bool:
+    from sweeps.spec.overrides import is_override
+
+    return is_override(token)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sweeps`` console script; returns the exit code."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)  # overrides may also follow the options
+    if extra and args.command in OVERRIDE_COMMANDS and all(_is_override(t) for t in extra):
+        args.overrides = [*args.overrides, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    bad = [t for t in getattr(args, "overrides", []) if not _is_override(t)]
+    if bad:
+        parser.error(f"{bad[0]!r} is not KEY=VALUE (a definition override, e.g. simulation.duration=\"1 s\")")
     for name in ("threads", "processes", "limit"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
@@ -328,11 +508,16 @@ def main(argv: list[str] | None = None) -> int:
     overrides = [k for k, v in vars(args).items() if k.startswith("cluster_") and v is not None]
     if args.command == "run" and not args.cluster and overrides:
         parser.error("cluster overrides (--queue, --cores, ...) need --cluster slurm|pbs")
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if not args.verbose:  # per-network engine messages drown the progress bar
-        logging.getLogger("binnet_core").setLevel(logging.WARNING)
-        logging.getLogger("binnet_core.compile").setLevel(logging.INFO)  # one status line
+    if getattr(args, "progress_interval", 0) and args.progress_interval < 0:
+        parser.error(f"--progress-interval must be >= 0, got {args.progress_interval}")
+    if getattr(args, "dashboard", None) is not None:
+        from sweeps.execution.executors import dashboard_address
+
+        try:
+            dashboard_address(args.dashboard)
+        except ValueError as err:
+            parser.error(str(err))
+    configure_logging(args.verbose)
     try:
         return args.func(args)
     except DefinitionError as err:
@@ -343,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except ClusterConfigError as err:  # includes PreflightError: nothing submitted, no store
         print(f"{getattr(args, 'file', '')}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MissingDependencyError as err:
+        print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SubmitError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["ClusterConfigError", "DefinitionError", "ModelError", "PreflightError", "StoreError",
+__all__ = ["ClusterConfigError", "DefinitionError", "MissingDependencyError", "ModelError", "PreflightError",
+           "StoreError", "require_optional",
            "StoreLockedError", "StoreMismatchError", "StoreWriteError", "SubmitError", "SweepsError"]
 
 
@@ -64,3 +65,28 @@ class StoreMismatchError(StoreError):
 
 class StoreLockedError(StoreError):
     """Another driver holds the store's lock."""
+
+
+class MissingDependencyError(SweepsError, ImportError):
+    """A feature needs a package of an optional extra that is not installed (the message says
+    which ``pip install`` adds it)."""
+
+
+#: the optional extras of the distribution and what they hold (see pyproject.toml)
+OPTIONAL_EXTRAS = {"cluster": "dask-jobqueue", "netcdf": "h5netcdf and h5py"}
+
+
+def require_optional(module: str, extra: str, purpose: str):
+    """Import ``module``, or raise :class:`MissingDependencyError` naming the extra that has it.
+
+    >>> require_optional("json", "netcdf", "reading JSON").__name__
+    'json'
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise MissingDependencyError(
+            f"{purpose} needs {OPTIONAL_EXTRAS.get(extra, module)}, which is not installed: "
+            f"pip install 'binnet-sweeps[{extra}]'") from err

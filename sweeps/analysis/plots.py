@@ -33,13 +33,51 @@ logger = logging.getLogger(__name__)
 
 TRACE_VAR = "activity"
 MAX_TICK_LABELS = 20
+#: file formats of ``sweeps plot`` / :func:`plot_command`, by file extension
+FORMATS = ("png", "pdf", "svg")
+#: longest line of an axis label or title, in characters per inch of figure width / height
+_CHARS_PER_INCH = 10.0
+#: replicates a confidence band needs at a point (fewer: the band is not drawn there)
+MIN_CI_NETWORKS = 2
 
 
-def _label(da: xr.DataArray) -> str:
-    """``long_name [units]`` (falls back to the name; units ``1`` are left out)."""
+def _wrap(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` characters (at spaces)."""
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, max(width, 10), break_long_words=False) for line in text.splitlines())
+
+
+def _label(da: xr.DataArray, width: int = 45) -> str:
+    """``long_name [units]`` (falls back to the name; units ``1`` are left out), wrapped."""
     name = str(da.attrs.get("long_name", da.name))
     units = da.attrs.get("units")
-    return f"{name} [{units}]" if units and units != "1" else name
+    return _wrap(f"{name} [{units}]" if units and units != "1" else name, width)
+
+
+def _wrap_labels(ax: Axes) -> None:
+    """Wrap the axis labels and the title of ``ax`` to the size of its figure."""
+    w, h = ax.figure.get_size_inches()
+    ax.set_xlabel(_wrap(ax.get_xlabel(), int(w * _CHARS_PER_INCH)))
+    ax.set_ylabel(_wrap(ax.get_ylabel(), int(h * _CHARS_PER_INCH)))
+    ax.set_title(_wrap(ax.get_title(), int(w * _CHARS_PER_INCH)))
+
+
+def output_format(path: str | os.PathLike) -> str:
+    """The figure format of ``path`` from its extension (``png`` without one).
+
+    Raises
+    ------
+    ValueError
+        Another extension; the message lists :data:`FORMATS`.
+    """
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if not suffix:
+        return "png"
+    if suffix not in FORMATS:
+        raise ValueError(f"plot: cannot write {Path(path).name!r}: the extension must be one of "
+                         f"{', '.join('.' + f for f in FORMATS)}")
+    return suffix
 
 
 def _new_axes(ax: Axes | None) -> Axes:
@@ -125,6 +163,7 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = No
         setter(np.arange(len(labels)), labels)
     title = [t for t in (_point_text(da), f"mean over {', '.join(others)}" if others else "") if t]
     ax.set_title("; ".join(title))
+    _wrap_labels(ax)
     return ax.figure
 
 
@@ -196,6 +235,7 @@ def activity_traces(ds: xr.Dataset, point: Mapping[str, Any], ax: Axes | None = 
     ax.set_ylabel("population")
     ax.set_xlabel(_label(da["time"]) if "time" in da.coords else "sample")
     ax.set_title(_point_text(da))
+    _wrap_labels(ax)
     return ax.figure
 
 
@@ -246,27 +286,51 @@ def line_ci(ds: xr.Dataset, var: str, x: str, over="network", ci: float = 0.95,
     if len(others) > 1:
         raise ValueError(f"line_ci: {var} still has dims {others} besides {x!r}; fix all but one "
                          "(--point AXIS=VALUE or analysis.select)")
+    networks = _networks(ds, var, summary)
+    if not (networks >= MIN_CI_NETWORKS).any():
+        raise ValueError(f"line_ci: a confidence band needs at least {MIN_CI_NETWORKS} ok networks "
+                         f"(replicates along {summary.attrs['over'][0]!r}) at a point; {var} has at most "
+                         f"{int(networks.max()) if networks.size else 0}")
     ax = _new_axes(ax)
-    groups = [(None, summary)] if not others else \
-        [(summary[others[0]].values[i], summary.isel({others[0]: i}))
+    groups = [(None, summary, networks)] if not others else \
+        [(summary[others[0]].values[i], summary.isel({others[0]: i}), networks.isel({others[0]: i}))
          for i in range(summary.sizes[others[0]])]
-    for value, part in groups:
+    few_total = 0
+    for value, part, n in groups:
         xs = part[x].values
+        few = np.asarray(n.transpose(x).values) < MIN_CI_NETWORKS
+        few_total += int(few.sum())
         line, = ax.plot(xs, part["mean"].values, marker="o",
                         label=None if value is None else f"{others[0]}={value}")
-        ax.fill_between(xs, part["lower"].values, part["upper"].values, alpha=0.25,
-                        color=line.get_color(), linewidth=0)
-    if others:
-        ax.legend()
+        ax.fill_between(xs, np.where(few, np.nan, part["lower"].values), np.where(few, np.nan, part["upper"].values),
+                        alpha=0.25, color=line.get_color(), linewidth=0)
+        if few.any():  # hollow markers: no band there
+            ax.plot(xs[few], part["mean"].values[few], linestyle="none", marker="o", markersize=9,
+                    markerfacecolor="white", markeredgecolor=line.get_color(),
+                    label=f"no CI: < {MIN_CI_NETWORKS} networks" if few_total == int(few.sum()) else None)
+    if others or few_total:
+        ax.legend(fontsize="small")
     ax.set_xlabel(_label(ds[x]))
     ax.set_ylabel(_label(ds[var]))
     if _is_log_spaced(np.asarray(summary[x].values)):
         ax.set_xscale("log")
     dims = ", ".join(summary.attrs["over"])
     title = [t for t in (_point_text(summary["mean"]),
-                         f"mean and {100 * ci:g} % bootstrap CI over {dims}") if t]
+                         f"mean and {100 * ci:g} % bootstrap CI over {dims}",
+                         f"{few_total} point(s) with < {MIN_CI_NETWORKS} networks: no band" if few_total else "") if t]
     ax.set_title("; ".join(title))
+    _wrap_labels(ax)
     return ax.figure
+
+
+def _networks(ds: xr.Dataset, var: str, summary: xr.Dataset) -> xr.DataArray:
+    """Networks (the outermost replicate dim) with an ok value of ``var``, over the dims of ``summary``."""
+    outer = summary.attrs["over"][0]
+    valid = only_ok(ds)[var].notnull()
+    inner = [d for d in valid.dims if d not in summary.dims and d != outer]
+    if inner:
+        valid = valid.any(inner)
+    return valid.sum(outer).compute()
 
 
 def plot_command(
@@ -282,21 +346,22 @@ def plot_command(
     ci: float | None = None,
     over: str | tuple[str, ...] = "network",
 ) -> Path:
-    """Write one PNG: a phase diagram (``var``, ``x``, ``y``) or the traces of one ``point``.
+    """Write one figure: a phase diagram (``var``, ``x``, ``y``) or the traces of one ``point``.
 
     Parameters
     ----------
     store_path_or_ds : path or xarray.Dataset
         A results store (opened lazily with :func:`xarray.open_zarr`) or an opened Dataset.
     output : path
-        PNG file to write.
+        File to write; its extension gives the format (:data:`FORMATS`: ``.png``, ``.pdf``,
+        ``.svg``; PNG without an extension).
     var, x, y : str, optional
         Phase diagram of ``var`` over the swept axes ``x`` and ``y``; ``point`` then fixes
         further swept axes before the remaining ones are averaged.
     point : mapping or iterable of "AXIS=VALUE", optional
         Without ``var``: the grid point whose activity traces are drawn.
     width, height : float
-        Figure size in inches; the PNG has ``round(width * dpi) x round(height * dpi)`` pixels.
+        Figure size in inches; a PNG has ``round(width * dpi) x round(height * dpi)`` pixels.
     dpi : float
         Pixels per inch.
     ci : float, optional
@@ -311,6 +376,7 @@ def plot_command(
         The written file.
     """
     values = parse_point(point)
+    fmt = output_format(output)
     if not (width > 0 and height > 0 and dpi > 0):
         raise ValueError(f"plot: width, height and dpi must be > 0, got {width}, {height}, {dpi}")
     if var is None and (x is not None or y is not None):
@@ -338,6 +404,6 @@ def plot_command(
     else:
         activity_traces(ds, values, ax=ax)
     output = Path(output)
-    fig.savefig(output, dpi=dpi, format="png")
+    fig.savefig(output, dpi=dpi, format=fmt)
     logger.info("wrote %s", output)
     return output

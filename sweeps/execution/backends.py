@@ -19,7 +19,7 @@ __all__ = ["EXECUTORS", "backend_names", "executor_for", "register_executor"]
 #: default) and ``options`` e.g. the ``overrides`` of a ``[cluster]`` table.
 EXECUTORS: dict[str, Callable[..., Executor]] = {
     "threads": lambda experiment, value=None, **options: LocalThreads(value),
-    "processes": lambda experiment, value=None, **options: LocalProcesses(value),
+    "processes": lambda experiment, value=None, *, dashboard=None, **options: LocalProcesses(value, dashboard=dashboard),
     "scheduler": lambda experiment, value=None, **options: Scheduler(value),
 }
 
@@ -31,10 +31,13 @@ def register_executor(name: str, factory: Callable[..., Executor]) -> Callable[.
 
 
 def _jobqueue_executor(kind: str):
-    def factory(experiment, value=None, *, overrides=None, **options):
+    def factory(experiment, value=None, *, overrides=None, dashboard=None, **options):
+        from sweeps.errors import require_optional
+
+        require_optional("dask_jobqueue", "cluster", f"the {kind} backend")
         from sweeps.execution.batch.jobqueue import JobqueueExecutor  # dask-jobqueue only when used
 
-        return JobqueueExecutor(kind, experiment.cluster, overrides or {})
+        return JobqueueExecutor(kind, experiment.cluster, overrides or {}, dashboard=dashboard)
 
     return factory
 

@@ -26,7 +26,6 @@ the simulation term.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,9 +118,9 @@ def _correlation_seconds(plan: SweepPlan, params: dict) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """``"2.5 h"``, ``"14 min"`` or ``"40 s"``."""
+    """``"2.5 h"``, ``"14 min"``, ``"1.1 min"`` or ``"40 s"``."""
     if seconds >= 3600:
         return f"{seconds / 3600:.3g} h"
     if seconds >= 60:
-        return f"{math.ceil(seconds / 60)} min"
+        return f"{seconds / 60:.2g} min"
     return f"{seconds:.2g} s"

@@ -10,13 +10,16 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from sweeps.errors import StoreError
+from sweeps.execution.cost import format_duration
 from sweeps.execution.executors import Executor, LocalThreads
 from sweeps.execution.task import run_batch
 from sweeps.plan import SweepPlan
@@ -72,6 +75,9 @@ def run_sweep(
     limit: int | None = None,
     retries: int = 2,
     flush_seconds: float = 2.0,
+    progress_interval: float | None = None,
+    on_store_ready: Callable[[], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> RunSummary:
     """Run every point of ``experiment`` that is not ok in ``store`` (created if missing).
 
@@ -86,6 +92,15 @@ def run_sweep(
         Backend; default :class:`LocalThreads` with all CPUs.
     progress : bool
         Show a tqdm progress bar with ETA (for interactive use).
+    progress_interval : float, optional
+        Without the bar: log a progress line (ok / failed / todo, rate, ETA) every this many
+        seconds, for batch logs; None or 0: none.
+    on_store_ready : callable, optional
+        Called once the store exists (created, or opened and checked), before any point runs.
+    cancel : threading.Event, optional
+        Once set, no more tasks are submitted; those submitted already (at most the window:
+        about two per worker thread) finish and are written, the rest stays todo; the summary
+        is marked ``interrupted``.
     limit : int, optional
         Run at most this many pending points (the rest stays todo).
     retries : int
@@ -118,6 +133,9 @@ def run_sweep(
             pending = pending[:limit]
         run_record = {"id": uuid.uuid4().hex, "host": socket.gethostname(), "pid": os.getpid(), "backend": executor.describe(),
                       "started": utc_now(), "finished": None, **software()}
+        if getattr(experiment, "overrides", ()):  # command-line key=value: the definition this run used
+            run_record.update(overrides=list(experiment.overrides), definition=experiment.text,
+                              definition_sha256=experiment.sha256)
         runs = sweep_store.attrs.get("runs", [])
         before = runs[-1] if runs and "versions" in runs[-1] else sweep_store.attrs
         changes = software_changes(before, run_record)
@@ -125,11 +143,14 @@ def run_sweep(
             run_record["software_changes"] = changes
             logger.warning("%s was last run with other software: %s", path, "; ".join(changes))
         sweep_store.record_run(run_record)
+        if on_store_ready is not None:
+            on_store_ready()
         completed = False
         try:
             if pending:
                 with executor:
-                    _drive(plan, sweep_store, executor, pending, summary, progress, retries, flush_seconds)
+                    _drive(plan, sweep_store, executor, pending, summary, progress, retries, flush_seconds,
+                           None if progress else progress_interval, cancel)
             completed = True
         except KeyboardInterrupt:
             summary.interrupted = True
@@ -194,9 +215,39 @@ class _Writer:
             raise self.error
 
 
+class _ProgressLog:
+    """A log line every ``interval`` seconds: ok / failed / todo of this run, rate and ETA."""
+
+    def __init__(self, total: int, interval: float | None):
+        self.total, self.interval = total, interval
+        self.ok = self.failed = 0
+        self.started = self.last = time.monotonic()
+
+    def add(self, results: PointBatch) -> None:
+        ok = int(np.count_nonzero(results.ok))
+        self.ok += ok
+        self.failed += len(results) - ok
+
+    def line(self) -> str:
+        done = self.ok + self.failed
+        elapsed = time.monotonic() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        todo = self.total - done
+        eta = format_duration(todo / rate) if rate > 0 else "unknown"
+        return (f"progress: {self.ok} ok, {self.failed} failed, {todo} todo of {self.total}; "
+                f"{rate:.3g} points/s; ETA {eta}")
+
+    def maybe_log(self) -> None:
+        if self.interval and time.monotonic() - self.last >= self.interval:
+            self.last = time.monotonic()
+            logger.info("%s", self.line())
+
+
 def _drive(plan: SweepPlan, store: SweepStore, executor: Executor, pending: list[int], summary: RunSummary,
-           progress: bool, retries: int, flush_seconds: float) -> None:
+           progress: bool, retries: int, flush_seconds: float, progress_interval: float | None = None,
+           cancel: threading.Event | None = None) -> None:
     """Submit ``pending`` with a bounded window; a writer thread writes results as they complete."""
+    log_progress = _ProgressLog(len(pending), progress_interval)
     done: queue.Queue = queue.Queue()
     inflight: dict[Any, tuple[list[int], int]] = {}
     groups = plan.grid.network_groups(pending)  # the inits of one network together
@@ -226,6 +277,8 @@ def _drive(plan: SweepPlan, store: SweepStore, executor: Executor, pending: list
     def refill() -> None:
         """Keep ``window`` tasks in flight; the window follows the workers present (adaptive)."""
         nonlocal window, window_checked, shared
+        if summary.interrupted:  # cancelled
+            return
         if time.monotonic() - window_checked >= _WINDOW_CHECK_SECONDS:
             window, window_checked = executor.window, time.monotonic()
             if shared is plan:  # not shared yet (no workers at the start): try again
@@ -245,6 +298,9 @@ def _drive(plan: SweepPlan, store: SweepStore, executor: Executor, pending: list
     try:
         refill()
         while inflight:
+            if cancel is not None and cancel.is_set() and not summary.interrupted:
+                summary.interrupted = True  # from now on nothing new is submitted
+                logger.info("run cancelled: waiting for the %d tasks submitted; the rest stays todo", len(inflight))
             try:
                 future = done.get(timeout=max(0.01, flush_seconds - (time.monotonic() - last_flush)))
             except queue.Empty:
@@ -254,7 +310,7 @@ def _drive(plan: SweepPlan, store: SweepStore, executor: Executor, pending: list
                 try:
                     results = future.result()
                 except Exception as err:  # the task (not a simulation) failed: lost worker etc.
-                    if attempt < retries:
+                    if attempt < retries and not summary.interrupted:
                         logger.warning("points %s: %s; resubmitting (attempt %d)", indices, err, attempt + 2)
                         shared = executor.share(plan)  # its copies may have gone with the worker
                         for index in indices:  # one point per task: a point that kills its worker
@@ -267,10 +323,12 @@ def _drive(plan: SweepPlan, store: SweepStore, executor: Executor, pending: list
                 collected += len(results)
                 summary.compute_seconds += float(results.seconds.sum())
                 bar.update(len(results))
+                log_progress.add(results)
                 if executor.task_seconds and summary.compute_seconds > 0:
                     per_point = summary.compute_seconds / collected
                     per_task = int(min(_MAX_GROUPS_PER_TASK, max(1, executor.task_seconds // (per_point * group_size))))
             refill()
+            log_progress.maybe_log()
             if buffered >= flush_points or (buffer and time.monotonic() - last_flush >= flush_seconds):
                 flush()
     finally:

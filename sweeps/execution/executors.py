@@ -43,9 +43,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import importlib
 import logging
 import os
+import signal
+import threading
 
 __all__ = [
     "ClientExecutor",
@@ -227,22 +230,62 @@ class DaskExecutor(Executor):
         return max(1, sum(self.client.nthreads().values())) if self.client else 1
 
 
+#: dashboard of the Dask backends that start a scheduler here (``--dashboard``); if the port is
+#: taken, Dask picks another and the log line at the start names it
+DEFAULT_DASHBOARD = "127.0.0.1:8787"
+
+
+def dashboard_address(address: str | None) -> str:
+    """``"127.0.0.1:PORT"`` from ``address`` (``":PORT"``, ``"PORT"``, ``"localhost:PORT"``,
+    ``"127.0.0.1:PORT"``; None: :data:`DEFAULT_DASHBOARD`).
+
+    Raises
+    ------
+    ValueError
+        Another host: the dashboard is served on the loopback interface only.
+    """
+    if address is None:
+        return DEFAULT_DASHBOARD
+    host, _, port = str(address).rpartition(":")
+    if host not in ("", "127.0.0.1", "localhost") or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"dashboard: {address!r} must be 127.0.0.1:PORT (the dashboard is served on "
+                         "127.0.0.1 only; reach it from elsewhere through an ssh tunnel)")
+    return f"127.0.0.1:{int(port)}"
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Processes started inside ignore SIGINT (inherited through exec): on Ctrl-C, which the
+    terminal sends to every process of the group, the driver stops them in order instead of
+    each worker printing its own KeyboardInterrupt traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class LocalProcesses(DaskExecutor):
     """A :class:`distributed.LocalCluster` of ``processes`` single-threaded workers on 127.0.0.1."""
 
     name = "processes"
 
-    def __init__(self, processes: int | None = None, window: int | None = None):
+    def __init__(self, processes: int | None = None, window: int | None = None, dashboard: str | None = None):
         super().__init__(window)
         self.processes = processes or len(os.sched_getaffinity(0))
+        self.dashboard = dashboard_address(dashboard)
 
     def make_cluster(self):
         from distributed import LocalCluster
 
-        return LocalCluster(
-            n_workers=self.processes, threads_per_worker=1, processes=True,
-            host="127.0.0.1", dashboard_address="127.0.0.1:0",
-        )
+        with _workers_ignore_ctrl_c():
+            return LocalCluster(
+                n_workers=self.processes, threads_per_worker=1, processes=True,
+                host="127.0.0.1", dashboard_address=self.dashboard,
+            )
 
     def describe(self) -> str:
         return f"local processes ({self.processes})"

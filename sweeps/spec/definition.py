@@ -67,11 +67,13 @@ parameters of a model (e.g. ``N_E``, ``N_I``, ``Q``) cannot be swept.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,6 +219,7 @@ class Experiment(GridShape):
     text: str = ""
     source: str = "<string>"
     theory: Theory | None = None  # the [theory] table; not part of identity()
+    overrides: tuple[str, ...] = ()  # command-line key=value overrides applied to the file's text
 
     @classmethod
     def from_dict(cls, document: dict[str, Any]) -> Experiment:
@@ -276,13 +279,16 @@ def _jsonable(obj: Any) -> Any:
     return json.loads(json.dumps(obj, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
 
 
-def load_experiment(path: str | Path) -> Experiment:
+def load_experiment(path: str | Path, overrides: Sequence[str] = ()) -> Experiment:
     """Read and validate an experiment definition file.
 
     Parameters
     ----------
     path : str or Path
         A TOML file.
+    overrides : sequence of str
+        ``key=value`` overrides (dotted keys, TOML values; :mod:`sweeps.spec.overrides`); the
+        experiment's ``text`` is then the resulting definition.
 
     Returns
     -------
@@ -298,7 +304,12 @@ def load_experiment(path: str | Path) -> Experiment:
         text = path.read_text()
     except OSError as err:
         raise DefinitionError("file", f"cannot read {path}: {err.strerror}") from None
-    return parse_experiment(text, source=str(path))
+    if not overrides:
+        return parse_experiment(text, source=str(path))
+    from sweeps.spec.overrides import apply_overrides
+
+    experiment = parse_experiment(apply_overrides(text, overrides, str(path)), source=str(path))
+    return dataclasses.replace(experiment, overrides=tuple(overrides))
 
 
 def parse_experiment(text: str, source: str = "<string>") -> Experiment:

@@ -8,7 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from sweeps.errors import require_optional
+from sweeps.store.provenance import utc_now
 from sweeps.store.results import open_results
+from sweeps.store.sweep_store import CONVENTIONS
 
 __all__ = ["to_netcdf"]
 
@@ -32,12 +35,25 @@ def to_netcdf(store: str | Path, path: str | Path) -> Path:
     -------
     Path
         The file written.
+
+    Raises
+    ------
+    MissingDependencyError
+        Without the ``netcdf`` extra (h5netcdf).
     """
+    require_optional("h5netcdf", "netcdf", "NetCDF export")
     ds = open_results(store)
-    ds.attrs = {k: _netcdf_attr(v) for k, v in ds.attrs.items()}
+    attrs = dict(ds.attrs)
+    attrs.setdefault("Conventions", CONVENTIONS)  # stores made before the attribute existed
+    history = f"{utc_now()}: exported from {Path(store).resolve()}"
+    attrs["history"] = "\n".join(filter(None, [attrs.get("history", ""), history]))
+    ds.attrs = {k: _netcdf_attr(v) for k, v in attrs.items()}
     for var in ds.variables.values():
         var.attrs = {k: _netcdf_attr(v) for k, v in var.attrs.items()}
-        var.encoding = {}  # Zarr encodings (chunks, codecs) do not apply to NetCDF
+        # Zarr encodings (chunks, codecs) do not apply to NetCDF; an integer variable with a
+        # _FillValue (read as float with NaN) is written back as the integer type and its fill value
+        keep = ("dtype", "_FillValue") if "_FillValue" in var.encoding and np.dtype(var.encoding.get("dtype", "f8")).kind in "iu" else ()
+        var.encoding = {k: var.encoding[k] for k in keep}
     path = Path(path)
     ds.to_netcdf(path, engine="h5netcdf")
     return path

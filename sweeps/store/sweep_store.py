@@ -82,10 +82,18 @@ logger = logging.getLogger(__name__)
 TODO, OK, FAILED = Status  # module-level aliases of the members
 #: group attribute written last when a store is created: without it the creation was interrupted
 _COMPLETE = "sweeps_schema_complete"
+#: CF version the stores follow (group attribute ``Conventions``)
+CONVENTIONS = "CF-1.10"
 #: group attribute describing the theory variables (focus counts, grid sizes covered, reasons)
 THEORY_ATTR = "sweeps_theory"
 _REPLICATE_NAMES = {DimensionKind.NETWORK: "network (connectivity seed index)", DimensionKind.INIT: "initial condition index",
                     DimensionKind.SEED: "replicate (network seed index)"}
+
+
+def _text_as_object(values: np.ndarray) -> np.ndarray:
+    """Text values as an object array: xarray writes those in the Zarr v3 ``string`` type (as the
+    population names), fixed-width ``<U`` arrays in the unstable ``fixed_length_utf32`` type."""
+    return values.astype(object) if values.dtype.kind in "US" else values
 
 
 def _coordinates(plan: SweepPlan) -> dict[str, Any]:
@@ -99,11 +107,11 @@ def _coordinates(plan: SweepPlan) -> dict[str, Any]:
     coords: dict[str, Any] = {}
     for dim in experiment.dimensions:
         if dim.kind == DimensionKind.AXIS:
-            coords[dim.name] = (dim.name, dim.coordinate(), attrs(dim.name))
+            coords[dim.name] = (dim.name, _text_as_object(dim.coordinate()), attrs(dim.name))
         elif dim.kind == DimensionKind.ZIP:
             coords[dim.name] = (dim.name, dim.coordinate(), {"long_name": f"index along zipped {', '.join(dim.values)}", "units": "1"})
             for param, values in dim.values.items():
-                coords[param] = (dim.name, np.asarray(values), attrs(param))
+                coords[param] = (dim.name, _text_as_object(np.asarray(values)), attrs(param))
         else:
             coords[dim.name] = (dim.name, dim.coordinate(), {"long_name": _REPLICATE_NAMES.get(dim.kind, "replicate"), "units": "1"})
     pops = layout.populations
@@ -188,6 +196,7 @@ class SweepStore:
         chunking = ChunkLayout.of(experiment, specs, inner)
         coords = xr.Dataset(coords=_coordinates(plan))
         attrs = {
+            "Conventions": CONVENTIONS,
             "title": f"sweep {experiment.name}",
             "experiment": experiment.name,
             "model": experiment.model,
@@ -203,6 +212,8 @@ class SweepStore:
             "created": utc_now(),
             "runs": [],
         }
+        attrs["history"] = f"{attrs['created']}: created by binnet-sweeps {attrs['versions'].get('binnet-sweeps', '')}".rstrip()
+
         coords.attrs.update(attrs)
         existed = path.exists()
         try:
@@ -216,8 +227,11 @@ class SweepStore:
                 linked = sorted(c for c, c_dims in extra.items() if c_dims <= set(var_dims))
                 if linked:  # as xarray writes them: the non-dimension coordinates of this variable
                     var_attrs["coordinates"] = " ".join(linked)
-                if np.dtype(dtype).kind == "f":  # xarray's CF mask of a float fill value
+                kind = np.dtype(dtype).kind
+                if kind == "f":  # xarray's CF mask of a float fill value
                     var_attrs["_FillValue"] = base64.standard_b64encode(np.float64(fill).tobytes()).decode()
+                elif kind in "iu" and name != "status":  # CF mask: xarray reads unwritten points as NaN
+                    var_attrs["_FillValue"] = int(fill)  # (status is a flag variable: 0 means todo)
                 group.create_array(name, shape=tuple(sizes[d] for d in var_dims), chunks=chunks, dtype=dtype, fill_value=fill, dimension_names=var_dims,
                                    attributes=var_attrs)
 
@@ -441,9 +455,14 @@ class SweepStore:
 
     def record_run(self, run: dict[str, Any]) -> None:
         """Append a run record to the attrs, or update the one with the same ``id``."""
-        runs = [r for r in self.attrs.get("runs", []) if r.get("id") != run["id"]]
+        attrs = self.attrs
+        runs = [r for r in attrs.get("runs", []) if r.get("id") != run["id"]]
+        update: dict[str, Any] = {"runs": runs + [run]}
+        if len(runs) == len(attrs.get("runs", [])):  # a new run: one line of CF history
+            line = f"{run.get('started') or utc_now()}: run {run['id'][:8]} ({run.get('backend', '')})"
+            update["history"] = "\n".join(filter(None, [attrs.get("history", ""), line]))
         try:
-            self.group.attrs.update({"runs": runs + [run]})
+            self.group.attrs.update(update)
             consolidate(self.path)  # plain xarray.open_zarr reads the new record, without warnings
         except OSError as err:
             raise StoreWriteError(f"writing the run record to {self.path} failed: {err}") from err

@@ -53,7 +53,7 @@ def test_verify_finds_a_truncated_and_a_removed_chunk_and_the_next_run_repairs_t
 def test_store_whose_creation_was_interrupted_is_a_clear_error(tmp_path, reliability):
     definition = toy(tmp_path / "toy.toml", "")
     store = tmp_path / "r.zarr"
-    assert run_cli("run", definition, "--store", store, "--limit", "1").returncode == 1
+    assert run_cli("run", definition, "--store", store, "--limit", "1").returncode == 0  # --limit 1: did its share
     shutil.rmtree(store / "status")  # as if the driver died while writing the schema
     for command in (("run", definition, "--store", store), ("status", store)):
         result = run_cli(*command)
@@ -156,7 +156,7 @@ def test_read_only_store_path_is_a_clear_error_and_changes_nothing(tmp_path, rel
     with tmpfs("4m") as disk:
         store = disk / "r.zarr"
         first = run_cli("run", definition, "--store", store, "--threads", "2", "--limit", "5")
-        assert first.returncode == 1, first.stderr
+        assert first.returncode == 0, first.stderr  # --limit 5: did its share
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
         before = sorted((p.relative_to(disk), p.stat().st_mtime_ns) for p in disk.rglob("*"))
         again = run_cli("run", definition, "--store", store, "--threads", "2")

@@ -115,7 +115,7 @@ def test_plot_phase_diagram_and_traces(toy_definition, store_path, tmp_path, cap
 
 @pytest.mark.parametrize("command", ["run", "submit"])
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--walltime", "25h"], "cluster.walltime: '25h' is not a duration HH:MM:SS (e.g. '04:00:00')"),
+    (["--walltime", "25h"], "cluster.walltime: '25h' is not a duration HH:MM:SS or D-HH:MM:SS (e.g. '04:00:00', '1-00:00:00')"),
     (["--adapt", "3"], "cluster.adaptive: --adapt '3': expected MIN:MAX, e.g. 1:10"),
     (["--cores", "4", "--processes-per-job", "3"], "cluster.processes: 3 does not divide cores=4"),
 ])
@@ -164,7 +164,7 @@ def test_run_output_is_a_sentence_without_raw_reprs(toy_definition, store_path):
     result = subprocess.run([sys.executable, "-m", "sweeps", "run", str(toy_definition()), "--store", str(store_path),
                              "--threads", "2", "--limit", "4"], env=subprocess_env(), capture_output=True, text=True,
                             timeout=300)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 0, result.stderr  # --limit 4: did its share
     assert "RunSummary(" not in result.stdout + result.stderr and "PointResult(" not in result.stderr
     (line,) = result.stdout.splitlines()[:1]
     assert line.startswith(f"{store_path}: executed 4 points (4 ok, 0 failed) in ") and line.endswith(" s; 4/18 ok")

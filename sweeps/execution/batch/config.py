@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from sweeps.errors import ClusterConfigError
 from sweeps.execution.batch.systems import BATCH_SYSTEMS
 
-_WALLTIME_RE = re.compile(r"^(\d+):([0-5]\d):([0-5]\d)$")
+_WALLTIME_RE = re.compile(r"^(?:(\d+)-)?(\d+):([0-5]\d):([0-5]\d)$")
 _INT_FIELDS = ("cores", "processes", "jobs")
 _STR_FIELDS = ("queue", "account", "memory", "walltime", "interface", "local_directory",
                "log_directory", "python", "job_name", "driver_walltime", "driver_memory")
@@ -69,16 +69,18 @@ def _fail(field: str, message: str) -> ClusterConfigError:
 
 
 def parse_walltime(text: str, field: str = "walltime") -> int:
-    """Seconds in a ``HH:MM:SS`` duration (hours may exceed 24).
+    """Seconds in a ``HH:MM:SS`` duration (hours may exceed 24) or SLURM's ``D-HH:MM:SS``.
 
     >>> parse_walltime("01:30:00")
     5400
+    >>> parse_walltime("1-12:00:00")
+    129600
     """
-    match = _WALLTIME_RE.match(text) if isinstance(text, str) else None
+    match = _WALLTIME_RE.match(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise _fail(field, f"{text!r} is not a duration HH:MM:SS (e.g. '04:00:00')")
-    hours, minutes, seconds = (int(g) for g in match.groups())
-    seconds_total = 3600 * hours + 60 * minutes + seconds
+        raise _fail(field, f"{text!r} is not a duration HH:MM:SS or D-HH:MM:SS (e.g. '04:00:00', '1-00:00:00')")
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    seconds_total = 86400 * days + 3600 * hours + 60 * minutes + seconds
     if seconds_total <= 0:
         raise _fail(field, f"{text!r} must be longer than zero")
     return seconds_total
@@ -211,9 +213,9 @@ class ClusterConfig:
                 nbytes = 0
             if nbytes <= 0:
                 raise _fail(name, f"{getattr(self, name)!r} is not an amount of memory like '4GB'")
-        parse_walltime(self.walltime)
-        if self.driver_walltime is not None:
-            parse_walltime(self.driver_walltime, "driver_walltime")
+        for name in ("walltime", "driver_walltime"):  # D-HH:MM:SS as HH:MM:SS (PBS reads only that)
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, format_walltime(parse_walltime(getattr(self, name), name)))
         lifetime, stagger = self.worker_lifetime
         if lifetime - stagger <= 0:
             raise _fail("walltime", f"{self.walltime} leaves no worker lifetime after "
@@ -276,8 +278,12 @@ def site_setting(kind: str, name: str):
 
     Values equal to dask-jobqueue's own defaults count as unset (this package's defaults apply).
     """
+    import contextlib
+
     import dask.config
-    import dask_jobqueue  # noqa: F401  (registers its defaults, which a site's file overrides)
+
+    with contextlib.suppress(ImportError):  # without the cluster extra: the site's file only
+        import dask_jobqueue  # noqa: F401  (registers its defaults, which a site's file overrides)
 
     key = f"jobqueue.{kind}.{name}"
     value = dask.config.get(key, default=None)

@@ -19,7 +19,7 @@ from sweeps.errors import ClusterConfigError
 from sweeps.execution.batch.config import ClusterConfig, site_setting
 from sweeps.execution.batch.submit import preflight
 from sweeps.execution.batch.systems import batch_system
-from sweeps.execution.executors import DaskExecutor
+from sweeps.execution.executors import DaskExecutor, dashboard_address
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def _check_interface(interface: str | None) -> None:
                                  f"of this host (available: {', '.join(available)})")
 
 
-def make_cluster(config: ClusterConfig):
+def make_cluster(config: ClusterConfig, dashboard: str | None = None):
     """Start a dask-jobqueue cluster (scheduler here, workers as batch jobs) and scale it.
 
     A fixed ``jobs`` count is kept with ``adapt(minimum_jobs=jobs, maximum_jobs=jobs)``: jobs
@@ -98,7 +98,10 @@ def make_cluster(config: ClusterConfig):
     dask_jobqueue.SLURMCluster or dask_jobqueue.PBSCluster
     """
     _check_interface(config.interface)
-    cluster = _cluster_class(config.kind)(**_job_kwargs(config))
+    kwargs = _job_kwargs(config)
+    site = kwargs.get("scheduler_options") or site_setting(config.kind, "scheduler-options") or {}
+    kwargs["scheduler_options"] = {**site, "dashboard_address": dashboard_address(dashboard)}
+    cluster = _cluster_class(config.kind)(**kwargs)
     low, high = ((config.adaptive.minimum, config.adaptive.maximum) if config.adaptive
                  else (config.jobs, config.jobs))
     cluster.adapt(minimum_jobs=low, maximum_jobs=high)
@@ -148,20 +151,24 @@ class JobqueueExecutor(DaskExecutor):
         Tasks in flight; default from the planned number of worker threads.
     check : bool
         Run :func:`preflight` now.
+    dashboard : str, optional
+        ``127.0.0.1:PORT`` of the scheduler's dashboard (default
+        :data:`~sweeps.execution.executors.DEFAULT_DASHBOARD`).
     """
 
     name = "jobqueue"
 
     def __init__(self, kind: str | None, table: Mapping | None = None,
                  overrides: Mapping | None = None, *, window: int | None = None,
-                 check: bool = True):
+                 check: bool = True, dashboard: str | None = None):
         super().__init__(window)
         self.config = ClusterConfig.from_mapping(table, kind).with_overrides(overrides or {})
+        self.dashboard = dashboard_address(dashboard)
         if check:
             preflight(self.config)
 
     def make_cluster(self):
-        return make_cluster(self.config)
+        return make_cluster(self.config, self.dashboard)
 
     def nthreads(self) -> int:
         """Worker threads of all planned jobs (the jobs may still be queued)."""
