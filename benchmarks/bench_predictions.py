@@ -6,7 +6,8 @@ points spread evenly over the grid.  Those points run in this process on one thr
 (``sweeps.execution.task.run_points``: builds, starts, simulation, recording, measurements),
 after one unmeasured point per experiment that compiles the kernels; their CPU time
 (``time.process_time``) is printed next to ``predict(plan, indices)`` for exactly those points,
-with the parts (build, simulation, statistics) side by side where the run reports them.
+with the parts (build, simulation, the rest) side by side; the run reports its parts' wall
+times, printed as CPU seconds ``wall x (total CPU / total wall)``.
 
 Run from the repository root::
 
@@ -73,7 +74,10 @@ def main() -> None:
             build *= len(plan.grid.network_groups(indices)) / max(len(results), 1)  # inits share a build
             simulation = sum(float(r.values["simulation_seconds"]) for r in results
                              if r.values and "simulation_seconds" in r.values)
-            rows.append((path.name, len(indices), prediction, cpu, wall, build, simulation, failed))
+            # the run reports wall times of its parts: CPU time of a part ~ its wall time x cpu / wall
+            scale = cpu / wall if wall > 0 else 1.0
+            rows.append((path.name, len(indices), prediction, cpu, wall, build * scale, simulation * scale,
+                         failed))
             _print_row(rows[-1], header=len(rows) == 1, duration=args.duration)
     ratios = [p.seconds / cpu for _, _, p, cpu, *_ in rows if p is not None and cpu > 0]
     load = os.getloadavg()

@@ -27,13 +27,15 @@ def _popcount(typingctx, x):
 def _z(num, den, limit):
     """``artanh(num / den)`` with ``|num / den|`` clipped at ``limit``.
 
-    As ``sign(r) 0.5 log1p(2 |r| / (1 - |r|))``: one log instead of ``atanh``'s slower libm path; within
-    2 ulp of ``np.arctanh`` for ``|r| <= 1 - 1e-6`` (tested).
+    As ``sign(r) 0.5 log((1 + |r|) / (1 - |r|))``: one ``log``, half the time of libm's
+    ``atanh`` or ``log1p`` here (measured).  The quotient carries at most 3 roundings, so
+    ``|z - artanh r| <= 1.5 * 2^-52 + 2 ulp(z)`` (tested): absolute error of a few 1e-16,
+    far below any r's own rounding.
     """
     r = abs(num / den)
     if r > limit:
         r = limit
-    z = 0.5 * math.log1p(2.0 * r / (1.0 - r))  # argument >= 0: log1p is well conditioned
+    z = 0.5 * math.log((1.0 + r) / (1.0 - r))  # |r|: symmetric, 1 - r exact near 1
     return -z if num < 0 else z
 
 
