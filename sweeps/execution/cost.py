@@ -7,7 +7,7 @@ clustered E/I model takes them from the homogeneous mean-field state of the poin
 
     builds x contacts x BUILD_NS                                      (one build per network)
   + points x (updates x UPDATE_NS + flips x contacts / neurons x FLIP_NS)  (simulation)
-  + points x samples x neurons x MOMENT_NS                             (per-neuron moments)
+  + points x samples x (neurons x MOMENT_NS + SAMPLE_SECONDS)          (recorders)
   + points x pairs x (PAIR_NS + samples x PAIR_SAMPLE_NS)              (pair correlations)
   + points x POINT_SECONDS                                            (start, measure, write)
 
@@ -32,15 +32,16 @@ import numpy as np
 from sweeps.plan import SweepPlan
 
 __all__ = ["BUILD_NS", "FLIP_NS", "MOMENT_NS", "PAIR_NS", "PAIR_SAMPLE_NS", "POINT_SECONDS",
-           "REFERENCE_FLIPS_PER_UPDATE", "UPDATE_NS", "Prediction", "format_duration", "predict"]
+           "REFERENCE_FLIPS_PER_UPDATE", "SAMPLE_SECONDS", "UPDATE_NS", "Prediction", "format_duration", "predict"]
 
-BUILD_NS = 5.8  # per contact, per build
+BUILD_NS = 20.0  # per contact, per build (network build and its warm-up run)
 UPDATE_NS = 3.0  # per update, independent of the wiring
-FLIP_NS = 1.2  # per (estimated) flip and per mean outgoing contact (a flip's targets)
+FLIP_NS = 0.85  # per (estimated) flip and per mean outgoing contact (a flip's targets)
 REFERENCE_FLIPS_PER_UPDATE = 0.07  # the estimate of the reference network (R_Eplus 7.25), per update
 MOMENT_NS = 1.0  # per neuron and sample (running moments of every neuron's state and input)
-PAIR_NS = 100.0  # per pair of sampled neurons (artanh of states and inputs, and block sums)
-PAIR_SAMPLE_NS = 0.2  # per pair and sample (float32 products of inputs, popcounts of states)
+PAIR_NS = 95.0  # per pair of sampled neurons (artanh of states and inputs, and block sums)
+PAIR_SAMPLE_NS = 0.08  # per pair and sample (float32 products of inputs, popcounts of states)
+SAMPLE_SECONDS = 5e-5  # per sample (the recorders' calls from Python)
 POINT_SECONDS = 0.01  # per point (start, measurements other than pairs, writing)
 
 
@@ -71,7 +72,7 @@ class Prediction:
         return (f"{self.builds} builds x contacts x {BUILD_NS} ns = {self.build_seconds:.3g} s; "
                 f"{self.points} points, {self.updates:.3g} updates x {UPDATE_NS} ns + {self.flips:.3g} "
                 f"flips x contacts/neuron x {FLIP_NS} ns = {self.simulation_seconds:.3g} s; statistics "
-                f"(samples x neurons x {MOMENT_NS} ns + sampled pairs x ({PAIR_NS} ns + samples x "
+                f"(samples x (neurons x {MOMENT_NS} ns + {SAMPLE_SECONDS} s) + sampled pairs x ({PAIR_NS} ns + samples x "
                 f"{PAIR_SAMPLE_NS} ns)) = {self.correlation_seconds:.3g} s; {self.points} x {POINT_SECONDS} s "
                 "per point (constants from benchmarks/bench_predictions.py, see sweeps/execution/cost.py)")
 
@@ -127,7 +128,7 @@ def _point_seconds(plan: SweepPlan, params: dict) -> tuple[float, float, float, 
     flips = updates * per_ms / cost.updates_per_ms if cost.updates_per_ms > 0 else 0.0
     fanout = cost.contacts / max(cost.neurons, 1)
     simulation = (updates * UPDATE_NS + flips * fanout * FLIP_NS) * 1e-9
-    statistics = (sim.n_samples * cost.neurons * MOMENT_NS * 1e-9
+    statistics = (sim.n_samples * (cost.neurons * MOMENT_NS * 1e-9 + SAMPLE_SECONDS)
                   + _correlation_seconds(plan, params))
     return cost.contacts * BUILD_NS * 1e-9, simulation, statistics, updates, flips
 

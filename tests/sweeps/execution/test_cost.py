@@ -13,6 +13,7 @@ from sweeps.execution.cost import (
     PAIR_SAMPLE_NS,
     POINT_SECONDS,
     REFERENCE_FLIPS_PER_UPDATE,
+    SAMPLE_SECONDS,
     UPDATE_NS,
     format_duration,
     predict,
@@ -59,11 +60,11 @@ def test_prediction_counts_one_build_per_network_and_every_update():
     sampled, samples = 30, 100 / 5
     pairs = sampled * (sampled - 1) / 2
     assert p.correlation_seconds == pytest.approx(
-        12 * (samples * n * MOMENT_NS + pairs * (PAIR_NS + samples * PAIR_SAMPLE_NS)) * 1e-9)
+        12 * (samples * (n * MOMENT_NS + SAMPLE_SECONDS * 1e9) + pairs * (PAIR_NS + samples * PAIR_SAMPLE_NS)) * 1e-9)
     assert p.seconds == pytest.approx(
         p.build_seconds + p.simulation_seconds + p.correlation_seconds + 12 * POINT_SECONDS)
     more_neurons = predict(SweepPlan.build(toy(neurons=40)))  # every neuron sampled: 50, quadratic in it
-    moments = 12 * samples * n * MOMENT_NS * 1e-9
+    moments = 12 * samples * (n * MOMENT_NS * 1e-9 + SAMPLE_SECONDS)
     assert more_neurons.correlation_seconds - moments == pytest.approx(
         (p.correlation_seconds - moments) * 50 * 49 / (30 * 29))
     assert more_neurons.simulation_seconds == p.simulation_seconds
