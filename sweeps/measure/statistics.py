@@ -48,8 +48,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeps.measure import _correlation_kernels as _k
-
 #: Clip of ``|r|`` before ``artanh`` (as in the reference analysis: FISHER_EPS = 1e-6).
 FISHER_EPS = 1e-6
 #: Lengths assumed for chunk sizing before a layout is known.
@@ -135,6 +133,8 @@ def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int) ->
     n_groups = int(n_groups)
     if n_groups < 0 or (groups.size and not 0 <= groups.min() <= groups.max() < n_groups):
         raise ValueError(f"block_correlations: groups must be in [0, {n_groups - 1}]")
+    from sweeps.measure import _correlation_kernels as _k  # numba: imported where it runs
+
     groups = groups.astype(np.int64)
     n_samples = series.shape[0]
     if is_binary(series):
@@ -174,6 +174,8 @@ def pack_bits(states: np.ndarray) -> np.ndarray:
 
 def _float32_block_z(series: np.ndarray, groups: np.ndarray, n_groups: int):
     """z sums of continuous series: centred and normalised in float64, products in float32."""
+    from sweeps.measure import _correlation_kernels as _k
+
     order = np.argsort(groups, kind="stable")
     sorted_groups = groups[order]
     x = np.asarray(series, np.float64)[:, order]
