@@ -36,11 +36,11 @@ __all__ = ["BUILD_NS", "FLIP_NS", "MOMENT_NS", "PAIR_NS", "PAIR_SAMPLE_NS", "POI
 
 BUILD_NS = 20.0  # per contact, per build (network build and its warm-up run)
 UPDATE_NS = 3.0  # per update, independent of the wiring
-FLIP_NS = 0.85  # per (estimated) flip and per mean outgoing contact (a flip's targets)
+FLIP_NS = 0.95  # per (estimated) flip and per mean outgoing contact (a flip's targets)
 REFERENCE_FLIPS_PER_UPDATE = 0.07  # the estimate of the reference network (R_Eplus 7.25), per update
 MOMENT_NS = 1.0  # per neuron and sample (running moments of every neuron's state and input)
-PAIR_NS = 95.0  # per pair of sampled neurons (artanh of states and inputs, and block sums)
-PAIR_SAMPLE_NS = 0.08  # per pair and sample (float32 products of inputs, popcounts of states)
+PAIR_NS = 70.0  # per pair of sampled neurons (artanh of states and inputs, and block sums)
+PAIR_SAMPLE_NS = 0.2  # per pair and sample (float32 products, popcounts, long episodes)
 SAMPLE_SECONDS = 5e-5  # per sample (the recorders' calls from Python)
 POINT_SECONDS = 0.01  # per point (start, measurements other than pairs, writing)
 
