@@ -41,7 +41,7 @@ REFERENCE_FLIPS_PER_UPDATE = 0.07  # the estimate of the reference network (R_Ep
 MOMENT_NS = 1.0  # per neuron and sample (running moments of every neuron's state and input)
 PAIR_NS = 70.0  # per pair of sampled neurons (artanh of states and inputs, and block sums)
 PAIR_SAMPLE_NS = 0.2  # per pair and sample (float32 products, popcounts, long episodes)
-SAMPLE_SECONDS = 5e-5  # per sample (the recorders' calls from Python)
+SAMPLE_SECONDS = 1e-4  # per sample (the recorders' calls from Python, chunked runs)
 POINT_SECONDS = 0.01  # per point (start, measurements other than pairs, writing)
 
 
