@@ -1,27 +1,26 @@
 """Run-time prediction of a sweep from the model's declared cost (``sweeps validate``).
 
-The model declares per network its updates per ms of model time and its expected contacts
-(:class:`sweeps.models.model.ModelCost`).  The prediction is::
+The model declares per network its updates per ms of model time, its expected contacts and,
+when it can, its expected state flips per ms (:class:`sweeps.models.model.ModelCost`; the
+clustered E/I model takes them from the homogeneous mean-field state of the point:
+``m N / tau`` summed over populations).  The prediction is::
 
-    builds x contacts x BUILD_NS                                     (one build per network)
-  + points x updates x (UPDATE_NS + FANOUT_NS x contacts / neurons)  (simulation)
-  + points x pairs x samples x CORRELATION_NS                       (pair correlations)
-  + points x POINT_SECONDS                                           (recording, measuring, writing)
+    builds x contacts x BUILD_NS                                      (one build per network)
+  + points x (updates x UPDATE_NS + flips x contacts / neurons x FLIP_NS)  (simulation)
+  + points x samples x (neurons x MOMENT_NS + SAMPLE_SECONDS)          (recorders)
+  + points x pairs x (PAIR_NS + samples x PAIR_SAMPLE_NS)              (pair correlations)
+  + points x POINT_SECONDS                                            (start, measure, write)
 
-with ``updates = (warm-up + duration) x updates_per_ms`` and ``builds`` the number of distinct
-(parameters, network) pairs (inits and focus counts reuse a built network); ``pairs`` are
-the pairs of sampled neurons (``K (K + 1) / 2`` for ``K = sum over populations of
-min(correlation_neurons, size)``, known when the model declares its layout) and ``samples``
-the samples of the measured window: the correlations of states and fields grow as ``K^2``
-and dominate with hundreds of neurons per population (``CORRELATION_NS`` from
-``benchmarks/bench_measurements.py --per-population 200 --seconds 2``: 0.8 s for
-K = 6,000 and 200 samples; episode correlations can add up to as much again).  The constants
-come from the README's benchmark figures on this project's 2-core machine (one core, dense
-layout): the reference network (N = 10^4, 3 x 10^7 contacts) builds in 0.17-0.18 s and runs
-0.030-0.033 s per model second, N = 10^5 (3 x 10^9 contacts) builds in 17-18 s and runs
-3.9-4.3 s per model second; 1,000 tiny points run at 357 points/s.  The formula matches
-those within about 20 %; activity far from the reference (many more or fewer flips) moves
-the simulation term.
+with ``updates = (warm-up + duration) x updates_per_ms`` and ``flips`` likewise (models that
+declare no flip rate get the reference network's ``REFERENCE_FLIPS_PER_UPDATE``);
+``builds`` is the number of distinct (parameters, network) pairs (inits and focus counts
+reuse a built network); ``pairs = K (K - 1) / 2`` for ``K = sum over populations of
+min(correlation_neurons, size)`` sampled neurons (known when the model declares its layout).
+A flip reads its neuron's outgoing contacts, so the simulation grows with the activity: an
+active point (kappa 0, p0 0.2) flips about twice as often per model second as the reference
+network.  The constants are fitted to ``benchmarks/bench_predictions.py`` on this project's
+2-core machine (one core per point); that benchmark prints predicted against measured CPU
+seconds per shipped experiment.
 """
 
 from __future__ import annotations
@@ -32,13 +31,18 @@ import numpy as np
 
 from sweeps.plan import SweepPlan
 
-__all__ = ["BUILD_NS", "CORRELATION_NS", "FANOUT_NS", "POINT_SECONDS", "UPDATE_NS", "Prediction", "predict"]
+__all__ = ["BUILD_NS", "FLIP_NS", "MOMENT_NS", "PAIR_NS", "PAIR_SAMPLE_NS", "POINT_SECONDS",
+           "REFERENCE_FLIPS_PER_UPDATE", "SAMPLE_SECONDS", "UPDATE_NS", "Prediction", "format_duration", "predict"]
 
-BUILD_NS = 5.8  # per contact
+BUILD_NS = 20.0  # per contact, per build (network build and its warm-up run)
 UPDATE_NS = 3.0  # per update, independent of the wiring
-FANOUT_NS = 0.0095  # per update and per mean outgoing contact (a flip's targets)
-CORRELATION_NS = 0.22  # per pair of sampled neurons and sample (states and fields together)
-POINT_SECONDS = 0.003  # per point
+FLIP_NS = 0.95  # per (estimated) flip and per mean outgoing contact (a flip's targets)
+REFERENCE_FLIPS_PER_UPDATE = 0.07  # the estimate of the reference network (R_Eplus 7.25), per update
+MOMENT_NS = 1.0  # per neuron and sample (running moments of every neuron's state and input)
+PAIR_NS = 70.0  # per pair of sampled neurons (artanh of states and inputs, and block sums)
+PAIR_SAMPLE_NS = 0.2  # per pair and sample (float32 products, popcounts, long episodes)
+SAMPLE_SECONDS = 1e-4  # per sample (the recorders' calls from Python, chunked runs)
+POINT_SECONDS = 0.01  # per point (start, measurements other than pairs, writing)
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,9 @@ class Prediction:
     updates: float
     build_seconds: float
     simulation_seconds: float
-    correlation_seconds: float
+    correlation_seconds: float  # statistics: moments of every neuron and pair correlations
     overhead_seconds: float
+    flips: float = 0.0
 
     @property
     def seconds(self) -> float:
@@ -65,45 +70,67 @@ class Prediction:
     def explain(self) -> str:
         """How the figure was obtained (one line)."""
         return (f"{self.builds} builds x contacts x {BUILD_NS} ns = {self.build_seconds:.3g} s; "
-                f"{self.points} points, {self.updates:.3g} updates x ({UPDATE_NS} ns + {FANOUT_NS} ns x "
-                f"contacts/neuron) = {self.simulation_seconds:.3g} s; sampled pairs x samples x "
-                f"{CORRELATION_NS} ns = {self.correlation_seconds:.3g} s; {self.points} x {POINT_SECONDS} s "
-                "per point (constants from the README benchmarks, see sweeps/cost.py)")
+                f"{self.points} points, {self.updates:.3g} updates x {UPDATE_NS} ns + {self.flips:.3g} "
+                f"flips x contacts/neuron x {FLIP_NS} ns = {self.simulation_seconds:.3g} s; statistics "
+                f"(samples x (neurons x {MOMENT_NS} ns + {SAMPLE_SECONDS} s) + sampled pairs x ({PAIR_NS} ns + samples x "
+                f"{PAIR_SAMPLE_NS} ns)) = {self.correlation_seconds:.3g} s; {self.points} x {POINT_SECONDS} s "
+                "per point (constants from benchmarks/bench_predictions.py, see sweeps/execution/cost.py)")
 
 
 #: distinct parameter sets whose cost is evaluated (evenly spread); larger grids are extrapolated
 MAX_COST_EVALUATIONS = 256
 
 
-def predict(plan: SweepPlan) -> Prediction | None:
-    """Predict the single-core run time of all points; None if the model declares no cost.
+def predict(plan: SweepPlan, indices=None) -> Prediction | None:
+    """Predict the single-core run time of all points (or of ``indices``); None without a cost.
 
     The model's cost is evaluated once per distinct parameter set (exact) when there are at
     most :data:`MAX_COST_EVALUATIONS`, else on that many sets evenly spread over the grid, each
-    standing for an equal share of the others.
+    standing for an equal share of the others.  With ``indices``, exactly those points (and
+    their builds) are predicted.
     """
-    experiment, model, grid = plan.experiment, plan.model, plan.grid
+    model, grid = plan.model, plan.grid
     if model.cost is None:
         return None
-    sim = experiment.simulation
+    if indices is not None:
+        indices = [int(i) for i in indices]
+        groups = grid.network_groups(indices)
+        parts = [_point_seconds(plan, grid.parameters(group[0])) for group in groups]
+        totals = np.zeros(5)
+        for group, part in zip(groups, parts, strict=True):
+            totals += np.array([part[0], *(len(group) * np.array(part[1:]))])
+        return Prediction(len(indices), len(groups), totals[3], totals[0], totals[1], totals[2],
+                          len(indices) * POINT_SECONDS, totals[4])
     keys = grid.build_parameter_points()
     chosen = keys if len(keys) <= MAX_COST_EVALUATIONS else [
         keys[int(i)] for i in np.linspace(0, len(keys) - 1, MAX_COST_EVALUATIONS).round()]
     builds_total, points = grid.n_builds(), len(grid)
     share = len(keys) / len(chosen)  # each evaluated set stands for this many sets
-    builds = simulation = correlation = updates_total = 0.0
+    totals = np.zeros(5)
     for index in chosen:
-        params = grid.parameters(index)
-        cost = model.cost(params)
-        updates = sum(q.value * cost.updates_per_ms if q.is_time else q.value for q in (sim.duration, sim.warmup))
-        per_update = (UPDATE_NS + FANOUT_NS * cost.contacts / max(cost.neurons, 1)) * 1e-9
+        build, simulation, statistics, updates, flips = _point_seconds(plan, grid.parameters(index))
         key_points = points / len(keys) * share
-        builds += builds_total / len(keys) * share * cost.contacts * BUILD_NS * 1e-9
-        simulation += key_points * updates * per_update
-        updates_total += key_points * updates
-        correlation += key_points * _correlation_seconds(plan, params)
-    return Prediction(points, builds_total, updates_total, builds, simulation, correlation,
-                      points * POINT_SECONDS)
+        totals += np.array([builds_total / len(keys) * share * build, key_points * simulation,
+                            key_points * statistics, key_points * updates, key_points * flips])
+    return Prediction(points, builds_total, totals[3], totals[0], totals[1], totals[2],
+                      points * POINT_SECONDS, totals[4])
+
+
+def _point_seconds(plan: SweepPlan, params: dict) -> tuple[float, float, float, float, float]:
+    """(build, simulation, statistics seconds, updates, flips) of one point of ``params``."""
+    sim = plan.experiment.simulation
+    cost = plan.model.cost(params)
+    ms = sum(q.value for q in (sim.duration, sim.warmup) if q.is_time)
+    steps = sum(q.value for q in (sim.duration, sim.warmup) if not q.is_time)
+    updates = ms * cost.updates_per_ms + steps
+    per_ms = cost.flips_per_ms if cost.flips_per_ms is not None else (
+        REFERENCE_FLIPS_PER_UPDATE * cost.updates_per_ms)
+    flips = updates * per_ms / cost.updates_per_ms if cost.updates_per_ms > 0 else 0.0
+    fanout = cost.contacts / max(cost.neurons, 1)
+    simulation = (updates * UPDATE_NS + flips * fanout * FLIP_NS) * 1e-9
+    statistics = (sim.n_samples * (cost.neurons * MOMENT_NS * 1e-9 + SAMPLE_SECONDS)
+                  + _correlation_seconds(plan, params))
+    return cost.contacts * BUILD_NS * 1e-9, simulation, statistics, updates, flips
 
 
 def _correlation_seconds(plan: SweepPlan, params: dict) -> float:
@@ -113,14 +140,14 @@ def _correlation_seconds(plan: SweepPlan, params: dict) -> float:
         return 0.0
     per_population = experiment.output.correlation_neurons
     sampled = sum(min(per_population, p.size) for p in model.layout(params).populations)
-    pairs = sampled * (sampled + 1) / 2
-    return pairs * experiment.simulation.n_samples * CORRELATION_NS * 1e-9
+    pairs = sampled * (sampled - 1) / 2
+    return pairs * (PAIR_NS + experiment.simulation.n_samples * PAIR_SAMPLE_NS) * 1e-9
 
 
 def format_duration(seconds: float) -> str:
-    """``"2.5 h"``, ``"14 min"``, ``"1.1 min"`` or ``"40 s"``."""
+    """``"2.5 h"``, ``"1.1 min"``, ``"14 min"`` or ``"40 s"`` (two significant digits or more)."""
     if seconds >= 3600:
-        return f"{seconds / 3600:.3g} h"
+        return f"{seconds / 3600:.2g} h" if seconds < 36000 else f"{seconds / 3600:.0f} h"
     if seconds >= 60:
-        return f"{seconds / 60:.2g} min"
+        return f"{seconds / 60:.2g} min" if seconds < 600 else f"{seconds / 60:.0f} min"
     return f"{seconds:.2g} s"

@@ -91,11 +91,13 @@ class Parameter:
 
 @dataclass(frozen=True)
 class ModelCost:
-    """What one network costs: updates per ms of model time, expected contacts, neurons."""
+    """What one network costs: updates per ms of model time, expected contacts, neurons and,
+    optionally, expected state flips per ms of model time (None: as the reference network)."""
 
     updates_per_ms: float
     contacts: float
     neurons: int
+    flips_per_ms: float | None = None
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,27 @@ def naive_long_episodes(active, dt_ms, min_ms):
         elif cluster is not None:
             runs.append([cluster, t, t + 1])
     return [(a, b) for _, a, b in runs if (b - a) * dt_ms >= min_ms - 1e-9]
+
+
+def naive_block_correlations(series, groups, n_groups):
+    """Pair-by-pair ``sweeps.measure.statistics.block_correlations``: (z_sum, count) per block.
+
+    Float64 ``np.corrcoef`` of every ordered pair ``i != j``; pairs with a constant series left out.
+    """
+    series = np.asarray(series, np.float64)
+    z_sum = np.zeros((n_groups, n_groups))
+    count = np.zeros((n_groups, n_groups), np.int64)
+    for i in range(series.shape[1]):
+        for j in range(series.shape[1]):
+            r = None if i == j else _naive_r(series[:, i], series[:, j])
+            if r is not None:
+                z_sum[groups[i], groups[j]] += math.atanh(r)
+                count[groups[i], groups[j]] += 1
+    return z_sum, count
+
+
+def naive_binary_r(a, b):
+    """Pearson r of two non-constant 0/1 series from integer counts (exact up to two roundings)."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    t, na, nb, both = len(a), int(a.sum()), int(b.sum()), int((a & b).sum())
+    return (t * both - na * nb) / math.sqrt((na * (t - na)) * (nb * (t - nb)))

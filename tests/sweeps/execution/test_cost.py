@@ -7,10 +7,15 @@ import pytest
 from sweeps.cli import main
 from sweeps.execution.cost import (
     BUILD_NS,
-    CORRELATION_NS,
-    FANOUT_NS,
+    FLIP_NS,
+    MOMENT_NS,
+    PAIR_NS,
+    PAIR_SAMPLE_NS,
     POINT_SECONDS,
+    REFERENCE_FLIPS_PER_UPDATE,
+    SAMPLE_SECONDS,
     UPDATE_NS,
+    format_duration,
     predict,
 )
 from sweeps.plan import SweepPlan
@@ -48,15 +53,20 @@ def test_prediction_counts_one_build_per_network_and_every_update():
     updates = (100 + 10) * per_ms
     assert (p.points, p.builds) == (12, 6)
     assert p.build_seconds == pytest.approx(6 * contacts * BUILD_NS * 1e-9)
-    assert p.simulation_seconds == pytest.approx(12 * updates * (UPDATE_NS + FANOUT_NS * contacts / n) * 1e-9)
+    flips = updates * REFERENCE_FLIPS_PER_UPDATE  # the toy model declares no flip rate
+    assert p.simulation_seconds == pytest.approx(
+        12 * (updates * UPDATE_NS + flips * contacts / n * FLIP_NS) * 1e-9)
     # toy layout: E0, E1 of 20 neurons, I0, I1 of 5; 10 per population -> 10 + 10 + 5 + 5
     sampled, samples = 30, 100 / 5
+    pairs = sampled * (sampled - 1) / 2
     assert p.correlation_seconds == pytest.approx(
-        12 * sampled * (sampled + 1) / 2 * samples * CORRELATION_NS * 1e-9)
+        12 * (samples * (n * MOMENT_NS + SAMPLE_SECONDS * 1e9) + pairs * (PAIR_NS + samples * PAIR_SAMPLE_NS)) * 1e-9)
     assert p.seconds == pytest.approx(
         p.build_seconds + p.simulation_seconds + p.correlation_seconds + 12 * POINT_SECONDS)
     more_neurons = predict(SweepPlan.build(toy(neurons=40)))  # every neuron sampled: 50, quadratic in it
-    assert more_neurons.correlation_seconds == pytest.approx(p.correlation_seconds * 50 * 51 / (30 * 31))
+    moments = 12 * samples * (n * MOMENT_NS * 1e-9 + SAMPLE_SECONDS)
+    assert more_neurons.correlation_seconds - moments == pytest.approx(
+        (p.correlation_seconds - moments) * 50 * 49 / (30 * 29))
     assert more_neurons.simulation_seconds == p.simulation_seconds
     more_inits = predict(SweepPlan.build(toy("networks = 3\ninits = 4")))
     assert more_inits.build_seconds == pytest.approx(p.build_seconds)  # inits reuse the build
@@ -72,4 +82,27 @@ def test_validate_prints_the_prediction_and_how(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "12 points = 6 tasks" in out
     assert "run time: about" in out and "how: 6 builds x contacts" in out
-    assert "sampled pairs x samples" in out
+    assert "sampled pairs x" in out
+
+
+def test_prediction_of_selected_points_adds_up_to_the_whole_grid():
+    plan = SweepPlan.build(toy())
+    whole = predict(plan)
+    parts = [predict(plan, [i]) for i in range(len(plan.grid))]
+    assert sum(q.simulation_seconds for q in parts) == pytest.approx(whole.simulation_seconds)
+    assert sum(q.correlation_seconds for q in parts) == pytest.approx(whole.correlation_seconds)
+    assert predict(plan, range(len(plan.grid))).build_seconds == pytest.approx(whole.build_seconds)
+
+
+def test_active_points_are_predicted_dearer_than_quiet_ones():
+    from sweeps.models.clustered_ei import cost
+
+    active, quiet = (cost({"R_Eplus": 7.25, "R_j": 0.79, "kappa": k, "p0_ee": p, "p0_ie": p, "p0_ei": p,
+                           "p0_ii": p}) for k, p in ((1.0, 0.2), (0.0, 0.3)))
+    assert active.flips_per_ms > 1.2 * quiet.flips_per_ms > 0
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(64, "1.1 min"), (59.4, "59 s"), (5, "5 s"), (600, "10 min"),
+                                                (90 * 60, "1.5 h"), (3600 * 40.2, "40 h"), (119, "2 min")])
+def test_format_duration_rounds_to_what_it_says(seconds, text):
+    assert format_duration(seconds) == text

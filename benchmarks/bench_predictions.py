@@ -1,0 +1,107 @@
+"""``sweeps validate``'s run-time prediction against measured CPU time, per shipped experiment.
+
+Every ``experiments/*.toml`` (or the files given) at reduced size: the duration cut to
+``--duration`` (warm-up, sample interval, neurons and the rest as shipped) and ``--points``
+points spread evenly over the grid.  Those points run in this process on one thread
+(``sweeps.execution.task.run_points``: builds, starts, simulation, recording, measurements),
+after one unmeasured point per experiment that compiles the kernels; their CPU time
+(``time.process_time``) is printed next to ``predict(plan, indices)`` for exactly those points,
+with the parts (build, simulation, the rest) side by side; the run reports its parts' wall
+times, printed as CPU seconds ``wall x (total CPU / total wall)``.
+
+Run from the repository root::
+
+    python benchmarks/bench_predictions.py [--duration "2 s"] [--points 4] [experiments/x.toml ...]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from sweeps.execution.cost import predict
+from sweeps.execution.task import run_points
+from sweeps.plan import SweepPlan
+from sweeps.spec.definition import load_experiment
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+def _reduced(path: Path, duration: str, tmp: Path):
+    """The experiment of ``path`` with ``simulation.duration`` replaced (text edit of the TOML)."""
+    lines = path.read_text().splitlines()
+    table = None
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            table = stripped
+        elif table == "[simulation]" and stripped.split("=")[0].strip() in ("duration", "steps"):
+            lines[i] = f'duration = "{duration}"'
+    out = tmp / path.name
+    out.write_text("\n".join(lines) + "\n")
+    tomllib.loads(out.read_text())  # still valid TOML
+    return load_experiment(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", type=Path)
+    parser.add_argument("--duration", default="2 s", help="measured model time per point (default 2 s)")
+    parser.add_argument("--points", type=int, default=4, help="points per experiment (default 4)")
+    args = parser.parse_args()
+    threadpool_limits(1)  # BLAS on one thread, as in every sweep worker
+    files = args.files or sorted((HERE / "experiments").glob("*.toml"))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in files:
+            experiment = _reduced(path, args.duration, Path(tmp))
+            plan = SweepPlan.build(experiment)
+            n = len(plan.grid)
+            indices = sorted({int(i) for i in np.linspace(0, n - 1, min(args.points, n)).round()})
+            run_points(plan, [indices[0]])  # compile kernels, fill caches: not measured
+            prediction = predict(plan, indices)
+            start_cpu, start_wall = time.process_time(), time.perf_counter()
+            results = run_points(plan, indices)
+            cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
+            failed = [r.error.splitlines()[0] for r in results if r.error]
+            build = sum(float(r.values["build_seconds"]) for r in results if r.values and "build_seconds" in r.values)
+            build *= len(plan.grid.network_groups(indices)) / max(len(results), 1)  # inits share a build
+            simulation = sum(float(r.values["simulation_seconds"]) for r in results
+                             if r.values and "simulation_seconds" in r.values)
+            # the run reports wall times of its parts: CPU time of a part ~ its wall time x cpu / wall
+            scale = cpu / wall if wall > 0 else 1.0
+            rows.append((path.name, len(indices), prediction, cpu, wall, build * scale, simulation * scale,
+                         failed))
+            _print_row(rows[-1], header=len(rows) == 1, duration=args.duration)
+    ratios = [p.seconds / cpu for _, _, p, cpu, *_ in rows if p is not None and cpu > 0]
+    load = os.getloadavg()
+    print(f"predicted / measured CPU: {', '.join(f'{r:.2f}' for r in ratios)} "
+          f"(target 0.75..1.25); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+
+
+def _print_row(row, header: bool, duration: str) -> None:
+    name, points, prediction, cpu, wall, build, simulation, failed = row
+    if header:
+        print(f"each experiment at duration {duration}, points spread over its grid, one thread; "
+              "seconds: predicted | measured")
+        print(f"{'experiment':24s} {'points':>6s} {'build':>15s} {'simulation':>15s} {'rest':>15s} "
+              f"{'total CPU':>15s} {'ratio':>6s}")
+    if prediction is None:
+        print(f"{name:24s} {points:6d}  not predicted (the model declares no cost); measured {cpu:.3f} s")
+        return
+    rest_pred = prediction.correlation_seconds + prediction.overhead_seconds
+    rest = cpu - build - simulation
+    print(f"{name:24s} {points:6d} {prediction.build_seconds:7.2f} |{build:6.2f} "
+          f"{prediction.simulation_seconds:7.2f} |{simulation:6.2f} {rest_pred:7.2f} |{rest:6.2f} "
+          f"{prediction.seconds:7.2f} |{cpu:6.2f} {prediction.seconds / cpu:6.2f}"
+          + (f"  ({len(failed)} failed: {failed[0]})" if failed else ""), flush=True)
+
+
+if __name__ == "__main__":
+    main()
