@@ -238,7 +238,7 @@ def _theory(args) -> int:
     experiment = plan.experiment
     points = math.prod(experiment.shape)
     print(f"{args.store}: mean-field theory for {points} grid points "
-          f"({ds.sizes.get('focus_count', 0)} focus counts) written: "
+          f"({len(experiment.theory.focus_counts)} focus counts) written: "
           + ", ".join(str(v) for v in ds.data_vars))
     return EXIT_OK
 
