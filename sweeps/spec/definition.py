@@ -24,8 +24,8 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     # replicates = 3                           # older form: dimension `seed`, one network each
                                                # (same seeds as networks = 3, other name)
 
-    [[sweep.zip]]                  # zipped axes: one dimension named `name`, lists of equal length
-    name = "coupling"
+    [[sweep.zip]]                  # zipped axes: one dimension named `name`, lists of equal length;
+    name = "coupling"              # a list may repeat values, the tuples must be distinct
     R_Eplus = [3.0, 7.25]
     g = [1.0, 1.2]
 
@@ -420,10 +420,16 @@ def _parse_zip(where: str, table: dict, claim, seen: dict) -> Dimension:
     values: dict[str, tuple] = {}
     for param, spec in members.items():
         claim(param, f"{where}.{param}")
-        values[param] = axis_values(f"{where}.{param}", spec)
+        values[param] = axis_values(f"{where}.{param}", spec, distinct=False)
     lengths = {p: len(v) for p, v in values.items()}
     if len(set(lengths.values())) != 1:
         raise DefinitionError(where, f"zipped lists must have equal lengths, got {lengths}")
+    rows = list(zip(*values.values(), strict=True))  # a column may repeat a value, a row may not
+    repeated = sorted({i for i, row in enumerate(rows) if rows.index(row) != i})
+    if repeated:
+        first = rows[repeated[0]]
+        raise DefinitionError(where, f"entry {repeated[0]} {dict(zip(values, first, strict=True))} repeats entry "
+                              f"{rows.index(first)}; the tuples of a zip must be distinct")
     return Dimension(name, values, next(iter(lengths.values())), DimensionKind.ZIP)
 
 
