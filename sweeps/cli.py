@@ -58,6 +58,7 @@ def _validate(args) -> int:
 
     from sweeps.execution.batch.config import ClusterConfig
     from sweeps.execution.cost import format_duration, predict
+    from sweeps.execution.initial import count_start_copies
     from sweeps.plan import SweepPlan
     from sweeps.spec.definition import load_experiment
 
@@ -71,6 +72,12 @@ def _validate(args) -> int:
           "share one build)" if builds < experiment.n_points else
           f"  grid: {dims} -> {experiment.n_points} points = {experiment.n_points} tasks")
     print(f"  populations: {len(layout.populations)}, samples per point: {experiment.simulation.n_samples}")
+    copies = count_start_copies(plan)
+    if copies:
+        print(f"  starts: {copies} of {experiment.n_points} points start from the same state as another point "
+              "(same network, init and start, e.g. the homogeneous fixed point for several focus counts): "
+              f"bit-identical copies, simulated once ({experiment.n_points - copies} simulations; "
+              "initial_source and start_copy mark them)")
     print(f"  variables: {len(specs)}; predicted store size <= {_size(per_point * experiment.n_points)} (uncompressed)")
     prediction = predict(plan)
     if prediction is None:

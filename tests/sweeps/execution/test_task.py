@@ -102,9 +102,9 @@ def test_common_random_numbers_same_network_same_wiring_across_parameters(monkey
     built = []
     original = simulate._build
 
-    def spy(experiment, grid, index):
-        net, seconds = original(experiment, grid, index)
-        built.append((grid.parameters(index)["g"], grid.network(index), net.W.copy()))
+    def spy(plan, index):
+        net, seconds = original(plan, index)
+        built.append((plan.grid.parameters(index)["g"], plan.grid.network(index), net.W.copy()))
         return net, seconds
 
     monkeypatch.setattr(simulate, "_build", spy)
@@ -121,7 +121,7 @@ def test_each_network_is_built_once_and_results_equal_separate_builds(monkeypatc
     separately = {i: simulate_point(exp, i) for i in grid}
     calls = []
     original = simulate._build
-    monkeypatch.setattr(simulate, "_build", lambda e, g, i: calls.append(i) or original(e, g, i))
+    monkeypatch.setattr(simulate, "_build", lambda p, i: calls.append(i) or original(p, i))
     order = [5, 0, 11, 3, 7, 1, 2, 4, 6, 8, 9, 10]  # any order: points are grouped by network
     results = run_points(SweepPlan.build(exp), order)
     assert len(calls) == 4  # 2 R_Eplus x 2 networks, not 12

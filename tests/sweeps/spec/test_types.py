@@ -50,9 +50,10 @@ IDENTITY = (
     '"sample_interval": "2 ms", "warmup": "0 ms", "weight_mode": "auto"}, "sweep": {"focus_count": [0, 1], '
     '"init": 2}}'
 )
-SOURCE_TEXT = ("initial state (0: model default; 1: given activities; 2: stable fixed point of focus_count; "
-               "3: fallback: no stable fixed point for focus_count, stable homogeneous one; "
-               "4: fallback: no stable fixed point, model default)")
+SOURCE_TEXT = ("initial state (0: model default; 1: given activities; 2: fixed point of focus_count "
+               "(fixed_point_stability); 3: fallback: no qualifying fixed point for focus_count, stable homogeneous "
+               "one; 4: fallback: no stable fixed point, model default; 5: fixed point of focus_count > 0 that is "
+               "the homogeneous state (no cluster elevated))")
 
 
 def test_enum_values_are_the_stored_encodings():
@@ -60,7 +61,7 @@ def test_enum_values_are_the_stored_encodings():
     assert (sweep_store.TODO, sweep_store.OK, sweep_store.FAILED) == tuple(Status)
     assert sweep_store.OK is Status.OK
     assert FLAG_VALUES == [0, 1, 2] and FLAG_MEANINGS == "todo ok failed"
-    assert [int(s) for s in InitialSource] == [0, 1, 2, 3, 4] and set(SOURCES) == set(InitialSource)
+    assert [int(s) for s in InitialSource] == [0, 1, 2, 3, 4, 5] and set(SOURCES) == set(InitialSource)
     assert initial_variable_specs()[0].long_name == SOURCE_TEXT
     assert [m.value for m in InitialMode] == ["bernoulli", "exact"]
     assert [k.value for k in DimensionKind] == ["axis", "zip", "network", "init", "seed"]
