@@ -136,6 +136,34 @@ def block_means(blocks: BlockCorrelations) -> np.ndarray:
         return np.tanh(blocks.z_sum / blocks.count)
 
 
+def block_plain_stats(series: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Plain mean and median of the Pearson ``r`` of the pairs of every block of groups.
+
+    The reference's cluster-pair matrices (``_cluster_pair_correlation_stats``: ``np.mean`` and
+    ``np.median`` of r, no Fisher z), over every pair of distinct sampled neurons (constant
+    series left out). Shape (G, G) each, symmetric, NaN where a block has no pair.
+    """
+    groups = np.asarray(groups, np.int64)
+    x = np.asarray(series, np.float64)
+    x = x - x.mean(axis=0)
+    norm = np.sqrt(np.einsum("tk,tk->k", x, x))
+    valid = norm > 1e-12 * max(1.0, float(np.abs(series).max(initial=0.0))) * np.sqrt(len(x))
+    rows = [np.ascontiguousarray((x[:, (groups == g) & valid] / norm[(groups == g) & valid]).T)
+            for g in range(n_groups)]
+    mean = np.full((n_groups, n_groups), np.nan)
+    median = np.full((n_groups, n_groups), np.nan)
+    for a in range(n_groups):
+        if not len(rows[a]):
+            continue
+        for b in range(a, n_groups):
+            r = rows[a] @ rows[b].T
+            values = r[np.triu_indices(len(r), 1)] if a == b else r.ravel()
+            if values.size:
+                mean[a, b] = mean[b, a] = values.mean()
+                median[a, b] = median[b, a] = np.median(values)
+    return mean, median
+
+
 def variance_split(mean: np.ndarray, variance: np.ndarray, groups: np.ndarray, n_groups: int):
     """Temporal and quenched variance per group from per-neuron time moments.
 
