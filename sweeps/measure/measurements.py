@@ -80,8 +80,16 @@ class MeasureContext:
 
     @functools.cached_property
     def long_episodes(self) -> st.Runs:
-        return st.long_runs(st.single_cluster_runs(self.active), self.rec.sample_interval_ms,
-                            self.options.min_episode_ms)
+        runs = st.single_cluster_runs(self.active)
+        if self.options["episode_edges"] == "exclude":
+            runs = st.inner_runs(runs, len(self.active))
+        return st.long_runs(runs, self.rec.sample_interval_ms, self.options.min_episode_ms)
+
+    @functools.cached_property
+    def active_episodes(self) -> dict[str, st.ActiveEpisodeStatistics]:
+        return {quantity: st.active_episode_statistics(series, self.rec.sampled_populations, self.rec.population_types,
+                                                       self.rec.population_clusters, self.long_episodes)
+                for quantity, series in self.series.items()}
 
     @functools.cached_property
     def category(self) -> np.ndarray:
@@ -172,6 +180,12 @@ def _check_min_episode(value, values) -> float:
     return float(value)
 
 
+def _check_episode_edges(value, values) -> str:
+    if value not in ("exclude", "include"):
+        raise ValueError(f"must be \"exclude\" or \"include\", got {value!r}")
+    return value
+
+
 #: The ``[output]`` options of the output as a whole and of the cluster-state measurements
 #: (measurements registered elsewhere declare theirs with ``register(..., options=...)``).
 REGISTRY.declare_options(
@@ -181,6 +195,8 @@ REGISTRY.declare_options(
                lambda values: default_off_threshold(values["cluster_threshold"]), _check_off_threshold),
     OptionSpec("correlation_neurons", int, 10, _check_neurons),  # sampled per population
     OptionSpec("min_episode", str, MIN_EPISODE_MS, _check_min_episode, name="min_episode_ms"),
+    # episodes cut by the window's start or end: left out (the reference's default) or kept
+    OptionSpec("episode_edges", str, "exclude", _check_episode_edges),
     OptionSpec("points_per_chunk", (int, str), "auto", _check_points_per_chunk),  # of the store
 )
 _FISHER = {"aggregation": "fisher_z"}
@@ -331,8 +347,27 @@ def _register_correlations(quantity: str, word: str) -> None:
         return ctx.episode_correlations(quantity)
 
 
+def _register_active_episodes(quantity: str, word: str) -> None:
+    @register(f"episode_corr_{quantity}_active", (RELATION,), "float64", "1",
+              f"Fisher-z mean correlation of {word} of E pairs inside the active cluster (within) and of an "
+              "active-cluster E neuron with another cluster's (across) in single-cluster episodes", attrs=_FISHER)
+    def _corr(ctx):
+        stats = ctx.active_episodes[quantity]
+        return np.array([stats.corr_within, stats.corr_across])
+
+    for part in ("temporal", "quenched"):
+        for role in ("active", "inactive"):
+            @register(f"episode_{quantity}_var_{part}_{role}", (), "float64", "1",
+                      f"{part} variance of {word} of the {role} E cluster(s) in single-cluster episodes "
+                      "(sampled neurons; inactive: mean over the other E clusters)")
+            def _var(ctx, part=part, role=role):
+                return getattr(ctx.active_episodes[quantity], f"var_{part}_{role}")
+
+
 _register_correlations("states", "binary states")
 _register_correlations("fields", "inputs h")
+_register_active_episodes("states", "binary states")
+_register_active_episodes("fields", "inputs h")
 
 
 _register_lookups(lambda ctx: ctx.rec.wiring, (
@@ -391,8 +426,10 @@ def measure(recording: Recording, options: Options | Mapping | None = None, **va
         its activity falls below this one; default two thirds of ``cluster_threshold``, so
         that a cluster hovering at the threshold does not count as switching on and off),
         ``keep_traces`` (default True: include the ``activity`` trace ``[time, population]``)
-        and ``min_episode_ms`` (default 200: shortest single-cluster episode entering
-        ``long_episode*`` and ``episode_corr*``).
+        ``min_episode_ms`` (default 200: shortest single-cluster episode entering
+        ``long_episode*`` and ``episode_*``) and ``episode_edges`` (default ``"exclude"``:
+        episodes touching the window's start or end are left out, as in the reference;
+        ``"include"`` counts them with their observed length).
     **values
         Single options by name, over those of ``options``.
 

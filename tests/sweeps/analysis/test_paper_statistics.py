@@ -78,3 +78,40 @@ def test_cluster_pair_matrices_plain_mean_and_median_match_the_reference():
     # on strongly correlated inputs the three differ: z-mean > plain mean
     z_mean = out["corr_matrix_fields"]
     assert np.nanmean(z_mean - out["corr_matrix_fields_mean"]) > 0
+
+
+def test_single_cluster_episodes_match_figure4_highstate():
+    """Figure4_HighState.py: episodes of one active cluster lasting >= 200 ms, the window's first
+    and last segment left out; per episode the pairs inside the active cluster and the variance
+    split of the active vs the inactive E clusters (analysis/high_state.py)."""
+    from sweeps.measure.recording import active_clusters
+    from tests.sweeps.measure.test_measurements import trace_from_sets
+
+    rng = np.random.default_rng(4)
+    # edge episode of cluster 0 (left out), cluster 1 300 ms, short cluster 0 (100 ms), two
+    # active, cluster 2 250 ms, none, cluster 0 to the end (left out)
+    sets = ([(0,)] * 25 + [()] * 3 + [(1,)] * 30 + [()] * 2 + [(0,)] * 10 + [(0, 2)] * 3 + [(2,)] * 25
+            + [()] * 4 + [(0,)] * 22)
+    trace = trace_from_sets(sets, 3)
+    t = len(sets)
+    pops = np.repeat(np.arange(6), [4, 5, 3, 2, 2, 2])  # E0, E1, E2 (3 sampled), I0, I1, I2
+    common = rng.standard_normal((t, 6))
+    fields = rng.standard_normal((t, pops.size)) + 1.2 * common[:, pops]
+    states = (fields > 0.3).astype(np.int8)
+    states[:, 9] = 0  # a constant series (E2): left out of the pairs
+    rec = make_recording(trace, states=states, fields=fields, sampled_populations=pops)
+    out = measure(rec)
+    episodes = ref.single_cluster_episodes(active_clusters(trace, 0.3, 0.2), 10.0, 200.0)
+    assert [(a, b) for a, b, _ in episodes] == [(28, 58), (73, 98)] and int(out["long_episodes"]) == 2
+    assert float(out["long_episode_total_ms"]) == pytest.approx(550.0)
+    for quantity, series in (("states", rec.sampled_states), ("fields", rec.sampled_fields)):
+        expected = ref.active_episode_stats(series, pops, {0: 0, 1: 1, 2: 2}, episodes)
+        got = out[f"episode_corr_{quantity}_active"]
+        assert got[0] == pytest.approx(expected["corr_within"], abs=1e-6)
+        assert got[1] == pytest.approx(expected["corr_across"], abs=1e-6)
+        for part in ("temporal", "quenched"):
+            for role in ("active", "inactive"):
+                key = f"var_{part}_{role}"
+                assert float(out[f"episode_{quantity}_{key}"]) == pytest.approx(expected[key], rel=1e-6), (quantity, key)
+    included = measure(rec, episode_edges="include")
+    assert int(included["long_episodes"]) == 4  # the two cut by the window count too
