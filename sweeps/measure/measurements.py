@@ -193,7 +193,7 @@ REGISTRY.declare_options(
     OptionSpec("cluster_threshold", (int, float), 0.3, _check_threshold),
     OptionSpec("cluster_off_threshold", (int, float),
                lambda values: default_off_threshold(values["cluster_threshold"]), _check_off_threshold),
-    OptionSpec("correlation_neurons", int, 10, _check_neurons),  # sampled per population
+    OptionSpec("correlation_neurons", int, 100, _check_neurons),  # per population: docs/STATISTICS.md
     OptionSpec("min_episode", str, MIN_EPISODE_MS, _check_min_episode, name="min_episode_ms"),
     # episodes cut by the window's start or end: left out (the reference's default) or kept
     OptionSpec("episode_edges", str, "exclude", _check_episode_edges),

@@ -50,7 +50,7 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     cluster_threshold = 0.3        # activity above which a cluster becomes active ...
     cluster_off_threshold = 0.2    # ... and below which it is inactive again (default: 2/3 of
                                    # cluster_threshold)
-    correlation_neurons = 10       # neurons sampled per population for correlations
+    correlation_neurons = 100      # neurons sampled per population for correlations
     min_episode = "200 ms"         # shortest single-cluster episode for episode statistics
     points_per_chunk = "auto"      # grid points per Zarr chunk, or an integer >= 1
 

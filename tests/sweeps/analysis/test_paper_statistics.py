@@ -115,3 +115,12 @@ def test_single_cluster_episodes_match_figure4_highstate():
                 assert float(out[f"episode_{quantity}_{key}"]) == pytest.approx(expected[key], rel=1e-6), (quantity, key)
     included = measure(rec, episode_edges="include")
     assert int(included["long_episodes"]) == 4  # the two cut by the window count too
+
+
+def test_sampled_neuron_default_is_the_measured_one():
+    """docs/STATISTICS.md (benchmarks/sampled_neurons_se.py): 100 per population keeps the
+    standard error of the E-E within-cluster correlation below 5 % at the Figure 4 point
+    (10, the former default: 14-19 %)."""
+    from sweeps.measure.measurements import REGISTRY
+
+    assert REGISTRY.resolve_options({})["correlation_neurons"] == 100
