@@ -95,6 +95,7 @@ def _validate(args) -> int:
 
     from sweeps.execution.batch.config import ClusterConfig
     from sweeps.execution.cost import format_duration, predict
+    from sweeps.execution.initial import count_start_copies
     from sweeps.plan import SweepPlan
 
     experiment = _load(args)
@@ -109,6 +110,12 @@ def _validate(args) -> int:
           "share one build)" if builds < experiment.n_points else
           f"  grid: {dims} -> {experiment.n_points} points = {experiment.n_points} tasks")
     print(f"  populations: {len(layout.populations)}, samples per point: {experiment.simulation.n_samples}")
+    copies = count_start_copies(plan)
+    if copies:
+        print(f"  starts: {copies} of {experiment.n_points} points start from the same state as another point "
+              "(same network, init and start, e.g. the homogeneous fixed point for several focus counts): "
+              f"bit-identical copies, simulated once ({experiment.n_points - copies} simulations; "
+              "initial_source and start_copy mark them)")
     print(f"  variables: {len(specs)}; predicted store size <= {_size(per_point * experiment.n_points)} (uncompressed)")
     prediction = predict(plan)
     if prediction is None:
@@ -361,7 +368,7 @@ def _theory(args) -> int:
     experiment = plan.experiment
     points = math.prod(experiment.shape)
     print(f"{args.store}: mean-field theory for {points} grid points "
-          f"({ds.sizes.get('focus_count', 0)} focus counts) written: "
+          f"({len(experiment.theory.focus_counts)} focus counts) written: "
           + ", ".join(str(v) for v in ds.data_vars))
     return EXIT_OK
 

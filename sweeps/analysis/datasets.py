@@ -229,9 +229,19 @@ def average_seeds(ds: xr.Dataset, over=None) -> xr.Dataset:
     return xr.Dataset(out, attrs=ds.attrs)
 
 
+#: the intervals of :func:`summarize`
+SUMMARY_METHODS = ("network", "hierarchical")
+
+
 def summarize(ds: xr.Dataset, var: str, over="network", ci: float = 0.95, n_boot: int = 1000,
-              seed: int = 0, fisher: bool | None = None) -> xr.Dataset:
-    """Mean of ``var`` over replicate dims with a balanced bootstrap confidence interval.
+              seed: int = 0, fisher: bool | None = None, method: str = "network") -> xr.Dataset:
+    """Mean of ``var`` over replicate dims with a bootstrap confidence interval.
+
+    The default interval is the reference paper's (``Figure4.py``: ``_fisher_mean``,
+    ``_merge_init_summaries``, ``_series_stats_from_values``): the mean over the inner
+    levels (inits) of each network first (in z for correlations), then a percentile bootstrap
+    of those network means (networks resampled with replacement, one level).
+    ``method="hierarchical"`` resamples the inner units inside each drawn network too (wider).
 
     Parameters
     ----------
@@ -249,6 +259,9 @@ def summarize(ds: xr.Dataset, var: str, over="network", ci: float = 0.95, n_boot
         of each drawn network (see :mod:`sweeps.analysis.bootstrap`).
     seed : int, default 0
         Seed of the resampling (same seed, same interval).
+    method : {"network", "hierarchical"}, default "network"
+        ``"network"``: bootstrap of the per-network means (the reference's interval);
+        ``"hierarchical"``: networks, then inside each drawn network its inits.
     fisher : bool, optional
         Average in Fisher-z space and transform back with ``tanh``; default: for variables
         with ``aggregation = fisher_z`` (correlations).
@@ -266,6 +279,8 @@ def summarize(ds: xr.Dataset, var: str, over="network", ci: float = 0.95, n_boot
         raise ValueError(f"summarize: ci must be in (0, 1), got {ci}")
     if not (isinstance(n_boot, int | np.integer) and n_boot >= 1):
         raise ValueError(f"summarize: n_boot must be an integer >= 1, got {n_boot!r}")
+    if method not in SUMMARY_METHODS:
+        raise ValueError(f"summarize: method must be one of {', '.join(SUMMARY_METHODS)}, got {method!r}")
     dims = _replicate_dims(ds, over)
     data = only_ok(ds)[var]
     if not _is_numeric(data):
@@ -275,18 +290,23 @@ def summarize(ds: xr.Dataset, var: str, over="network", ci: float = 0.95, n_boot
     values = fisher_z(data.values) if fisher else data.values
     rest = data.dims[:data.ndim - len(dims)]
     mean = bootstrap.balanced_mean(values, len(dims))
-    replicates = bootstrap.bootstrap_means(values, len(dims), n_boot, np.random.default_rng(seed))
-    lower, upper = bootstrap.percentile_interval(replicates, ci)
+    if method == "network":  # the inner levels averaged per network, then one level resampled
+        per_network = bootstrap.balanced_mean(values, len(dims) - 1)
+        replicates = bootstrap.bootstrap_means(per_network, 1, n_boot, np.random.default_rng(seed))
+    else:
+        replicates = bootstrap.bootstrap_means(values, len(dims), n_boot, np.random.default_rng(seed))
     back = np.tanh if fisher else (lambda x: x)
+    # percentiles of the replicates in r (as the reference): no tanh of interpolated z values
+    lower, upper = bootstrap.percentile_interval(back(replicates), ci)
     coords = {name: coord for name, coord in data.coords.items()
               if not set(coord.dims) & set(dims)}
     attrs = {key: data.attrs[key] for key in ("units", "long_name") if key in data.attrs}
     return xr.Dataset(
-        {key: (rest, back(value), attrs) for key, value in
-         (("mean", mean), ("lower", lower), ("upper", upper))},
+        {key: (rest, value, attrs) for key, value in
+         (("mean", back(mean)), ("lower", lower), ("upper", upper))},
         coords=coords,
         attrs={"variable": var, "ci": ci, "n_boot": n_boot, "over": list(dims),
-               "fisher_z": int(fisher)},
+               "fisher_z": int(fisher), "method": method},
     )
 
 

@@ -14,6 +14,7 @@ import traceback
 
 import numpy as np
 
+from sweeps.execution.initial import plan_start, start_copies, start_variables
 from sweeps.execution.initial import start as start_network
 from sweeps.measure.measurements import measure
 from sweeps.measure.recording import Recording
@@ -112,15 +113,20 @@ def _build(plan: SweepPlan, index: int):
     return net, build_seconds
 
 
-def _run_built(plan: SweepPlan, index: int, net, build_seconds: float) -> dict[str, np.ndarray]:
-    """Restart ``net`` from point ``index``'s start seed, simulate and measure it."""
+def _start_plan(plan: SweepPlan, index: int, layout: Layout):
+    """The start of point ``index`` (:func:`sweeps.execution.initial.plan_start`)."""
+    grid, simulation = plan.grid, plan.experiment.simulation
+    focus_count = grid.run_options(index).get("focus_count", simulation.focus_count)
+    return plan_start(plan.model, layout, grid.parameters(index), simulation, focus_count, grid.seeds(index))
+
+
+def _run_built(plan: SweepPlan, index: int, net, build_seconds: float, start_plan, layout: Layout) -> dict[str, np.ndarray]:
+    """Restart ``net`` from point ``index``'s start, simulate and measure it."""
     experiment, grid = plan.experiment, plan.grid
     seeds = grid.seeds(index)
     if not callable(getattr(net, "reset", None)):
         raise TypeError(f"the network of model {experiment.model!r} has no reset(state=None, seed=None)")
-    focus_count = grid.run_options(index).get("focus_count", experiment.simulation.focus_count)
-    started = start_network(net, plan.model, Layout.from_populations(net.populations),
-                            grid.parameters(index), experiment.simulation, focus_count, seeds)
+    started = start_network(net, layout, start_plan, experiment.simulation, seeds)
     recording = _record(experiment, seeds, net, build_seconds)
     values = measure(recording, experiment.output)
     values.update(started)
@@ -153,7 +159,9 @@ def run_points(plan: SweepPlan, indices) -> list[PointResult]:
 
     Points sharing parameters and network index (``Grid.build_key``: its inits, and the
     ``focus_count`` values) reuse one built network through ``net.reset``; results are
-    bit-identical to building each point on its own.  Errors are captured per point.
+    bit-identical to building each point on its own.  Points of one init with the same start
+    (:func:`sweeps.execution.initial.start_copies`) are simulated once: the others get its
+    measurements with ``start_copy = 1``.  Errors are captured per point.
     """
     if plan.model.point is not None:
         return [_run_point_model(plan, index) for index in indices]
@@ -166,12 +174,28 @@ def run_points(plan: SweepPlan, indices) -> list[PointResult]:
             seconds = (time.perf_counter() - start) / len(group)
             results += [_failure(index, err, seconds) for index in group]
             continue
-        for index in group:
+        try:  # every start of the network first: equal starts of one init run once
+            layout = Layout.from_populations(net.populations)
+            starts = [_start_plan(plan, index, layout) for index in group]
+        except Exception as err:
+            seconds = (time.perf_counter() - start) / len(group)
+            results += [_failure(index, err, seconds) for index in group]
+            continue
+        copies = start_copies(starts, [plan.grid.init(index) for index in group])
+        done: dict[int, PointResult] = {}
+        for k, index in enumerate(group):
+            original = done.get(copies[k]) if copies[k] is not None else None
+            if original is not None and original.ok:  # a bit-identical run: copied, not simulated
+                values = dict(original.values)
+                values.update(start_variables(starts[k], layout, original.values["initial_activity"], copy=True))
+                results.append(PointResult(index, values, None, 0.0))
+                continue
             try:
-                values = _run_built(plan, index, net, build_seconds)
+                values = _run_built(plan, index, net, build_seconds, starts[k], layout)
             except Exception as err:
                 results.append(_failure(index, err, time.perf_counter() - start))
             else:
                 results.append(PointResult(index, values, None, time.perf_counter() - start))
+            done[k] = results[-1]
             start = time.perf_counter()
     return results

@@ -80,8 +80,16 @@ class MeasureContext:
 
     @functools.cached_property
     def long_episodes(self) -> st.Runs:
-        return st.long_runs(st.single_cluster_runs(self.active), self.rec.sample_interval_ms,
-                            self.options.min_episode_ms)
+        runs = st.single_cluster_runs(self.active)
+        if self.options["episode_edges"] == "exclude":
+            runs = st.inner_runs(runs, len(self.active))
+        return st.long_runs(runs, self.rec.sample_interval_ms, self.options.min_episode_ms)
+
+    @functools.cached_property
+    def active_episodes(self) -> dict[str, st.ActiveEpisodeStatistics]:
+        return {quantity: st.active_episode_statistics(series, self.rec.sampled_populations, self.rec.population_types,
+                                                       self.rec.population_clusters, self.long_episodes)
+                for quantity, series in self.series.items()}
 
     @functools.cached_property
     def category(self) -> np.ndarray:
@@ -97,6 +105,12 @@ class MeasureContext:
     @functools.cached_property
     def blocks(self) -> dict[str, st.BlockCorrelations]:
         return {quantity: st.block_correlations(series, self.rec.sampled_populations, self.n_pop)
+                for quantity, series in self.series.items()}
+
+    @functools.cached_property
+    def plain_blocks(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Plain mean and median of r per block of populations (:func:`st.block_plain_stats`)."""
+        return {quantity: st.block_plain_stats(series, self.rec.sampled_populations, self.n_pop)
                 for quantity, series in self.series.items()}
 
     @property
@@ -166,6 +180,12 @@ def _check_min_episode(value, values) -> float:
     return float(value)
 
 
+def _check_episode_edges(value, values) -> str:
+    if value not in ("exclude", "include"):
+        raise ValueError(f"must be \"exclude\" or \"include\", got {value!r}")
+    return value
+
+
 #: The ``[output]`` options of the output as a whole and of the cluster-state measurements
 #: (measurements registered elsewhere declare theirs with ``register(..., options=...)``).
 REGISTRY.declare_options(
@@ -173,8 +193,10 @@ REGISTRY.declare_options(
     OptionSpec("cluster_threshold", (int, float), 0.3, _check_threshold),
     OptionSpec("cluster_off_threshold", (int, float),
                lambda values: default_off_threshold(values["cluster_threshold"]), _check_off_threshold),
-    OptionSpec("correlation_neurons", int, 10, _check_neurons),  # sampled per population
+    OptionSpec("correlation_neurons", int, 100, _check_neurons),  # per population: docs/STATISTICS.md
     OptionSpec("min_episode", str, MIN_EPISODE_MS, _check_min_episode, name="min_episode_ms"),
+    # episodes cut by the window's start or end: left out (the reference's default) or kept
+    OptionSpec("episode_edges", str, "exclude", _check_episode_edges),
     OptionSpec("points_per_chunk", (int, str), "auto", _check_points_per_chunk),  # of the store
 )
 _FISHER = {"aggregation": "fisher_z"}
@@ -306,6 +328,18 @@ def _register_correlations(quantity: str, word: str) -> None:
     def _matrix(ctx):
         return st.block_means(ctx.blocks[quantity])
 
+    @register(f"corr_matrix_{quantity}_mean", (POPULATION, POPULATION_OTHER), "float64", "1",
+              f"plain mean Pearson correlation of {word} per pair of populations (the reference's "
+              "state_cluster_mean)")
+    def _matrix_mean(ctx):
+        return ctx.plain_blocks[quantity][0]
+
+    @register(f"corr_matrix_{quantity}_median", (POPULATION, POPULATION_OTHER), "float64", "1",
+              f"median Pearson correlation of {word} per pair of populations (the reference's "
+              "state_cluster_median)")
+    def _matrix_median(ctx):
+        return ctx.plain_blocks[quantity][1]
+
     @register(f"episode_corr_{quantity}", (PAIR_TYPE, RELATION), "float64", "1",
               f"corr_{quantity} inside single-cluster episodes of at least min_episode "
               "(Fisher-z mean over episodes)", attrs=_FISHER)
@@ -313,8 +347,27 @@ def _register_correlations(quantity: str, word: str) -> None:
         return ctx.episode_correlations(quantity)
 
 
+def _register_active_episodes(quantity: str, word: str) -> None:
+    @register(f"episode_corr_{quantity}_active", (RELATION,), "float64", "1",
+              f"Fisher-z mean correlation of {word} of E pairs inside the active cluster (within) and of an "
+              "active-cluster E neuron with another cluster's (across) in single-cluster episodes", attrs=_FISHER)
+    def _corr(ctx):
+        stats = ctx.active_episodes[quantity]
+        return np.array([stats.corr_within, stats.corr_across])
+
+    for part in ("temporal", "quenched"):
+        for role in ("active", "inactive"):
+            @register(f"episode_{quantity}_var_{part}_{role}", (), "float64", "1",
+                      f"{part} variance of {word} of the {role} E cluster(s) in single-cluster episodes "
+                      "(sampled neurons; inactive: mean over the other E clusters)")
+            def _var(ctx, part=part, role=role):
+                return getattr(ctx.active_episodes[quantity], f"var_{part}_{role}")
+
+
 _register_correlations("states", "binary states")
 _register_correlations("fields", "inputs h")
+_register_active_episodes("states", "binary states")
+_register_active_episodes("fields", "inputs h")
 
 
 _register_lookups(lambda ctx: ctx.rec.wiring, (
@@ -373,8 +426,10 @@ def measure(recording: Recording, options: Options | Mapping | None = None, **va
         its activity falls below this one; default two thirds of ``cluster_threshold``, so
         that a cluster hovering at the threshold does not count as switching on and off),
         ``keep_traces`` (default True: include the ``activity`` trace ``[time, population]``)
-        and ``min_episode_ms`` (default 200: shortest single-cluster episode entering
-        ``long_episode*`` and ``episode_corr*``).
+        ``min_episode_ms`` (default 200: shortest single-cluster episode entering
+        ``long_episode*`` and ``episode_*``) and ``episode_edges`` (default ``"exclude"``:
+        episodes touching the window's start or end are left out, as in the reference;
+        ``"include"`` counts them with their observed length).
     **values
         Single options by name, over those of ``options``.
 

@@ -225,6 +225,34 @@ def block_means(blocks: BlockCorrelations) -> np.ndarray:
         return np.tanh(blocks.z_sum / blocks.count)
 
 
+def block_plain_stats(series: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Plain mean and median of the Pearson ``r`` of the pairs of every block of groups.
+
+    The reference's cluster-pair matrices (``_cluster_pair_correlation_stats``: ``np.mean`` and
+    ``np.median`` of r, no Fisher z), over every pair of distinct sampled neurons (constant
+    series left out). Shape (G, G) each, symmetric, NaN where a block has no pair.
+    """
+    groups = np.asarray(groups, np.int64)
+    x = np.asarray(series, np.float64)
+    x = x - x.mean(axis=0)
+    norm = np.sqrt(np.einsum("tk,tk->k", x, x))
+    valid = norm > 1e-12 * max(1.0, float(np.abs(series).max(initial=0.0))) * np.sqrt(len(x))
+    rows = [np.ascontiguousarray((x[:, (groups == g) & valid] / norm[(groups == g) & valid]).T)
+            for g in range(n_groups)]
+    mean = np.full((n_groups, n_groups), np.nan)
+    median = np.full((n_groups, n_groups), np.nan)
+    for a in range(n_groups):
+        if not len(rows[a]):
+            continue
+        for b in range(a, n_groups):
+            r = rows[a] @ rows[b].T
+            values = r[np.triu_indices(len(r), 1)] if a == b else r.ravel()
+            if values.size:
+                mean[a, b] = mean[b, a] = values.mean()
+                median[a, b] = median[b, a] = np.median(values)
+    return mean, median
+
+
 def variance_split(mean: np.ndarray, variance: np.ndarray, groups: np.ndarray, n_groups: int):
     """Temporal and quenched variance per group from per-neuron time moments.
 
@@ -265,6 +293,13 @@ def single_cluster_runs(active: np.ndarray) -> Runs:
     return Runs(starts[keep], ends[keep], label[starts[keep]])
 
 
+def inner_runs(runs: Runs, n_samples: int) -> Runs:
+    """The runs that touch neither end of the window (``Figure4_HighState.py``,
+    ``--exclude-edge-episodes``: an episode cut by the window has no known length)."""
+    keep = (runs.start > 0) & (runs.end < n_samples)
+    return Runs(runs.start[keep], runs.end[keep], runs.label[keep])
+
+
 def long_runs(runs: Runs, sample_interval_ms: float, min_duration_ms: float) -> Runs:
     """The runs lasting at least ``min_duration_ms`` (``length * dt``)."""
     keep = (runs.end - runs.start) * sample_interval_ms >= min_duration_ms - 1e-9
@@ -290,3 +325,72 @@ def episode_category_means(series, groups, n_groups, category, n_categories, run
         n_episodes += has
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.tanh(z_sum / n_episodes), n_episodes
+
+
+def _standardized(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Columns centred and scaled to unit norm, and which are not constant."""
+    x = x - x.mean(axis=0)
+    norm = np.sqrt(np.einsum("tk,tk->k", x, x))
+    valid = norm > 1e-12 * max(1.0, float(np.abs(x).max(initial=0.0))) * np.sqrt(len(x))
+    out = np.zeros_like(x)
+    out[:, valid] = x[:, valid] / norm[valid]
+    return out, valid
+
+
+@dataclass(frozen=True)
+class ActiveEpisodeStatistics:
+    """Statistics of single-cluster episodes centred on the active cluster (means over episodes).
+
+    ``corr_within``/``corr_across``: Fisher-z mean r of E pairs inside the active cluster / of
+    an active-cluster E neuron with an E neuron of another cluster, ``tanh`` of the mean over
+    episodes of the per-episode z means. ``var_*``: temporal and quenched variance of the series
+    of the active E population and the mean over the inactive E populations, means over episodes.
+    """
+
+    corr_within: float
+    corr_across: float
+    var_temporal_active: float
+    var_temporal_inactive: float
+    var_quenched_active: float
+    var_quenched_inactive: float
+
+
+def active_episode_statistics(series, groups, group_types, group_clusters, runs: Runs) -> ActiveEpisodeStatistics:
+    """The reference's per-episode statistics (``analysis/high_state.py``: ``episode_statistics``
+    with the pairs ``active_within`` / ``active_across`` and ``variance_decomposition`` per
+    population, active vs the mean of the inactive ones) over the sampled neurons.
+
+    ``groups``: population of each column of ``series``; ``group_types``/``group_clusters``: the
+    cell type and cluster of every population; ``runs``: the episodes, labelled by cluster.
+    """
+    series = np.asarray(series, np.float64)
+    groups = np.asarray(groups, np.int64)
+    e_pops = {int(c): g for g, (t, c) in enumerate(zip(group_types, group_clusters, strict=True)) if t == "E" and c >= 0}
+    excit = np.isin(groups, list(e_pops.values()))
+    sums = np.zeros(6)
+    counts = np.zeros(6)
+    for start, end, label in zip(runs.start, runs.end, runs.label, strict=True):
+        if int(label) not in e_pops:
+            continue
+        active_pop = e_pops[int(label)]
+        x, valid = _standardized(series[start:end])
+        inside = (groups == active_pop) & valid
+        others = excit & (groups != active_pop) & valid
+        a = x[:, inside]
+        r_within = (a.T @ a)[np.triu_indices(a.shape[1], 1)]
+        r_across = (a.T @ x[:, others]).ravel()
+        values = [np.mean(fisher_z(r)) if r.size else np.nan for r in (r_within, r_across)]
+        segment = series[start:end]
+        temporal = {g: float(np.mean(np.var(segment[:, groups == g], axis=0))) for g in e_pops.values()
+                    if np.any(groups == g)}
+        quenched = {g: float(np.var(np.mean(segment[:, groups == g], axis=0))) for g in temporal}
+        inactive = [g for g in temporal if g != active_pop]
+        values += [temporal.get(active_pop, np.nan), np.mean([temporal[g] for g in inactive]) if inactive else np.nan,
+                   quenched.get(active_pop, np.nan), np.mean([quenched[g] for g in inactive]) if inactive else np.nan]
+        values = np.asarray(values, np.float64)
+        has = np.isfinite(values)
+        sums[has] += values[has]
+        counts[has] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / counts
+    return ActiveEpisodeStatistics(float(np.tanh(means[0])), float(np.tanh(means[1])), *map(float, means[2:]))

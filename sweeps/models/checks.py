@@ -103,6 +103,9 @@ def _check_start(experiment, model: Model, layout: Layout | None, grid: Grid, in
     if not 0 <= focus <= q:
         field = "sweep.focus_count" if swept else "simulation.focus_count"
         raise ModelError(field, f"{focus} is outside 0..Q = 0..{q} (clusters of the model)")
+    if sim.focus_counts is not None and max(sim.focus_counts) > q:
+        raise ModelError("simulation.focus_counts", f"{max(sim.focus_counts)} is outside 0..Q = 0..{q} "
+                         "(clusters of the model)")
 
 
 def _check_theory(experiment, model: Model, layout: Layout | None) -> None:

@@ -24,8 +24,8 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     # replicates = 3                           # older form: dimension `seed`, one network each
                                                # (same seeds as networks = 3, other name)
 
-    [[sweep.zip]]                  # zipped axes: one dimension named `name`, lists of equal length
-    name = "coupling"
+    [[sweep.zip]]                  # zipped axes: one dimension named `name`, lists of equal length;
+    name = "coupling"              # a list may repeat values, the tuples must be distinct
     R_Eplus = [3.0, 7.25]
     g = [1.0, 1.2]
 
@@ -41,13 +41,16 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     initial_mode = "bernoulli"     # bernoulli | exact (exactly round(a N) neurons on)
     focus_count = 1                # focus clusters of a mean-field start; or swept:
                                    # [sweep] focus_count = [1, 2, 3]  (see sweeps/initial.py)
+    # focus_counts = [1, 2, 3, 4, 5]  # or a pool: each init draws one fixed point uniformly
+                                   # from those of all these focus counts (identical ones merged)
+    fixed_point_stability = "stable"  # stable | unstable | any: which fixed points may start a run
 
     [output]
     keep_traces = true             # store per-population activity traces
     cluster_threshold = 0.3        # activity above which a cluster becomes active ...
     cluster_off_threshold = 0.2    # ... and below which it is inactive again (default: 2/3 of
                                    # cluster_threshold)
-    correlation_neurons = 10       # neurons sampled per population for correlations
+    correlation_neurons = 100      # neurons sampled per population for correlations
     min_episode = "200 ms"         # shortest single-cluster episode for episode statistics
     points_per_chunk = "auto"      # grid points per Zarr chunk, or an integer >= 1
 
@@ -88,13 +91,14 @@ from sweeps.spec.fields import axis_values, check_keys, optional, require, typen
 from sweeps.spec.grid import GridShape
 from sweeps.spec.quantity import Quantity, parse_quantity
 from sweeps.spec.theory import Theory, parse_theory
-from sweeps.spec.types import DimensionKind, InitialMode, Start, StartKind
+from sweeps.spec.types import DimensionKind, FixedPointStability, InitialMode, Start, StartKind
 
 __all__ = [
     "DefinitionError",
     "Dimension",
     "DimensionKind",
     "Experiment",
+    "FixedPointStability",
     "InitialMode",
     "Output",
     "Quantity",
@@ -108,7 +112,7 @@ __all__ = [
 _TABLES = ("experiment", "parameters", "sweep", "simulation", "output", "cluster", "theory")
 _EXPERIMENT_KEYS = ("name", "model", "seed", "description")
 _SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb",
-                    "initial", "initial_mode", "focus_count")
+                    "initial", "initial_mode", "focus_count", "focus_counts", "fixed_point_stability")
 INITIAL_FORMS = (StartKind.DEFAULT, StartKind.MEANFIELD)  # the string forms of simulation.initial
 WEIGHT_MODES = ("auto", "dense", "sparse")
 SEED_DIM = "seed"
@@ -160,6 +164,8 @@ class Simulation:
     initial: Start = Start()  # the model's default, a mean-field fixed point or one activity per population
     initial_mode: InitialMode = InitialMode.BERNOULLI
     focus_count: int = 1  # focus clusters of a mean-field start, unless swept
+    focus_counts: tuple[int, ...] | None = None  # a pool: each init draws one fixed point of these
+    fixed_point_stability: FixedPointStability = FixedPointStability.STABLE
 
     @property
     def n_samples(self) -> int:
@@ -270,9 +276,21 @@ class Experiment(GridShape):
                 "initial": _jsonable(self.simulation.initial.to_json()),
                 "initial_mode": self.simulation.initial_mode,
                 "focus_count": self.simulation.focus_count,
+                **self._start_choice(),
             },
             "output": _jsonable(self.output.values),
         }
+
+
+    def _start_choice(self) -> dict[str, Any]:
+        """The start-choice keys, only where they differ from the default (older stores keep
+        their identity)."""
+        sim, keys = self.simulation, {}
+        if sim.focus_counts is not None:
+            keys["focus_counts"] = list(sim.focus_counts)
+        if sim.fixed_point_stability != FixedPointStability.STABLE:
+            keys["fixed_point_stability"] = sim.fixed_point_stability.value
+        return keys
 
 
 def _jsonable(obj: Any) -> Any:
@@ -431,10 +449,16 @@ def _parse_zip(where: str, table: dict, claim, seen: dict) -> Dimension:
     values: dict[str, tuple] = {}
     for param, spec in members.items():
         claim(param, f"{where}.{param}")
-        values[param] = axis_values(f"{where}.{param}", spec)
+        values[param] = axis_values(f"{where}.{param}", spec, distinct=False)
     lengths = {p: len(v) for p, v in values.items()}
     if len(set(lengths.values())) != 1:
         raise DefinitionError(where, f"zipped lists must have equal lengths, got {lengths}")
+    rows = list(zip(*values.values(), strict=True))  # a column may repeat a value, a row may not
+    repeated = sorted({i for i, row in enumerate(rows) if rows.index(row) != i})
+    if repeated:
+        first = rows[repeated[0]]
+        raise DefinitionError(where, f"entry {repeated[0]} {dict(zip(values, first, strict=True))} repeats entry "
+                              f"{rows.index(first)}; the tuples of a zip must be distinct")
     return Dimension(name, values, next(iter(lengths.values())), DimensionKind.ZIP)
 
 
@@ -449,6 +473,8 @@ def _check_focus_axis(dimensions: tuple[Dimension, ...], simulation: Simulation)
             raise DefinitionError(where, f"must be integers >= 0, got {list(values)}")
         if simulation.initial.kind != StartKind.MEANFIELD:
             raise DefinitionError(where, "a focus_count axis needs simulation.initial = \"meanfield\"")
+        if simulation.focus_counts is not None:
+            raise DefinitionError(where, "a focus_count axis and simulation.focus_counts (a pool) exclude each other")
 
 
 def _parse_simulation(sim: dict) -> Simulation:
@@ -492,9 +518,24 @@ def _parse_simulation(sim: dict) -> Simulation:
     if initial_mode not in tuple(InitialMode):
         raise DefinitionError("simulation.initial_mode", f"{initial_mode!r} is not one of {', '.join(InitialMode)}")
     focus_count = optional(sim, "simulation", "focus_count", int, 1)
-    if "focus_count" in sim and start.kind != StartKind.MEANFIELD:
-        raise DefinitionError("simulation.focus_count", "needs simulation.initial = \"meanfield\"")
-    return Simulation(duration, warmup, interval, weight_mode, budget, start, InitialMode(initial_mode), focus_count)
+    for key in ("focus_count", "focus_counts", "fixed_point_stability"):
+        if key in sim and start.kind != StartKind.MEANFIELD:
+            raise DefinitionError(f"simulation.{key}", "needs simulation.initial = \"meanfield\"")
+    pool = optional(sim, "simulation", "focus_counts", list, None)
+    if pool is not None:
+        if "focus_count" in sim:
+            raise DefinitionError("simulation.focus_counts", "give focus_count (one) or focus_counts (a pool), not both")
+        if not pool or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in pool):
+            raise DefinitionError("simulation.focus_counts", f"must be a non-empty list of integers >= 0, got {pool!r}")
+        if len(set(pool)) != len(pool):
+            raise DefinitionError("simulation.focus_counts", f"duplicate values in {pool!r}")
+        pool = tuple(pool)
+    stability = optional(sim, "simulation", "fixed_point_stability", str, FixedPointStability.STABLE.value)
+    if stability not in tuple(FixedPointStability):
+        raise DefinitionError("simulation.fixed_point_stability",
+                              f"{stability!r} is not one of {', '.join(FixedPointStability)}")
+    return Simulation(duration, warmup, interval, weight_mode, budget, start, InitialMode(initial_mode), focus_count,
+                      pool, FixedPointStability(stability))
 
 
 def _parse_output(out: dict) -> Output:

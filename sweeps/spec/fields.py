@@ -57,8 +57,9 @@ def optional(table: dict, where: str, key: str, kind: type | tuple, default: Any
     return value
 
 
-def axis_values(where: str, spec: Any) -> tuple:
-    """Expand one axis specification into a tuple of distinct values."""
+def axis_values(where: str, spec: Any, distinct: bool = True) -> tuple:
+    """Expand one axis specification into a tuple of values, distinct unless ``distinct`` is
+    False (a column of a zip: its tuples must be distinct, not its values)."""
     if isinstance(spec, list):
         values = spec
     elif isinstance(spec, dict):
@@ -81,7 +82,7 @@ def axis_values(where: str, spec: Any) -> tuple:
         if not all(math.isfinite(v) for v in values):
             raise DefinitionError(where, f"values must be finite, got {values!r}")
     dupes = sorted({v for v in values if values.count(v) > 1}, key=str)
-    if dupes:
+    if dupes and distinct:
         raise DefinitionError(where, f"duplicate values {dupes}; axis values must be distinct")
     return tuple(values)
 

@@ -13,7 +13,8 @@ never from the point's position in the grid:
     with ``net.reset(state=..., seed=start)``; the engine draws the initial states from its
     child ``0`` and the update order from its child ``2``.  Child ``FOCUS`` draws which
     clusters are the focus ones (``initial = "meanfield"``), child ``RECORDING`` the neurons
-    whose states and inputs are recorded.
+    whose states and inputs are recorded, child ``POOL`` which fixed point of a pool of focus
+    counts an init starts from (``[simulation] focus_counts``).
 
 Adding axis values, networks or inits to a grid therefore leaves every existing point's seeds,
 and data, unchanged; results do not depend on the grid's shape or order, nor on which worker
@@ -26,13 +27,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CONNECTIVITY", "FOCUS", "RECORDING", "START", "STATES", "PointSeeds", "point_seeds"]
+__all__ = ["CONNECTIVITY", "FOCUS", "POOL", "RECORDING", "START", "STATES", "PointSeeds", "point_seeds"]
 
 #: First spawn-key word of each role (distinct, so no two roles share a stream).
 CONNECTIVITY, START = 0x4E4554, 0x494E4954  # "NET", "INIT"
 #: Children of the start seed: initial states (the engine's child 0, also for states the sweep
-#: draws itself), focus clusters and recorded neurons; the engine's update order is child 2.
-STATES, FOCUS, RECORDING = 0, 3, 4
+#: draws itself), focus clusters, recorded neurons and the fixed point drawn from a pool of focus
+#: counts; the engine's update order is child 2.
+STATES, FOCUS, RECORDING, POOL = 0, 3, 4, 5
 
 
 @dataclass(frozen=True)

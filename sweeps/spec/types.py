@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-__all__ = ["DimensionKind", "InitialMode", "Start", "StartKind"]
+__all__ = ["DimensionKind", "FixedPointStability", "InitialMode", "Start", "StartKind"]
 
 
 class DimensionKind(enum.StrEnum):
@@ -31,6 +31,18 @@ class InitialMode(enum.StrEnum):
 
     BERNOULLI = "bernoulli"  # each neuron on with its population's activity
     EXACT = "exact"          # exactly round(a N) neurons on, at random positions
+
+
+class FixedPointStability(enum.StrEnum):
+    """``[simulation] fixed_point_stability``: which fixed points a mean-field start may use
+    (the reference's ``--stability-filter``)."""
+
+    STABLE = "stable"      # every eigenvalue of the full Jacobian with a negative real part
+    UNSTABLE = "unstable"  # the others
+    ANY = "any"            # all of them
+
+    def admits(self, stable: bool) -> bool:
+        return self is FixedPointStability.ANY or (self is FixedPointStability.STABLE) == bool(stable)
 
 
 class StartKind(enum.StrEnum):

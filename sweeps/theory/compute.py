@@ -32,18 +32,38 @@ import xarray as xr
 
 from sweeps.models.model import ModelTheory
 from sweeps.plan import SweepPlan
+from sweeps.spec.grid import RUN_AXES
 from sweeps.spec.types import DimensionKind
 from sweeps.store.sweep_store import THEORY_ATTR, SweepStore
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FOCUS_DIM", "THEORY_ATTR", "bifurcation_line", "theory_dataset", "write_theory"]
+__all__ = ["FOCUS_DIM", "SWEPT_FOCUS_DIM", "THEORY_ATTR", "bifurcation_line", "focus_dim", "theory_dataset",
+           "write_theory"]
 
 FOCUS_DIM = "focus_count"
+#: the theory's focus dimension when the grid itself has a dimension ``focus_count`` (a swept
+#: start option): the theory does not depend on how a point starts, so it is stored along its
+#: own focus counts under this name instead of clashing with the grid's.
+SWEPT_FOCUS_DIM = "mf_focus_count"
+
+
+def focus_dim(experiment) -> str:
+    """Name of the theory's focus-count dimension for ``experiment`` (see :data:`SWEPT_FOCUS_DIM`)."""
+    return SWEPT_FOCUS_DIM if FOCUS_DIM in experiment.dims else FOCUS_DIM
+
+
+def _model_values(dim) -> dict[str, tuple]:
+    """The model parameters along ``dim`` (run options such as ``focus_count`` left out)."""
+    return {name: values for name, values in dim.values.items() if name not in RUN_AXES}
 
 
 def _theory_dims(plan: SweepPlan):
-    return [d for d in plan.experiment.dimensions if d.kind != DimensionKind.SEED]
+    """The dimensions the theory runs over: every swept dimension that carries model parameters
+    and the network/init replicates (broadcast), not ``seed`` and not a dimension of run options
+    alone (a swept ``focus_count``: the theory has its own focus dimension)."""
+    return [d for d in plan.experiment.dimensions
+            if d.kind != DimensionKind.SEED and (d.kind.is_replicate or _model_values(d))]
 
 
 def _groups(theory: ModelTheory) -> dict[tuple[str, ...], tuple[str, ...]]:
@@ -62,12 +82,12 @@ def _parameter_sets(experiment, dims, ranges):
     """Model parameters at every point of the block ``ranges`` (one index range per dimension
     of ``dims``, C order); dimensions without parameter values (networks, inits) are
     broadcast, not enumerated."""
-    varying = [(dim, r) for dim, r in zip(dims, ranges, strict=True) if dim.values]
+    varying = [(dim, r) for dim, r in zip(dims, ranges, strict=True) if _model_values(dim)]
     sets = []
     for coords in itertools.product(*(r for _, r in varying)):
-        params = dict(experiment.parameters)
+        params = {k: v for k, v in experiment.parameters.items() if k not in RUN_AXES}
         for (dim, _), i in zip(varying, coords, strict=True):
-            for name, values in dim.values.items():
+            for name, values in _model_values(dim).items():
                 params[name] = values[i]
         sets.append(params)
     return sets
@@ -81,7 +101,7 @@ def _cpus() -> int:
 def _broadcast(values, dims, ranges):
     """``values`` over the parameter dimensions of the block, broadcast to all of ``dims``."""
     block = tuple(len(r) for r in ranges)
-    expanded = [len(r) if dim.values else 1 for dim, r in zip(dims, ranges, strict=True)]
+    expanded = [len(r) if _model_values(dim) else 1 for dim, r in zip(dims, ranges, strict=True)]
     values = values.reshape(tuple(expanded) + values.shape[1:])
     return np.broadcast_to(values, block + values.shape[len(block):])
 
@@ -99,6 +119,7 @@ def theory_dataset(plan: SweepPlan, threads: int | None = None) -> xr.Dataset:
     theory = plan.model.sweep_theory
     counts = list(plan.experiment.theory.focus_counts)
     dims = _theory_dims(plan)
+    fdim = focus_dim(plan.experiment)
     started = time.perf_counter()
     threads = threads or _cpus()
     data, reasons = {}, []
@@ -110,12 +131,12 @@ def theory_dataset(plan: SweepPlan, threads: int | None = None) -> xr.Dataset:
         for name, values in arrays.items():
             var = theory.variable(name)
             extra = (var.extra_dim,) if var.extra_dim else ()
-            data[name] = (tuple(d.name for d in group_dims) + (FOCUS_DIM,) + extra, values,
+            data[name] = (tuple(d.name for d in group_dims) + (fdim,) + extra, values,
                           {"units": var.units, "long_name": var.long_name})
     seconds = time.perf_counter() - started
-    focus_coord = {FOCUS_DIM: (FOCUS_DIM, np.asarray(counts),
-                               {"long_name": "number of focus (active) clusters", "units": "1"})}
-    attrs = {"focus_counts": counts, "points": math.prod(d.size for d in dims),
+    focus_coord = {fdim: (fdim, np.asarray(counts),
+                          {"long_name": "number of focus (active) clusters of the mean-field state", "units": "1"})}
+    attrs = {"focus_counts": counts, "focus_dim": fdim, "points": math.prod(d.size for d in dims),
              "seconds": round(seconds, 3), "reasons": reasons[:100],
              "sizes": {d.name: d.size for d in dims}, "variables": list(data)}
     logger.info("theory for %d grid points x %d focus counts in %.2f s", attrs["points"], len(counts), seconds)
@@ -146,12 +167,14 @@ def write_theory(store: SweepStore, plan: SweepPlan, *, threads: int | None = No
     dims = _theory_dims(plan)
     counts = list(plan.experiment.theory.focus_counts)
     old = (info or {}).get("sizes")
+    fdim = focus_dim(plan.experiment)
     if info is None or info.get("focus_counts") != counts or old is None \
-            or set(old) != {d.name for d in dims}:
+            or set(old) != {d.name for d in dims} or info.get("focus_dim", FOCUS_DIM) != fdim:
+        stored_dim = (info or {}).get("focus_dim", FOCUS_DIM)  # the old theory's arrays go
         ds = theory_dataset(plan, threads)
         info = dict(ds.attrs)
         ds.attrs = {}
-        store.replace_theory(ds, info, FOCUS_DIM)
+        store.replace_theory(ds, info, stored_dim)
     else:
         extended = _extend(store, plan, dims, old, counts, info, threads or _cpus())
         if extended is not info:
@@ -202,9 +225,10 @@ def bifurcation_line(ds: xr.Dataset, x: str, y: str, focus_count: int | None = N
     bif = ds["mf_bifurcation_R_Eplus"]
     if other not in bif.dims:
         return None
-    counts = list(bif[FOCUS_DIM].values)
+    fdim = SWEPT_FOCUS_DIM if SWEPT_FOCUS_DIM in bif.dims else FOCUS_DIM
+    counts = list(bif[fdim].values)
     n = focus_count if focus_count is not None else (1 if 1 in counts else counts[0])
-    line = bif.sel({FOCUS_DIM: n})
+    line = bif.sel({fdim: n})
     extra = {d: 0 for d in line.dims if d != other}
     line = line.isel(extra)
     values = np.asarray(line.values, dtype=float)

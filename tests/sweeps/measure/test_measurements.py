@@ -254,7 +254,7 @@ def test_episode_statistics_and_correlations_match_naive():
     states = rng.integers(0, 2, (t, k))
     states[:30, 6:] = 0  # the I1 pair is constant in the first episode: no I-I pair there
     rec = make_recording(trace, states=states, fields=fields, sampled_populations=pops)
-    out = measure(rec, min_episode_ms=200.0)
+    out = measure(rec, min_episode_ms=200.0, episode_edges="include")  # the first run starts the window
     runs = naive_long_episodes(active_clusters(trace, 0.3, 0.2), 10.0, 200.0)
     assert runs == [(0, 30), (48, 68)]  # the second lasts exactly 200 ms
     assert out["long_episodes"] == 2
@@ -276,6 +276,7 @@ def test_episode_statistics_and_correlations_match_naive():
                 assert got == pytest.approx(expected, nan_ok=True, abs=1e-6), (quantity, key)
     assert measure(rec, min_episode_ms=400.0)["long_episodes"] == 0
     assert np.all(np.isnan(measure(rec, min_episode_ms=400.0)["episode_corr_fields"]))
+    assert measure(rec, min_episode_ms=200.0)["long_episodes"] == 1  # by default (0, 30) is cut: left out
 
 
 # --- variance, rates, means -------------------------------------------------------------------

@@ -112,6 +112,8 @@ BAD = [
     ({"sweep": "replicates = 0"}, "sweep.replicates", ">= 1"),
     ({"sweep": '[[sweep.zip]]\nname = "z"\nR_Eplus = [1.0, 2.0]\ng = [1.0]'}, "sweep.zip[0]", "equal lengths"),
     ({"sweep": '[[sweep.zip]]\nname = "z"\nR_Eplus = [1.0, 2.0]'}, "sweep.zip[0]", "at least two"),
+    ({"sweep": '[[sweep.zip]]\nname = "z"\nkappa = [0.0, 0.5, 0.0]\nR_j = [0.8, 0.75, 0.8]'}, "sweep.zip[0]",
+     "entry 2 {'kappa': 0.0, 'R_j': 0.8} repeats entry 0"),
     ({"sweep": '[[sweep.zip]]\nR_Eplus = [1.0, 2.0]\ng = [1.0, 1.1]'}, "sweep.zip[0].name", "missing"),
     ({"simulation": 'duration = "10 ms"\nsample_interval = "20 ms"'}, "simulation.duration", "shorter than one sample interval"),
     ({"simulation": 'duration = "10 minutes"\nsample_interval = "1 ms"'}, "simulation.duration", "500 ms"),

@@ -103,3 +103,25 @@ def test_other_changes_are_refused_naming_the_field_store_untouched(tmp_path, ca
     reopened = SweepStore.open(store)
     assert reopened.shape == (2, 1, 2)
     assert json.dumps(reopened.attrs, sort_keys=True) == attrs
+
+
+def test_a_zip_with_repeated_values_in_a_column_runs_and_grows(tmp_path):
+    """Figure 3 of the reference pairs (kappa, R_j) = (0, 0.8), (0.5, 0.75), (1, 0.75): a column may
+    repeat a value as long as the tuples are distinct; coordinates keep the pairs, growth works."""
+    zipped = '[[sweep.zip]]\nname = "pair"\nkappa = [0.0, 0.5, 1.0]\nR_j = [0.8, 0.75, 0.75]'
+    store = tmp_path / "z.zarr"
+    small = toy("[3.0]", "networks = 1\ninits = 1\n" + zipped)
+    assert small.dimensions[1].values == {"kappa": (0.0, 0.5, 1.0), "R_j": (0.8, 0.75, 0.75)}
+    assert run_sweep(small, store, LocalThreads(1)).executed == 3
+    before = data(store)
+    assert list(before["R_j"].values) == [0.8, 0.75, 0.75] and list(before["kappa"].values) == [0.0, 0.5, 1.0]
+    grown = run_sweep(toy("[3.0, 5.0]", "networks = 1\ninits = 2\n" + zipped), store, LocalThreads(1))
+    assert grown.executed == 3 * 4 - 3
+    after = data(store)
+    assert list(after["R_j"].values) == [0.8, 0.75, 0.75]
+    old = after.isel(R_Eplus=[0], init=[0])
+    for name in before.data_vars:
+        np.testing.assert_array_equal(old[name].values, before[name].values, err_msg=name)
+    fresh = tmp_path / "fresh.zarr"
+    run_sweep(toy("[3.0, 5.0]", "networks = 1\ninits = 2\n" + zipped), fresh, LocalThreads(1))
+    np.testing.assert_array_equal(after["mean_activity_E"].values, data(fresh)["mean_activity_E"].values)

@@ -228,3 +228,52 @@ def test_other_focus_counts_replace_the_theory(tmp_path):
     after, expected = _theory_of(store), _theory_of(fresh)
     for name in THEORY_VARIABLES:
         assert after[name].identical(expected[name]), name
+
+
+EVERYTHING = """\
+[experiment]
+name = "everything"
+model = "clustered_ei"
+seed = 3
+[parameters]
+N_E = 400
+N_I = 100
+Q = 4
+[sweep]
+focus_count = [0, 1, 2]
+networks = 2
+inits = 2
+[[sweep.zip]]
+name = "pair"
+kappa = [0.0, 1.0]
+R_Eplus = [3.0, 3.5]
+[simulation]
+duration = "20 ms"
+sample_interval = "10 ms"
+initial = "meanfield"
+[theory]
+focus_counts = [1, 2]
+"""
+
+
+def test_theory_with_a_focus_count_axis_networks_inits_and_a_zip_runs_end_to_end(tmp_path, capsys):
+    """What `sweeps validate` accepts runs: a swept focus_count is a start option, not a model
+    parameter of the theory, and the theory's own focus counts go to `mf_focus_count`."""
+    path, store = tmp_path / "e.toml", tmp_path / "e.zarr"
+    path.write_text(EVERYTHING)
+    assert main(["validate", str(path)]) == 0
+    assert main(["run", str(path), "--store", str(store), "--threads", "1"]) == 0
+    ds = open_results(store)
+    assert bool((ds["status"] == 1).all()) and ds.sizes["focus_count"] == 3
+    rate = ds["mf_rate_E_focus"]
+    assert "focus_count" not in rate.dims and rate.dims[-1] == "mf_focus_count"
+    assert list(ds["mf_focus_count"].values) == [1, 2]
+    base = {"N_E": 400, "N_I": 100, "Q": 4}
+    for pair, (kappa, r) in enumerate([(0.0, 3.0), (1.0, 3.5)]):
+        for n in (1, 2):
+            points = mf.fixed_points(dict(base, kappa=kappa, R_Eplus=r), n)
+            at = {"pair": pair, "mf_focus_count": n, "network": 1, "init": 0}
+            assert int(ds["mf_fixed_points"].sel(at)) == (len(points) if points.reason is None else -1)
+    assert ds["mf_bifurcation_R_Eplus"].dims == ("pair", "network", "init", "mf_focus_count")
+    assert main(["theory", str(path), "--store", str(store)]) == 0  # again: nothing clashes
+    assert "2 focus counts" in capsys.readouterr().out
