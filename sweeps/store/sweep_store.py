@@ -41,6 +41,7 @@ import base64
 import json
 import logging
 import math
+import os
 import shutil
 import socket
 import warnings
@@ -82,8 +83,10 @@ logger = logging.getLogger(__name__)
 TODO, OK, FAILED = Status  # module-level aliases of the members
 #: group attribute written last when a store is created: without it the creation was interrupted
 _COMPLETE = "sweeps_schema_complete"
-#: group attribute describing the theory variables (focus counts, grid sizes covered, reasons)
+#: attribute describing the theory variables (focus counts, grid sizes covered, reasons) ...
 THEORY_ATTR = "sweeps_theory"
+#: ... kept in its own empty group (never in the store group's attributes, which hold the identity)
+THEORY_GROUP = "sweeps_theory"
 _REPLICATE_NAMES = {DimensionKind.NETWORK: "network (connectivity seed index)", DimensionKind.INIT: "initial condition index",
                     DimensionKind.SEED: "replicate (network seed index)"}
 
@@ -117,6 +120,28 @@ def _coordinates(plan: SweepPlan) -> dict[str, Any]:
     time_units = "ms" if sim.sample_interval.is_time else "steps"
     coords["time"] = ("time", sim.sample_times(), {"long_name": "time after warm-up", "units": time_units})
     return coords
+
+
+def write_json_atomic(path: Path, doc: Any) -> None:
+    """Write ``doc`` as JSON to ``path`` by an atomic rename (the old file or the new, never half)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w") as f:
+            json.dump(doc, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _read_json(path: Path) -> Any:
+    """The JSON document at ``path``; None if there is none (or it is unreadable)."""
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
 def consolidate(path: str | Path) -> None:
@@ -394,8 +419,11 @@ class SweepStore:
 
     @property
     def theory_info(self) -> dict[str, Any] | None:
-        """What the theory variables cover (None without theory)."""
-        return self.attrs.get(THEORY_ATTR)
+        """What the theory variables cover (None without theory, or while it is being replaced)."""
+        doc = _read_json(self.path / THEORY_GROUP / "zarr.json")
+        if isinstance(doc, dict):
+            return (doc.get("attributes") or {}).get(THEORY_ATTR)
+        return self.attrs.get(THEORY_ATTR)  # stores of older versions kept it in the group attributes
 
     def _theory_arrays(self, focus_dim: str) -> list[str]:
         """The arrays of the theory: variables along ``focus_dim`` and its coordinate."""
@@ -404,22 +432,52 @@ class SweepStore:
         return [n for n in names if n != focus_dim or focus_dim not in self.dims]
 
     def replace_theory(self, ds: xr.Dataset, info: dict[str, Any], focus_dim: str) -> None:
-        """Replace every theory variable by those of ``ds`` (dimension ``focus_dim``) and record ``info``."""
-        for name in self._theory_arrays(focus_dim):
-            del self.group[name]
-        ds.to_zarr(self.path, mode="a", consolidated=False, zarr_format=3)
+        """Replace every theory variable by those of ``ds`` (dimension ``focus_dim``) and record ``info``.
+
+        Crash-safe at every instant: the group's own ``zarr.json`` (identity, definition,
+        provenance) is never written.  The record of what the theory covers is cleared first,
+        the old theory arrays removed, the new ones written by xarray into a temporary sibling
+        store and each moved into place with one rename, and the record written last (one
+        atomic file replacement).  An interruption leaves a store without a theory record (the
+        next ``sweeps theory`` or run recomputes it) and never touches the simulated points.
+        """
+        self._write_theory_info(None)
+        protected = {*self.variables, *self.dims, "status", "error"}
+        staging = self.path.with_name(f".{self.path.name}.theory-tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            for name in self._theory_arrays(focus_dim):
+                shutil.rmtree(self.path / name)
+            ds.to_zarr(staging, mode="w", consolidated=False, zarr_format=3)
+            for entry in sorted(staging.iterdir()):
+                if not entry.is_dir() or entry.name in protected:
+                    continue
+                target = self.path / entry.name
+                if target.exists():  # left by an interrupted removal
+                    shutil.rmtree(target)
+                entry.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self.group = zarr.open_group(str(self.path), mode="r+", zarr_format=3, use_consolidated=False)
+        self._arrays.clear()
         self.set_theory_info(info)
 
     def theory_width(self, name: str) -> int:
         """Length of the trailing dimension of theory variable ``name``."""
         return int(self.group[name].shape[-1])
 
-    def widen_theory(self, name: str, width: int, fill) -> None:
-        """Grow the trailing dimension of theory variable ``name`` to ``width``, new entries ``fill``."""
+    def widen_theory(self, name: str, width: int, fill, written: int | None = None) -> None:
+        """Grow the trailing dimension of theory variable ``name`` to ``width``; entries past
+        ``written`` (default: the current width) are set to ``fill``.
+
+        Pass the width recorded with the theory as ``written``: a widening interrupted after
+        the resize is then completed by the next call.
+        """
         array = self.group[name]
-        stored = array.shape[-1]
-        if width > stored:
+        stored = array.shape[-1] if written is None else min(written, array.shape[-1])
+        if width > array.shape[-1]:
             array.resize(array.shape[:-1] + (width,))
+        if width > stored:
             array[..., stored:] = fill
 
     def write_theory_block(self, name: str, region: tuple[slice, ...], values: np.ndarray) -> None:
@@ -427,9 +485,13 @@ class SweepStore:
         self.group[name][region] = values
 
     def set_theory_info(self, info: dict[str, Any]) -> None:
-        """Record what the theory covers (group attribute), then consolidate the metadata."""
-        self.group.attrs[THEORY_ATTR] = json.loads(json.dumps(info))
+        """Record what the theory covers (its own small group, one atomic file), then consolidate."""
+        self._write_theory_info(info)
         consolidate(self.path)
+
+    def _write_theory_info(self, info: dict[str, Any] | None) -> None:
+        doc = {"zarr_format": 3, "node_type": "group", "attributes": {THEORY_ATTR: json.loads(json.dumps(info))}}
+        write_json_atomic(self.path / THEORY_GROUP / "zarr.json", doc)
 
     def theory_dataset(self) -> xr.Dataset:
         """The theory variables of the store (lazily loaded)."""
