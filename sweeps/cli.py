@@ -15,7 +15,7 @@ Commands::
 Exit codes: 0 all points ok (or command succeeded), 1 some points failed / not done or a
 write failed mid-run or the batch system refused a job, 2 bad input (definition, arguments,
 ``[cluster]`` settings or requests no node can satisfy, unusable store path, store mismatch
-or lock), 130 interrupted (Ctrl-C or SIGTERM).
+or lock), 130 interrupted by Ctrl-C (SIGINT), 143 interrupted by SIGTERM.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from sweeps.execution.batch.systems import BATCH_SYSTEMS
 # Heavy modules (numpy, zarr, xarray, dask, the engine) are imported inside the commands that
 # use them, so that every command, ``sweeps --help`` included, starts fast.
 
-EXIT_OK, EXIT_INCOMPLETE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_INCOMPLETE, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 
 def _size(nbytes: float) -> str:
@@ -116,8 +116,16 @@ def _submit(args) -> int:
     return EXIT_OK
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (batch systems stop jobs with it): the same clean-up as Ctrl-C, exit status 143."""
+
+
 def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise Terminated(f"signal {signum}")
+
+
+def _interrupted(err: KeyboardInterrupt) -> int:
+    return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
 
 
 def _run(args) -> int:
@@ -132,12 +140,17 @@ def _run(args) -> int:
     executor = _executor(args, experiment)
     try:
         summary = run_sweep(experiment, args.store, executor, progress=sys.stderr.isatty(), limit=args.limit)
-    except KeyboardInterrupt:
-        store = SweepStore.open(args.store)
-        done = int(np.sum(store.status() == Status.OK))
+    except KeyboardInterrupt as err:
+        try:
+            store = SweepStore.open(args.store, mode="r")
+            done = int(np.sum(store.status() == Status.OK))
+        except (StoreError, OSError, ValueError):  # interrupted while the store was being created
+            print("interrupted before the store was created (nothing was written); run the same command to start",
+                  file=sys.stderr)
+            return _interrupted(err)
         print(f"interrupted: {done}/{experiment.n_points} points done; run the same command to resume",
               file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted(err)
     print(f"{args.store}: {summary}")
     if summary.failed:
         print(f"failures are listed by: sweeps status {args.store}")
@@ -232,6 +245,7 @@ def _theory(args) -> int:
     experiment = load_experiment(args.file)
     if experiment.theory is None:
         raise DefinitionError("theory", "the definition has no [theory] table (focus_counts = [...])")
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     with StoreLock(args.store):
         store, plan = open_store(args.store, experiment)  # the plan follows the store's axis order
         ds = write_theory(store, plan)
@@ -353,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM outside a run (a run reports its points itself)
+        print("interrupted; the store is unchanged or consistent: run the same command again", file=sys.stderr)
+        return _interrupted(err)
     except BrokenPipeError:  # the reader left early (``sweeps show | head``): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush too
         return 0

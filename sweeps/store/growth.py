@@ -136,7 +136,7 @@ def open_store(path: str | Path, experiment) -> tuple[SweepStore, SweepPlan]:
     """
     path = Path(path)
     if not Path(path, "zarr.json").exists():
-        if path.exists() and any(path.iterdir()):
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise StoreError(f"{path} exists and is not a sweeps store")
         plan = SweepPlan.build(experiment)
         return SweepStore.create(path, plan), plan

@@ -28,8 +28,11 @@ Layout
 * Provenance in the group attributes: definition text and sha256, the identity used to
   decide whether a definition matches, package versions, git commit, host, and one record
   per run (start/end times, backend, counts).
-* The creation marker, the attribute ``sweeps_schema_complete``, is written last; a store without it (creation
-  interrupted by a crash) is refused on open.  Metadata are consolidated after creation and
+* Creation writes the whole store into a hidden sibling directory ``.<name>.creating-<pid>``
+  and renames it into place when complete: the store appears whole or not at all (a sibling
+  left by a process that died is removed by the next creation).  The creation marker, the
+  attribute ``sweeps_schema_complete``, is written last; a store without it (made by an older
+  version whose creation was interrupted) is refused on open with the command that clears it.  Metadata are consolidated after creation and
   after every run record, so ``xarray.open_zarr(path)`` opens a store without warnings.
 * A lock file ``<store>.lock`` (JSON: host, pid, start time) admits one driver at a time;
   a lock left by a dead process on the same host is taken over.
@@ -44,6 +47,7 @@ import math
 import os
 import shutil
 import socket
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +140,16 @@ def write_json_atomic(path: Path, doc: Any) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _remove_tree(path: Path) -> None:
+    """Remove the directory ``path``, also if writes still in flight (zarr's concurrent chunk
+    writes outlive the one that failed) recreate files in it for a moment."""
+    for _ in range(50):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.02)
+
+
 def _read_json(path: Path) -> Any:
     """The JSON document at ``path``; None if there is none (or it is unreadable)."""
     try:
@@ -184,7 +198,8 @@ class SweepStore:
         self.variables: tuple[str, ...] = tuple(attrs["sweeps_variables"])
         if not attrs.get(_COMPLETE) or "status" not in group:
             raise StoreError(f"{self.path} is an incomplete sweeps store (its creation was interrupted, or "
-                             "it was made by a version without the creation marker): remove it and run again")
+                             f"it was made by a version without the creation marker): remove it (rm -r {self.path}) "
+                             "and run again")
         status = group["status"]
         self.shape: tuple[int, ...] = tuple(status.shape)
         self.chunks: tuple[int, ...] = tuple(status.chunks)
@@ -229,7 +244,10 @@ class SweepStore:
             "runs": [],
         }
         coords.attrs.update(attrs)
-        existed = path.exists()
+        final = path
+        for stale in final.parent.glob(f".{final.name}.creating-*"):  # left by a creation that died
+            shutil.rmtree(stale, ignore_errors=True)
+        path = final.with_name(f".{final.name}.creating-{os.getpid()}")
         try:
             coords.to_zarr(path, mode="w-", consolidated=False, zarr_format=3)
             group = zarr.open_group(str(path), mode="r+", zarr_format=3)
@@ -255,14 +273,16 @@ class SweepStore:
             add("error", dims, str, registry.NO_ERROR, chunking.status, {"long_name": "error message of a failed point"})
             group.attrs[_COMPLETE] = True  # last: see open
             consolidate(path)
+            if final.is_dir() and not any(final.iterdir()):
+                final.rmdir()  # an empty directory given as the store path
+            path.rename(final)  # the store appears complete, or not at all
         except BaseException as err:  # Ctrl-C included: leave no half-written store behind
-            if not existed:
-                shutil.rmtree(path, ignore_errors=True)
+            _remove_tree(path)
             if isinstance(err, OSError | ValueError):
-                raise StoreError(f"cannot create store {path}: {err}") from err
+                raise StoreError(f"cannot create store {final}: {err}") from err
             raise
-        logger.info("created store %s: %d points; status chunks %s", path, math.prod(shape), chunking.status)
-        return cls.open(path)
+        logger.info("created store %s: %d points; status chunks %s", final, math.prod(shape), chunking.status)
+        return cls.open(final)
 
     @classmethod
     def open(cls, path: str | Path, mode: str = "r+") -> SweepStore:
