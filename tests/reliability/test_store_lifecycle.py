@@ -179,7 +179,8 @@ def test_run_records_hold_the_software_and_a_resume_with_other_versions_is_recor
     assert "software_changes" not in xr.open_zarr(store).attrs["runs"][-1] and "other software" not in caplog.text
 
 
-def test_ctrl_c_with_local_threads_keeps_the_points_that_finished(tmp_path, monkeypatch, reference, reliability):
+def test_ctrl_c_with_local_threads_keeps_the_points_that_finished(tmp_path, monkeypatch, reference, reliability,
+                                                                  python_sigint):
     import _thread
     import threading
     import time
