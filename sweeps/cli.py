@@ -11,6 +11,7 @@ Commands::
     sweeps plot STORE -o PNG (--var VAR --x AXIS --y AXIS | --var VAR --x AXIS --ci 0.95
                               | --point AXIS=VALUE ...)
     sweeps theory FILE --store PATH      only the mean-field theory of the [theory] table
+    sweeps unlock STORE [--force]        remove a lock left by a dead driver (checks that it is safe)
 
 Exit codes: 0 all points ok (or command succeeded), 1 some points failed / not done or a
 write failed mid-run or the batch system refused a job, 2 bad input (definition, arguments,
@@ -169,9 +170,20 @@ def _status(args) -> int:
 
     if args.verify:
         with StoreLock(args.store):
-            reset = SweepStore.open(args.store).verify()
+            report = SweepStore.open(args.store).check()
+        reset = report.reset
+        for damage in report.damage:
+            where = "" if damage.chunk is None else f" (chunk {'.'.join(map(str, damage.chunk))})"
+            text = damage.problem if damage.chunk is None else damage.problem.split(" ", 2)[-1]
+            points = (f"; ok points reset to todo: {damage.points[:10]}{' ...' if len(damage.points) > 10 else ''}"
+                      if damage.points else "")
+            print(f"damaged: {damage.name}{where}: {text}{points}")
         print(f"verify: {len(reset)} ok points had damaged chunks and are todo again"
               + (f": {reset[:20]}{' ...' if len(reset) > 20 else ''}" if reset else ""))
+        if report.fatal:
+            print(f"error: {args.store} has damage a resume cannot repair (see above): run the definition "
+                  "into a new store", file=sys.stderr)
+            return EXIT_BAD_INPUT
     store = SweepStore.open(args.store, mode="r")
     status = store.status()
     counts = np.bincount(status.ravel(), minlength=len(Status))
@@ -188,6 +200,13 @@ def _status(args) -> int:
             print(f"  ... {len(groups) - _STATUS_GROUPS} more messages ({rest} points): "
                   "see the error variable of open_results")
     return EXIT_OK if counts[Status.OK] == status.size else EXIT_INCOMPLETE
+
+
+def _unlock(args) -> int:
+    from sweeps.store.lock import unlock
+
+    print(unlock(args.store, force=args.force))
+    return EXIT_OK
 
 
 def _show(args) -> int:
@@ -302,6 +321,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", action="store_true",
                    help="check every chunk of the ok points; damaged points become todo (rerun repairs them)")
     p.set_defaults(func=_status)
+    p = sub.add_parser("unlock", help="remove a store's lock if it is safe (dead holder, expired lease, malformed)")
+    p.add_argument("store", type=Path)
+    p.add_argument("--force", action="store_true",
+                   help="also remove a lock of another host whose lease still runs (that job must be gone)")
+    p.set_defaults(func=_unlock)
     p = sub.add_parser("show", help="summarize a store's dimensions, variables and provenance")
     p.add_argument("store", type=Path)
     p.set_defaults(func=_show)

@@ -141,6 +141,7 @@ def open_store(path: str | Path, experiment) -> tuple[SweepStore, SweepPlan]:
         plan = SweepPlan.build(experiment)
         return SweepStore.create(path, plan), plan
     store = SweepStore.open(path)
+    store.require_arrays()
     ordered, growth = plan_growth(store, experiment)
     plan = SweepPlan.build(ordered)
     names = {s.name for s in plan.variables}

@@ -41,6 +41,8 @@ Layout
 from __future__ import annotations
 
 import base64
+import dataclasses
+import itertools
 import json
 import logging
 import math
@@ -126,6 +128,15 @@ def _coordinates(plan: SweepPlan) -> dict[str, Any]:
     return coords
 
 
+def checksummed() -> tuple:
+    """The compressors of every array: zarr's default (zstd, level 0) followed by a crc32c
+    checksum of the compressed chunk, so a damaged chunk fails to decode instead of reading as
+    wrong values (``sweeps status --verify``).  The values stored are unchanged."""
+    from zarr.codecs import Crc32cCodec, ZstdCodec
+
+    return (ZstdCodec(level=0, checksum=False), Crc32cCodec())
+
+
 def write_json_atomic(path: Path, doc: Any) -> None:
     """Write ``doc`` as JSON to ``path`` by an atomic rename (the old file or the new, never half)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -175,6 +186,40 @@ def identity_differences(stored: Any, current: Any, prefix: str = "") -> list[st
     return [] if stored == current else [f"{prefix}: store has {stored!r}, definition has {current!r}"]
 
 
+def _short(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0][:120]}" if text else type(err).__name__
+
+
+@dataclass
+class Damage:
+    """One damaged part of a store: an array, its chunk (None: the whole array) and the ok points
+    it held (reset to todo)."""
+
+    name: str
+    chunk: tuple[int, ...] | None
+    problem: str
+    points: list[int]
+    fatal: bool
+
+
+@dataclass
+class VerifyReport:
+    """What :meth:`SweepStore.check` found: damage per array, the points reset to todo, and
+    whether damage remains that a resume cannot repair (coordinates, metadata, missing arrays)."""
+
+    damage: list[Damage] = dataclasses.field(default_factory=list)
+    reset: list[int] = dataclasses.field(default_factory=list)
+
+    def add(self, name, chunk, problem, points=(), fatal=False) -> None:
+        self.damage.append(Damage(name, None if chunk is None else tuple(int(k) for k in chunk), problem,
+                                  [int(p) for p in points], fatal))
+
+    @property
+    def fatal(self) -> bool:
+        return any(d.fatal for d in self.damage)
+
+
 @dataclass(frozen=True)
 class FailureGroup:
     """Failed points sharing one message: how many, and the first point's index."""
@@ -193,17 +238,38 @@ class SweepStore:
         attrs = group.attrs.asdict()
         if "sweeps_identity" not in attrs:
             raise StoreError(f"{self.path} is not a sweeps store (no sweeps_identity attribute)")
-        self.identity = json.loads(attrs["sweeps_identity"])
+        try:
+            self.identity = json.loads(attrs["sweeps_identity"])
+        except (TypeError, ValueError) as err:
+            raise StoreError(f"{self.path}: its sweeps_identity attribute is damaged ({_short(err)})") from None
         self.dims: tuple[str, ...] = tuple(attrs["sweeps_point_dims"])
         self.variables: tuple[str, ...] = tuple(attrs["sweeps_variables"])
-        if not attrs.get(_COMPLETE) or "status" not in group:
+        if not attrs.get(_COMPLETE) or not (self.path / "status" / "zarr.json").is_file():
             raise StoreError(f"{self.path} is an incomplete sweeps store (its creation was interrupted, or "
                              f"it was made by a version without the creation marker): remove it (rm -r {self.path}) "
                              "and run again")
-        status = group["status"]
+        try:
+            status = group["status"]
+        except Exception as err:  # junk metadata
+            raise StoreError(f"{self.path}: the metadata of its status are unreadable ({_short(err)}); the store "
+                             "cannot be repaired: run the definition into a new store") from None
         self.shape: tuple[int, ...] = tuple(status.shape)
         self.chunks: tuple[int, ...] = tuple(status.chunks)
         self._arrays: dict[str, zarr.Array] = {}
+
+    def require_arrays(self) -> None:
+        """Raise :class:`StoreError` naming every listed array that is missing or unreadable."""
+        bad = []
+        for name in (*self.variables, "status", "error", *self.dims):
+            try:
+                self.group[name]
+            except KeyError:
+                bad.append(f"{name} (missing)")
+            except Exception as err:
+                bad.append(f"{name} ({_short(err)})")
+        if bad:
+            raise StoreError(f"{self.path} is damaged: {', '.join(bad)}; `sweeps status --verify {self.path}` "
+                             "lists the damage; run the definition into a new store")
 
     @property
     def min_chunk_points(self) -> int:
@@ -249,7 +315,8 @@ class SweepStore:
             shutil.rmtree(stale, ignore_errors=True)
         path = final.with_name(f".{final.name}.creating-{os.getpid()}")
         try:
-            coords.to_zarr(path, mode="w-", consolidated=False, zarr_format=3)
+            coords.to_zarr(path, mode="w-", consolidated=False, zarr_format=3,
+                           encoding={name: {"compressors": checksummed()} for name in coords.variables})
             group = zarr.open_group(str(path), mode="r+", zarr_format=3)
             sizes = {**inner, **dict(zip(dims, shape, strict=True))}
             extra = {name: set(c.dims) for name, c in coords.coords.items() if name not in coords.dims}
@@ -262,7 +329,7 @@ class SweepStore:
                 if np.dtype(dtype).kind == "f":  # xarray's CF mask of a float fill value
                     var_attrs["_FillValue"] = base64.standard_b64encode(np.float64(fill).tobytes()).decode()
                 group.create_array(name, shape=tuple(sizes[d] for d in var_dims), chunks=chunks, dtype=dtype, fill_value=fill, dimension_names=var_dims,
-                                   attributes=var_attrs)
+                                   attributes=var_attrs, compressors=checksummed())
 
             for spec in specs:
                 inner_shape = tuple(inner[d] for d in spec.dims)
@@ -305,8 +372,22 @@ class SweepStore:
         return self.group.attrs.asdict()
 
     def status(self) -> np.ndarray:
-        """Per-point status array (point shape): 0 todo, 1 ok, 2 failed."""
-        return self._array("status")[...]
+        """Per-point status array (point shape): 0 todo, 1 ok, 2 failed.
+
+        Raises
+        ------
+        StoreError
+            If the status cannot be read or holds other values (naming ``--verify``).
+        """
+        try:
+            status = np.asarray(self._array("status")[...])
+        except Exception as err:
+            raise StoreError(f"{self.path}: the status is damaged ({_short(err)}); "
+                             f"run: sweeps status --verify {self.path}") from None
+        if not np.isin(status, FLAG_VALUES).all():
+            raise StoreError(f"{self.path}: the status holds values other than todo/ok/failed; "
+                             f"run: sweeps status --verify {self.path}")
+        return status
 
     def errors(self, full: bool = False) -> dict[int, str]:
         """Error message (first line) of every failed point, keyed by point index.
@@ -393,49 +474,112 @@ class SweepStore:
             array[region] = block
 
     def verify(self) -> list[int]:
-        """Find damaged chunks (missing or unreadable) and reset their ok points to todo.
+        """Read every chunk of every array; reset the ok points of damaged chunks to todo.
 
-        Every chunk holding an ok point must exist and decode for every variable (``error``:
-        decode if it exists; it is written only for failed points).  A damaged
-        chunk is removed (it then reads as fill values) and all ok points in it are marked
-        todo, so the next run recomputes them.
+        See :meth:`check`; returns the indices of the points reset to todo.
+        """
+        return self.check().reset
 
-        Returns
-        -------
-        list of int
-            Indices of the points reset to todo.
+    def check(self) -> VerifyReport:
+        """Read every chunk of every array (variables, status, error, coordinates, theory).
+
+        Every chunk is checksummed (crc32c), so one flipped byte fails to decode.  A damaged
+        chunk of a point array (a data variable, ``error`` or ``status``) is removed (it then
+        reads as fill values) and the ok points in it are marked todo, so the next run
+        recomputes them; a chunk of a data variable missing where a point is ok is damage too.
+        A status value that is not todo/ok/failed counts as damage of its point.  A damaged
+        theory chunk is removed and the theory record cleared (``sweeps theory`` recomputes
+        it).  Damaged coordinates, unreadable array metadata and missing variables are
+        reported; a resume cannot rebuild those (:attr:`VerifyReport.fatal`).
         """
         root = Path(self.path)
+        report = VerifyReport()
+        status_array = None
         try:
-            status = self.status()
-        except Exception:  # the status itself is damaged: every chunk of it is checked below
+            status_array = self._array("status")
+            status = np.asarray(status_array[...])
+        except Exception as err:  # the status itself is damaged: every chunk of it is checked below
             status = np.full(self.shape, OK, np.int8)
-        ok = np.flatnonzero(status.ravel() == OK)
-        reset = np.zeros(status.shape, bool)
-        for name in (*self.variables, "error", "status"):
-            array = self._array(name)
-            inner = (0,) * (array.ndim - len(self.shape))
-            for region, _, _ in self._blocks(name, ok):
-                key = tuple(r.start // c for r, c in zip(region, array.chunks, strict=False))
-                chunk_file = root / name / array.metadata.encode_chunk_key(key + inner)
-                try:
-                    exists = chunk_file.is_file()
-                    # error is written only where a point failed: a missing chunk holds no message
-                    good = exists or name == "error"
-                    if exists:
+            if status_array is None:
+                report.add("status", None, f"unreadable metadata ({_short(err)})", fatal=True)
+        invalid = ~np.isin(status, FLAG_VALUES)
+        if invalid.any():
+            report.add("status", None, f"{int(invalid.sum())} values are not todo/ok/failed")
+        ok = status == OK
+        reset = invalid.copy()
+        theory_damaged = False
+        names = self._array_names(report)
+        point_arrays = {*self.variables, "status", "error"}
+        for name in names:
+            try:
+                array = self._array(name) if name in point_arrays else self.group[name]
+            except Exception as err:
+                report.add(name, None, f"unreadable metadata ({_short(err)})",
+                           fatal=name in point_arrays or name in self.dims)
+                if name in point_arrays:
+                    reset |= ok
+                continue
+            is_point = name in point_arrays and tuple(array.metadata.dimension_names or ())[: len(self.shape)] == self.dims
+            grid = [range(-(-n // c)) for n, c in zip(array.shape, array.chunks, strict=True)]
+            for key in itertools.product(*grid):
+                region = tuple(slice(k * c, min((k + 1) * c, n)) for k, c, n in zip(key, array.chunks, array.shape, strict=True))
+                chunk_file = root / name / array.metadata.encode_chunk_key(key)
+                problem = None
+                if chunk_file.is_file():
+                    try:
                         array[region]
-                except Exception:
-                    good = False
-                if not good:
-                    logger.warning("damaged chunk %s of %s", key, name)
-                    reset[region] = True
+                    except Exception as err:
+                        problem = f"chunk {'.'.join(map(str, key))} unreadable ({_short(err)})"
+                elif is_point and name in self.variables and ok[region[: len(self.shape)]].any():
+                    problem = f"chunk {'.'.join(map(str, key))} missing"
+                if problem is None:
+                    continue
+                if is_point:
+                    points = region[: len(self.shape)]
+                    hit = np.zeros(self.shape, bool)
+                    hit[points] = True
+                    reset |= hit & (ok | (name == "status"))
+                    report.add(name, key, problem, points=np.flatnonzero((hit & ok).ravel()))
                     chunk_file.unlink(missing_ok=True)
-        reset &= status == OK
+                elif name in self.dims or name not in self._theory_names():
+                    report.add(name, key, problem, fatal=True)
+                else:
+                    report.add(name, key, problem)
+                    chunk_file.unlink(missing_ok=True)
+                    theory_damaged = True
+                logger.warning("damaged %s: %s", name, problem)
+        if theory_damaged:
+            self._write_theory_info(None)  # the next `sweeps theory` (or run) recomputes the theory
+        reset &= ok | invalid
         if reset.any():  # damaged status chunks are gone now: read what is left
-            current = self.status()
-            current[reset] = TODO
+            try:
+                current = np.asarray(self._array("status")[...])
+            except Exception:
+                current = np.full(self.shape, TODO, np.int8)
+            current[reset | ~np.isin(current, FLAG_VALUES)] = TODO
             self._array("status")[...] = current
-        return [int(i) for i in np.flatnonzero(reset.ravel())]
+        report.reset = [int(i) for i in np.flatnonzero(reset.ravel())]
+        return report
+
+    def _array_names(self, report: VerifyReport) -> list[str]:
+        """Every array of the store, from the directory (the listed variables included: one
+        whose directory is gone is reported missing)."""
+        root = Path(self.path)
+        found = sorted(p.name for p in root.iterdir() if (p / "zarr.json").is_file() and p.name != THEORY_GROUP) \
+            if root.is_dir() else []
+        for name in (*self.variables, "status", "error", *self.dims):
+            if name not in found:
+                report.add(name, None, "missing (its directory is gone)", fatal=True)
+        return found
+
+    def _theory_names(self) -> set[str]:
+        own = {*self.variables, "status", "error", *self.dims}
+        names = set()
+        for name in Path(self.path).iterdir():
+            doc = _read_json(name / "zarr.json")
+            if isinstance(doc, dict) and name.name not in own and "focus_count" in (doc.get("dimension_names") or ()):
+                names.add(name.name)
+        return names
 
     @property
     def theory_info(self) -> dict[str, Any] | None:
@@ -468,7 +612,8 @@ class SweepStore:
         try:
             for name in self._theory_arrays(focus_dim):
                 shutil.rmtree(self.path / name)
-            ds.to_zarr(staging, mode="w", consolidated=False, zarr_format=3)
+            ds.to_zarr(staging, mode="w", consolidated=False, zarr_format=3,
+                       encoding={name: {"compressors": checksummed()} for name in ds.variables})
             for entry in sorted(staging.iterdir()):
                 if not entry.is_dir() or entry.name in protected:
                     continue
