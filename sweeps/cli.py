@@ -12,6 +12,7 @@ Commands::
     sweeps plot STORE -o FIG.png|.pdf|.svg (--var VAR --x AXIS --y AXIS | --var VAR --x AXIS --ci 0.95
                               | --point AXIS=VALUE ...)
     sweeps theory FILE [KEY=VALUE ...] --store PATH   only the mean-field theory of [theory]
+    sweeps unlock STORE [--force]        remove a lock left by a dead driver (checks that it is safe)
 
 ``KEY=VALUE`` overrides set values of the definition without editing it: dotted keys into its
 tables, TOML values (``simulation.duration="1 s" sweep.R_Eplus=[1,2,3]``); see
@@ -44,7 +45,7 @@ from sweeps.execution.batch.systems import BATCH_SYSTEMS
 # Heavy modules (numpy, zarr, xarray, dask, the engine) are imported inside the commands that
 # use them, so that every command, ``sweeps --help`` included, starts fast.
 
-EXIT_OK, EXIT_INCOMPLETE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_INCOMPLETE, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 #: the exit codes, as ``sweeps --help`` lists them
 EXIT_CODES = """\
 exit codes:
@@ -55,7 +56,8 @@ exit codes:
   2    bad input: definition or override, arguments, [cluster] settings or requests no node
        can satisfy, unusable store path, store of another definition, store locked, an
        optional extra not installed (cluster, netcdf)
-  130  interrupted (Ctrl-C or SIGTERM); run the same command again to resume
+  130  interrupted by Ctrl-C (SIGINT); run the same command again to resume
+  143  interrupted by SIGTERM (e.g. a batch system ending the job); run it again to resume
 """
 #: commands that take KEY=VALUE overrides of the definition after FILE
 OVERRIDE_COMMANDS = ("validate", "run", "submit", "theory")
@@ -198,9 +200,17 @@ def _quiet_shutdown() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (batch systems stop jobs with it): the same clean-up as Ctrl-C, exit status 143."""
+
+
 def _raise_interrupt(signum, frame):
     _quiet_shutdown()
-    raise KeyboardInterrupt(f"signal {signum}")
+    raise Terminated(f"signal {signum}")
+
+
+def _interrupted(err: KeyboardInterrupt) -> int:
+    return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
 
 
 def _run(args) -> int:
@@ -217,13 +227,18 @@ def _run(args) -> int:
     try:
         summary = run_sweep(experiment, args.store, executor, progress=sys.stderr.isatty(), limit=args.limit,
                             progress_interval=args.progress_interval)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         _quiet_shutdown()
-        store = SweepStore.open(args.store)
-        done = int(np.sum(store.status() == Status.OK))
+        try:
+            store = SweepStore.open(args.store, mode="r")
+            done = int(np.sum(store.status() == Status.OK))
+        except (StoreError, OSError, ValueError):  # interrupted while the store was being created
+            print("interrupted before the store was created (nothing was written); run the same command to start",
+                  file=sys.stderr)
+            return _interrupted(err)
         print(f"interrupted: {done}/{experiment.n_points} points done; run the same command to resume",
               file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted(err)
     print(f"{args.store}: {summary}")
     if summary.failed:
         print(f"failures are listed by: sweeps status {args.store}")
@@ -247,9 +262,20 @@ def _status(args) -> int:
 
     if args.verify:
         with StoreLock(args.store):
-            reset = SweepStore.open(args.store).verify()
+            report = SweepStore.open(args.store).check()
+        reset = report.reset
+        for damage in report.damage:
+            where = "" if damage.chunk is None else f" (chunk {'.'.join(map(str, damage.chunk))})"
+            text = damage.problem if damage.chunk is None else damage.problem.split(" ", 2)[-1]
+            points = (f"; ok points reset to todo: {damage.points[:10]}{' ...' if len(damage.points) > 10 else ''}"
+                      if damage.points else "")
+            print(f"damaged: {damage.name}{where}: {text}{points}")
         print(f"verify: {len(reset)} ok points had damaged chunks and are todo again"
               + (f": {reset[:20]}{' ...' if len(reset) > 20 else ''}" if reset else ""))
+        if report.fatal:
+            print(f"error: {args.store} has damage a resume cannot repair (see above): run the definition "
+                  "into a new store", file=sys.stderr)
+            return EXIT_BAD_INPUT
     store = SweepStore.open(args.store, mode="r")
     status = store.status()
     counts = np.bincount(status.ravel(), minlength=len(Status))
@@ -277,6 +303,13 @@ def _status(args) -> int:
             print(f"  ... {len(groups) - _STATUS_GROUPS} more messages ({rest} points): "
                   "see the error variable of open_results")
     return complete
+
+
+def _unlock(args) -> int:
+    from sweeps.store.lock import unlock
+
+    print(unlock(args.store, force=args.force))
+    return EXIT_OK
 
 
 def _show(args) -> int:
@@ -362,6 +395,7 @@ def _theory(args) -> int:
     experiment = _load(args)
     if experiment.theory is None:
         raise DefinitionError("theory", "the definition has no [theory] table (focus_counts = [...])")
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     with StoreLock(args.store):
         store, plan = open_store(args.store, experiment)  # the plan follows the store's axis order
         ds = write_theory(store, plan)
@@ -435,6 +469,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="check every chunk of the ok points; damaged points become todo (rerun repairs them)")
     p.add_argument("--json", action="store_true", help="the counts and failure groups as JSON")
     p.set_defaults(func=_status)
+    p = sub.add_parser("unlock", help="remove a store's lock if it is safe (dead holder, expired lease, malformed)")
+    p.add_argument("store", type=Path)
+    p.add_argument("--force", action="store_true",
+                   help="also remove a lock of another host whose lease still runs (that job must be gone)")
+    p.set_defaults(func=_unlock)
     p = sub.add_parser("show", help="summarize a store's dimensions, variables and provenance")
     p.add_argument("store", type=Path)
     p.add_argument("--json", action="store_true", help="dimensions, variables and provenance as JSON")
@@ -548,6 +587,9 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM outside a run (a run reports its points itself)
+        print("interrupted; the store is unchanged or consistent: run the same command again", file=sys.stderr)
+        return _interrupted(err)
     except BrokenPipeError:  # the reader left early (``sweeps show | head``): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit flush too
         return 0

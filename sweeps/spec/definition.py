@@ -477,6 +477,14 @@ def _check_focus_axis(dimensions: tuple[Dimension, ...], simulation: Simulation)
             raise DefinitionError(where, "a focus_count axis and simulation.focus_counts (a pool) exclude each other")
 
 
+#: limits per point, checked before anything runs: samples of the measured window (the traces
+#: hold one value per sample and population), model time of a run or warm-up (10^9 ms is ~12
+#: days of model time: about a day of computing for the reference network), update steps
+MAX_SAMPLES = 10**7
+MAX_MODEL_MS = 1e9
+MAX_STEPS = 1e13
+
+
 def _parse_simulation(sim: dict) -> Simulation:
     check_keys("simulation", sim, _SIMULATION_KEYS)
     if ("duration" in sim) == ("steps" in sim):
@@ -496,6 +504,14 @@ def _parse_simulation(sim: dict) -> Simulation:
         raise DefinitionError("simulation.sample_interval", f"must be in the same kind of unit as the duration ({duration.unit}), got {interval}")
     if duration.value < interval.value:
         raise DefinitionError("simulation.duration", f"run of {duration} is shorter than one sample interval ({interval})")
+    for where, length in (("simulation.duration", duration), ("simulation.warmup", warmup)):
+        limit = MAX_MODEL_MS if length.is_time else MAX_STEPS
+        if length.value > limit:
+            raise DefinitionError(where, f"{length} is longer than the limit of {limit:g} {length.unit} per point")
+    samples = duration.value / interval.value
+    if samples > MAX_SAMPLES:
+        raise DefinitionError("simulation.sample_interval", f"{interval} gives {samples:.3g} samples of a {duration} run, "
+                                                            f"more than the limit of {MAX_SAMPLES} per point")
     weight_mode = optional(sim, "simulation", "weight_mode", str, "auto")
     if weight_mode not in WEIGHT_MODES:
         raise DefinitionError("simulation.weight_mode", f"{weight_mode!r} is not one of {', '.join(WEIGHT_MODES)}")

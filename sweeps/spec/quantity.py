@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,8 @@ def parse_quantity(where: str, value: Any) -> Quantity:
     if not match:
         raise DefinitionError(where, f"must look like \"500 ms\", \"2 s\" or \"1000 steps\", got {value!r}")
     number, unit = float(match.group(1)), match.group(2)
+    if not math.isfinite(number * 1000.0):
+        raise DefinitionError(where, f"must be finite, got {value!r}")
     if unit.startswith("step"):
         if number != int(number):
             raise DefinitionError(where, f"steps must be a whole number, got {value!r}")

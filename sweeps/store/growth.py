@@ -80,8 +80,11 @@ def plan_growth(store: SweepStore, experiment):
             if new < old:
                 raise _refuse(store, f"{_FIELD.get(dim.kind, dim.name)}: {new} is fewer than the store's {old}")
             dims.append(dim)
-        if dims[-1].size != store.shape[len(dims) - 1]:
-            growth[dim.name] = (store.shape[len(dims) - 1], dims[-1].size)
+        # sizes recorded in the identity (written last by a growth), not the arrays' shapes: a
+        # growth interrupted after resizing some arrays is redone in full
+        recorded = len(old) if dim.kind == DimensionKind.AXIS else dim.size if dim.kind == DimensionKind.ZIP else old
+        if dims[-1].size != recorded or dims[-1].size != store.shape[len(dims) - 1]:
+            growth[dim.name] = (min(recorded, store.shape[len(dims) - 1]), dims[-1].size)
     return dataclasses.replace(experiment, dimensions=tuple(dims)), growth
 
 
@@ -133,11 +136,12 @@ def open_store(path: str | Path, experiment) -> tuple[SweepStore, SweepPlan]:
     """
     path = Path(path)
     if not Path(path, "zarr.json").exists():
-        if path.exists() and any(path.iterdir()):
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise StoreError(f"{path} exists and is not a sweeps store")
         plan = SweepPlan.build(experiment)
         return SweepStore.create(path, plan), plan
     store = SweepStore.open(path)
+    store.require_arrays()
     ordered, growth = plan_growth(store, experiment)
     plan = SweepPlan.build(ordered)
     names = {s.name for s in plan.variables}

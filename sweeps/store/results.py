@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sweeps.errors import StoreError
+from sweeps.store.sweep_store import THEORY_ATTR, THEORY_GROUP
 
 if TYPE_CHECKING:  # xarray only where it is used (creation, open_results)
     import xarray as xr
@@ -31,5 +33,15 @@ def open_results(path: str | Path) -> xr.Dataset:
 
     if not Path(path, "zarr.json").exists():
         raise StoreError(f"{path} is not a sweeps store (no zarr.json)")
-    return xr.open_zarr(path, consolidated=False, zarr_format=3)
+    ds = xr.open_zarr(path, consolidated=False, zarr_format=3)
+    theory = Path(path, THEORY_GROUP, "zarr.json")
+    if theory.is_file():  # what the theory covers: kept apart from the store's own attributes
+        try:
+            info = json.loads(theory.read_bytes()).get("attributes", {}).get(THEORY_ATTR)
+        except (OSError, ValueError, AttributeError):
+            info = None
+        ds.attrs.pop(THEORY_ATTR, None)
+        if info is not None:
+            ds.attrs[THEORY_ATTR] = info
+    return ds
 

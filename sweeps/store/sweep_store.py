@@ -28,8 +28,11 @@ Layout
 * Provenance in the group attributes: definition text and sha256, the identity used to
   decide whether a definition matches, package versions, git commit, host, and one record
   per run (start/end times, backend, counts).
-* The creation marker, the attribute ``sweeps_schema_complete``, is written last; a store without it (creation
-  interrupted by a crash) is refused on open.  Metadata are consolidated after creation and
+* Creation writes the whole store into a hidden sibling directory ``.<name>.creating-<pid>``
+  and renames it into place when complete: the store appears whole or not at all (a sibling
+  left by a process that died is removed by the next creation).  The creation marker, the
+  attribute ``sweeps_schema_complete``, is written last; a store without it (made by an older
+  version whose creation was interrupted) is refused on open with the command that clears it.  Metadata are consolidated after creation and
   after every run record, so ``xarray.open_zarr(path)`` opens a store without warnings.
 * A lock file ``<store>.lock`` (JSON: host, pid, start time) admits one driver at a time;
   a lock left by a dead process on the same host is taken over.
@@ -38,11 +41,15 @@ Layout
 from __future__ import annotations
 
 import base64
+import dataclasses
+import itertools
 import json
 import logging
 import math
+import os
 import shutil
 import socket
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,8 +91,10 @@ TODO, OK, FAILED = Status  # module-level aliases of the members
 _COMPLETE = "sweeps_schema_complete"
 #: CF version the stores follow (group attribute ``Conventions``)
 CONVENTIONS = "CF-1.10"
-#: group attribute describing the theory variables (focus counts, grid sizes covered, reasons)
+#: attribute describing the theory variables (focus counts, grid sizes covered, reasons) ...
 THEORY_ATTR = "sweeps_theory"
+#: ... kept in its own empty group (never in the store group's attributes, which hold the identity)
+THEORY_GROUP = "sweeps_theory"
 _REPLICATE_NAMES = {DimensionKind.NETWORK: "network (connectivity seed index)", DimensionKind.INIT: "initial condition index",
                     DimensionKind.SEED: "replicate (network seed index)"}
 
@@ -127,6 +136,47 @@ def _coordinates(plan: SweepPlan) -> dict[str, Any]:
     return coords
 
 
+def checksummed() -> tuple:
+    """The compressors of every array: zarr's default (zstd, level 0) followed by a crc32c
+    checksum of the compressed chunk, so a damaged chunk fails to decode instead of reading as
+    wrong values (``sweeps status --verify``).  The values stored are unchanged."""
+    from zarr.codecs import Crc32cCodec, ZstdCodec
+
+    return (ZstdCodec(level=0, checksum=False), Crc32cCodec())
+
+
+def write_json_atomic(path: Path, doc: Any) -> None:
+    """Write ``doc`` as JSON to ``path`` by an atomic rename (the old file or the new, never half)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w") as f:
+            json.dump(doc, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove the directory ``path``, also if writes still in flight (zarr's concurrent chunk
+    writes outlive the one that failed) recreate files in it for a moment."""
+    for _ in range(50):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.02)
+
+
+def _read_json(path: Path) -> Any:
+    """The JSON document at ``path``; None if there is none (or it is unreadable)."""
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
 def consolidate(path: str | Path) -> None:
     """Write the store's consolidated metadata (read by a plain ``xarray.open_zarr(path)``)."""
     with warnings.catch_warnings():  # zarr notes that v3 consolidation is not in the spec yet
@@ -142,6 +192,40 @@ def identity_differences(stored: Any, current: Any, prefix: str = "") -> list[st
             out += identity_differences(stored.get(key), current.get(key), f"{prefix}.{key}" if prefix else key)
         return out
     return [] if stored == current else [f"{prefix}: store has {stored!r}, definition has {current!r}"]
+
+
+def _short(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0][:120]}" if text else type(err).__name__
+
+
+@dataclass
+class Damage:
+    """One damaged part of a store: an array, its chunk (None: the whole array) and the ok points
+    it held (reset to todo)."""
+
+    name: str
+    chunk: tuple[int, ...] | None
+    problem: str
+    points: list[int]
+    fatal: bool
+
+
+@dataclass
+class VerifyReport:
+    """What :meth:`SweepStore.check` found: damage per array, the points reset to todo, and
+    whether damage remains that a resume cannot repair (coordinates, metadata, missing arrays)."""
+
+    damage: list[Damage] = dataclasses.field(default_factory=list)
+    reset: list[int] = dataclasses.field(default_factory=list)
+
+    def add(self, name, chunk, problem, points=(), fatal=False) -> None:
+        self.damage.append(Damage(name, None if chunk is None else tuple(int(k) for k in chunk), problem,
+                                  [int(p) for p in points], fatal))
+
+    @property
+    def fatal(self) -> bool:
+        return any(d.fatal for d in self.damage)
 
 
 @dataclass(frozen=True)
@@ -162,16 +246,38 @@ class SweepStore:
         attrs = group.attrs.asdict()
         if "sweeps_identity" not in attrs:
             raise StoreError(f"{self.path} is not a sweeps store (no sweeps_identity attribute)")
-        self.identity = json.loads(attrs["sweeps_identity"])
+        try:
+            self.identity = json.loads(attrs["sweeps_identity"])
+        except (TypeError, ValueError) as err:
+            raise StoreError(f"{self.path}: its sweeps_identity attribute is damaged ({_short(err)})") from None
         self.dims: tuple[str, ...] = tuple(attrs["sweeps_point_dims"])
         self.variables: tuple[str, ...] = tuple(attrs["sweeps_variables"])
-        if not attrs.get(_COMPLETE) or "status" not in group:
+        if not attrs.get(_COMPLETE) or not (self.path / "status" / "zarr.json").is_file():
             raise StoreError(f"{self.path} is an incomplete sweeps store (its creation was interrupted, or "
-                             "it was made by a version without the creation marker): remove it and run again")
-        status = group["status"]
+                             f"it was made by a version without the creation marker): remove it (rm -r {self.path}) "
+                             "and run again")
+        try:
+            status = group["status"]
+        except Exception as err:  # junk metadata
+            raise StoreError(f"{self.path}: the metadata of its status are unreadable ({_short(err)}); the store "
+                             "cannot be repaired: run the definition into a new store") from None
         self.shape: tuple[int, ...] = tuple(status.shape)
         self.chunks: tuple[int, ...] = tuple(status.chunks)
         self._arrays: dict[str, zarr.Array] = {}
+
+    def require_arrays(self) -> None:
+        """Raise :class:`StoreError` naming every listed array that is missing or unreadable."""
+        bad = []
+        for name in (*self.variables, "status", "error", *self.dims):
+            try:
+                self.group[name]
+            except KeyError:
+                bad.append(f"{name} (missing)")
+            except Exception as err:
+                bad.append(f"{name} ({_short(err)})")
+        if bad:
+            raise StoreError(f"{self.path} is damaged: {', '.join(bad)}; `sweeps status --verify {self.path}` "
+                             "lists the damage; run the definition into a new store")
 
     @property
     def min_chunk_points(self) -> int:
@@ -215,9 +321,13 @@ class SweepStore:
         attrs["history"] = f"{attrs['created']}: created by binnet-sweeps {attrs['versions'].get('binnet-sweeps', '')}".rstrip()
 
         coords.attrs.update(attrs)
-        existed = path.exists()
+        final = path
+        for stale in final.parent.glob(f".{final.name}.creating-*"):  # left by a creation that died
+            shutil.rmtree(stale, ignore_errors=True)
+        path = final.with_name(f".{final.name}.creating-{os.getpid()}")
         try:
-            coords.to_zarr(path, mode="w-", consolidated=False, zarr_format=3)
+            coords.to_zarr(path, mode="w-", consolidated=False, zarr_format=3,
+                           encoding={name: {"compressors": checksummed()} for name in coords.variables})
             group = zarr.open_group(str(path), mode="r+", zarr_format=3)
             sizes = {**inner, **dict(zip(dims, shape, strict=True))}
             extra = {name: set(c.dims) for name, c in coords.coords.items() if name not in coords.dims}
@@ -233,7 +343,7 @@ class SweepStore:
                 elif kind in "iu" and name != "status":  # CF mask: xarray reads unwritten points as NaN
                     var_attrs["_FillValue"] = int(fill)  # (status is a flag variable: 0 means todo)
                 group.create_array(name, shape=tuple(sizes[d] for d in var_dims), chunks=chunks, dtype=dtype, fill_value=fill, dimension_names=var_dims,
-                                   attributes=var_attrs)
+                                   attributes=var_attrs, compressors=checksummed())
 
             for spec in specs:
                 inner_shape = tuple(inner[d] for d in spec.dims)
@@ -244,14 +354,16 @@ class SweepStore:
             add("error", dims, str, registry.NO_ERROR, chunking.status, {"long_name": "error message of a failed point"})
             group.attrs[_COMPLETE] = True  # last: see open
             consolidate(path)
+            if final.is_dir() and not any(final.iterdir()):
+                final.rmdir()  # an empty directory given as the store path
+            path.rename(final)  # the store appears complete, or not at all
         except BaseException as err:  # Ctrl-C included: leave no half-written store behind
-            if not existed:
-                shutil.rmtree(path, ignore_errors=True)
+            _remove_tree(path)
             if isinstance(err, OSError | ValueError):
-                raise StoreError(f"cannot create store {path}: {err}") from err
+                raise StoreError(f"cannot create store {final}: {err}") from err
             raise
-        logger.info("created store %s: %d points; status chunks %s", path, math.prod(shape), chunking.status)
-        return cls.open(path)
+        logger.info("created store %s: %d points; status chunks %s", final, math.prod(shape), chunking.status)
+        return cls.open(final)
 
     @classmethod
     def open(cls, path: str | Path, mode: str = "r+") -> SweepStore:
@@ -274,8 +386,22 @@ class SweepStore:
         return self.group.attrs.asdict()
 
     def status(self) -> np.ndarray:
-        """Per-point status array (point shape): 0 todo, 1 ok, 2 failed."""
-        return self._array("status")[...]
+        """Per-point status array (point shape): 0 todo, 1 ok, 2 failed.
+
+        Raises
+        ------
+        StoreError
+            If the status cannot be read or holds other values (naming ``--verify``).
+        """
+        try:
+            status = np.asarray(self._array("status")[...])
+        except Exception as err:
+            raise StoreError(f"{self.path}: the status is damaged ({_short(err)}); "
+                             f"run: sweeps status --verify {self.path}") from None
+        if not np.isin(status, FLAG_VALUES).all():
+            raise StoreError(f"{self.path}: the status holds values other than todo/ok/failed; "
+                             f"run: sweeps status --verify {self.path}")
+        return status
 
     def errors(self, full: bool = False) -> dict[int, str]:
         """Error message (first line) of every failed point, keyed by point index.
@@ -362,54 +488,120 @@ class SweepStore:
             array[region] = block
 
     def verify(self) -> list[int]:
-        """Find damaged chunks (missing or unreadable) and reset their ok points to todo.
+        """Read every chunk of every array; reset the ok points of damaged chunks to todo.
 
-        Every chunk holding an ok point must exist and decode for every variable (``error``:
-        decode if it exists; it is written only for failed points).  A damaged
-        chunk is removed (it then reads as fill values) and all ok points in it are marked
-        todo, so the next run recomputes them.
+        See :meth:`check`; returns the indices of the points reset to todo.
+        """
+        return self.check().reset
 
-        Returns
-        -------
-        list of int
-            Indices of the points reset to todo.
+    def check(self) -> VerifyReport:
+        """Read every chunk of every array (variables, status, error, coordinates, theory).
+
+        Every chunk is checksummed (crc32c), so one flipped byte fails to decode.  A damaged
+        chunk of a point array (a data variable, ``error`` or ``status``) is removed (it then
+        reads as fill values) and the ok points in it are marked todo, so the next run
+        recomputes them; a chunk of a data variable missing where a point is ok is damage too.
+        A status value that is not todo/ok/failed counts as damage of its point.  A damaged
+        theory chunk is removed and the theory record cleared (``sweeps theory`` recomputes
+        it).  Damaged coordinates, unreadable array metadata and missing variables are
+        reported; a resume cannot rebuild those (:attr:`VerifyReport.fatal`).
         """
         root = Path(self.path)
+        report = VerifyReport()
+        status_array = None
         try:
-            status = self.status()
-        except Exception:  # the status itself is damaged: every chunk of it is checked below
+            status_array = self._array("status")
+            status = np.asarray(status_array[...])
+        except Exception as err:  # the status itself is damaged: every chunk of it is checked below
             status = np.full(self.shape, OK, np.int8)
-        ok = np.flatnonzero(status.ravel() == OK)
-        reset = np.zeros(status.shape, bool)
-        for name in (*self.variables, "error", "status"):
-            array = self._array(name)
-            inner = (0,) * (array.ndim - len(self.shape))
-            for region, _, _ in self._blocks(name, ok):
-                key = tuple(r.start // c for r, c in zip(region, array.chunks, strict=False))
-                chunk_file = root / name / array.metadata.encode_chunk_key(key + inner)
-                try:
-                    exists = chunk_file.is_file()
-                    # error is written only where a point failed: a missing chunk holds no message
-                    good = exists or name == "error"
-                    if exists:
+            if status_array is None:
+                report.add("status", None, f"unreadable metadata ({_short(err)})", fatal=True)
+        invalid = ~np.isin(status, FLAG_VALUES)
+        if invalid.any():
+            report.add("status", None, f"{int(invalid.sum())} values are not todo/ok/failed")
+        ok = status == OK
+        reset = invalid.copy()
+        theory_damaged = False
+        names = self._array_names(report)
+        point_arrays = {*self.variables, "status", "error"}
+        for name in names:
+            try:
+                array = self._array(name) if name in point_arrays else self.group[name]
+            except Exception as err:
+                report.add(name, None, f"unreadable metadata ({_short(err)})",
+                           fatal=name in point_arrays or name in self.dims)
+                if name in point_arrays:
+                    reset |= ok
+                continue
+            is_point = name in point_arrays and tuple(array.metadata.dimension_names or ())[: len(self.shape)] == self.dims
+            grid = [range(-(-n // c)) for n, c in zip(array.shape, array.chunks, strict=True)]
+            for key in itertools.product(*grid):
+                region = tuple(slice(k * c, min((k + 1) * c, n)) for k, c, n in zip(key, array.chunks, array.shape, strict=True))
+                chunk_file = root / name / array.metadata.encode_chunk_key(key)
+                problem = None
+                if chunk_file.is_file():
+                    try:
                         array[region]
-                except Exception:
-                    good = False
-                if not good:
-                    logger.warning("damaged chunk %s of %s", key, name)
-                    reset[region] = True
+                    except Exception as err:
+                        problem = f"chunk {'.'.join(map(str, key))} unreadable ({_short(err)})"
+                elif is_point and name in self.variables and ok[region[: len(self.shape)]].any():
+                    problem = f"chunk {'.'.join(map(str, key))} missing"
+                if problem is None:
+                    continue
+                if is_point:
+                    points = region[: len(self.shape)]
+                    hit = np.zeros(self.shape, bool)
+                    hit[points] = True
+                    reset |= hit & (ok | (name == "status"))
+                    report.add(name, key, problem, points=np.flatnonzero((hit & ok).ravel()))
                     chunk_file.unlink(missing_ok=True)
-        reset &= status == OK
+                elif name in self.dims or name not in self._theory_names():
+                    report.add(name, key, problem, fatal=True)
+                else:
+                    report.add(name, key, problem)
+                    chunk_file.unlink(missing_ok=True)
+                    theory_damaged = True
+                logger.warning("damaged %s: %s", name, problem)
+        if theory_damaged:
+            self._write_theory_info(None)  # the next `sweeps theory` (or run) recomputes the theory
+        reset &= ok | invalid
         if reset.any():  # damaged status chunks are gone now: read what is left
-            current = self.status()
-            current[reset] = TODO
+            try:
+                current = np.asarray(self._array("status")[...])
+            except Exception:
+                current = np.full(self.shape, TODO, np.int8)
+            current[reset | ~np.isin(current, FLAG_VALUES)] = TODO
             self._array("status")[...] = current
-        return [int(i) for i in np.flatnonzero(reset.ravel())]
+        report.reset = [int(i) for i in np.flatnonzero(reset.ravel())]
+        return report
+
+    def _array_names(self, report: VerifyReport) -> list[str]:
+        """Every array of the store, from the directory (the listed variables included: one
+        whose directory is gone is reported missing)."""
+        root = Path(self.path)
+        found = sorted(p.name for p in root.iterdir() if (p / "zarr.json").is_file() and p.name != THEORY_GROUP) \
+            if root.is_dir() else []
+        for name in (*self.variables, "status", "error", *self.dims):
+            if name not in found:
+                report.add(name, None, "missing (its directory is gone)", fatal=True)
+        return found
+
+    def _theory_names(self) -> set[str]:
+        own = {*self.variables, "status", "error", *self.dims}
+        names = set()
+        for name in Path(self.path).iterdir():
+            doc = _read_json(name / "zarr.json")
+            if isinstance(doc, dict) and name.name not in own and "focus_count" in (doc.get("dimension_names") or ()):
+                names.add(name.name)
+        return names
 
     @property
     def theory_info(self) -> dict[str, Any] | None:
-        """What the theory variables cover (None without theory)."""
-        return self.attrs.get(THEORY_ATTR)
+        """What the theory variables cover (None without theory, or while it is being replaced)."""
+        doc = _read_json(self.path / THEORY_GROUP / "zarr.json")
+        if isinstance(doc, dict):
+            return (doc.get("attributes") or {}).get(THEORY_ATTR)
+        return self.attrs.get(THEORY_ATTR)  # stores of older versions kept it in the group attributes
 
     def _theory_arrays(self, focus_dim: str) -> list[str]:
         """The arrays of the theory: variables along ``focus_dim`` and its coordinate."""
@@ -418,22 +610,53 @@ class SweepStore:
         return [n for n in names if n != focus_dim or focus_dim not in self.dims]
 
     def replace_theory(self, ds: xr.Dataset, info: dict[str, Any], focus_dim: str) -> None:
-        """Replace every theory variable by those of ``ds`` (dimension ``focus_dim``) and record ``info``."""
-        for name in self._theory_arrays(focus_dim):
-            del self.group[name]
-        ds.to_zarr(self.path, mode="a", consolidated=False, zarr_format=3)
+        """Replace every theory variable by those of ``ds`` (dimension ``focus_dim``) and record ``info``.
+
+        Crash-safe at every instant: the group's own ``zarr.json`` (identity, definition,
+        provenance) is never written.  The record of what the theory covers is cleared first,
+        the old theory arrays removed, the new ones written by xarray into a temporary sibling
+        store and each moved into place with one rename, and the record written last (one
+        atomic file replacement).  An interruption leaves a store without a theory record (the
+        next ``sweeps theory`` or run recomputes it) and never touches the simulated points.
+        """
+        self._write_theory_info(None)
+        protected = {*self.variables, *self.dims, "status", "error"}
+        staging = self.path.with_name(f".{self.path.name}.theory-tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            for name in self._theory_arrays(focus_dim):
+                shutil.rmtree(self.path / name)
+            ds.to_zarr(staging, mode="w", consolidated=False, zarr_format=3,
+                       encoding={name: {"compressors": checksummed()} for name in ds.variables})
+            for entry in sorted(staging.iterdir()):
+                if not entry.is_dir() or entry.name in protected:
+                    continue
+                target = self.path / entry.name
+                if target.exists():  # left by an interrupted removal
+                    shutil.rmtree(target)
+                entry.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self.group = zarr.open_group(str(self.path), mode="r+", zarr_format=3, use_consolidated=False)
+        self._arrays.clear()
         self.set_theory_info(info)
 
     def theory_width(self, name: str) -> int:
         """Length of the trailing dimension of theory variable ``name``."""
         return int(self.group[name].shape[-1])
 
-    def widen_theory(self, name: str, width: int, fill) -> None:
-        """Grow the trailing dimension of theory variable ``name`` to ``width``, new entries ``fill``."""
+    def widen_theory(self, name: str, width: int, fill, written: int | None = None) -> None:
+        """Grow the trailing dimension of theory variable ``name`` to ``width``; entries past
+        ``written`` (default: the current width) are set to ``fill``.
+
+        Pass the width recorded with the theory as ``written``: a widening interrupted after
+        the resize is then completed by the next call.
+        """
         array = self.group[name]
-        stored = array.shape[-1]
-        if width > stored:
+        stored = array.shape[-1] if written is None else min(written, array.shape[-1])
+        if width > array.shape[-1]:
             array.resize(array.shape[:-1] + (width,))
+        if width > stored:
             array[..., stored:] = fill
 
     def write_theory_block(self, name: str, region: tuple[slice, ...], values: np.ndarray) -> None:
@@ -441,9 +664,13 @@ class SweepStore:
         self.group[name][region] = values
 
     def set_theory_info(self, info: dict[str, Any]) -> None:
-        """Record what the theory covers (group attribute), then consolidate the metadata."""
-        self.group.attrs[THEORY_ATTR] = json.loads(json.dumps(info))
+        """Record what the theory covers (its own small group, one atomic file), then consolidate."""
+        self._write_theory_info(info)
         consolidate(self.path)
+
+    def _write_theory_info(self, info: dict[str, Any] | None) -> None:
+        doc = {"zarr_format": 3, "node_type": "group", "attributes": {THEORY_ATTR: json.loads(json.dumps(info))}}
+        write_json_atomic(self.path / THEORY_GROUP / "zarr.json", doc)
 
     def theory_dataset(self) -> xr.Dataset:
         """The theory variables of the store (lazily loaded)."""

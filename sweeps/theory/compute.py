@@ -14,9 +14,13 @@ stored without it; one with an ``extra_dim`` gets that trailing dimension.
 ``run_sweep`` writes them before the first simulation; ``sweeps theory FILE --store S``
 writes only them, through :class:`~sweeps.store.sweep_store.SweepStore`.  They are not part
 of the definition's identity: adding a ``[theory]`` table to the definition of an existing
-store is allowed.  The store attribute ``sweeps_theory`` records the grid sizes the theory
-covers, so a store grown in place (:mod:`sweeps.store.growth`) gets theory for its new points
-only; other focus counts recompute everything.
+store is allowed.  The attribute ``sweeps_theory`` of the store's empty group ``sweeps_theory``
+records the grid sizes the theory covers (and the widths of variables with an extra
+dimension), so a store grown in place (:mod:`sweeps.store.growth`) gets theory for its new
+points only; other focus counts recompute everything.  Writing the theory never rewrites the
+store group's own attributes (identity, definition, provenance): the record is cleared before
+and written after the arrays (see :meth:`~sweeps.store.sweep_store.SweepStore.replace_theory`),
+so an interruption at any instant leaves a store whose next ``sweeps theory`` redoes the work.
 """
 
 from __future__ import annotations
@@ -138,7 +142,9 @@ def theory_dataset(plan: SweepPlan, threads: int | None = None) -> xr.Dataset:
                           {"long_name": "number of focus (active) clusters of the mean-field state", "units": "1"})}
     attrs = {"focus_counts": counts, "focus_dim": fdim, "points": math.prod(d.size for d in dims),
              "seconds": round(seconds, 3), "reasons": reasons[:100],
-             "sizes": {d.name: d.size for d in dims}, "variables": list(data)}
+             "sizes": {d.name: d.size for d in dims}, "variables": list(data),
+             "widths": {name: int(values.shape[-1]) for name, (_, values, _) in data.items()
+                        if theory.variable(name).extra_dim}}
     logger.info("theory for %d grid points x %d focus counts in %.2f s", attrs["points"], len(counts), seconds)
     return xr.Dataset(data, coords=focus_coord, attrs=attrs)
 
@@ -189,6 +195,7 @@ def _extend(store: SweepStore, plan: SweepPlan, dims, old: dict, counts, info: d
     if tuple(old[d.name] for d in dims) == tuple(d.size for d in dims):
         return info
     reasons = list(info.get("reasons", []))
+    widths = dict(info.get("widths", {}))  # as recorded: a widening interrupted after its resize is redone
     for independent_of, names in _groups(theory).items():
         group_dims = _group_dims(dims, independent_of)
         blocks = _new_blocks(tuple(old[d.name] for d in group_dims), tuple(d.size for d in group_dims))
@@ -196,7 +203,9 @@ def _extend(store: SweepStore, plan: SweepPlan, dims, old: dict, counts, info: d
         for name in names:
             var = theory.variable(name)
             if var.extra_dim and computed:  # more entries than before: a wider extra dimension
-                store.widen_theory(name, max(a[name].shape[-1] for _, a, _ in computed), var.fill)
+                written = widths.get(name, store.theory_width(name))
+                widths[name] = max(written, *(a[name].shape[-1] for _, a, _ in computed))
+                store.widen_theory(name, widths[name], var.fill, written=written)
         for block, arrays, block_reasons in computed:
             reasons += block_reasons
             region = tuple(slice(r.start, r.stop) for r in block)
@@ -209,7 +218,7 @@ def _extend(store: SweepStore, plan: SweepPlan, dims, old: dict, counts, info: d
                 store.write_theory_block(name, region, values)
     seconds = time.perf_counter() - started
     logger.info("theory for the new points of a grown grid in %.2f s", seconds)
-    return dict(info, points=math.prod(d.size for d in dims), sizes={d.name: d.size for d in dims},
+    return dict(info, points=math.prod(d.size for d in dims), sizes={d.name: d.size for d in dims}, widths=widths,
                 reasons=reasons[:100], seconds=round(info.get("seconds", 0.0) + seconds, 3))
 
 

@@ -9,6 +9,7 @@ bad inputs that passed and the points lost as measured (only when tests of this 
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -130,8 +131,26 @@ def reference(tmp_path_factory) -> Path:
     return path
 
 
+def default_sigint() -> None:
+    """``preexec_fn`` of a child that must take Ctrl-C: a shell that ignores SIGINT (``nohup``, any
+    background job) passes that on to its children, and Python then never raises
+    KeyboardInterrupt; the child gets the default disposition back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture
+def python_sigint():
+    """Python's Ctrl-C handler in this process for the test, also when the test run ignores
+    SIGINT (``nohup``, a background job): ``_thread.interrupt_main()`` does nothing without it."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def sweeps_cli(*args: str, env: dict[str, str] | None = None, **popen) -> subprocess.Popen:
-    """Start ``python -m sweeps ARGS`` with the worktree importable (plus ``env`` variables)."""
+    """Start ``python -m sweeps ARGS`` with the worktree importable (plus ``env`` variables), with
+    the default SIGINT disposition whatever the test run's (see :func:`default_sigint`)."""
+    popen.setdefault("preexec_fn", default_sigint)
     return subprocess.Popen([sys.executable, "-m", "sweeps", *map(str, args)], env={**subprocess_env(), **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 

@@ -78,6 +78,20 @@ CASES = [
     ("run-shorter-than-interval", definition(simulation='duration = "5 ms"\nsample_interval = "10 ms"'), (), "simulation.duration", "shorter than one sample interval"),
     ("steps-shorter-than-interval", definition(simulation='steps = 50\nsample_interval = "100 steps"'), (), "simulation.duration", "shorter than one sample interval"),
     ("zero-interval", definition(simulation='duration = "100 ms"\nsample_interval = "0 ms"'), (), "simulation.sample_interval", "> 0"),
+    # axes too long to expand, or not finite (refused before anything is allocated)
+    ("linspace-1e9", definition(sweep="R_Eplus = {linspace = [1.0, 2.0, 1000000000]}"), (), "sweep.R_Eplus.linspace", "more than the limit"),
+    ("step-1e-10", definition(sweep="R_Eplus = {start = 1.0, stop = 2.0, step = 1e-10}"), (), "sweep.R_Eplus", "more than the limit"),
+    ("step-nan", definition(sweep="R_Eplus = {start = 1.0, stop = 2.0, step = nan}"), (), "sweep.R_Eplus", "must be finite"),
+    ("stop-inf", definition(sweep="R_Eplus = {start = 1.0, stop = inf, step = 0.5}"), (), "sweep.R_Eplus", "must be finite"),
+    ("linspace-inf", definition(sweep="R_Eplus = {linspace = [1.0, inf, 3]}"), (), "sweep.R_Eplus.linspace", "must be finite"),
+    ("duplicate-in-1e5-values", definition(sweep="g = [" + ", ".join(str(1.0 + i * 1e-5) for i in range(100_000)) + ", 1.0]\nR_Eplus = [2.0]"),
+     (), "sweep.g", "duplicate values [1.0]"),
+    # lengths beyond the per-point limits, or not finite (refused before a store exists)
+    ("warmup-1e300-ms", definition(simulation='duration = "100 ms"\nwarmup = "1e300 ms"\nsample_interval = "10 ms"'), (), "simulation.warmup", "longer than the limit"),
+    ("duration-1e12-s", definition(simulation='duration = "1e12 s"\nsample_interval = "10 ms"'), (), "simulation.duration", "longer than the limit"),
+    ("duration-1e400-ms", definition(simulation='duration = "1e400 ms"\nsample_interval = "10 ms"'), (), "simulation.duration", "must be finite"),
+    ("interval-1e-9-ms", definition(simulation='duration = "100 ms"\nsample_interval = "1e-9 ms"'), (), "simulation.sample_interval", "more than the limit"),
+    ("steps-1e300", definition(simulation='duration = "1e300 steps"\nsample_interval = "1e299 steps"'), (), "simulation.duration", "longer than the limit"),
     # unknown model or backend
     ("unknown-model", definition(experiment='name = "bad"\nmodel = "clustred_ei"\nseed = 1'), (), "experiment.model", "allowed: clustered_ei"),
     ("unimportable-model", definition(experiment='name = "bad"\nmodel = "no_such_module:build"\nseed = 1'), (), "experiment.model", "cannot import"),

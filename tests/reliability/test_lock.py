@@ -123,3 +123,74 @@ def test_concurrent_takeovers_of_a_stale_lock_have_exactly_one_winner(tmp_path, 
             assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(f"r{r}.")) == []
     finally:
         sys.setswitchinterval(interval)
+
+
+@pytest.mark.parametrize("kind", ["empty", "junk", "json-list", "directory"])
+def test_a_malformed_lock_is_refused_with_the_command_that_clears_it(kind, tmp_path, reliability):
+    reliability.bad_input()
+    definition, store = toy(tmp_path / "toy.toml", ""), tmp_path / "r.zarr"
+    lock = Path(f"{store}.lock")
+    if kind == "directory":
+        lock.mkdir()
+    else:
+        lock.write_text({"empty": "", "junk": "{garbage", "json-list": "[1, 2]"}[kind])
+    refused = run_cli("run", definition, "--store", store, "--threads", "1")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    (line,) = refused.stderr.splitlines()
+    assert f"lock file {lock} is" in line and f"sweeps unlock {store}" in line and "keep taking" not in line
+    assert not store.exists()
+    cleared = run_cli("unlock", store)
+    assert cleared.returncode == 0 and "removed" in cleared.stdout, cleared.stderr
+    assert not lock.exists()
+    with StoreLock(store):
+        pass
+
+
+def _foreign_lock(lock: Path, renewed_ago: float, lease: float = 600.0) -> None:
+    import time
+
+    lock.write_text(json.dumps({"host": "node-17.cluster", "pid": 4242, "since": "2026-01-01T00:00:00+00:00",
+                                "token": "f" * 32, "lease_seconds": lease, "renewed": time.time() - renewed_ago}))
+
+
+def test_a_lock_of_a_job_on_another_host_expires_with_its_lease(tmp_path, reliability):
+    store = tmp_path / "r.zarr"
+    lock = Path(f"{store}.lock")
+    _foreign_lock(lock, renewed_ago=30)  # a live job elsewhere: refused, with when its lease ends
+    with pytest.raises(StoreLockedError, match=r"pid 4242 on host node-17.cluster .*lease expires in 57\d s"):
+        StoreLock(store).acquire()
+    refused = run_cli("unlock", store)
+    assert refused.returncode == 2 and "sweeps unlock --force" in refused.stderr and lock.exists()
+    _foreign_lock(lock, renewed_ago=601)  # that job died 10 minutes ago: its lease ran out
+    with StoreLock(store) as mine:
+        assert json.loads(lock.read_text())["token"] == mine.info["token"]
+    assert not lock.exists()
+    _foreign_lock(lock, renewed_ago=601)
+    assert run_cli("unlock", store).returncode == 0 and not lock.exists()
+    _foreign_lock(lock, renewed_ago=0)
+    forced = run_cli("unlock", store, "--force")
+    assert forced.returncode == 0 and "forced" in forced.stdout and not lock.exists()
+
+
+def test_the_holder_renews_its_lease_while_it_runs(tmp_path, reliability):
+    import time
+
+    store = tmp_path / "r.zarr"
+    lock = Path(f"{store}.lock")
+    with StoreLock(store, lease_seconds=0.3) as mine:
+        first = json.loads(lock.read_text())["renewed"]
+        time.sleep(0.8)
+        now = json.loads(lock.read_text())
+        assert now["token"] == mine.info["token"] and now["renewed"] > first
+        assert time.time() - now["renewed"] < 0.3  # never expired while held
+        with pytest.raises(StoreLockedError):  # still ours: another driver is refused
+            StoreLock(store).acquire()
+    assert not lock.exists()
+
+
+def test_unlock_refuses_the_lock_of_a_live_driver_on_this_host(tmp_path, reliability):
+    store = tmp_path / "r.zarr"
+    with StoreLock(store):
+        refused = run_cli("unlock", store)
+        assert refused.returncode == 2 and f"in use by pid {__import__('os').getpid()}" in refused.stderr
+    assert run_cli("unlock", store).stdout.strip() == f"{store} is not locked"

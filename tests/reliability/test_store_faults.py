@@ -60,7 +60,7 @@ def test_store_whose_creation_was_interrupted_is_a_clear_error(tmp_path, reliabi
         assert result.returncode == 2
         assert result.stderr.splitlines() == [
             f"error: {store} is an incomplete sweeps store (its creation was interrupted, or it was made by a "
-            "version without the creation marker): remove it and run again"]
+            f"version without the creation marker): remove it (rm -r {store}) and run again"]
 
 
 def test_disk_full_mid_run_keeps_finished_points_and_writes_nothing_more(tmp_path, reference, reliability, monkeypatch):

@@ -42,11 +42,13 @@ def _creation_writes(tmp_path, monkeypatch) -> list[str]:
 
 @pytest.mark.parametrize("crash", [False, True], ids=["ctrl-c", "crash"])
 def test_interrupted_creation_leaves_no_store_that_reads_as_complete(crash, tmp_path, monkeypatch, reliability):
+    """Creation is interrupted at every one of its writes: nothing appears at the store path (the
+    store is built in a hidden sibling and renamed into place), and a run then starts afresh."""
     n_writes = len(_creation_writes(tmp_path, monkeypatch))
     experiment = load_experiment(toy(tmp_path / "toy.toml", ""))
     plan = SweepPlan.build(experiment)
     original = zarr.storage.LocalStore.set
-    for stop_at in sorted({1, n_writes // 3, n_writes // 2, n_writes - 3, n_writes - 2}):
+    for stop_at in range(1, n_writes + 1):
         calls = 0
 
         async def interrupted(self, key, value, stop_at=stop_at):
@@ -63,14 +65,61 @@ def test_interrupted_creation_leaves_no_store_that_reads_as_complete(crash, tmp_
         with pytest.raises(Interrupted):
             SweepStore.create(store, plan)
         monkeypatch.undo()
-        if not crash:
-            assert not store.exists(), f"interrupted at write {stop_at} of {n_writes}: a half store is left"
-            continue
-        with pytest.raises(StoreError, match="incomplete sweeps store|not a readable sweeps store") as refused:
+        assert not store.exists(), f"interrupted at write {stop_at} of {n_writes}: a half store is left"
+        with pytest.raises(StoreError, match="not a readable sweeps store"):
             SweepStore.open(store)
-        if "incomplete" in str(refused.value):  # (with no group written yet, a run starts afresh)
-            with pytest.raises(StoreError, match="incomplete sweeps store"):
-                run_sweep(experiment, store, LocalThreads(1))
+        left = list(tmp_path.glob(f".{store.name}.creating-*"))
+        assert bool(left) == crash, left  # a crash leaves its hidden sibling, Ctrl-C cleans up
+    assert run_sweep(experiment, store, LocalThreads(1)).complete  # the next creation clears the sibling
+    assert not list(tmp_path.glob(f".{store.name}.creating-*"))
+
+
+def test_store_of_an_older_version_whose_creation_was_interrupted_names_the_command_that_clears_it(tmp_path, reliability):
+    experiment = load_experiment(toy(tmp_path / "toy.toml", ""))
+    store = tmp_path / "r.zarr"
+    SweepStore.create(store, SweepPlan.build(experiment))
+    group = zarr.open_group(str(store), mode="r+", zarr_format=3, use_consolidated=False)
+    del group.attrs["sweeps_schema_complete"]  # as an older version left it when killed
+    with pytest.raises(StoreError, match=rf"incomplete sweeps store .*remove it \(rm -r {store}\)"):
+        run_sweep(experiment, store, LocalThreads(1))
+
+
+SIGTERM_AT_WRITE = """\
+import os, signal, sys
+import zarr.storage
+from sweeps.cli import main
+stop_at, calls = int(sys.argv[1]), 0
+original = zarr.storage.LocalStore.set
+async def terminating(self, key, value):
+    global calls
+    calls += 1
+    if calls == stop_at:
+        os.kill(os.getpid(), signal.SIGTERM)  # as a batch system stops a job
+    return await original(self, key, value)
+zarr.storage.LocalStore.set = terminating
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_sigterm_during_creation_reports_an_interruption_and_leaves_no_half_store(tmp_path, monkeypatch, reliability):
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    n_writes = len(_creation_writes(tmp_path, monkeypatch))
+    definition = toy(tmp_path / "toy.toml", "")
+    for stop_at in sorted({1, n_writes // 4, n_writes // 2, 3 * n_writes // 4, n_writes - 1}):
+        store = tmp_path / f"t{stop_at}.zarr"
+        proc = subprocess.run([sys.executable, "-c", SIGTERM_AT_WRITE, str(stop_at), "run", str(definition),
+                               "--store", str(store), "--threads", "1"],
+                              env=subprocess_env(), capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 143, proc.stderr
+        assert "interrupted" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert not store.exists(), f"SIGTERM at write {stop_at} of {n_writes}: a half store is left"
+        assert not list(tmp_path.glob(f".{store.name}.creating-*"))
+        assert not (tmp_path / f"{store.name}.lock").exists()
+    assert run_sweep(load_experiment(definition), store, LocalThreads(2)).complete
 
 
 def test_store_with_a_variable_this_version_no_longer_writes_is_refused_before_any_work(tmp_path, reliability):
@@ -130,7 +179,8 @@ def test_run_records_hold_the_software_and_a_resume_with_other_versions_is_recor
     assert "software_changes" not in xr.open_zarr(store).attrs["runs"][-1] and "other software" not in caplog.text
 
 
-def test_ctrl_c_with_local_threads_keeps_the_points_that_finished(tmp_path, monkeypatch, reference, reliability):
+def test_ctrl_c_with_local_threads_keeps_the_points_that_finished(tmp_path, monkeypatch, reference, reliability,
+                                                                  python_sigint):
     import _thread
     import threading
     import time
