@@ -1,5 +1,8 @@
 """The ``sweeps`` command (also ``python -m sweeps``).
 
+Over 500 lines on purpose: the argument parser and one short function per command, which share
+the exit codes, the error handling and the logging set-up; the work is done elsewhere.
+
 Commands::
 
     sweeps validate FILE [KEY=VALUE ...] [--json]   grid size, tasks, predicted store size

@@ -1,5 +1,8 @@
 """Experiment definitions: TOML files -> frozen, validated :class:`Experiment` objects.
 
+Over 500 lines on purpose: the definition's types and one parsing function per TOML table,
+next to the reference of every key below; reading single fields lives in :mod:`sweeps.spec.fields`.
+
 A definition is a TOML file (read with :mod:`tomllib`) with these tables::
 
     [experiment]
