@@ -209,6 +209,8 @@ class Terminated(KeyboardInterrupt):
 
 def _raise_interrupt(signum, frame):
     _quiet_shutdown()
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise Terminated(f"signal {signum}")
 
 
@@ -515,7 +517,9 @@ PACKAGE_LOGGERS = ("sweeps", "binnet_core")
 def configure_logging(verbose: int = 0) -> None:
     """This package's loggers at INFO (``verbose`` 1: DEBUG), every other library at WARNING
     (``verbose`` >= 2: DEBUG).  Dask worker processes started later inherit the level through
-    ``DASK_LOGGING__DISTRIBUTED`` (unless that is set already)."""
+    ``DASK_LOGGING__DISTRIBUTED`` (unless that is set already); so do batch worker jobs, whose
+    environment is the driver's (set ``DASK_LOGGING__DISTRIBUTED=info`` to keep distributed's
+    INFO messages in their log files)."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger().setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
     for name in PACKAGE_LOGGERS:

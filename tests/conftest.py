@@ -49,6 +49,18 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
+@pytest.fixture(autouse=True)
+def _process_environment_restored():
+    """Whatever a test changes in ``os.environ`` (``sweeps.cli.main`` sets
+    ``DASK_LOGGING__DISTRIBUTED`` when called in-process) is undone after it, so later tests, and
+    the processes and batch jobs they start, see the environment pytest started with."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture
 def toy_definition(tmp_path):
     """Factory: write a toy definition (18 points) and return its path."""
