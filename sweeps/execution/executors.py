@@ -161,11 +161,20 @@ class LocalThreads(Executor):
 
 class WarmNumbaCaches:
     """Dask worker plugin: import the engine when a worker starts (or joins); kernels then
-    compile or load lazily, per layout, in the first task that uses them."""
+    compile or load lazily, per layout, in the first task that uses them.
+
+    It also limits BLAS to one thread in the worker's process, as :class:`LocalThreads` does in
+    the driver and Dask's nannies do through ``OMP_NUM_THREADS=1``: measurements that use BLAS
+    (correlation matrices) sum in the same order, so they are bit-identical on every backend,
+    also on workers started without a nanny or with several threads.
+    """
 
     name = "sweeps-warm-numba-caches"
 
     async def setup(self, worker) -> None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)  # for the life of the worker process
         await asyncio.to_thread(importlib.import_module, "binnet_core")
 
 
