@@ -103,19 +103,36 @@ def scenarios(tmp_path_factory):
     return made
 
 
-def _writes(monkeypatch, store, definition) -> int:
-    calls = 0
+def _writes(monkeypatch, store, definition) -> list[str]:
+    """The keys an uninterrupted ``sweeps theory`` writes, in order."""
+    keys = []
     original = zarr.storage.LocalStore.set
 
-    async def counting(self, key, value):
-        nonlocal calls
-        calls += 1
+    async def recording(self, key, value):
+        keys.append(key)
         return await original(self, key, value)
 
-    monkeypatch.setattr(zarr.storage.LocalStore, "set", counting)
+    monkeypatch.setattr(zarr.storage.LocalStore, "set", recording)
     assert main(["theory", str(definition), "--store", str(store)]) == 0
     monkeypatch.undo()
-    return calls
+    return keys
+
+
+def _instants(keys: list[str], measured: list[str]) -> list[int]:
+    """Write numbers (1-based) to interrupt at: every write of a metadata file (the store's,
+    the coordinates', the theory's), and the first and the last write of each run of writes
+    of one kind: the chunks of one array (``a/c/0/1`` and ``a/c/2/0``), and the metadata of the
+    ``measured`` variables (which a grown grid resizes one after another, all alike)."""
+    instants, kinds = set(), {}
+    for number, key in enumerate(keys, start=1):
+        head = key.partition("/")[0]
+        if "/c/" in key:
+            kinds.setdefault(key.split("/c/")[0], []).append(number)
+        elif head in measured:
+            kinds.setdefault("<measured>/zarr.json", []).append(number)
+        else:
+            instants.add(number)
+    return sorted(instants | {n for numbers in kinds.values() for n in (numbers[0], numbers[-1])})
 
 
 class Killed(Exception):
@@ -152,10 +169,12 @@ def test_theory_interrupted_at_every_write_keeps_the_store(name, crash, scenario
     base, definition, expected = scenarios[name]
     counting = tmp_path / "count.zarr"
     shutil.copytree(base, counting)
-    n_writes = _writes(monkeypatch, counting, definition)
+    keys = _writes(monkeypatch, counting, definition)
+    n_writes = len(keys)
     assert n_writes >= 5
     original_set, original_rmtree = zarr.storage.LocalStore.set, shutil.rmtree
-    for stop_at in range(1, n_writes + 1):
+    measured = SweepStore.open(base, mode="r").attrs["sweeps_variables"]
+    for stop_at in _instants(keys, measured):
         store = tmp_path / f"s{stop_at}.zarr"
         shutil.copytree(base, store)
         state = {"calls": 0, "dead": False}
@@ -205,7 +224,7 @@ def test_sigkill_of_sweeps_theory_at_sampled_writes_keeps_the_store(scenarios, t
     base, definition, expected = scenarios["replace"]
     counting = tmp_path / "count.zarr"
     shutil.copytree(base, counting)
-    n_writes = _writes(monkeypatch, counting, definition)
+    n_writes = len(_writes(monkeypatch, counting, definition))
     for stop_at in sorted({2, n_writes // 2, n_writes - 1, n_writes}):
         store = tmp_path / f"k{stop_at}.zarr"
         shutil.copytree(base, store)
