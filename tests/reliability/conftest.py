@@ -116,6 +116,23 @@ def ok_points_without_data(store: Path) -> int:
     return int((ok & missing).sum())
 
 
+def interruption_instants(keys: list[str], measured: list[str]) -> list[int]:
+    """Write numbers (1-based) to interrupt at: every write of a metadata file (the store's,
+    the coordinates', the theory's), and the first and the last write of each run of writes
+    of one kind: the chunks of one array (``a/c/0/1`` and ``a/c/2/0``), and the metadata of the
+    ``measured`` variables (which a grown grid resizes one after another, all alike)."""
+    instants, kinds = set(), {}
+    for number, key in enumerate(keys, start=1):
+        head = key.partition("/")[0]
+        if "/c/" in key:
+            kinds.setdefault(key.split("/c/")[0], []).append(number)
+        elif head in measured:
+            kinds.setdefault("<measured>/zarr.json", []).append(number)
+        else:
+            instants.add(number)
+    return sorted(instants | {n for numbers in kinds.values() for n in (numbers[0], numbers[-1])})
+
+
 def toy(path: Path, extra_parameters: str = SLOW, extra_output: str = "") -> Path:
     """Write the 18-point toy definition (slow by default) to ``path``."""
     path.write_text(TOY_TOML.format(extra_parameters=extra_parameters, extra_output=extra_output))

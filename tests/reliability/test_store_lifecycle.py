@@ -16,7 +16,7 @@ from sweeps.errors import StoreError, StoreMismatchError
 from sweeps.measure.registry import VariableSpec
 from sweeps.plan import SweepPlan
 from sweeps.store.sweep_store import OK, SweepStore
-from tests.reliability.conftest import toy
+from tests.reliability.conftest import interruption_instants, toy
 
 
 class Interrupted(Exception):
@@ -42,13 +42,14 @@ def _creation_writes(tmp_path, monkeypatch) -> list[str]:
 
 @pytest.mark.parametrize("crash", [False, True], ids=["ctrl-c", "crash"])
 def test_interrupted_creation_leaves_no_store_that_reads_as_complete(crash, tmp_path, monkeypatch, reliability):
-    """Creation is interrupted at every one of its writes: nothing appears at the store path (the
+    """Creation is interrupted at its writes (see :func:`interruption_instants`): nothing appears at the store path (the
     store is built in a hidden sibling and renamed into place), and a run then starts afresh."""
-    n_writes = len(_creation_writes(tmp_path, monkeypatch))
+    keys = _creation_writes(tmp_path, monkeypatch)
+    n_writes = len(keys)
     experiment = load_experiment(toy(tmp_path / "toy.toml", ""))
     plan = SweepPlan.build(experiment)
     original = zarr.storage.LocalStore.set
-    for stop_at in range(1, n_writes + 1):
+    for stop_at in interruption_instants(keys, [spec.name for spec in plan.variables]):
         calls = 0
 
         async def interrupted(self, key, value, stop_at=stop_at):

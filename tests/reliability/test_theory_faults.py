@@ -23,6 +23,7 @@ from sweeps.models.model import ModelTheory, TheoryResult, TheoryVariable
 from sweeps.store.sweep_store import OK, SweepStore
 from tests.conftest import TOY_TOML, subprocess_env
 from tests.reference import toymodel
+from tests.reliability.conftest import interruption_instants
 
 
 def _compute(parameter_sets, focus_counts, names, threads):
@@ -118,23 +119,6 @@ def _writes(monkeypatch, store, definition) -> list[str]:
     return keys
 
 
-def _instants(keys: list[str], measured: list[str]) -> list[int]:
-    """Write numbers (1-based) to interrupt at: every write of a metadata file (the store's,
-    the coordinates', the theory's), and the first and the last write of each run of writes
-    of one kind: the chunks of one array (``a/c/0/1`` and ``a/c/2/0``), and the metadata of the
-    ``measured`` variables (which a grown grid resizes one after another, all alike)."""
-    instants, kinds = set(), {}
-    for number, key in enumerate(keys, start=1):
-        head = key.partition("/")[0]
-        if "/c/" in key:
-            kinds.setdefault(key.split("/c/")[0], []).append(number)
-        elif head in measured:
-            kinds.setdefault("<measured>/zarr.json", []).append(number)
-        else:
-            instants.add(number)
-    return sorted(instants | {n for numbers in kinds.values() for n in (numbers[0], numbers[-1])})
-
-
 class Killed(Exception):
     """The process dies at this write (nothing after it runs: clean-up is disabled)."""
 
@@ -174,7 +158,7 @@ def test_theory_interrupted_at_every_write_keeps_the_store(name, crash, scenario
     assert n_writes >= 5
     original_set, original_rmtree = zarr.storage.LocalStore.set, shutil.rmtree
     measured = SweepStore.open(base, mode="r").attrs["sweeps_variables"]
-    for stop_at in _instants(keys, measured):
+    for stop_at in interruption_instants(keys, measured):
         store = tmp_path / f"s{stop_at}.zarr"
         shutil.copytree(base, store)
         state = {"calls": 0, "dead": False}
