@@ -16,7 +16,7 @@ excitatory ones) at T samples. The method, step by step:
    set ``a`` of size ``k`` is ``C(a) = sum_q nll(x_q | a_q) + lambda_active k + lambda_comb log
    binom(Q, k)`` with ``nll(x; mu, v) = ((x - mu)^2 / v + log v) / 2``.
 4. **E-step**: for each ``k`` the best set of size ``k`` holds the ``k`` populations of least
-   ``nll1 - nll0`` (ties: the lower index first); for ``0 < k < Q`` it is admissible only if
+   ``nll1 - nll0`` (ties: see below); for ``0 < k < Q`` it is admissible only if
    the mean of ``x`` over its populations exceeds the mean over the others by at least
    ``min_separation``. Each segment takes the ``k`` of least cost (ties: the smaller ``k``).
    The objective is the sum of these least costs (not weighted by ``L``).
@@ -37,10 +37,15 @@ excitatory ones) at T samples. The method, step by step:
    and ``s = max(1.4826 MAD, noise_floor, 1e-12)`` (MAD about ``b``, 0 for a single
    population), an active population is kept if ``r_q >= b + z s`` and, unless it is the
    strongest, ``r_q >= similarity * r_strongest``; of those at most ``canonical_max_active``
-   of the highest ``r`` (ties: the lower index). Neighbouring episodes with the same kept set
-   are merged.
+   of the highest ``r``. Neighbouring episodes with the same kept set are merged.
 
-Everything is deterministic (no random numbers; ties broken by index as stated).
+Ties: activities of binary networks are fractions ``n / N_pop``, so equal values are common and
+which of several equal populations is called active changes the segments. They are resolved as
+the paper's code resolves them, with the same numpy primitives on the same arrays: the ``k``
+smallest ``nll1 - nll0`` by ``np.argpartition(delta, k)[:k]`` (row by row), the ``k_max``
+largest of a start by ``np.argsort(x)[-k_max:]``, and the order of an episode's active
+populations by ``np.argsort(r_active)[::-1]`` (strongest first). Everything is deterministic
+for a given numpy version (no random numbers).
 """
 from __future__ import annotations
 
@@ -161,21 +166,24 @@ def _nll(x, mu, var):
     return 0.5 * ((x - mu) ** 2 / var + np.log(var))
 
 
-def _top_k(values: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Boolean mask of the ``k`` (per row, broadcast) smallest ``values`` along the last axis,
-    ties by the lower index."""
-    order = np.argsort(values, axis=-1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.broadcast_to(np.arange(values.shape[-1]), values.shape), axis=-1)
-    return rank < k
+def _smallest(values: np.ndarray, k: int) -> np.ndarray:
+    """Boolean mask of the ``k`` smallest ``values`` of every row (last axis), 0 <= k <= Q,
+    ties as ``np.argpartition`` resolves them."""
+    out = np.zeros(values.shape, bool)
+    if 0 < k < values.shape[-1]:
+        np.put_along_axis(out, np.argpartition(values, k, axis=-1)[..., :k], True, axis=-1)
+    elif k > 0:
+        out[...] = True
+    return out
 
 
 def threshold_start(x: np.ndarray, k_max: int) -> np.ndarray:
     """Start (a) of step 7."""
     lo, hi = np.quantile(x, [0.25, 0.75])
     masks = x > 0.5 * (lo + hi)
-    too_many = masks.sum(axis=1) > k_max
-    masks[too_many] = _top_k(-x[too_many], k_max)
+    for row in np.flatnonzero(masks.sum(axis=1) > k_max):
+        masks[row] = False
+        masks[row, np.argsort(x[row])[-k_max:]] = True
     return masks
 
 
@@ -189,7 +197,8 @@ def gap_start(x: np.ndarray, k_max: int, min_gap: float) -> np.ndarray:
     gaps = s[:, :top] - s[:, 1:top + 1]
     best = np.argmax(gaps, axis=1)
     k = np.where(gaps[np.arange(m), best] > min_gap, best + 1, 0)
-    return _top_k(-x, k[:, None])
+    # the k largest are unique: the gap after them is > min_gap >= 0
+    return x >= np.where(k > 0, s[np.arange(m), np.maximum(k - 1, 0)], np.inf)[:, None]
 
 
 def m_step(x, lengths, masks, k_max: int, var_floor: float, previous: ActiveSetFit | None):
@@ -230,7 +239,7 @@ def e_step(x, mu0, mu1, var0, var1, k_max: int, opts: ActiveSetEM) -> tuple[np.n
         xb = x[a:a + _ROWS_PER_BLOCK][None]  # (1, rows, Q)
         low = _nll(xb, mu0[col], var0[col])  # (k_max + 1, rows, Q)
         delta = _nll(xb, mu1[col], var1[col]) - low
-        cand = _top_k(delta, ks[col])
+        cand = np.stack([_smallest(delta[k], k) for k in ks])
         cost = low.sum(axis=2) + np.where(cand, delta, 0.0).sum(axis=2) + penalty[:, None]
         inner = (ks > 0) & (ks < q)
         n_act = np.where(inner, ks, 1)[:, None]
@@ -280,22 +289,26 @@ def _merge_equal(bounds: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.
 def canonical_sets(y: np.ndarray, bounds: np.ndarray, masks: np.ndarray,
                    opts: ActiveSetEM) -> np.ndarray:
     """Step 8 for episodes ``[bounds[i], bounds[i+1])`` with sets ``masks`` (before merging)."""
-    cums = np.vstack([np.zeros((1, y.shape[1])), np.cumsum(y, axis=0)])
-    r = (cums[bounds[1:]] - cums[bounds[:-1]]) / np.diff(bounds)[:, None]
+    r = np.add.reduceat(y, bounds[:-1], axis=0) / np.diff(bounds)[:, None]
     reference = ~masks | ~np.any(~masks, axis=1, keepdims=True)
     ref = np.where(reference, r, np.nan)
     base = np.nanmedian(ref, axis=1)
     mad = np.nanmedian(np.abs(ref - base[:, None]), axis=1)
     mad = np.where(reference.sum(axis=1) > 1, mad, 0.0)
     sigma = np.maximum(np.maximum(1.4826 * mad, opts.canonical_noise_floor), 1e-12)
-    strength = np.where(masks, r, -np.inf)
-    strongest = np.argmax(strength, axis=1)
-    is_top = np.zeros_like(masks)
-    is_top[np.arange(len(masks)), strongest] = True
-    top_rate = strength[np.arange(len(masks)), strongest]
-    keep = (masks & (r >= base[:, None] + opts.canonical_z * sigma[:, None])
-            & (is_top | (r >= opts.canonical_similarity * top_rate[:, None])))
-    return keep & _top_k(np.where(keep, -r, np.inf), opts.canonical_max_active)
+    threshold = base + opts.canonical_z * sigma
+    kept = np.zeros_like(masks)
+    for row in np.flatnonzero(masks.any(axis=1)):
+        active = np.flatnonzero(masks[row])
+        active = active[np.argsort(r[row, active])[::-1]]  # strongest first
+        rates = r[row, active]
+        keep = (rates >= threshold[row]) & ((np.arange(active.size) == 0)
+                                            | (rates >= opts.canonical_similarity * rates[0]))
+        active = active[keep]
+        if active.size > opts.canonical_max_active:  # the strongest, ordered afresh
+            active = active[np.argsort(r[row, active])[::-1]][:opts.canonical_max_active]
+        kept[row, active] = True
+    return kept
 
 
 def active_set_segments(trace: np.ndarray, opts: ActiveSetEM) -> tuple[np.ndarray, np.ndarray]:

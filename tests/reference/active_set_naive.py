@@ -4,7 +4,9 @@ Reference: ``schmitfe/EI-Clustering``, ``analysis/active_set.py`` (``detect_popu
 with ``segmentation="fixed"``, ``active_set_em_multi_init``) and ``analysis/episode_inference.py``
 (``canonical_state_key``, ``episode_rows``), with the defaults of
 ``scripts/plot_figure3_dwell_times.py``. Plain Python loops over lists, no project code and no
-vectorisation; ties as the project states them (lower index first, smaller k first).
+vectorisation, except that ties among equal values are resolved with the numpy primitives the
+reference applies to the same arrays (``np.argpartition`` for the k smallest, ``np.argsort``
+reversed for "strongest first"); among equal costs the smaller k wins.
 
 - run scaling: ``z = (y - median) / (q95 - q05)`` over all entries (flat below 1e-12);
 - one-sample (``width``) segments, means ``x`` and lengths ``L``;
@@ -25,6 +27,8 @@ from __future__ import annotations
 import math
 import statistics
 
+import numpy as np
+
 
 def quantile(values, p):
     s = sorted(values)
@@ -39,8 +43,17 @@ def nll(x, mu, var):
 
 
 def smallest_k(values, k):
-    """Indices of the k smallest values, ties by the lower index."""
-    return set(sorted(range(len(values)), key=lambda i: (values[i], i))[:k])
+    """Indices of the k smallest values (ties as np.argpartition)."""
+    if k == 0:
+        return set()
+    if k == len(values):
+        return set(range(k))
+    return {int(i) for i in np.argpartition(np.array(values), k)[:k]}
+
+
+def strongest_first(indices, r):
+    """``indices`` ordered by decreasing ``r`` (ties as np.argsort reversed)."""
+    return [indices[int(j)] for j in np.argsort(np.array([r[i] for i in indices]))[::-1]]
 
 
 def threshold_start(x, k_max):
@@ -50,7 +63,7 @@ def threshold_start(x, k_max):
     for row in x:
         active = [v > theta for v in row]
         if sum(active) > k_max:
-            keep = smallest_k([-v for v in row], k_max)
+            keep = strongest_first(list(range(len(row))), row)[:k_max]
             active = [i in keep for i in range(len(row))]
         out.append(active)
     return out
@@ -157,10 +170,11 @@ def canonical(y, start, stop, mask, o):
     base = statistics.median([r[i] for i in inactive])
     mad = statistics.median([abs(r[i] - base) for i in inactive]) if len(inactive) > 1 else 0.0
     sigma = max(1.4826 * mad, o["noise_floor"], 1e-12)
-    active = sorted((i for i in range(q) if mask[i]), key=lambda i: (-r[i], i))
+    active = strongest_first([i for i in range(q) if mask[i]], r)
     kept = [i for rank, i in enumerate(active)
             if r[i] >= base + o["z"] * sigma and (rank == 0 or r[i] >= o["similarity"] * r[active[0]])]
-    kept = kept[:o["canonical_kmax"]]
+    if len(kept) > o["canonical_kmax"]:
+        kept = strongest_first(kept, r)[:o["canonical_kmax"]]
     return [i in kept for i in range(q)]
 
 
