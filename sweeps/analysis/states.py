@@ -245,8 +245,10 @@ def excitatory_traces(ds: xr.Dataset) -> xr.DataArray:
     """
     if "activity" not in ds.data_vars:
         raise OptionError("store", "has no activity traces (set [output] keep_traces = true)")
-    is_e = ds["population_type"] == "E"
-    return ds["activity"].sel(population=is_e.values).transpose(..., "time", "population")
+    is_e = np.asarray(ds["population_type"].values == "E")
+    if not is_e.any():
+        raise OptionError("store", "has no excitatory populations (population_type 'E')")
+    return ds["activity"].isel(population=np.flatnonzero(is_e)).transpose(..., "time", "population")
 
 
 def cluster_traces(ds: xr.Dataset) -> xr.DataArray:

@@ -57,7 +57,7 @@ def test_recovers_planted_states_and_their_dwell_times():
     assert summary.mean_ms == pytest.approx(np.mean(inner))
     assert summary.std_ms == pytest.approx(np.std(inner, ddof=1))
     assert summary.median_ms == pytest.approx(np.median(inner))
-    # the same with PELT, and dwell times per label
+    # PELT finds the same segments on this clean trace
     assert as_naive(infer_states(trace, Pelt())) == as_naive(seg)
 
 
