@@ -72,7 +72,12 @@ def _synthetic():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.sweeps.analysis.test_active_set import PLAN, planted, simulation_like
 
-    return [("planted (4 populations)", planted(PLAN, 4, 0.03, np.random.default_rng(0))[0], 10.0),
+    rng = np.random.default_rng(1)
+    plan = [(tuple(rng.choice(20, size=rng.integers(0, 3), replace=False)), int(rng.integers(1, 60)))
+            for _ in range(60)]
+    return [("planted (4 populations, noise 0.03)",
+             planted(PLAN, 4, 0.03, np.random.default_rng(0))[0], 10.0),
+            ("planted (20 populations, noise 0.02)", planted(plan, 20, 0.02, rng)[0], 10.0),
             ("simulation-like (20 populations)", simulation_like(np.random.default_rng(2)), 10.0)]
 
 
