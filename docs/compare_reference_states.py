@@ -78,7 +78,7 @@ def _synthetic():
     return [("planted (4 populations, noise 0.03)",
              planted(PLAN, 4, 0.03, np.random.default_rng(0))[0], 10.0),
             ("planted (20 populations, noise 0.02)", planted(plan, 20, 0.02, rng)[0], 10.0),
-            ("simulation-like (20 populations)", simulation_like(np.random.default_rng(2)), 10.0)]
+            ("simulation-like (20 populations)", simulation_like(np.random.default_rng(3)), 10.0)]
 
 
 def _per_sample(segments, n, q):
