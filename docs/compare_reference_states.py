@@ -78,7 +78,18 @@ def _synthetic():
     return [("planted (4 populations, noise 0.03)",
              planted(PLAN, 4, 0.03, np.random.default_rng(0))[0], 10.0),
             ("planted (20 populations, noise 0.02)", planted(plan, 20, 0.02, rng)[0], 10.0),
-            ("simulation-like (20 populations)", simulation_like(np.random.default_rng(3)), 10.0)]
+            ("simulation-like (20 populations)", simulation_like(np.random.default_rng(3)), 10.0),
+            ("one population, noise 0.3 (equal costs)", _one_population(), 10.0)]
+
+
+def _one_population():
+    """The hypothesis example of test_active_set.py: k = 0 and k = 1 tie at the first E-step."""
+    from tests.sweeps.analysis.test_active_set import planted
+
+    rng = np.random.default_rng(307)
+    plan = [(tuple(rng.choice(1, size=rng.integers(0, 2), replace=False)), int(rng.integers(1, 25)))
+            for _ in range(3)]
+    return planted(plan, 1, 0.3, rng)[0]
 
 
 def _per_sample(segments, n, q):

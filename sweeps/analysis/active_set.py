@@ -202,28 +202,30 @@ def gap_start(x: np.ndarray, k_max: int, min_gap: float) -> np.ndarray:
 
 
 def m_step(x, lengths, masks, k_max: int, var_floor: float, previous: ActiveSetFit | None):
-    """``(mu0, mu1, var0, var1)`` per number of active populations (step 5)."""
-    k = masks.sum(axis=1)
-    out = []
-    for state in (~masks, masks):
-        w = lengths[:, None] * state
-        weight = np.bincount(k, w.sum(axis=1), minlength=k_max + 1)[:k_max + 1]
-        total = np.bincount(k, (w * x).sum(axis=1), minlength=k_max + 1)[:k_max + 1]
-        seen = weight > 0
-        mu = np.where(seen, total / np.where(seen, weight, 1.0), np.nan)
-        dev = (w * (x - np.where(seen, mu, 0.0)[k][:, None]) ** 2).sum(axis=1)
-        var = np.bincount(k, dev, minlength=k_max + 1)[:k_max + 1] / np.where(seen, weight, 1.0)
-        out.append((mu, np.where(seen, np.maximum(var, var_floor), np.nan)))
-    (mu0, var0), (mu1, var1) = out
+    """``(mu0, mu1, var0, var1)`` per number of active populations (step 5).
+
+    Vectorised over the segments of each ``k``; the sums are taken over the (segments, Q) block
+    of a ``k`` at once, as the reference does, so that equal data give equal parameters.
+    """
+    k_of = masks.sum(axis=1)
+    params = np.full((4, k_max + 1), np.nan)  # mu0, mu1, var0, var1
+    for k in np.unique(k_of[k_of <= k_max]):
+        rows = k_of == k
+        values, active = x[rows], masks[rows]
+        for j, state in enumerate((~active, active)):
+            w = lengths[rows, None] * state
+            total = float(w.sum())
+            if total > 0:
+                mu = float(np.sum(values * w) / total)
+                params[j, k] = mu
+                params[2 + j, k] = max(float(np.sum((values - mu) ** 2 * w) / total), var_floor)
+    missing = np.isnan(params)
     if previous is None:  # the mean and variance of all x
-        g_mu, g_var = float(x.mean()), max(float(x.var()), var_floor)
-        mu0, mu1 = (np.where(np.isnan(mu), g_mu, mu) for mu in (mu0, mu1))
-        var0, var1 = (np.where(np.isnan(v), g_var, v) for v in (var0, var1))
+        fill = np.array([[float(np.mean(x))] * 2 + [max(float(np.var(x)), var_floor)] * 2]).T
     else:  # the previous values
-        mu0, mu1 = np.where(np.isnan(mu0), previous.mu0, mu0), np.where(np.isnan(mu1), previous.mu1, mu1)
-        var0 = np.where(np.isnan(var0), previous.var0, var0)
-        var1 = np.where(np.isnan(var1), previous.var1, var1)
-    return mu0, mu1, var0, var1
+        fill = np.array([previous.mu0, previous.mu1, previous.var0, previous.var1])
+    params = np.where(missing, np.broadcast_to(fill, params.shape), params)
+    return params[0], params[1], params[2], params[3]
 
 
 def e_step(x, mu0, mu1, var0, var1, k_max: int, opts: ActiveSetEM) -> tuple[np.ndarray, float]:
@@ -238,9 +240,16 @@ def e_step(x, mu0, mu1, var0, var1, k_max: int, opts: ActiveSetEM) -> tuple[np.n
     for a in range(0, m, _ROWS_PER_BLOCK):
         xb = x[a:a + _ROWS_PER_BLOCK][None]  # (1, rows, Q)
         low = _nll(xb, mu0[col], var0[col])  # (k_max + 1, rows, Q)
-        delta = _nll(xb, mu1[col], var1[col]) - low
+        high = _nll(xb, mu1[col], var1[col])
+        delta = high - low
         cand = np.stack([_smallest(delta[k], k) for k in ks])
-        cost = low.sum(axis=2) + np.where(cand, delta, 0.0).sum(axis=2) + penalty[:, None]
+        # sum(low) + sum of delta over the set; all inactive and all active summed directly
+        # (so that equal parameters give exactly equal costs: the smaller k wins)
+        cost = low.sum(axis=2) + np.where(cand, delta, 0.0).sum(axis=2)
+        cost[0] = low[0].sum(axis=1)
+        if k_max == q:
+            cost[q] = high[q].sum(axis=1)
+        cost += penalty[:, None]
         inner = (ks > 0) & (ks < q)
         n_act = np.where(inner, ks, 1)[:, None]
         n_inact = np.where(inner, q - ks, 1)[:, None]
