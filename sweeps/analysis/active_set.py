@@ -154,12 +154,18 @@ def run_scale(y: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def segment_means(z: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(x, lengths, bounds)`` of consecutive windows of ``width`` samples (step 2)."""
-    n = z.shape[0]
+    """``(x, lengths, bounds)`` of consecutive windows of ``width`` samples (step 2).
+
+    The full windows' means as ``np.nanmean`` over each window's rows (bit for bit the
+    reference's per-segment means), the last, shorter one separately.
+    """
+    n, q = z.shape
     bounds = np.r_[np.arange(0, n, width), n].astype(np.int64)
-    sums = np.add.reduceat(z, bounds[:-1], axis=0)
-    lengths = np.diff(bounds).astype(np.float64)
-    return sums / lengths[:, None], lengths, bounds
+    full = n // width
+    x = np.nanmean(z[:full * width].reshape(full, width, q), axis=1)
+    if full * width < n:
+        x = np.vstack([x, np.nanmean(z[full * width:], axis=0)[None]])
+    return x, np.diff(bounds).astype(np.float64), bounds
 
 
 def _nll(x, mu, var):
@@ -297,25 +303,28 @@ def _merge_equal(bounds: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.
 
 def canonical_sets(y: np.ndarray, bounds: np.ndarray, masks: np.ndarray,
                    opts: ActiveSetEM) -> np.ndarray:
-    """Step 8 for episodes ``[bounds[i], bounds[i+1])`` with sets ``masks`` (before merging)."""
-    r = np.add.reduceat(y, bounds[:-1], axis=0) / np.diff(bounds)[:, None]
-    reference = ~masks | ~np.any(~masks, axis=1, keepdims=True)
-    ref = np.where(reference, r, np.nan)
-    base = np.nanmedian(ref, axis=1)
-    mad = np.nanmedian(np.abs(ref - base[:, None]), axis=1)
-    mad = np.where(reference.sum(axis=1) > 1, mad, 0.0)
-    sigma = np.maximum(np.maximum(1.4826 * mad, opts.canonical_noise_floor), 1e-12)
-    threshold = base + opts.canonical_z * sigma
+    """Step 8 for episodes ``[bounds[i], bounds[i+1])`` with sets ``masks`` (before merging).
+
+    One episode at a time (only those with an active population), with the numpy reductions
+    the reference applies to the same slices, so that equal rates stay exactly equal.
+    """
     kept = np.zeros_like(masks)
+    everyone = np.arange(masks.shape[1])
     for row in np.flatnonzero(masks.any(axis=1)):
+        r = np.nanmean(y[bounds[row]:bounds[row + 1]], axis=0)
         active = np.flatnonzero(masks[row])
-        active = active[np.argsort(r[row, active])[::-1]]  # strongest first
-        rates = r[row, active]
-        keep = (rates >= threshold[row]) & ((np.arange(active.size) == 0)
-                                            | (rates >= opts.canonical_similarity * rates[0]))
+        inactive = np.setdiff1d(everyone, active)
+        ref = r[inactive] if inactive.size else r
+        base = float(np.median(ref))
+        mad = float(np.median(np.abs(ref - base))) if ref.size > 1 else 0.0
+        sigma = max(1.4826 * mad, opts.canonical_noise_floor, 1e-12)
+        active = active[np.argsort(r[active])[::-1]]  # strongest first
+        rates = r[active]
+        keep = (rates >= base + opts.canonical_z * sigma) & (
+            (np.arange(active.size) == 0) | (rates >= opts.canonical_similarity * rates[0]))
         active = active[keep]
         if active.size > opts.canonical_max_active:  # the strongest, ordered afresh
-            active = active[np.argsort(r[row, active])[::-1]][:opts.canonical_max_active]
+            active = active[np.argsort(r[active])[::-1]][:opts.canonical_max_active]
         kept[row, active] = True
     return kept
 

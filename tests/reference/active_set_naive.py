@@ -4,9 +4,12 @@ Reference: ``schmitfe/EI-Clustering``, ``analysis/active_set.py`` (``detect_popu
 with ``segmentation="fixed"``, ``active_set_em_multi_init``) and ``analysis/episode_inference.py``
 (``canonical_state_key``, ``episode_rows``), with the defaults of
 ``scripts/plot_figure3_dwell_times.py``. Plain Python loops over lists, no project code and no
-vectorisation, except that ties among equal values are resolved with the numpy primitives the
-reference applies to the same arrays (``np.argpartition`` for the k smallest, ``np.argsort``
-reversed for "strongest first"); among equal costs the smaller k wins.
+vectorisation, except where the outcome hinges on rounding or ties and the reference's numpy
+calls decide it: ties among equal values as ``np.argpartition`` (the k smallest) and
+``np.argsort`` reversed ("strongest first") resolve them; means of segments and episodes by
+``np.nanmean`` of their rows and the M-step sums by ``np.sum`` over the (segments, Q) block of a
+k (whether two parameter sets are exactly equal, so that k = 0 and k = Q tie and the smaller k
+wins, depends on how they are summed); among equal costs the smaller k wins.
 
 - run scaling: ``z = (y - median) / (q95 - q05)`` over all entries (flat below 1e-12);
 - one-sample (``width``) segments, means ``x`` and lengths ``L``;
@@ -85,18 +88,20 @@ def gap_start(x, k_max, min_gap):
 
 
 def m_step(x, lengths, masks, k_max, var_floor, previous):
-    flat = [v for row in x for v in row]
-    g_mu = sum(flat) / len(flat)
-    g_var = max(sum((v - g_mu) ** 2 for v in flat) / len(flat), var_floor)
+    g_mu = float(np.mean(np.array(x)))
+    g_var = max(float(np.var(np.array(x))), var_floor)
     params = {"mu0": [], "mu1": [], "var0": [], "var1": []}
     for k in range(k_max + 1):
+        rows = [i for i, mask in enumerate(masks) if sum(mask) == k]
         for state, mu_key, var_key in ((False, "mu0", "var0"), (True, "mu1", "var1")):
-            pairs = [(v, w) for row, mask, w in zip(x, masks, lengths, strict=True) if sum(mask) == k
-                     for v, a in zip(row, mask, strict=True) if a == state]
-            total = sum(w for _, w in pairs)
+            # the (rows, Q) block of segments with k active, weights L where the state holds
+            values = np.array([x[i] for i in rows]).reshape(len(rows), len(x[0]))
+            w = np.array([[lengths[i] if a == state else 0.0 for a in masks[i]] for i in rows])
+            w = w.reshape(values.shape)
+            total = float(w.sum())
             if total > 0:
-                mu = sum(v * w for v, w in pairs) / total
-                var = max(sum((v - mu) ** 2 * w for v, w in pairs) / total, var_floor)
+                mu = float(np.sum(values * w) / total)
+                var = max(float(np.sum((values - mu) ** 2 * w) / total), var_floor)
             elif previous is not None:
                 mu, var = previous[mu_key][k], previous[var_key][k]
             else:
@@ -165,7 +170,7 @@ def merge(segments):
 
 def canonical(y, start, stop, mask, o):
     q = len(mask)
-    r = [sum(y[t][i] for t in range(start, stop)) / (stop - start) for i in range(q)]
+    r = list(np.nanmean(np.array(y[start:stop]), axis=0))
     inactive = [i for i in range(q) if not mask[i]] or list(range(q))
     base = statistics.median([r[i] for i in inactive])
     mad = statistics.median([abs(r[i] - base) for i in inactive]) if len(inactive) > 1 else 0.0
@@ -188,7 +193,7 @@ def infer(y, **options):
     median = quantile(flat, 0.5)
     z = [[(v - median) / scale for v in row] for row in y]
     bounds = list(range(0, t_len, o["width"])) + [t_len]
-    x = [[sum(z[t][i] for t in range(a, b)) / (b - a) for i in range(q)]
+    x = [list(np.nanmean(np.array(z[a:b]), axis=0))
          for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     lengths = [float(b - a) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     k_max = q if o["max_active"] is None else min(o["max_active"], q)

@@ -80,6 +80,7 @@ def test_recovers_many_random_states_of_twenty_populations():
        width=st.sampled_from([1, 1, 3]), canonical=st.booleans())
 # one population: k = 0 and k = 1 have equal parameters at first, so equal costs (k = 0 wins)
 @example(seed=307, n_pop=1, n_blocks=3, noise=0.3, max_active=None, width=1, canonical=False)
+@example(seed=4, n_pop=1, n_blocks=2, noise=0.02, max_active=None, width=3, canonical=False)
 def test_agrees_with_the_naive_reference(seed, n_pop, n_blocks, noise, max_active, width, canonical):
     rng = np.random.default_rng(seed)
     plan = [(tuple(rng.choice(n_pop, size=rng.integers(0, n_pop + 1), replace=False)),
