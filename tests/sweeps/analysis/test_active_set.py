@@ -155,3 +155,13 @@ def test_clear_errors():
         infer_states(np.zeros(5))
     with pytest.raises(OptionError, match="trace: must be finite"):
         infer_states(np.full((5, 2), np.nan))
+
+
+def test_segment_means_are_the_row_means_bit_for_bit():
+    """As the reference's per-segment np.nanmean (rounding decides ties of the M-step)."""
+    z = np.random.default_rng(5).standard_normal((101, 7))
+    for width in (1, 3, 10):
+        x, lengths, bounds = active_set.segment_means(z, width)
+        expected = np.array([np.nanmean(z[a:b], axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+        assert np.array_equal(x, expected) and np.array_equal(lengths, np.diff(bounds))
+        assert bounds[0] == 0 and bounds[-1] == len(z) and np.all(np.diff(bounds)[:-1] == width)
