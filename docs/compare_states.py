@@ -16,7 +16,13 @@ import warnings
 import numpy as np
 
 from sweeps import open_results
-from sweeps.analysis.states import cluster_traces, dwell_times, hysteresis_segments, infer_states
+from sweeps.analysis.states import (
+    Pelt,
+    cluster_traces,
+    dwell_times,
+    hysteresis_segments,
+    infer_states,
+)
 
 
 def _per_sample(segments, n):
@@ -50,7 +56,7 @@ def main(argv=None):
         rows = []
         for trace in at.values:
             hyst = hysteresis_segments(trace, args.on, args.off)
-            pelt = infer_states(trace, threshold=args.on)
+            pelt = infer_states(trace, Pelt(threshold=args.on))
             same = _per_sample(hyst, len(trace)) == _per_sample(pelt, len(trace))
             rows.append([(len(hyst) - 1) / seconds, (len(pelt) - 1) / seconds,
                          _single_dwell(hyst, dt), _single_dwell(pelt, dt),

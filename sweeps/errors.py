@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["ClusterConfigError", "DefinitionError", "MissingDependencyError", "ModelError", "PreflightError",
+__all__ = ["ClusterConfigError", "DefinitionError", "MissingDependencyError", "ModelError", "OptionError",
+           "PreflightError",
            "StoreError", "require_optional",
            "StoreLockedError", "StoreMismatchError", "StoreWriteError", "SubmitError", "SweepsError"]
 
@@ -37,6 +38,14 @@ class ModelError(SweepsError, ValueError):
 
     def __init__(self, field: str, message: str, allowed: Sequence[str] | None = None):
         super().__init__(message, field=field, allowed=allowed)
+
+
+class OptionError(SweepsError, ValueError):
+    """An invalid option of an analysis function; ``str(err)`` names the option and what is allowed."""
+
+    def __init__(self, option: str, message: str, allowed: Sequence[str] | None = None):
+        text = f"{option}: {message}" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
+        super().__init__(text, field=option, allowed=allowed)
 
 
 class ClusterConfigError(SweepsError, ValueError):

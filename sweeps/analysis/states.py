@@ -1,33 +1,44 @@
-"""Inferred cluster states: change-point segmentation of stored activity traces.
+"""Inferred cluster states: which populations are active when, and how long each state lasts.
 
-The hysteresis rule of :mod:`sweeps.measure.measurements` decides sample by sample which clusters
-are active. Here a trace of E activity per cluster, shape (T, C), is cut into segments with
-a change-point method (PELT of the :mod:`ruptures` library, least-squares cost on the
-multivariate trace, through its C implementation ``KernelCPD(kernel="linear")``), each segment is labelled by the set of clusters whose mean activity
-over the segment exceeds a threshold, neighbouring segments with the same set are merged,
-and the dwell time of each state (active set) is the length of its segments.
+Two methods cut an activity trace of shape (T, C) into segments of constant active set
+(``infer_states(trace, method=...)``):
 
-Penalty: each channel is divided by its noise level ``s_c``, estimated robustly from its
-first differences (``median |diff| / (0.6745 sqrt 2)``), so that a spurious split of the
-``C`` non-constant channels lowers the least-squares cost by about ``C``; PELT gets the
-penalty ``penalty * C * log(T)`` (``penalty = 2``: BIC-like). The segmentation therefore
-depends neither on the units nor on the noise level of a channel (a silent cluster and an
-active one are judged by their own fluctuations).
+* ``"active_set_em"`` (default; :class:`ActiveSetEM` for its options): the active-set EM of
+  :mod:`sweeps.analysis.active_set` on one-sample segments, each segment's set reduced to its
+  clearly active populations (at most 2), neighbours with the same set merged. This is the
+  paper's analysis of Figure 3's dwell times (see docs/STATISTICS.md).
+* ``"pelt"`` (:class:`Pelt`): change points by PELT (the :mod:`ruptures` library, least-squares
+  cost on the multivariate trace, through its C implementation ``KernelCPD(kernel="linear")``),
+  each segment labelled by the set of clusters whose mean activity over the segment exceeds
+  ``threshold``, neighbours with the same set merged. Needs the optional extra
+  ``pip install -e ".[states]"``.
 
-Needs the optional extra ``pip install -e ".[states]"``.
+  PELT penalty: each channel is divided by its noise level ``s_c``, estimated robustly from
+  its first differences (``median |diff| / (0.6745 sqrt 2)``), so that a spurious split of
+  the ``C`` non-constant channels lowers the least-squares cost by about ``C``; PELT gets the
+  penalty ``penalty * C * log(T)`` (``penalty = 2``: BIC-like). The segmentation therefore
+  depends neither on the units nor on the noise level of a channel.
+
+Dwell times: :func:`dwell_times` per state label (censored segments left out),
+:func:`dwell_summary` the paper's per-trace summary (mean, standard deviation and median of all
+dwell times, the first and last segment left out when there are more than two).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
+from sweeps.analysis.active_set import ActiveSetEM, active_set_segments
+from sweeps.errors import MissingDependencyError, OptionError
 from sweeps.measure.recording import active_clusters
 from sweeps.measure.registry import NO_CLUSTER
 
-__all__ = ["Segments", "change_points", "cluster_traces", "dwell_times", "hysteresis_segments",
-           "infer_states"]
+__all__ = ["METHODS", "ActiveSetEM", "DwellSummary", "Pelt", "Segments", "change_points",
+           "cluster_traces", "dwell_summary", "dwell_times", "excitatory_traces",
+           "hysteresis_segments", "infer_states"]
 
 
 @dataclass(frozen=True)
@@ -71,46 +82,86 @@ def noise_scale(trace: np.ndarray) -> np.ndarray:
     return np.where(robust > 0, robust, diffs.std(axis=0) / np.sqrt(2.0))
 
 
-def infer_states(trace: np.ndarray, threshold: float = 0.3, penalty: float = 2.0,
-                 min_size: int = 2) -> Segments:
-    """Segment a cluster-activity trace with PELT and label segments by their active clusters.
+@dataclass(frozen=True)
+class Pelt:
+    """Options of the PELT method (module docstring).
+
+    Attributes
+    ----------
+    threshold : float, default 0.3
+        A cluster is active in a segment when its mean activity there exceeds this value.
+    penalty : float, default 2
+        Penalty factor; larger gives fewer change points.
+    min_size : int, default 2
+        Shortest segment in samples.
+    """
+
+    threshold: float = 0.3
+    penalty: float = 2.0
+    min_size: int = 2
+
+    def __post_init__(self):
+        if not (isinstance(self.penalty, int | float) and math.isfinite(self.penalty) and self.penalty > 0):
+            raise OptionError("Pelt.penalty", f"must be a finite number > 0, got {self.penalty!r}")
+        if not (isinstance(self.min_size, int) and not isinstance(self.min_size, bool) and self.min_size >= 1):
+            raise OptionError("Pelt.min_size", f"must be an integer >= 1, got {self.min_size!r}")
+        if not (isinstance(self.threshold, int | float) and math.isfinite(self.threshold)):
+            raise OptionError("Pelt.threshold", f"must be a finite number, got {self.threshold!r}")
+
+
+#: method names of :func:`infer_states` and their option classes
+METHODS = {"active_set_em": ActiveSetEM, "pelt": Pelt}
+
+
+def _options(method) -> ActiveSetEM | Pelt:
+    if isinstance(method, ActiveSetEM | Pelt):
+        return method
+    if isinstance(method, str) and method in METHODS:
+        return METHODS[method]()
+    raise OptionError("method", f"unknown state-inference method {method!r}; give a name or an "
+                      "ActiveSetEM / Pelt instance", allowed=tuple(METHODS))
+
+
+def infer_states(trace: np.ndarray, method: str | ActiveSetEM | Pelt = "active_set_em") -> Segments:
+    """Segment an activity trace into states of constant active set.
 
     Parameters
     ----------
     trace : ndarray, shape (T, C)
-        E activity per cluster at each sample (see :func:`cluster_traces`).
-    threshold : float, default 0.3
-        A cluster is active in a segment when its mean activity there exceeds this value.
-    penalty : float, default 2
-        Penalty factor (see the module docstring); larger gives fewer change points.
-    min_size : int, default 2
-        Shortest segment in samples.
+        Activity per population at each sample (see :func:`excitatory_traces`); finite.
+    method : {"active_set_em", "pelt"} or ActiveSetEM or Pelt, default "active_set_em"
+        A method name (default options) or an options instance (module docstring).
 
     Returns
     -------
     Segments
     """
+    opts = _options(method)
     trace = np.asarray(trace, np.float64)
-    if trace.ndim != 2 or trace.shape[0] < 1:
-        raise ValueError(f"infer_states: trace must have shape (T, C) with T >= 1, got {trace.shape}")
-    bounds = np.r_[0, change_points(trace, penalty, min_size), trace.shape[0]]
+    if trace.ndim != 2 or trace.shape[0] < 1 or trace.shape[1] < 1:
+        raise OptionError("trace", f"must have shape (T, C) with T, C >= 1, got {trace.shape}")
+    if not np.isfinite(trace).all():
+        raise OptionError("trace", "must be finite (a point without traces, e.g. not run yet?)")
+    if isinstance(opts, ActiveSetEM):
+        bounds, active = active_set_segments(trace, opts)
+        return Segments(bounds[:-1], bounds[1:], active)
+    bounds = np.r_[0, change_points(trace, opts.penalty, opts.min_size), trace.shape[0]]
     c = trace.shape[1]
     means = np.array([trace[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
-    return _merge(bounds, means.reshape(len(bounds) - 1, c) > threshold)
+    return _merge(bounds, means.reshape(len(bounds) - 1, c) > opts.threshold)
 
 
 def change_points(trace: np.ndarray, penalty: float = 2.0, min_size: int = 2) -> np.ndarray:
     """Sample indices where PELT starts a new segment (excluding 0 and T).
 
-    See :func:`infer_states` for the parameters and the module docstring for the penalty.
+    See :class:`Pelt` for the parameters and the module docstring for the penalty.
     """
     try:
         import ruptures
     except ImportError as err:  # optional extra
-        raise ImportError('state inference needs ruptures: pip install -e ".[states]"') from err
+        raise MissingDependencyError('PELT state inference needs ruptures: pip install -e ".[states]"') from err
     trace = np.asarray(trace, np.float64)
-    if not penalty > 0 or min_size < 1:
-        raise ValueError(f"infer_states: need penalty > 0 and min_size >= 1, got {penalty}, {min_size}")
+    Pelt(penalty=penalty, min_size=min_size)  # checks the options
     n, c = trace.shape
     scale = noise_scale(trace)
     moving = scale > 0
@@ -148,6 +199,58 @@ def dwell_times(segments: Segments, sample_interval_ms: float,
     return {label: np.asarray(v) for label, v in out.items()}
 
 
+@dataclass(frozen=True)
+class DwellSummary:
+    """The paper's per-trace dwell-time summary (:func:`dwell_summary`); times in ms."""
+
+    n_states: int
+    n_episodes: int
+    n_state_changes: int
+    n_dwells: int
+    mean_ms: float
+    std_ms: float
+    median_ms: float
+
+
+def dwell_summary(segments: Segments, sample_interval_ms: float,
+                  exclude_edges: bool = True) -> DwellSummary:
+    """Dwell times of all states of one trace, pooled.
+
+    ``n_states`` distinct active sets, ``n_episodes`` segments, ``n_state_changes =
+    n_episodes - 1``; the dwell times are the segment lengths times ``sample_interval_ms``,
+    the first and the last segment left out when ``exclude_edges`` and there are more than
+    two segments (as the paper's analysis; with two or fewer all are kept). ``mean_ms``,
+    ``std_ms`` (``ddof = 1``; 0 for one dwell time) and ``median_ms`` of those, NaN if none.
+    """
+    n = len(segments)
+    lengths = (segments.end - segments.start).astype(np.float64) * sample_interval_ms
+    used = lengths[1:-1] if exclude_edges and n > 2 else lengths
+    return DwellSummary(
+        n_states=int(np.unique(segments.active, axis=0).shape[0]) if n else 0,
+        n_episodes=n,
+        n_state_changes=max(n - 1, 0),
+        n_dwells=int(used.size),
+        mean_ms=float(used.mean()) if used.size else math.nan,
+        std_ms=float(used.std(ddof=1)) if used.size > 1 else (0.0 if used.size else math.nan),
+        median_ms=float(np.median(used)) if used.size else math.nan,
+    )
+
+
+def excitatory_traces(ds: xr.Dataset) -> xr.DataArray:
+    """Activity of the excitatory populations over time from the stored ``activity`` traces.
+
+    Dims ``(..., time, population)``, the populations whose ``population_type`` is ``"E"``
+    (in the clustered model one per E cluster, in cluster order): the input of the paper's
+    state inference.
+    """
+    if "activity" not in ds.data_vars:
+        raise OptionError("store", "has no activity traces (set [output] keep_traces = true)")
+    is_e = np.asarray(ds["population_type"].values == "E")
+    if not is_e.any():
+        raise OptionError("store", "has no excitatory populations (population_type 'E')")
+    return ds["activity"].isel(population=np.flatnonzero(is_e)).transpose(..., "time", "population")
+
+
 def cluster_traces(ds: xr.Dataset) -> xr.DataArray:
     """E activity per cluster over time from the stored ``activity`` traces.
 
@@ -155,7 +258,7 @@ def cluster_traces(ds: xr.Dataset) -> xr.DataArray:
     :func:`sweeps.measure.measurements.cluster_activity`; dims ``(..., time, cluster)``.
     """
     if "activity" not in ds.data_vars:
-        raise ValueError("cluster_traces: the store has no activity traces (output.keep_traces = false)")
+        raise OptionError("store", "has no activity traces (set [output] keep_traces = true)")
     is_e = (ds["population_type"] == "E") & (ds["population_cluster"] >= 0)
     weights = ds["population_size"].where(is_e, 0).astype(np.float64)
     cluster = ds["population_cluster"].where(is_e, NO_CLUSTER)

@@ -1,4 +1,4 @@
-"""Change-point state inference (ruptures PELT) on traces with known states."""
+"""Change-point state inference (ruptures PELT, the non-default method) on traces with known states."""
 from __future__ import annotations
 
 import sys
@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 from sweeps.analysis.states import (
+    Pelt,
     change_points,
     cluster_traces,
     dwell_times,
@@ -35,7 +36,7 @@ def planted_trace(rng, noise=0.03, on=0.5, off=0.05, n_clusters=3):
 
 def test_pelt_recovers_planted_states_and_dwell_times():
     trace = planted_trace(np.random.default_rng(0))
-    seg = infer_states(trace, threshold=0.3)
+    seg = infer_states(trace, Pelt(threshold=0.3))
     assert seg.labels() == ["none", "0", "0+2", "1", "none"]
     np.testing.assert_array_equal(seg.start, np.cumsum([0] + [n for _, n in PLAN[:-1]]))
     assert seg.end[-1] == len(trace)
@@ -53,7 +54,7 @@ def test_a_cluster_hovering_at_the_threshold_is_one_state_for_pelt():
     trace = np.full((400, 2), 0.05)
     trace[100:300, 0] = 0.33  # active, but noisy samples dip below 0.3
     trace += 0.03 * rng.standard_normal(trace.shape)
-    pelt = infer_states(trace, threshold=0.3)
+    pelt = infer_states(trace, Pelt(threshold=0.3))
     assert pelt.labels() == ["none", "0", "none"]
     assert abs(pelt.start[1] - 100) <= 2 and abs(pelt.start[2] - 300) <= 2
     plain = hysteresis_segments(trace, on=0.3, off=0.3)
@@ -68,7 +69,7 @@ def test_penalty_scales_with_the_noise_not_the_units():
     np.testing.assert_array_equal(change_points(trace * 10.0), planted)
     noise = 0.05 + 0.03 * np.random.default_rng(4).standard_normal((400, 3))
     assert change_points(noise).size == 0 and change_points(noise * 100).size == 0
-    assert len(infer_states(trace, threshold=0.3, penalty=1e6)) == 1
+    assert len(infer_states(trace, Pelt(threshold=0.3, penalty=1e6))) == 1
 
 
 def test_level_changes_inside_one_state_are_merged():
@@ -77,7 +78,7 @@ def test_level_changes_inside_one_state_are_merged():
     trace[120:, 0] = 0.8  # still cluster 0 only: a change point, not a new state
     trace += 0.02 * np.random.default_rng(5).standard_normal(trace.shape)
     assert list(change_points(trace)) == [50, 120]
-    seg = infer_states(trace)
+    seg = infer_states(trace, "pelt")
     assert seg.labels() == ["none", "0"] and list(seg.start) == [0, 50]
 
 
@@ -101,9 +102,9 @@ def test_cluster_traces_from_a_dataset_match_cluster_activity():
 
 def test_clear_errors(monkeypatch):
     with pytest.raises(ValueError, match=r"shape \(T, C\)"):
-        infer_states(np.zeros(5))
-    with pytest.raises(ValueError, match="penalty > 0"):
-        infer_states(np.zeros((5, 2)), penalty=0)
+        infer_states(np.zeros(5), "pelt")
+    with pytest.raises(ValueError, match=r"Pelt.penalty: must be a finite number > 0"):
+        infer_states(np.zeros((5, 2)), Pelt(penalty=0))
     monkeypatch.setitem(sys.modules, "ruptures", None)
     with pytest.raises(ImportError, match=r"\.\[states\]"):
-        infer_states(np.zeros((5, 2)))
+        infer_states(np.zeros((5, 2)), "pelt")
