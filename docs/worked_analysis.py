@@ -86,7 +86,10 @@ def main(argv=None):
 
     # 7. The mean-field figures and the bifurcation line over this phase diagram.
     meanfield_figure.main(["--results", str(args.results), "--phase-store", str(store)])
-    line = sweeps.open_results(store)["mf_bifurcation_R_Eplus"].sel(focus_count=1)
+    theory = sweeps.open_results(store)
+    rate = float(theory["mf_rate_E_other"].sel(R_Eplus=1.0, V_th=1.0, focus_count=1))
+    print(f"mean-field E rate of the unclustered network (R_Eplus 1, V_th 1): {rate:.4f}")
+    line = theory["mf_bifurcation_R_Eplus"].sel(focus_count=1)
     print("bifurcation R_Eplus by V_th:",
           ", ".join(f"{v:g}: {r:.2f}" for v, r in zip(line["V_th"].values, line.values, strict=True)))
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
