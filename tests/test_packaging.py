@@ -34,12 +34,12 @@ def test_extras_and_core_dependencies():
         assert any(spec.operator in ("<", "<=", "~=", "==") for spec in core[name].specifier), name
 
 
-def test_license_classifiers_urls():
+def test_license_and_classifiers():
     assert PROJECT["license"] == "MIT" and PROJECT["license-files"] == ["LICENSE"]
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
     assert not any(c.startswith("License ::") for c in PROJECT["classifiers"])  # SPDX string instead
     assert "Programming Language :: Python :: 3.11" in PROJECT["classifiers"]
-    assert {"Homepage", "Repository", "Issues"} <= set(PROJECT["urls"])
+    assert "urls" not in PROJECT  # no public address yet: no URL rather than one that points nowhere
 
 
 def test_constraints_satisfy_the_bounds_and_are_installed_here():
