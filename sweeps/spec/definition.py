@@ -281,8 +281,16 @@ class Experiment(GridShape):
                 "focus_count": self.simulation.focus_count,
                 **self._start_choice(),
             },
-            "output": _jsonable(self.output.values),
+            "output": _jsonable(self._output_identity()),
         }
+
+    def _output_identity(self) -> dict[str, Any]:
+        """The ``[output]`` values; without rasters (``raster_neurons = 0``) the raster options
+        change nothing and are left out (older stores keep their identity)."""
+        values = dict(self.output.values)
+        if not values.get("raster_neurons"):
+            values = {k: v for k, v in values.items() if not k.startswith("raster_")}
+        return values
 
 
     def _start_choice(self) -> dict[str, Any]:
