@@ -16,8 +16,8 @@ import numpy as np
 
 from sweeps.execution.initial import plan_start, start_copies, start_variables
 from sweeps.execution.initial import start as start_network
-from sweeps.measure.measurements import measure, wants_raster
-from sweeps.measure.raster import RasterCollector, raster_neurons
+from sweeps.measure.measurements import measure, raster_ids, wants_raster
+from sweeps.measure.raster import RasterCollector
 from sweeps.measure.recording import Recording
 from sweeps.measure.registry import NO_CLUSTER
 from sweeps.models.model import Layout
@@ -53,14 +53,14 @@ def _sample_neurons(rng: np.random.Generator, pops, per_population: int):
 RASTER_BLOCK_UPDATES = 2**22
 
 
-def _run_window(net, steps: int, interval: int, recorders, raster_ids) -> RasterCollector | None:
-    """Run the measured window; with ``raster_ids``, in diff-logged blocks of whole sample
+def _run_window(net, steps: int, interval: int, recorders, neurons) -> RasterCollector | None:
+    """Run the measured window; with raster ``neurons``, in diff-logged blocks of whole sample
     intervals whose up-transitions of those neurons are collected (the run does not depend on
     how it is split, so the other measurements are unchanged)."""
-    if raster_ids is None:
+    if neurons is None:
         net.run(steps, recorders=recorders)
         return None
-    collector = RasterCollector(raster_ids, net.N)
+    collector = RasterCollector(neurons, net.N)
     block = max(1, RASTER_BLOCK_UPDATES // interval) * interval
     done = 0
     while done < steps:
@@ -92,11 +92,11 @@ def _record(experiment, seeds: PointSeeds, net, build_seconds: float, raster: bo
     recorders = (PopulationActivityRecorder(interval), NeuronRecorder(sampled, interval),
                  MomentRecorder(interval))
     activity, neurons, moments = recorders
-    raster_ids = raster_neurons([p.N for p in pops], out["raster_neurons"])[0] if raster else None
+    raster_neurons = raster_ids([p.N for p in pops], out)[0] if raster else None
     start = time.perf_counter()
     net.run(warmup)
     up_before = np.array(net.up_transitions, dtype=np.int64)  # a copy, whatever the model returns
-    collector = _run_window(net, n_samples * interval, interval, recorders, raster_ids)
+    collector = _run_window(net, n_samples * interval, interval, recorders, raster_neurons)
     sim_seconds = time.perf_counter() - start
     updates = warmup + n_samples * interval
     interval_ms = sim.sample_interval.value if sim.sample_interval.is_time else float(net.steps_to_ms(interval))

@@ -49,7 +49,7 @@ from sweeps.measure.registry import (
 )
 from sweeps.spec.quantity import parse_quantity
 
-__all__ = ["REGISTRY", "MeasureContext", "measure", "raster_shape", "rasters_enabled", "variable_specs",
+__all__ = ["REGISTRY", "MeasureContext", "measure", "raster_ids", "raster_shape", "rasters_enabled", "variable_specs",
            "wants_raster"]
 
 logger = logging.getLogger(__name__)
@@ -382,12 +382,21 @@ def _at_least(minimum: int):
     return check
 
 
+def _check_stride(value, values) -> int:
+    value = _at_least(0)(value, values)
+    if value and values["raster_neurons"]:
+        raise ValueError("give raster_neurons (per population) or raster_stride (every n-th neuron), not both")
+    return value
+
+
 #: Spike rasters (:mod:`sweeps.measure.raster`): ``raster_neurons`` evenly spaced neurons per
-#: population (0: no raster), at most ``raster_events`` up-transition times each, for the
-#: points whose network index is below ``raster_networks`` and init index below
-#: ``raster_inits`` (the other points hold NaN and a count of -1).
+#: population or every ``raster_stride``-th neuron (both 0: no raster), at most
+#: ``raster_events`` up-transition times each, for the points whose network index is below
+#: ``raster_networks`` and init index below ``raster_inits`` (the other points hold NaN and a
+#: count of -1, read as NaN).
 RASTER_OPTIONS = (
     OptionSpec("raster_neurons", int, 0, _at_least(0)),
+    OptionSpec("raster_stride", int, 0, _check_stride),
     OptionSpec("raster_events", int, 1000, _at_least(1)),
     OptionSpec("raster_networks", int, 1, _at_least(1)),
     OptionSpec("raster_inits", int, 1, _at_least(1)),
@@ -396,7 +405,7 @@ RASTER_OPTIONS = (
 
 def rasters_enabled(options) -> bool:
     """Whether the ``[output]`` options ask for spike rasters."""
-    return options["raster_neurons"] > 0
+    return options["raster_neurons"] > 0 or options["raster_stride"] > 0
 
 
 def wants_raster(options, network: int, init: int) -> bool:
@@ -407,7 +416,12 @@ def wants_raster(options, network: int, init: int) -> bool:
 
 def raster_shape(population_sizes, options) -> tuple[int, int]:
     """``(raster_neuron, raster_event)`` lengths: raster neurons and the cap per neuron."""
-    return raster_neurons(population_sizes, options["raster_neurons"])[0].size, options["raster_events"]
+    return raster_ids(population_sizes, options)[0].size, options["raster_events"]
+
+
+def raster_ids(population_sizes, options) -> tuple[np.ndarray, np.ndarray]:
+    """The raster neurons of ``options`` and their populations (:func:`raster_neurons`)."""
+    return raster_neurons(population_sizes, options["raster_neurons"], options["raster_stride"])
 
 
 @register("raster_times", (RASTER_NEURON, RASTER_EVENT), "float32", "ms",

@@ -1,10 +1,11 @@
 """Spike rasters of a few neurons: the times of their up-transitions (0 -> 1 flips).
 
-A binary neuron "spikes" when it switches on. The raster neurons of a population ``p`` of
-``N_p`` neurons starting at neuron ``s_p`` are ``k_p = min(raster_neurons, N_p)`` evenly
-spaced ones, ``s_p + floor(j N_p / k_p)`` for ``j = 0..k_p-1`` (``raster_neurons = N_p / 2``
-is every second neuron, the reference's ``--raster-stride 2``); the choice depends on the
-population sizes only, so every point of a sweep shares the ``raster_neuron`` coordinate.
+A binary neuron "spikes" when it switches on. The raster neurons are chosen one of two ways:
+``raster_neurons = k``: of a population ``p`` of ``N_p`` neurons starting at neuron ``s_p``,
+``k_p = min(k, N_p)`` evenly spaced ones, ``s_p + floor(j N_p / k_p)`` for ``j = 0..k_p-1``;
+``raster_stride = s``: every neuron whose id is a multiple of ``s`` (the reference's
+``--raster-stride`` / ``--raster-neuron-step``). Either depends on the population sizes only,
+so every point of a sweep shares the ``raster_neuron`` coordinate.
 
 The events come from the engine's diff log (one ``(neuron, delta)`` entry per update,
 ``delta = +1`` for a 0 -> 1 flip): an up-transition at the ``u``-th update of the measured
@@ -25,13 +26,18 @@ import numpy as np
 __all__ = ["Raster", "RasterCollector", "raster_neurons", "raster_table"]
 
 
-def raster_neurons(population_sizes: Sequence[int], per_population: int) -> tuple[np.ndarray, np.ndarray]:
-    """The raster neurons: evenly spaced ids per population and the population of each.
-
-    Returns ``(ids, populations)``, int64 arrays of length ``sum_p min(per_population, N_p)``.
-    """
+def raster_neurons(population_sizes: Sequence[int], per_population: int = 0,
+                   stride: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The raster neurons and the population of each (int64 arrays): ``per_population``
+    evenly spaced ids per population, or (``stride > 0``) every id that is a multiple of
+    ``stride``; neither: none."""
     ids, pops, start = [], [], 0
     for p, size in enumerate(int(s) for s in population_sizes):
+        if stride > 0:
+            ids.append(np.arange(-(-start // stride) * stride, start + size, stride, dtype=np.int64))
+            pops.append(np.full(ids[-1].size, p, np.int64))
+            start += size
+            continue
         k = min(int(per_population), size)
         ids.append(start + (np.arange(k, dtype=np.int64) * size) // max(k, 1))
         pops.append(np.full(k, p, np.int64))

@@ -131,8 +131,9 @@ def _coordinates(plan: SweepPlan) -> dict[str, Any]:
     coords["population_size"] = ("population", np.array([p.size for p in pops]), {"long_name": "neurons", "units": "1"})
     coords["cluster"] = ("cluster", np.asarray(layout.clusters, dtype=np.int64), {"long_name": "cluster"})
     coords.update(registry.inner_coordinates(layout.names, [p.cell_type for p in pops]))
-    if experiment.output.get("raster_neurons", 0) > 0:
-        ids, populations = raster_neurons([p.size for p in pops], experiment.output["raster_neurons"])
+    out = experiment.output
+    if out.get("raster_neurons", 0) > 0 or out.get("raster_stride", 0) > 0:
+        ids, populations = raster_neurons([p.size for p in pops], out["raster_neurons"], out["raster_stride"])
         coords["raster_neuron"] = ("raster_neuron", ids, {"long_name": "neuron id of a raster neuron"})
         coords["raster_population"] = ("raster_neuron", np.array(layout.names, dtype=object)[populations],
                                        {"long_name": "population of a raster neuron"})

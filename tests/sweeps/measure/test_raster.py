@@ -116,6 +116,15 @@ def test_raster_neurons_are_evenly_spaced_per_population():
     ids, pops = raster_neurons([10, 4, 3], 4)
     assert ids.tolist() == [0, 2, 5, 7, 10, 11, 12, 13, 14, 15, 16]
     assert pops.tolist() == [0] * 4 + [1] * 4 + [2] * 3
+    ids, pops = raster_neurons([10, 4, 3], stride=3)  # the reference's stride: ids % 3 == 0
+    assert ids.tolist() == [0, 3, 6, 9, 12, 15] and pops.tolist() == [0, 0, 0, 0, 1, 2]
+
+
+def test_a_stride_chooses_every_nth_neuron_of_the_network():
+    values = simulate_point(experiment("raster_stride = 20\nraster_events = 5"), 0)
+    assert values["raster_count"].shape == (10,)  # 200 neurons
+    with pytest.raises(SweepsError, match="not both"):
+        experiment("raster_stride = 20\nraster_neurons = 2")
 
 
 @pytest.mark.parametrize("option", ["raster_neurons = -1", "raster_events = 0", "raster_inits = 0"])
