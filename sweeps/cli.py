@@ -532,7 +532,7 @@ def _parser() -> argparse.ArgumentParser:
     definition_arguments(p)
     p.add_argument("--store", required=True, type=Path, help="Zarr store directory")
     p.set_defaults(func=_theory)
-    p = sub.add_parser("spectrum", help="eigenvalues of the weight matrix of network 0 at every parameter set")
+    p = sub.add_parser("spectrum", help="eigenvalues of the weight matrix of every network (parameter set x network)")
     definition_arguments(p)
     p.add_argument("--largest", type=int, metavar="K", help="only the K largest (ARPACK); default: all (dense)")
     p.add_argument("--which", choices=("LM", "LR"), default="LM",

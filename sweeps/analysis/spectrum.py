@@ -102,8 +102,8 @@ def point_spectra(experiment, points: Sequence[int] | None = None, k: int | None
     experiment : Experiment
         A validated definition.
     points : sequence of int, optional
-        Grid point indices; None: one per distinct parameter set, network 0
-        (``Grid.build_parameter_points``).
+        Grid point indices; None: one per built network (every parameter set and network
+        index; inits and run options share their network's build).
     k, which
         As :func:`weight_spectrum`.
 
@@ -118,7 +118,10 @@ def point_spectra(experiment, points: Sequence[int] | None = None, k: int | None
     grid, sim = plan.grid, experiment.simulation
     if plan.model.point is not None:
         raise SweepsError(f"model {experiment.model!r} measures itself: it has no weight matrix", field="model")
-    chosen = grid.build_parameter_points() if points is None else [int(p) for p in points]
+    if points is None:
+        chosen = [group[0] for group in grid.network_groups(range(len(grid)))]
+    else:
+        chosen = [int(p) for p in points]
     bad = [p for p in chosen if not 0 <= p < len(grid)]
     if bad:
         raise SweepsError(f"point indices {bad} outside [0, {len(grid) - 1}]", field="points")

@@ -48,7 +48,7 @@ def test_the_spectrum_of_a_sweep_network_is_that_of_its_dense_weight_matrix():
 
     experiment = parse_experiment(DEFINITION)
     spectra = point_spectra(experiment)
-    assert len(spectra) == 2  # one per kappa, network 0
+    assert len(spectra) == 4  # one per kappa and network
     from sweeps.spec.grid import Grid
 
     grid = Grid.from_experiment(experiment)
@@ -93,6 +93,7 @@ def test_the_command_prints_one_row_per_parameter_set(tmp_path, capsys):
     path.write_text(DEFINITION)
     assert main(["spectrum", str(path), "parameters.N_E=80", "parameters.N_I=20", "-o", str(tmp_path / "e.npz")]) == 0
     rows = capsys.readouterr().out.splitlines()
-    assert rows[1].startswith("kappa=0.0") and rows[2].startswith("kappa=1.0")
+    assert [r.split("  ")[0] for r in rows[1:5]] == ["kappa=0.0, network=0", "kappa=0.0, network=1",
+                                                   "kappa=1.0, network=0", "kappa=1.0, network=1"]
     saved = np.load(tmp_path / "e.npz")
-    assert saved["point0"].size == 100 and list(saved["labels"]) == ["kappa=0.0, network=0", "kappa=1.0, network=0"]
+    assert saved["point0"].size == 100 and saved["labels"][2] == "kappa=1.0, network=0"
