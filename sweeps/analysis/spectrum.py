@@ -67,8 +67,9 @@ def weight_spectrum(matrix, k: int | None = None, which: str = "LM") -> Spectrum
     ----------
     matrix : ndarray or scipy.sparse matrix, shape (n, n)
     k : int, optional
-        Only the ``k`` eigenvalues of largest magnitude / real part (ARPACK, ``1 <= k < n - 1``);
-        None: all of them (dense).
+        Only the ``k`` eigenvalues of largest magnitude / real part (ARPACK, ``1 <= k < n - 1``,
+        from a fixed start vector; the ``k``-th may be either member of a complex-conjugate
+        pair); None: all of them (dense).
     which : {"LM", "LR"}
         Largest magnitude or largest real part (with ``k``).
     """
@@ -88,7 +89,8 @@ def weight_spectrum(matrix, k: int | None = None, which: str = "LM") -> Spectrum
         if not 1 <= k < n - 1:
             raise SweepsError(f"weight_spectrum: k must be in [1, {n - 2}] for n = {n}, got {k}", field="k")
         sparse = scipy.sparse.csr_matrix(matrix, dtype=np.float64)
-        values = scipy.sparse.linalg.eigs(sparse, k=k, which=which, return_eigenvectors=False)
+        start = np.full(n, 1.0 / np.sqrt(n))  # a fixed start vector: the same values on every call
+        values = scipy.sparse.linalg.eigs(sparse, k=k, which=which, v0=start, return_eigenvectors=False)
     values = np.asarray(values, np.complex128)
     return Spectrum(values[np.argsort(-np.abs(values), kind="stable")], n, which)
 

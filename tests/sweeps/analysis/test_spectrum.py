@@ -75,7 +75,11 @@ def test_the_largest_eigenvalues_by_arpack_are_the_largest_of_the_whole_spectrum
         part = weight_spectrum(matrix, k=6, which=which)
         assert not part.complete and np.isnan(part.radius_95)
         top = full[np.argsort(-key(full))][:6]
-        assert matching(part.eigenvalues, top, 1e-8)
+        # the 6th may be either member of a conjugate pair: compare up to conjugation
+        assert matching(part.eigenvalues, np.r_[top, top.conj()], 1e-8)
+        np.testing.assert_allclose(np.sort(key(part.eigenvalues)), np.sort(key(top)), rtol=1e-10)
+        again = weight_spectrum(matrix, k=6, which=which)
+        np.testing.assert_array_equal(again.eigenvalues, part.eigenvalues)  # deterministic
     assert weight_spectrum(matrix, k=6, which="LR").max_real == pytest.approx(full.real.max(), rel=1e-10)
 
 
