@@ -16,19 +16,34 @@ import sweeps
 
 
 def meanfield(args) -> None:
-    """Every fixed point's focus-E rate and stability, as docs/paper_reference.py prints them."""
+    """Every fixed point's focus-E rate and stability per parameter set and focus count, as
+    docs/paper_reference.py prints them."""
     ds = sweeps.open_results(args.store)
     rate, stable = ds["mf_point_E_focus"], ds["mf_point_stable"]
-    for kappa in ds.kappa.values:
-        print(f"kappa = {kappa:g}\nR_Eplus focus fixed points (focus E rate, stability)")
-        for r_eplus in ds.R_Eplus.values:
-            for focus in ds.focus_count.values:
-                at = dict(kappa=kappa, R_Eplus=r_eplus, focus_count=focus)
-                values = rate.sel(at).values.ravel()
-                flags = stable.sel(at).values.ravel()
-                text = ", ".join(f"{v:.4f} {'stable' if s == 1 else 'unstable'}"
-                                 for v, s in zip(values, flags, strict=True) if v == v)
-                print(f"{r_eplus:>7g} {focus:>5d} {text}")
+    swept = [d for d in rate.dims if d not in ("focus_count", "mf_point")]
+    for index in np.ndindex(*[ds.sizes[d] for d in swept]):
+        at = dict(zip(swept, index, strict=True))
+        where = ds.isel(at)
+        names = [c for c in ds.coords if ds[c].dims and ds[c].dims[0] in swept and c not in swept]
+        label = ", ".join(f"{c}={where[c].values}" for c in [*swept, *names] if where[c].size == 1)
+        print(f"{label}\nfocus fixed points (focus E rate, stability)")
+        for focus in ds.focus_count.values:
+            values = rate.isel(at).sel(focus_count=focus).values.ravel()
+            flags = stable.isel(at).sel(focus_count=focus).values.ravel()
+            text = ", ".join(f"{v:.4f} {'stable' if s == 1 else 'unstable'}"
+                             for v, s in zip(values, flags, strict=True) if v == v)
+            print(f"{focus:>5d} {text}")
+
+
+def starts(args) -> None:
+    """What each point started from: source, focus count, stability, focus-E rate."""
+    ds = sweeps.open_results(args.store)
+    for at in _points(ds):
+        p = ds.isel(at)
+        label = ", ".join(f"{d}={p[d].values}" for d in at)
+        rates = p["initial_rates"].values
+        print(f"{label}: initial_source {int(p.initial_source)}, focus count {float(p.initial_focus_count):g}, "
+              f"stable {float(p.initial_stable):g}, largest initial E rate {np.nanmax(rates[:len(rates) // 2]):.4f}")
 
 
 def _points(ds):
@@ -145,6 +160,9 @@ def main() -> None:
     p = sub.add_parser("meanfield")
     p.add_argument("store")
     p.set_defaults(func=meanfield)
+    p = sub.add_parser("starts")
+    p.add_argument("store")
+    p.set_defaults(func=starts)
     p = sub.add_parser("rates")
     p.add_argument("store")
     p.add_argument("--seconds", type=float, help="the measured window (when its samples are in steps)")
