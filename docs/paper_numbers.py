@@ -20,7 +20,7 @@ def meanfield(args) -> None:
     docs/paper_reference.py prints them."""
     ds = sweeps.open_results(args.store)
     rate, stable = ds["mf_point_E_focus"], ds["mf_point_stable"]
-    swept = [d for d in rate.dims if d not in ("focus_count", "mf_point")]
+    swept = [d for d in rate.dims if d not in ("focus_count", "mf_point", "network", "init", "seed")]
     for index in np.ndindex(*[ds.sizes[d] for d in swept]):
         at = dict(zip(swept, index, strict=True))
         where = ds.isel(at)
