@@ -41,6 +41,7 @@ from sweeps.errors import (
     StoreMismatchError,
     StoreWriteError,
     SubmitError,
+    SweepsError,
 )
 from sweeps.execution.batch.config import add_cluster_arguments
 from sweeps.execution.batch.systems import BATCH_SYSTEMS
@@ -63,7 +64,7 @@ exit codes:
   143  interrupted by SIGTERM (e.g. a batch system ending the job); run it again to resume
 """
 #: commands that take KEY=VALUE overrides of the definition after FILE
-OVERRIDE_COMMANDS = ("validate", "run", "submit", "theory")
+OVERRIDE_COMMANDS = ("validate", "run", "submit", "theory", "spectrum")
 
 
 def _version() -> str:
@@ -412,6 +413,30 @@ def _theory(args) -> int:
     return EXIT_OK
 
 
+def _spectrum(args) -> int:
+    from sweeps.analysis.spectrum import point_spectra
+    from sweeps.spec.grid import Grid
+
+    experiment = _load(args)
+    grid = Grid.from_experiment(experiment)
+    try:
+        spectra = point_spectra(experiment, k=args.largest, which=args.which)
+    except SweepsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{'point':<40} {'n':>6} {'rho_95':>9} {'max|l|':>9} {'max Re l':>9}")
+    for index, spectrum in spectra.items():
+        print(f"{grid.label(index):<40} {spectrum.eigenvalues.size:>6} {spectrum.radius_95:>9.4g} "
+              f"{spectrum.radius:>9.4g} {spectrum.max_real:>9.4g}")
+    if args.output is not None:
+        import numpy as np
+
+        np.savez(args.output, **{f"point{i}": s.eigenvalues for i, s in spectra.items()},
+                 labels=np.array([grid.label(i) for i in spectra]))
+        print(f"wrote {args.output}")
+    return EXIT_OK
+
+
 def _export(args) -> int:
     from sweeps.store.export import to_netcdf  # h5netcdf only when exporting
 
@@ -507,6 +532,13 @@ def _parser() -> argparse.ArgumentParser:
     definition_arguments(p)
     p.add_argument("--store", required=True, type=Path, help="Zarr store directory")
     p.set_defaults(func=_theory)
+    p = sub.add_parser("spectrum", help="eigenvalues of the weight matrix of every network (parameter set x network)")
+    definition_arguments(p)
+    p.add_argument("--largest", type=int, metavar="K", help="only the K largest (ARPACK); default: all (dense)")
+    p.add_argument("--which", choices=("LM", "LR"), default="LM",
+                   help="with --largest: largest magnitude (LM, default) or real part (LR)")
+    p.add_argument("-o", "--output", type=Path, help="write the eigenvalues to this .npz file")
+    p.set_defaults(func=_spectrum)
     return parser
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from sweeps.execution.initial import initial_variable_specs
 from sweeps.measure import registry
-from sweeps.measure.measurements import variable_specs
+from sweeps.measure.measurements import raster_shape, variable_specs
 from sweeps.measure.recording import n_clusters_of
 from sweeps.measure.registry import NO_CLUSTER, VariableSpec
 from sweeps.models.model import Layout, Model
@@ -86,7 +86,7 @@ def _variables(experiment: Experiment, model: Model, layout: Layout) -> tuple[Va
     types = [p.cell_type for p in layout.populations]
     clusters = [NO_CLUSTER if p.cluster is None else p.cluster for p in layout.populations]
     specs = variable_specs(layout.names, n_clusters_of(types, clusters), experiment.simulation.n_samples,
-                           experiment.output.keep_traces)
+                           experiment.output.keep_traces, experiment.output)
     return tuple(specs + initial_variable_specs())
 
 
@@ -94,4 +94,6 @@ def _inner_sizes(experiment: Experiment, layout: Layout) -> dict[str, int]:
     sizes = {"time": experiment.simulation.n_samples, "population": len(layout.populations),
              "cluster": len(layout.clusters)}
     sizes.update(registry.inner_sizes(layout.names, [p.cell_type for p in layout.populations]))
+    sizes["raster_neuron"], sizes["raster_event"] = raster_shape([p.size for p in layout.populations],
+                                                                 experiment.output)
     return sizes

@@ -16,7 +16,8 @@ import numpy as np
 
 from sweeps.execution.initial import plan_start, start_copies, start_variables
 from sweeps.execution.initial import start as start_network
-from sweeps.measure.measurements import measure
+from sweeps.measure.measurements import measure, raster_ids, wants_raster
+from sweeps.measure.raster import RasterCollector
 from sweeps.measure.recording import Recording
 from sweeps.measure.registry import NO_CLUSTER
 from sweeps.models.model import Layout
@@ -48,8 +49,32 @@ def _sample_neurons(rng: np.random.Generator, pops, per_population: int):
     return neurons, populations
 
 
-def _record(experiment, seeds: PointSeeds, net, build_seconds: float) -> Recording:
-    """Warm up, then run the measured window sample by sample and fill a Recording."""
+#: updates per diff-log block of a window with a raster (5 bytes each: 20 MiB)
+RASTER_BLOCK_UPDATES = 2**22
+
+
+def _run_window(net, steps: int, interval: int, recorders, neurons) -> RasterCollector | None:
+    """Run the measured window; with raster ``neurons``, in diff-logged blocks of whole sample
+    intervals whose up-transitions of those neurons are collected (the run does not depend on
+    how it is split, so the other measurements are unchanged)."""
+    if neurons is None:
+        net.run(steps, recorders=recorders)
+        return None
+    collector = RasterCollector(neurons, net.N)
+    block = max(1, RASTER_BLOCK_UPDATES // interval) * interval
+    done = 0
+    while done < steps:
+        count = min(block, steps - done)
+        net.enable_diff_logging(count)
+        net.run(count, recorders=recorders)
+        collector.add(*net.consume_diff_log())
+        done += count
+    return collector
+
+
+def _record(experiment, seeds: PointSeeds, net, build_seconds: float, raster: bool = False) -> Recording:
+    """Warm up, then run the measured window sample by sample and fill a Recording (with the
+    up-transitions of the raster neurons when ``raster``)."""
     from binnet_core import (  # the engine only where it runs
         NeuronRecorder,
         PopulationActivityRecorder,
@@ -67,10 +92,11 @@ def _record(experiment, seeds: PointSeeds, net, build_seconds: float) -> Recordi
     recorders = (PopulationActivityRecorder(interval), NeuronRecorder(sampled, interval),
                  MomentRecorder(interval))
     activity, neurons, moments = recorders
+    raster_neurons = raster_ids([p.N for p in pops], out)[0] if raster else None
     start = time.perf_counter()
     net.run(warmup)
     up_before = np.array(net.up_transitions, dtype=np.int64)  # a copy, whatever the model returns
-    net.run(n_samples * interval, recorders=recorders)
+    collector = _run_window(net, n_samples * interval, interval, recorders, raster_neurons)
     sim_seconds = time.perf_counter() - start
     updates = warmup + n_samples * interval
     interval_ms = sim.sample_interval.value if sim.sample_interval.is_time else float(net.steps_to_ms(interval))
@@ -97,6 +123,7 @@ def _record(experiment, seeds: PointSeeds, net, build_seconds: float) -> Recordi
         sampled_states=neurons.state,
         sampled_fields=neurons.field.astype(np.float32),
         wiring=wiring,
+        raster=None if collector is None else collector.raster(out["raster_events"], net.updates_per_ms),
     )
 
 
@@ -127,7 +154,8 @@ def _run_built(plan: SweepPlan, index: int, net, build_seconds: float, start_pla
     if not callable(getattr(net, "reset", None)):
         raise TypeError(f"the network of model {experiment.model!r} has no reset(state=None, seed=None)")
     started = start_network(net, layout, start_plan, experiment.simulation, seeds)
-    recording = _record(experiment, seeds, net, build_seconds)
+    raster = wants_raster(experiment.output, grid.network(index), grid.init(index))
+    recording = _record(experiment, seeds, net, build_seconds, raster)
     values = measure(recording, experiment.output)
     values.update(started)
     return values

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from sweeps.measure import statistics as st
+from sweeps.measure.raster import raster_neurons
 from sweeps.measure.recording import (
     MIN_EPISODE_MS,
     Recording,
@@ -37,6 +38,8 @@ from sweeps.measure.registry import (
     PAIR_TYPE,
     POPULATION,
     POPULATION_OTHER,
+    RASTER_EVENT,
+    RASTER_NEURON,
     RELATION,
     TIME,
     Options,
@@ -46,7 +49,8 @@ from sweeps.measure.registry import (
 )
 from sweeps.spec.quantity import parse_quantity
 
-__all__ = ["REGISTRY", "MeasureContext", "measure", "variable_specs"]
+__all__ = ["REGISTRY", "MeasureContext", "measure", "raster_ids", "raster_shape", "rasters_enabled", "variable_specs",
+           "wants_raster"]
 
 logger = logging.getLogger(__name__)
 
@@ -370,6 +374,72 @@ _register_active_episodes("states", "binary states")
 _register_active_episodes("fields", "inputs h")
 
 
+def _at_least(minimum: int):
+    def check(value, values) -> int:
+        if isinstance(value, bool) or value < minimum:
+            raise ValueError(f"must be an integer >= {minimum}, got {value!r}")
+        return value
+    return check
+
+
+def _check_stride(value, values) -> int:
+    value = _at_least(0)(value, values)
+    if value and values["raster_neurons"]:
+        raise ValueError("give raster_neurons (per population) or raster_stride (every n-th neuron), not both")
+    return value
+
+
+#: Spike rasters (:mod:`sweeps.measure.raster`): ``raster_neurons`` evenly spaced neurons per
+#: population or every ``raster_stride``-th neuron (both 0: no raster), at most
+#: ``raster_events`` up-transition times each, for the points whose network index is below
+#: ``raster_networks`` and init index below ``raster_inits`` (the other points hold NaN and a
+#: count of -1, read as NaN).
+RASTER_OPTIONS = (
+    OptionSpec("raster_neurons", int, 0, _at_least(0)),
+    OptionSpec("raster_stride", int, 0, _check_stride),
+    OptionSpec("raster_events", int, 1000, _at_least(1)),
+    OptionSpec("raster_networks", int, 1, _at_least(1)),
+    OptionSpec("raster_inits", int, 1, _at_least(1)),
+)
+
+
+def rasters_enabled(options) -> bool:
+    """Whether the ``[output]`` options ask for spike rasters."""
+    return options["raster_neurons"] > 0 or options["raster_stride"] > 0
+
+
+def wants_raster(options, network: int, init: int) -> bool:
+    """Whether the point of ``network`` and ``init`` index records a raster."""
+    return (rasters_enabled(options) and network < options["raster_networks"]
+            and init < options["raster_inits"])
+
+
+def raster_shape(population_sizes, options) -> tuple[int, int]:
+    """``(raster_neuron, raster_event)`` lengths: raster neurons and the cap per neuron."""
+    return raster_ids(population_sizes, options)[0].size, options["raster_events"]
+
+
+def raster_ids(population_sizes, options) -> tuple[np.ndarray, np.ndarray]:
+    """The raster neurons of ``options`` and their populations (:func:`raster_neurons`)."""
+    return raster_neurons(population_sizes, options["raster_neurons"], options["raster_stride"])
+
+
+@register("raster_times", (RASTER_NEURON, RASTER_EVENT), "float32", "ms",
+          "up-transition times of the raster neurons after warm-up (first raster_events; NaN: none)",
+          options=RASTER_OPTIONS, enabled=rasters_enabled)
+def _raster_times(ctx):
+    raster = ctx.rec.raster
+    return raster.times if raster is not None else np.full(raster_shape(ctx.sizes, ctx.options), np.nan)
+
+
+@register("raster_count", (RASTER_NEURON,), "int64", "1",
+          "up transitions of each raster neuron in the window (-1: no raster at this point)",
+          enabled=rasters_enabled)
+def _raster_count(ctx):
+    raster = ctx.rec.raster
+    return raster.counts if raster is not None else np.full(raster_shape(ctx.sizes, ctx.options)[0], -1)
+
+
 _register_lookups(lambda ctx: ctx.rec.wiring, (
     ("synapse_count", "int64", "1", "number of synapses (contacts)"),
     ("connected_pairs", "int64", "1", "number of connected neuron pairs"),
@@ -382,7 +452,8 @@ _register_lookups(lambda ctx: ctx.rec.wiring, (
 
 
 def variable_specs(
-    population_names: Sequence[str], n_clusters: int, n_samples: int, keep_traces: bool
+    population_names: Sequence[str], n_clusters: int, n_samples: int, keep_traces: bool,
+    output: Options | None = None,
 ) -> list[VariableSpec]:
     """List every variable :func:`measure` returns, in registration order.
 
@@ -396,6 +467,9 @@ def variable_specs(
         Number of samples (length of the ``time`` dim); only used for validation here.
     keep_traces : bool
         Include the time series (``activity [time, population]``).
+    output : Options, optional
+        The ``[output]`` options; the optional measurements (rasters) they do not enable are
+        left out (None: the defaults, which enable none).
 
     Returns
     -------
@@ -407,7 +481,9 @@ def variable_specs(
             f"variable_specs: need populations, n_clusters >= 0 and n_samples >= 1, got "
             f"{len(population_names)} populations, n_clusters={n_clusters}, n_samples={n_samples}"
         )
-    return REGISTRY.specs(keep_traces)
+    if output is None:
+        output = Options(REGISTRY.resolve_options({}))
+    return REGISTRY.specs(keep_traces, output)
 
 
 def measure(recording: Recording, options: Options | Mapping | None = None, **values) -> dict[str, np.ndarray]:

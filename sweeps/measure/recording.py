@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from sweeps.measure.raster import Raster
 from sweeps.measure.statistics import NO_CLUSTER
 
 __all__ = ["MIN_EPISODE_MS", "WIRING_KEYS", "Recording", "active_clusters", "cluster_activity", "cluster_states",
@@ -68,6 +69,9 @@ class Recording:
         Input ``h`` of the sampled neurons at each sample.
     wiring : dict
         Wiring and cost figures with the keys of :data:`WIRING_KEYS`.
+    raster : Raster or None
+        Up-transition times of the raster neurons (:mod:`sweeps.measure.raster`), when this
+        point records one.
     """
 
     population_names: tuple[str, ...]
@@ -86,6 +90,7 @@ class Recording:
     sampled_states: np.ndarray
     sampled_fields: np.ndarray
     wiring: dict[str, Any] = field(default_factory=dict)
+    raster: Raster | None = None
 
     def __post_init__(self) -> None:
         n_pop = len(self.population_names)

@@ -38,8 +38,9 @@ __all__ = ["INNER_DIMS", "NO_CLUSTER", "NO_ERROR", "Measurement", "OptionError",
 
 POPULATION, POPULATION_OTHER, CLUSTER, TIME = "population", "population_other", "cluster", "time"
 PAIR_TYPE, RELATION = "pair_type", "relation"
+RASTER_NEURON, RASTER_EVENT = "raster_neuron", "raster_event"
 #: Every dim a measurement may have besides the point dims.
-INNER_DIMS = (POPULATION, POPULATION_OTHER, CLUSTER, TIME, PAIR_TYPE, RELATION)
+INNER_DIMS = (POPULATION, POPULATION_OTHER, CLUSTER, TIME, PAIR_TYPE, RELATION, RASTER_NEURON, RASTER_EVENT)
 #: ``error`` of a point without a failure message (also the fill value of the stored variable).
 NO_ERROR = ""
 _FILL = {"f": float("nan"), "i": -1, "u": 0, "b": False}
@@ -120,6 +121,14 @@ class Measurement:
     compute: Callable[[Any], Any]
     trace: bool = False  # a time series, stored only with ``keep_traces``
     options: tuple[str, ...] = ()
+    #: stored only when ``enabled(options)`` is true (None: always)
+    enabled: Callable[[Any], bool] | None = None
+
+    def stored(self, options: Any, keep_traces: bool) -> bool:
+        """Whether this measurement is stored with ``options`` (None: every optional one)."""
+        if self.trace and not keep_traces:
+            return False
+        return self.enabled is None or options is None or bool(self.enabled(options))
 
 
 class Registry:
@@ -130,9 +139,11 @@ class Registry:
         self._options: dict[str, OptionSpec] = {}
 
     def register(self, name: str, dims: Sequence[str], dtype: str, units: str, long_name: str,
-                 *, attrs: dict | None = None, trace: bool = False, options: Sequence[OptionSpec] = ()):
+                 *, attrs: dict | None = None, trace: bool = False, options: Sequence[OptionSpec] = (),
+                 enabled: Callable[[Any], bool] | None = None):
         """Decorator registering ``compute(ctx)`` as the measurement ``name``, with its own
-        ``[output]`` ``options`` (read as ``ctx.options[key]``)."""
+        ``[output]`` ``options`` (read as ``ctx.options[key]``); with ``enabled``, stored only
+        when ``enabled(options)`` is true."""
         unknown = [d for d in dims if d not in INNER_DIMS]
         if unknown:
             raise ValueError(f"measurement {name!r}: unknown dims {unknown}; allowed: {INNER_DIMS}")
@@ -144,7 +155,7 @@ class Registry:
 
         def decorate(compute):
             self.declare_options(*options)
-            self._items[name] = Measurement(spec, compute, trace, tuple(o.key for o in options))
+            self._items[name] = Measurement(spec, compute, trace, tuple(o.key for o in options), enabled)
             return compute
 
         return decorate
@@ -192,14 +203,14 @@ class Registry:
                 raise OptionError(option.key, str(err)) from None
         return values
 
-    def specs(self, keep_traces: bool = True) -> list[VariableSpec]:
-        """Specs of the stored variables, in registration order."""
-        return [m.spec for m in self._items.values() if keep_traces or not m.trace]
+    def specs(self, keep_traces: bool = True, options: Any = None) -> list[VariableSpec]:
+        """Specs of the variables stored with ``options`` (None: all), in registration order."""
+        return [m.spec for m in self._items.values() if m.stored(options, keep_traces)]
 
     def compute(self, ctx, keep_traces: bool = True) -> dict[str, np.ndarray]:
-        """Evaluate every measurement on ``ctx``, cast to its dtype."""
+        """Evaluate every measurement stored with ``ctx.options`` on ``ctx``, cast to its dtype."""
         return {m.spec.name: np.asarray(m.compute(ctx), dtype=m.spec.dtype)
-                for m in self._items.values() if keep_traces or not m.trace}
+                for m in self._items.values() if m.stored(getattr(ctx, "options", None), keep_traces)}
 
     def __contains__(self, name: str) -> bool:
         return name in self._items

@@ -56,6 +56,11 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     correlation_neurons = 100      # neurons sampled per population for correlations
     min_episode = "200 ms"         # shortest single-cluster episode for episode statistics
     points_per_chunk = "auto"      # grid points per Zarr chunk, or an integer >= 1
+    raster_neurons = 0             # spike rasters: neurons per population (evenly spaced), or
+    # raster_stride = 20           # every 20th neuron (ids 0, 20, 40, ...); 0: no raster
+    raster_events = 1000           # up-transition times kept per raster neuron (all counted)
+    raster_networks = 1            # rasters for networks 0..n-1 ...
+    raster_inits = 1               # ... and inits 0..m-1 (every parameter set)
 
     [cluster]                      # optional, checked by sweeps.execution.batch.config
 
@@ -281,8 +286,16 @@ class Experiment(GridShape):
                 "focus_count": self.simulation.focus_count,
                 **self._start_choice(),
             },
-            "output": _jsonable(self.output.values),
+            "output": _jsonable(self._output_identity()),
         }
+
+    def _output_identity(self) -> dict[str, Any]:
+        """The ``[output]`` values; without rasters (``raster_neurons = 0``) the raster options
+        change nothing and are left out (older stores keep their identity)."""
+        values = dict(self.output.values)
+        if not values.get("raster_neurons") and not values.get("raster_stride"):
+            values = {k: v for k, v in values.items() if not k.startswith("raster_")}
+        return values
 
 
     def _start_choice(self) -> dict[str, Any]:

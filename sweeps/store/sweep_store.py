@@ -60,6 +60,7 @@ import zarr
 
 from sweeps.errors import StoreError, StoreLockedError, StoreMismatchError, StoreWriteError
 from sweeps.measure import registry
+from sweeps.measure.raster import raster_neurons
 from sweeps.spec.types import DimensionKind
 from sweeps.store.batch import PointBatch
 from sweeps.store.chunks import ChunkLayout
@@ -130,6 +131,14 @@ def _coordinates(plan: SweepPlan) -> dict[str, Any]:
     coords["population_size"] = ("population", np.array([p.size for p in pops]), {"long_name": "neurons", "units": "1"})
     coords["cluster"] = ("cluster", np.asarray(layout.clusters, dtype=np.int64), {"long_name": "cluster"})
     coords.update(registry.inner_coordinates(layout.names, [p.cell_type for p in pops]))
+    out = experiment.output
+    if out.get("raster_neurons", 0) > 0 or out.get("raster_stride", 0) > 0:
+        ids, populations = raster_neurons([p.size for p in pops], out["raster_neurons"], out["raster_stride"])
+        coords["raster_neuron"] = ("raster_neuron", ids, {"long_name": "neuron id of a raster neuron"})
+        coords["raster_population"] = ("raster_neuron", np.array(layout.names, dtype=object)[populations],
+                                       {"long_name": "population of a raster neuron"})
+        coords["raster_event"] = ("raster_event", np.arange(experiment.output["raster_events"]),
+                                  {"long_name": "up-transition number of a raster neuron"})
     sim = experiment.simulation
     time_units = "ms" if sim.sample_interval.is_time else "steps"
     coords["time"] = ("time", sim.sample_times(), {"long_name": "time after warm-up", "units": time_units})

@@ -14,7 +14,26 @@ EXPERIMENTS = sorted((Path(__file__).resolve().parents[2] / "experiments").rglob
 
 def test_the_paper_definitions_are_shipped():
     names = {p.name for p in EXPERIMENTS if p.parent.name == "paper"}
-    assert {"figure3.toml", "figure3_dwell_times.toml", "figure4.toml", "figure_s4.toml"} <= names
+    assert {"figure1.toml", "figure2_rates.toml", "figure2_bifurcation.toml", "figure3.toml",
+            "figure3_dwell_times.toml", "figure4.toml", "figure_s1.toml", "figure_s2.toml",
+            "figure_s3_rates.toml", "figure_s3_bifurcation.toml", "figure_s4.toml"} <= names
+
+
+PAPER = [p for p in EXPERIMENTS if p.parent.name == "paper"]
+
+
+@pytest.mark.parametrize("path", PAPER, ids=lambda p: p.name)
+def test_every_paper_definition_names_its_reference_command_and_maps_its_options(path):
+    header = path.read_text().split("\n[experiment]")[0]
+    assert "Reference command:" in header and "-> " in header
+
+
+@pytest.mark.parametrize(("name", "stride", "points"), [("figure1.toml", 2, 2), ("figure_s2.toml", 20, 27)])
+def test_the_raster_figures_store_the_reference_strides(name, stride, points):
+    plan = SweepPlan.build(load_experiment(PAPER[0].parent / name))
+    assert plan.experiment.output["raster_stride"] == stride and len(plan.grid) == points
+    assert "raster_times" in plan.dtypes
+    assert plan.inner["raster_neuron"] == 10_000 // stride  # ids 0, stride, 2 stride, ... of N = 10^4
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: str(p.relative_to(p.parents[1])))

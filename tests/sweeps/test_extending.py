@@ -164,7 +164,7 @@ def test_a_registered_measurement_reads_its_own_output_option(scaled_measurement
 
 def test_unknown_output_keys_still_fail_with_the_allowed_list(scaled_measurement, toy_definition):
     allowed = ("keep_traces, cluster_threshold, cluster_off_threshold, correlation_neurons, min_episode, episode_edges, "
-               "points_per_chunk, my_scale")
+               "points_per_chunk, raster_neurons, raster_stride, raster_events, raster_networks, raster_inits, my_scale")
     message = f"output.my_scal: unknown key (did you mean 'my_scale'?); allowed: {allowed}"
     with pytest.raises(DefinitionError, match=f"^{re.escape(message)}$"):
         parse_experiment(toy_definition(extra_output="my_scal = 2.0").read_text())

@@ -28,3 +28,17 @@ def test_unknown_dims_and_duplicate_names_are_refused():
     registry.register("x", (), "float64", "1", "x")(lambda ctx: 0.0)
     with pytest.raises(ValueError, match="registered twice"):
         registry.register("x", (), "float64", "1", "x")
+
+
+def test_an_optional_measurement_is_stored_only_when_its_options_enable_it():
+    registry = Registry()
+    registry.register("always", (), "float64", "1", "always")(lambda ctx: 1.0)
+    registry.register("optional", (), "float64", "1", "optional",
+                      enabled=lambda options: options["on"])(lambda ctx: 2.0)
+    assert [s.name for s in registry.specs(options={"on": False})] == ["always"]
+    assert [s.name for s in registry.specs(options={"on": True})] == ["always", "optional"]
+
+    class Context:
+        options = {"on": False}
+
+    assert list(registry.compute(Context())) == ["always"]

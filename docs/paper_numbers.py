@@ -1,0 +1,188 @@
+"""The project's numbers and figures for docs/PAPER.md, read from the stores the reduced runs
+write (see docs/PAPER.md for the commands that make them).
+
+    python docs/paper_numbers.py meanfield results/paper/f2.zarr
+    python docs/paper_numbers.py rates results/paper/f1.zarr
+    python docs/paper_numbers.py rasters results/paper/f1.zarr -o docs/figures/paper_figure1.png
+    python docs/paper_numbers.py spectra results/paper/s1.npz -o docs/figures/paper_figure_s1.png
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+import sweeps
+
+
+def meanfield(args) -> None:
+    """Every fixed point's focus-E rate and stability per parameter set and focus count, as
+    docs/paper_reference.py prints them."""
+    ds = sweeps.open_results(args.store)
+    rate, stable = ds["mf_point_E_focus"], ds["mf_point_stable"]
+    swept = [d for d in rate.dims if d not in ("focus_count", "mf_point", "network", "init", "seed")]
+    for index in np.ndindex(*[ds.sizes[d] for d in swept]):
+        at = dict(zip(swept, index, strict=True))
+        where = ds.isel(at)
+        names = [c for c in ds.coords if ds[c].dims and ds[c].dims[0] in swept and c not in swept]
+        label = ", ".join(f"{c}={where[c].values}" for c in [*swept, *names] if where[c].size == 1)
+        print(f"{label}\nfocus fixed points (focus E rate, stability)")
+        for focus in ds.focus_count.values:
+            values = rate.isel(at).sel(focus_count=focus).values.ravel()
+            flags = stable.isel(at).sel(focus_count=focus).values.ravel()
+            text = ", ".join(f"{v:.4f} {'stable' if s == 1 else 'unstable'}"
+                             for v, s in zip(values, flags, strict=True) if v == v)
+            print(f"{focus:>5d} {text}")
+
+
+def starts(args) -> None:
+    """What each point started from: source, focus count, stability, focus-E rate."""
+    ds = sweeps.open_results(args.store)
+    for at in _points(ds):
+        p = ds.isel(at)
+        label = ", ".join(f"{d}={p[d].values}" for d in at)
+        rates = p["initial_rates"].values
+        print(f"{label}: initial_source {int(p.initial_source)}, focus count {float(p.initial_focus_count):g}, "
+              f"stable {float(p.initial_stable):g}, largest initial E rate {np.nanmax(rates[:len(rates) // 2]):.4f}")
+
+
+def _points(ds):
+    swept = [d for d in ds["mean_activity_E"].dims]
+    for index in np.ndindex(*[ds.sizes[d] for d in swept]):
+        yield {d: i for d, i in zip(swept, index, strict=True)}
+
+
+def rates(args) -> None:
+    """Mean E and I activity and up-transition rates per point; the raster neurons' rate."""
+    ds = sweeps.open_results(args.store)
+    for at in _points(ds):
+        p = ds.isel(at)
+        label = ", ".join(f"{d}={p[d].values}" for d in at)
+        text = (f"{label}: mean E activity {float(p.mean_activity_E):.4f}, mean I activity "
+                f"{float(p.mean_activity_I):.4f}, up rate E {float(p.up_rate_E):.3f}/s, I {float(p.up_rate_I):.3f}/s")
+        if "raster_count" in ds:
+            counts = p["raster_count"].values
+            is_e = np.array([str(name).startswith("E") for name in p["raster_population"].values])
+            if ds["time"].attrs.get("units") == "ms":
+                seconds = float(p["time"].values[-1]) / 1000.0
+            elif args.seconds:
+                seconds = args.seconds
+            else:
+                raise SystemExit("the window is in steps: give its length with --seconds")
+            text += (f"; raster neurons {counts.size}: {counts[is_e].mean() / seconds:.3f}/s (E), "
+                     f"{counts[~is_e].mean() / seconds:.3f}/s (I)")
+        print(text)
+
+
+def rasters(args) -> None:
+    """Figure 1's panels: the raster of each point (E by cluster, then I) over its E cluster
+    activity."""
+    from matplotlib.figure import Figure
+
+    ds = sweeps.open_results(args.store)
+    points = list(_points(ds))
+    fig = Figure(figsize=(6.5 * len(points), 6.0), layout="constrained")
+    grid = fig.add_gridspec(2, len(points), height_ratios=[3, 1])
+    for column, at in enumerate(points):
+        p = ds.isel(at)
+        times, ids = p["raster_times"].values, p["raster_neuron"].values
+        ax = fig.add_subplot(grid[0, column])
+        rows = np.repeat(ids, times.shape[1])
+        keep = np.isfinite(times.ravel())
+        ax.scatter(times.ravel()[keep], rows[keep], s=0.2, c="k", linewidths=0, rasterized=True)
+        ax.set_title(", ".join(f"{d}={p[d].values}" for d in at))
+        ax.set_ylabel("neuron")
+        ax2 = fig.add_subplot(grid[1, column], sharex=ax)
+        e = np.array([str(t) == "E" for t in ds["population_type"].values])
+        time = p["time"].values.astype(float)
+        if ds["time"].attrs.get("units") != "ms":  # samples in steps: spread over the window
+            time = time / time[-1] * 1000.0 * args.seconds
+        ax2.plot(time, p["activity"].values[:, e], lw=0.5)
+        ax2.set_xlabel("time after warm-up (ms)")
+        ax2.set_ylabel("E cluster activity")
+    fig.savefig(args.output, dpi=80)
+    print(f"wrote {args.output}")
+
+
+def spectra(args) -> None:
+    """Figure S1's panels: the eigenvalues of network 0 per parameter set, rho_95 drawn."""
+    from matplotlib.figure import Figure
+
+    saved = np.load(args.npz)
+    labels = [str(v) for v in saved["labels"]]
+    keys = [k for k in saved.files if k.startswith("point")]
+    first = [k for k, label in zip(keys, labels, strict=True) if label.endswith("=0")]
+    fig = Figure(figsize=(4.0 * len(first), 4.0), layout="constrained")
+    for column, key in enumerate(first):
+        values = saved[key]
+        ax = fig.add_subplot(1, len(first), column + 1)
+        ax.scatter(values.real, values.imag, s=4, c="k", alpha=0.35, linewidths=0)
+        radius = np.percentile(np.abs(values), 95)
+        ax.add_patch(__import__("matplotlib.patches", fromlist=["Circle"]).Circle(
+            (0, 0), radius, edgecolor="red", facecolor="none"))
+        ax.set_aspect("equal")
+        ax.set_title(labels[keys.index(key)])
+        ax.set_xlabel("Re lambda")
+    fig.savefig(args.output, dpi=150)
+    print(f"wrote {args.output}")
+
+
+def spectra_table(args) -> None:
+    """Mean and sample standard deviation over networks of rho_95, max |lambda| and max Re
+    lambda per kappa: the project's (.npz of ``sweeps spectrum``) and the reference's (the
+    table ``docs/paper_reference.py spectrum`` printed)."""
+    saved = np.load(args.npz)
+    labels = [str(v) for v in saved["labels"]]
+    keys = [k for k in saved.files if k.startswith("point")]
+    project: dict[float, list] = {}
+    for key, label in zip(keys, labels, strict=True):
+        kappa = float(label.split(",")[0].split("=")[1])
+        values = saved[key]
+        project.setdefault(kappa, []).append(
+            [np.percentile(np.abs(values), 95), np.abs(values).max(), values.real.max()])
+    rows = [line.split() for line in open(args.reference) if line.strip() and line.split()[0][0].isdigit()]
+    reference: dict[float, list] = {}
+    for row in rows:
+        reference.setdefault(float(row[0]), []).append([float(x) for x in row[2:5]])
+    print("kappa | rho_95 project | reference | max|l| project | reference | max Re l project | reference")
+    for kappa in sorted(project):
+        a, b = np.array(project[kappa]), np.array(reference[kappa])
+        cells = []
+        for j in range(3):
+            cells += [f"{a[:, j].mean():.3f} ± {a[:, j].std(ddof=1):.3f} (n={len(a)})",
+                      f"{b[:, j].mean():.3f} ± {b[:, j].std(ddof=1):.3f} (n={len(b)})"]
+        print(f"{kappa:g} | " + " | ".join(cells))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("meanfield")
+    p.add_argument("store")
+    p.set_defaults(func=meanfield)
+    p = sub.add_parser("starts")
+    p.add_argument("store")
+    p.set_defaults(func=starts)
+    p = sub.add_parser("rates")
+    p.add_argument("store")
+    p.add_argument("--seconds", type=float, help="the measured window (when its samples are in steps)")
+    p.set_defaults(func=rates)
+    p = sub.add_parser("rasters")
+    p.add_argument("store")
+    p.add_argument("--seconds", type=float, default=1.0, help="the measured window (samples in steps)")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=rasters)
+    p = sub.add_parser("spectra")
+    p.add_argument("npz")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=spectra)
+    p = sub.add_parser("spectra-table")
+    p.add_argument("npz")
+    p.add_argument("reference", help="the output of docs/paper_reference.py spectrum")
+    p.set_defaults(func=spectra_table)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
