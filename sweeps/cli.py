@@ -1,7 +1,8 @@
 """The ``sweeps`` command (also ``python -m sweeps``).
 
-Over 500 lines on purpose: the argument parser and one short function per command, which share
-the exit codes, the error handling and the logging set-up; the work is done elsewhere.
+Over 600 lines on purpose: the argument parser and one short function per command (eleven),
+which share the exit codes, the error handling and the logging set-up; the work is done
+elsewhere.
 
 Commands::
 
@@ -16,6 +17,7 @@ Commands::
                               | --point AXIS=VALUE ...)
     sweeps theory FILE [KEY=VALUE ...] --store PATH   only the mean-field theory of [theory]
     sweeps unlock STORE [--force]        remove a lock left by a dead driver (checks that it is safe)
+    sweeps spectrum FILE [KEY=VALUE ...] [--largest K] [-o F.npz]   weight-matrix eigenvalues
 
 ``KEY=VALUE`` overrides set values of the definition without editing it: dotted keys into its
 tables, TOML values (``simulation.duration="1 s" sweep.R_Eplus=[1,2,3]``); see
