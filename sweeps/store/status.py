@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["FLAG_MEANINGS", "FLAG_VALUES", "Status"]
+__all__ = ["FLAG_MEANINGS", "FLAG_VALUES", "ROUND_ATTRS", "ROUND_VARIABLE", "Status"]
+
+#: the adaptive round in which each lattice point was chosen (-1, read as NaN: never chosen)
+ROUND_VARIABLE = "adaptive_round"
+ROUND_ATTRS = {"long_name": "adaptive round in which the lattice point was chosen", "units": "1"}
 
 
 class Status(enum.IntEnum):

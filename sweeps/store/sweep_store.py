@@ -64,11 +64,7 @@ from sweeps.spec.types import DimensionKind
 from sweeps.store.batch import PointBatch
 from sweeps.store.chunks import ChunkLayout
 from sweeps.store.provenance import git_commit, utc_now, versions
-from sweeps.store.status import FLAG_MEANINGS, FLAG_VALUES, Status
-
-#: the adaptive round in which each lattice point was chosen (-1, read as NaN: never chosen)
-ROUND_VARIABLE = "adaptive_round"
-ROUND_ATTRS = {"long_name": "adaptive round in which the lattice point was chosen", "units": "1"}
+from sweeps.store.status import FLAG_MEANINGS, FLAG_VALUES, ROUND_ATTRS, ROUND_VARIABLE, Status
 
 if TYPE_CHECKING:  # xarray only where it is used (creation, theory)
     import xarray as xr
