@@ -34,24 +34,26 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class AdaptiveProgress:
-    """Where an adaptive store stands: rounds chosen, lattice points chosen and the budget."""
+    """Where an adaptive store stands: rounds chosen, lattice points chosen and the budget;
+    ``finished`` once a run found nothing more to choose (budget used, or nothing to refine)."""
 
     rounds: int
     chosen: int
     budget: int
     lattice: int
+    finished: bool = False
 
     def __str__(self) -> str:
         return (f"{self.rounds} rounds, {self.chosen}/{self.budget} lattice points of the budget "
                 f"({self.chosen / self.lattice:.1%} of {self.lattice})")
 
 
-def progress(store: SweepStore, experiment) -> AdaptiveProgress:
+def progress(store: SweepStore, experiment, finished: bool = False) -> AdaptiveProgress:
     """The :class:`AdaptiveProgress` of ``store`` for the budget of ``experiment``."""
     rounds = read_rounds(store)
     lattice = int(rounds.size)
     return AdaptiveProgress(int(rounds.max(initial=-1)) + 1, int(np.count_nonzero(rounds >= 0)),
-                            experiment.adaptive.budget.of(lattice), lattice)
+                            experiment.adaptive.budget.of(lattice), lattice, finished)
 
 
 def _phase(store: SweepStore, plan: SweepPlan) -> np.ndarray | None:
@@ -80,6 +82,7 @@ def run_rounds(plan: SweepPlan, store: SweepStore, run_points: Callable[[list[in
     Returns
     -------
     AdaptiveProgress
+        ``finished`` unless the run stopped early (cancelled, interrupted or ``limit``).
     """
     settings = plan.experiment.adaptive
     lattice = Lattice.of(plan.experiment.dimensions, settings.coarse_spacing)
@@ -124,11 +127,10 @@ def run_rounds(plan: SweepPlan, store: SweepStore, run_points: Callable[[list[in
         number += 1
         points = choose(number)
         if points.size == 0:
-            break
+            return progress(store, plan.experiment, finished=True)
         mark_round(store, points, number)
         rounds = read_rounds(store)
         logger.info("round %d: %d lattice points (%d simulations); %d/%d of the budget", number, points.size,
                     points.size * reps, int(np.count_nonzero(rounds >= 0)), budget)
         if not run_pending():
-            break
-    return progress(store, plan.experiment)
+            return progress(store, plan.experiment)

@@ -54,11 +54,12 @@ class RunSummary:
     wall_seconds: float = 0.0
     compute_seconds: float = 0.0
     adaptive: str | None = None  # an adaptive sweep: rounds and budget used (AdaptiveProgress)
+    rounds_pending: bool = False  # an adaptive sweep stopped before it chose all its rounds
 
     @property
     def complete(self) -> bool:
-        """True if every point of the grid is ok."""
-        return self.already_ok + self.ok == self.total
+        """True if every point of the grid (of an adaptive sweep: every point it chooses) is ok."""
+        return self.already_ok + self.ok == self.total and not self.rounds_pending
 
     def __str__(self) -> str:
         """One sentence for people, e.g. ``executed 6 points (6 ok, 0 failed) in 2.1 s; 18/18 ok``."""
@@ -191,7 +192,7 @@ def _run_adaptive(plan: SweepPlan, store: SweepStore, executor: Executor, summar
     with executor:
         state = run_rounds(plan, store, run_points, limit)
     reps = plan.experiment.n_points // state.lattice
-    summary.total, summary.adaptive = state.chosen * reps, str(state)
+    summary.total, summary.adaptive, summary.rounds_pending = state.chosen * reps, str(state), not state.finished
 
 
 class _Writer:

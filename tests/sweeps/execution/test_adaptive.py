@@ -1,0 +1,143 @@
+"""Adaptive sweeps end to end: status values, rounds, determinism, resume, theory seeding."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+
+from sweeps import LocalProcesses, LocalThreads, load_experiment, open_results, run_sweep
+from sweeps.cli import main
+from sweeps.spec.adaptive import coarse_lines
+from sweeps.store.adaptive import read_rounds
+from sweeps.store.status import Status
+from sweeps.store.sweep_store import SweepStore
+
+TOML = """\
+[experiment]
+name = "toy_adaptive"
+model = "tests.reference.toymodel:build"
+seed = 7
+
+[parameters]
+N_E = 40
+N_I = 10
+Q = 2
+
+[sweep]
+R_Eplus = {{linspace = [1.0, 1.9, 9]}}
+g = {{linspace = [0.6, 1.4, 9]}}
+networks = 2
+
+[sweep.adaptive]
+variable = "mean_activity_E"
+budget = {budget}
+batch = 8
+
+[simulation]
+duration = "20 ms"
+warmup = "5 ms"
+sample_interval = "2 ms"
+
+[output]
+correlation_neurons = 10
+"""
+#: lattice points of the toy lattice (9 x 9) and of its coarse lattice (spacing 4: 3 x 3)
+LATTICE, COARSE = 81, 9
+
+
+@pytest.fixture
+def definition(tmp_path):
+    def make(budget=40):
+        path = tmp_path / f"adaptive_{budget}.toml"
+        path.write_text(TOML.format(budget=budget))
+        return load_experiment(path)
+    return make
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """One uninterrupted run (one thread), budget 40: rounds and data."""
+    path = tmp_path_factory.mktemp("reference")
+    (path / "d.toml").write_text(TOML.format(budget=40))
+    store = path / "s.zarr"
+    assert run_sweep(load_experiment(path / "d.toml"), store, LocalThreads(1)).complete
+    ds = open_results(store).load()
+    return ds
+
+
+def _rounds(store) -> np.ndarray:
+    return read_rounds(SweepStore.open(store, mode="r"))
+
+
+def test_store_holds_the_fine_lattice_with_unsampled_points_and_rounds(reference):
+    ds = reference
+    assert dict(ds.sizes)["R_Eplus"] == 9 and dict(ds.sizes)["g"] == 9  # dims: the fine lattice
+    rounds = ds["adaptive_round"].values  # NaN: never chosen
+    chosen = np.isfinite(rounds)
+    assert chosen.sum() <= 40 and chosen.sum() > 40 - 8  # the budget, less than a round short
+    status = ds["status"].values  # (R_Eplus, g, network)
+    assert set(np.unique(status)) == {Status.OK, Status.UNSAMPLED}
+    assert ds["status"].attrs["flag_meanings"].split()[Status.UNSAMPLED] == "unsampled"
+    np.testing.assert_array_equal(status == Status.OK, np.repeat(chosen[..., None], 2, axis=-1))
+    assert np.isnan(ds["mean_activity_E"].values[~chosen]).all()
+    assert np.isfinite(ds["mean_activity_E"].values[chosen]).all()
+    coarse = np.zeros((9, 9), bool)
+    coarse[np.ix_(coarse_lines(9, 4), coarse_lines(9, 4))] = True
+    np.testing.assert_array_equal(rounds == 0, coarse)  # round 0: the coarse lattice
+    counts = np.bincount(rounds[chosen].astype(int))
+    assert counts[0] == COARSE and (counts[1:] >= 1).all() and (counts[1:] <= 8).all()  # batch 8
+
+
+def test_status_command_shows_rounds_and_budget(tmp_path, reference, definition):
+    store = tmp_path / "s.zarr"
+    run_sweep(definition(40), store, LocalThreads(1))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["status", str(store)])
+    n_rounds = int(np.nanmax(reference["adaptive_round"].values)) + 1
+    chosen = int(np.isfinite(reference["adaptive_round"].values).sum())
+    assert code == 0, out.getvalue()
+    assert f"{LATTICE * 2 - chosen * 2} unsampled" in out.getvalue()
+    assert f"adaptive: {n_rounds} rounds, {chosen}/40 lattice points of the budget" in out.getvalue()
+
+
+@pytest.mark.parametrize("executor", [lambda: LocalThreads(2), lambda: LocalProcesses(2)], ids=["threads2", "processes2"])
+def test_same_points_and_data_on_any_backend_and_worker_count(tmp_path, reference, definition, executor):
+    store = tmp_path / "s.zarr"
+    assert run_sweep(definition(40), store, executor()).complete
+    ds = open_results(store).load()
+    np.testing.assert_array_equal(ds["adaptive_round"].values, reference["adaptive_round"].values)
+    np.testing.assert_array_equal(ds["mean_activity_E"].values, reference["mean_activity_E"].values)
+
+
+@pytest.mark.parametrize("limit", [18, 25, 47])  # after round 0, within round 1, within a later round
+def test_interrupted_and_resumed_chooses_the_same_points(tmp_path, reference, definition, limit):
+    store = tmp_path / "s.zarr"
+    first = run_sweep(definition(40), store, LocalThreads(2), limit=limit)
+    assert first.executed == limit and not first.complete
+    run_sweep(definition(40), store, LocalThreads(2))
+    np.testing.assert_array_equal(_rounds(store), np.nan_to_num(reference["adaptive_round"].values, nan=-1))
+
+
+def test_interruption_between_the_round_and_the_status_write_is_repaired(tmp_path, reference, definition):
+    store = tmp_path / "s.zarr"
+    run_sweep(definition(40), store, LocalThreads(1), limit=25)
+    s = SweepStore.open(store)
+    status = s.status()
+    status[status == Status.TODO] = Status.UNSAMPLED  # round written, status not yet
+    s._array("status")[...] = status
+    run_sweep(definition(40), store, LocalThreads(1))
+    np.testing.assert_array_equal(_rounds(store), np.nan_to_num(reference["adaptive_round"].values, nan=-1))
+
+
+def test_resumed_with_a_larger_budget_chooses_the_same_points(tmp_path, reference, definition):
+    store = tmp_path / "s.zarr"
+    small = run_sweep(definition(21), store, LocalThreads(2))  # stops within round 2 (9 + 8 + 4)
+    assert small.complete and np.count_nonzero(_rounds(store) >= 0) <= 21
+    run_sweep(definition(40), store, LocalThreads(2))
+    np.testing.assert_array_equal(_rounds(store), np.nan_to_num(reference["adaptive_round"].values, nan=-1))
+    ds = open_results(store).load()
+    np.testing.assert_array_equal(ds["mean_activity_E"].values, reference["mean_activity_E"].values)
