@@ -1,4 +1,9 @@
-"""Adaptive sweeps end to end: status values, rounds, determinism, resume, theory seeding."""
+"""Adaptive sweeps end to end: status values, rounds, determinism, resume.
+
+The boundary model's ``active`` steps from 0 to 1 across a curve, with a seeded noise per
+point and network: every round's choice depends on the data of the rounds before (a wrong
+order or missing data shows).
+"""
 
 from __future__ import annotations
 
@@ -17,32 +22,26 @@ from sweeps.store.sweep_store import SweepStore
 
 TOML = """\
 [experiment]
-name = "toy_adaptive"
-model = "tests.reference.toymodel:build"
+name = "boundary_adaptive"
+model = "tests.reference.boundarymodel:MODEL"
 seed = 7
 
-[parameters]
-N_E = 40
-N_I = 10
-Q = 2
-
 [sweep]
-R_Eplus = {{linspace = [1.0, 1.9, 9]}}
-g = {{linspace = [0.6, 1.4, 9]}}
+x = {{linspace = [0.0, 1.0, 9]}}
+y = {{linspace = [0.0, 1.0, 9]}}
 networks = 2
 
 [sweep.adaptive]
-variable = "mean_activity_E"
+variable = "active"
 budget = {budget}
-batch = 8
+batch = 7
 
 [simulation]
 duration = "20 ms"
-warmup = "5 ms"
 sample_interval = "2 ms"
 
 [output]
-correlation_neurons = 10
+keep_traces = false
 """
 #: lattice points of the toy lattice (9 x 9) and of its coarse lattice (spacing 4: 3 x 3)
 LATTICE, COARSE = 81, 9
@@ -74,21 +73,21 @@ def _rounds(store) -> np.ndarray:
 
 def test_store_holds_the_fine_lattice_with_unsampled_points_and_rounds(reference):
     ds = reference
-    assert dict(ds.sizes)["R_Eplus"] == 9 and dict(ds.sizes)["g"] == 9  # dims: the fine lattice
+    assert dict(ds.sizes)["x"] == 9 and dict(ds.sizes)["y"] == 9  # dims: the fine lattice
     rounds = ds["adaptive_round"].values  # NaN: never chosen
     chosen = np.isfinite(rounds)
-    assert chosen.sum() <= 40 and chosen.sum() > 40 - 8  # the budget, less than a round short
-    status = ds["status"].values  # (R_Eplus, g, network)
+    assert chosen.sum() <= 40 and chosen.sum() > 40 - 7  # the budget, less than a round short
+    status = ds["status"].values  # (x, y, network)
     assert set(np.unique(status)) == {Status.OK, Status.UNSAMPLED}
     assert ds["status"].attrs["flag_meanings"].split()[Status.UNSAMPLED] == "unsampled"
     np.testing.assert_array_equal(status == Status.OK, np.repeat(chosen[..., None], 2, axis=-1))
-    assert np.isnan(ds["mean_activity_E"].values[~chosen]).all()
-    assert np.isfinite(ds["mean_activity_E"].values[chosen]).all()
+    assert np.isnan(ds["active"].values[~chosen]).all()
+    assert np.isfinite(ds["active"].values[chosen]).all()
     coarse = np.zeros((9, 9), bool)
     coarse[np.ix_(coarse_lines(9, 4), coarse_lines(9, 4))] = True
     np.testing.assert_array_equal(rounds == 0, coarse)  # round 0: the coarse lattice
     counts = np.bincount(rounds[chosen].astype(int))
-    assert counts[0] == COARSE and (counts[1:] >= 1).all() and (counts[1:] <= 8).all()  # batch 8
+    assert counts[0] == COARSE and (counts[1:] >= 1).all() and (counts[1:] <= 7).all()  # batch 7
 
 
 def test_status_command_shows_rounds_and_budget(tmp_path, reference, definition):
@@ -110,10 +109,10 @@ def test_same_points_and_data_on_any_backend_and_worker_count(tmp_path, referenc
     assert run_sweep(definition(40), store, executor()).complete
     ds = open_results(store).load()
     np.testing.assert_array_equal(ds["adaptive_round"].values, reference["adaptive_round"].values)
-    np.testing.assert_array_equal(ds["mean_activity_E"].values, reference["mean_activity_E"].values)
+    np.testing.assert_array_equal(ds["active"].values, reference["active"].values)
 
 
-@pytest.mark.parametrize("limit", [18, 25, 47])  # after round 0, within round 1, within a later round
+@pytest.mark.parametrize("limit", [9, 18, 25, 47])  # in round 0, after it, in round 1, in a later round
 def test_interrupted_and_resumed_chooses_the_same_points(tmp_path, reference, definition, limit):
     store = tmp_path / "s.zarr"
     first = run_sweep(definition(40), store, LocalThreads(2), limit=limit)
@@ -135,9 +134,9 @@ def test_interruption_between_the_round_and_the_status_write_is_repaired(tmp_pat
 
 def test_resumed_with_a_larger_budget_chooses_the_same_points(tmp_path, reference, definition):
     store = tmp_path / "s.zarr"
-    small = run_sweep(definition(21), store, LocalThreads(2))  # stops within round 2 (9 + 8 + 4)
+    small = run_sweep(definition(21), store, LocalThreads(2))  # stops within a round
     assert small.complete and np.count_nonzero(_rounds(store) >= 0) <= 21
     run_sweep(definition(40), store, LocalThreads(2))
     np.testing.assert_array_equal(_rounds(store), np.nan_to_num(reference["adaptive_round"].values, nan=-1))
     ds = open_results(store).load()
-    np.testing.assert_array_equal(ds["mean_activity_E"].values, reference["mean_activity_E"].values)
+    np.testing.assert_array_equal(ds["active"].values, reference["active"].values)
