@@ -19,13 +19,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sweeps.adaptive import Lattice, choose_round
-from sweeps.plan import SweepPlan
+from sweeps.adaptive.lattice import Lattice
+from sweeps.adaptive.learner import choose_round
 from sweeps.store.adaptive import lattice_values, mark_round, read_rounds, reconcile, replicates
 from sweeps.store.sweep_store import SweepStore
+
+if TYPE_CHECKING:
+    from sweeps.plan import SweepPlan
 
 __all__ = ["AdaptiveProgress", "run_rounds"]
 
