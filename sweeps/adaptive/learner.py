@@ -6,10 +6,10 @@ rank order, taking each cell's split points not chosen yet, while the round stay
 ``limit`` (the batch, or what is left of the budget); it stops at the first cell that does
 not fit, so the round chosen with a smaller limit is a prefix of the round chosen with a
 larger one (a store resumed with a larger budget completes its last round to what an
-uninterrupted run would have chosen).  Rank: in the theory rounds (``1..theory_rounds`` with
-``theory_seeding``) cells the theory marks first; then the larger
-:func:`~sweeps.adaptive.loss.data_losses`; ties by the lattice index of the cell's lower
-corner (then its upper corner).  The inputs are the chosen points and values of earlier
+uninterrupted run would have chosen).  The theory rounds (``1..theory_rounds`` with
+``theory_seeding``) refine only the cells the theory marks (a bifurcation line crosses them;
+all cells if none is marked).  Rank: the larger :func:`~sweeps.adaptive.loss.data_losses`,
+ties by the lattice index of the cell's lower corner (then its upper corner).  The inputs are the chosen points and values of earlier
 rounds only, so the choice does not depend on the backend, the workers or the order the
 points ran in.
 """
@@ -42,7 +42,7 @@ def choose_round(lattice: Lattice, round_number: int, chosen: np.ndarray, values
     phase : ndarray, optional
         The theory's prediction at every lattice point (store order), for the theory rounds.
     theory_rounds : int
-        Rounds ``1..theory_rounds`` rank the cells ``phase`` marks first.
+        Rounds ``1..theory_rounds`` refine only the cells ``phase`` marks (if any).
 
     Returns
     -------
@@ -56,11 +56,13 @@ def choose_round(lattice: Lattice, round_number: int, chosen: np.ndarray, values
     if not cells or limit <= 0:
         return np.empty(0, np.int64)
     losses = data_losses(cells, lattice.sorted_view(np.asarray(values, np.float64)))
-    marks = np.zeros(len(cells), bool)
+    candidates = range(len(cells))
     if phase is not None and round_number <= theory_rounds:
         marks = theory_marks(cells, lattice.sorted_view(phase))
+        if marks.any():  # a theory round refines only the cells a bifurcation line crosses
+            candidates = np.flatnonzero(marks).tolist()
     ties = [(lattice.lattice_index(c.lo), lattice.lattice_index(c.hi)) for c in cells]
-    rank = sorted(range(len(cells)), key=lambda k: (not marks[k], -losses[k], ties[k]))
+    rank = sorted(candidates, key=lambda k: (-losses[k], ties[k]))
     picked: list[tuple[int, ...]] = []
     for k in rank:
         new = lattice.new_points(cells[k], taken)
