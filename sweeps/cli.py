@@ -342,7 +342,11 @@ def _adaptive_progress(store):
 
     if ROUND_VARIABLE not in store.group:
         return None
-    return progress(store, parse_experiment(store.attrs["sweeps_definition"]))
+    try:
+        experiment = parse_experiment(store.attrs["sweeps_definition"])
+    except DefinitionError:  # e.g. a custom model not importable here: rounds without the budget
+        experiment = None
+    return progress(store, experiment)
 
 
 def _unlock(args) -> int:

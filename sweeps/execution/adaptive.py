@@ -43,21 +43,23 @@ class AdaptiveProgress:
 
     rounds: int
     chosen: int
-    budget: int
+    budget: int | None  # None: the store's definition could not be read (e.g. its model is not importable)
     lattice: int
     finished: bool = False
 
     def __str__(self) -> str:
-        return (f"{self.rounds} rounds, {self.chosen}/{self.budget} lattice points of the budget "
-                f"({self.chosen / self.lattice:.1%} of {self.lattice})")
+        budget = f"{self.chosen}/{self.budget} lattice points of the budget" if self.budget is not None \
+            else f"{self.chosen} lattice points"
+        return f"{self.rounds} rounds, {budget} ({self.chosen / self.lattice:.1%} of {self.lattice})"
 
 
 def progress(store: SweepStore, experiment, finished: bool = False) -> AdaptiveProgress:
-    """The :class:`AdaptiveProgress` of ``store`` for the budget of ``experiment``."""
+    """The :class:`AdaptiveProgress` of ``store`` for the budget of ``experiment`` (None: unknown)."""
     rounds = read_rounds(store)
     lattice = int(rounds.size)
-    return AdaptiveProgress(int(rounds.max(initial=-1)) + 1, int(np.count_nonzero(rounds >= 0)),
-                            experiment.adaptive.budget.of(lattice), lattice, finished)
+    budget = experiment.adaptive.budget.of(lattice) if experiment is not None else None
+    return AdaptiveProgress(int(rounds.max(initial=-1)) + 1, int(np.count_nonzero(rounds >= 0)), budget, lattice,
+                            finished)
 
 
 def _phase(store: SweepStore, plan: SweepPlan) -> np.ndarray | None:

@@ -13,7 +13,7 @@ import io
 import numpy as np
 import pytest
 
-from sweeps import LocalProcesses, LocalThreads, load_experiment, open_results, run_sweep
+from sweeps import LocalProcesses, LocalThreads, Scheduler, load_experiment, open_results, run_sweep
 from sweeps.cli import main
 from sweeps.spec.adaptive import coarse_lines
 from sweeps.store.adaptive import read_rounds
@@ -103,10 +103,12 @@ def test_status_command_shows_rounds_and_budget(tmp_path, reference, definition)
     assert f"adaptive: {n_rounds} rounds, {chosen}/40 lattice points of the budget" in out.getvalue()
 
 
-@pytest.mark.parametrize("executor", [lambda: LocalThreads(2), lambda: LocalProcesses(2)], ids=["threads2", "processes2"])
-def test_same_points_and_data_on_any_backend_and_worker_count(tmp_path, reference, definition, executor):
+@pytest.mark.parametrize("executor", [lambda _: LocalThreads(2), lambda _: LocalProcesses(2),
+                                      lambda request: Scheduler(request.getfixturevalue("dask_scheduler"))],
+                         ids=["threads2", "processes2", "scheduler"])
+def test_same_points_and_data_on_any_backend_and_worker_count(tmp_path, reference, definition, executor, request):
     store = tmp_path / "s.zarr"
-    assert run_sweep(definition(40), store, executor()).complete
+    assert run_sweep(definition(40), store, executor(request)).complete
     ds = open_results(store).load()
     np.testing.assert_array_equal(ds["adaptive_round"].values, reference["adaptive_round"].values)
     np.testing.assert_array_equal(ds["active"].values, reference["active"].values)
