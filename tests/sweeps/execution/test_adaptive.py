@@ -142,3 +142,36 @@ def test_resumed_with_a_larger_budget_chooses_the_same_points(tmp_path, referenc
     np.testing.assert_array_equal(_rounds(store), np.nan_to_num(reference["adaptive_round"].values, nan=-1))
     ds = open_results(store).load()
     np.testing.assert_array_equal(ds["active"].values, reference["active"].values)
+
+
+def test_summarize_and_the_phase_diagram_work_on_an_adaptive_store(reference):
+    from sweeps.analysis.datasets import summarize
+    from sweeps.analysis.plots import phase_diagram
+
+    chosen = np.isfinite(reference["adaptive_round"].values)
+    summary = summarize(reference, "active", over="network", n_boot=50)
+    assert np.isnan(summary["mean"].values[~chosen]).all() and np.isfinite(summary["mean"].values[chosen]).all()
+    for interpolate in (False, True):
+        ax = phase_diagram(reference, "active", "x", "y", interpolate=interpolate).axes[0]
+        mesh = np.ma.filled(ax.collections[0].get_array(), np.nan)
+        assert np.isfinite(mesh).sum() == (LATTICE if interpolate else chosen.sum())
+        dots = [line for line in ax.get_lines() if line.get_label() == "simulated"]
+        assert len(dots) == 1 and len(dots[0].get_xdata()) == chosen.sum()
+
+
+def test_a_grown_lattice_keeps_its_rounds_and_new_points_start_unsampled(tmp_path, reference, definition):
+    store = tmp_path / "s.zarr"
+    run_sweep(definition(40), store, LocalThreads(2))
+    grown = tmp_path / "grown.toml"
+    grown.write_text(TOML.format(budget=50).replace("x = {linspace = [0.0, 1.0, 9]}", "x = [0.0, 0.125, 0.25, 0.375, "
+                                                                                      "0.5, 0.625, 0.75, 0.875, 1.0, 1.125]"))
+    summary = run_sweep(load_experiment(grown), store, LocalThreads(2))
+    assert summary.complete
+    rounds = _rounds(store)
+    assert rounds.shape == (10, 9)
+    before = np.nan_to_num(reference["adaptive_round"].values, nan=-1).astype(int)
+    np.testing.assert_array_equal(rounds[:9][before >= 0], before[before >= 0])  # the earlier rounds kept
+    assert 40 < np.count_nonzero(rounds >= 0) <= 50
+    status = SweepStore.open(store, mode="r").status()
+    chosen = np.repeat((rounds >= 0)[..., None], 2, axis=-1)
+    assert (status[chosen] == Status.OK).all() and (status[~chosen] == Status.UNSAMPLED).all()
