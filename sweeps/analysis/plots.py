@@ -166,8 +166,8 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = No
     )
     ax.set_xlabel(_label(ds[x]))
     ax.set_ylabel(_label(ds[y]))
-    _draw_bifurcation(ds, x, y, ticks, ax)
     _draw_simulated(ds, da, x, y, ax)
+    _draw_bifurcation(ds, x, y, ticks, ax)
     for axis, labels in ticks.items():
         setter = (ax.set_xticks if axis == x else ax.set_yticks)
         setter(np.arange(len(labels)), labels)
@@ -201,6 +201,7 @@ def _draw_simulated(ds: xr.Dataset, da: xr.DataArray, x: str, y: str, ax: Axes) 
     mask = np.asarray(chosen.values, bool)
     ax.plot(xs[mask], ys[mask], linestyle="none", marker=".", markersize=3, color="black",
             label="simulated")
+    ax.legend(loc="best", fontsize="small")
 
 
 def _draw_bifurcation(ds: xr.Dataset, x: str, y: str, ticks: dict, ax: Axes) -> None:

@@ -4,7 +4,7 @@
 
     [sweep.adaptive]
     variable = "mean_active_clusters"  # stored scalar variable whose changes draw the refinement
-    budget = "25 %"                    # lattice points to simulate: an integer, or "<x> %" of the lattice
+    budget = "25 %"                    # lattice points to simulate: an integer, "<x> %" or a fraction 0.25
     batch = 40                         # most lattice points chosen per round
     coarse_spacing = 4                 # round 0: every 4th value of each swept axis (and the last)
     theory_seeding = true              # rounds 1..theory_rounds refine where [theory] predicts a change
@@ -77,16 +77,19 @@ def _positive(table: dict, key: str, default: int | None) -> int:
 
 def _budget(table: dict) -> Budget:
     if "budget" not in table:
-        raise DefinitionError(f"{WHERE}.budget", "missing (lattice points as an integer >= 1, or \"<x> %\")")
+        raise DefinitionError(f"{WHERE}.budget", "missing (lattice points as an integer >= 1, \"<x> %\" or a "
+                              "fraction 0 < f <= 1)")
     value = table["budget"]
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 1:
             raise DefinitionError(f"{WHERE}.budget", f"must be >= 1 lattice point, got {value}")
         return Budget(points=value)
+    if isinstance(value, float) and 0 < value <= 1:  # a fraction of the lattice
+        return Budget(percent=100 * value)
     match = _PERCENT.match(value) if isinstance(value, str) else None
     if match is None or not 0 < float(match.group(1)) <= 100:
-        raise DefinitionError(f"{WHERE}.budget", f"must be an integer >= 1 (lattice points) or a percentage "
-                              f"\"<x> %\" with 0 < x <= 100, got {typename(value)} {value!r}")
+        raise DefinitionError(f"{WHERE}.budget", f"must be an integer >= 1 (lattice points), a percentage "
+                              f"\"<x> %\" with 0 < x <= 100 or a fraction 0 < f <= 1, got {typename(value)} {value!r}")
     return Budget(percent=float(match.group(1)))
 
 

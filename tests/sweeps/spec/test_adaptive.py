@@ -41,6 +41,7 @@ def test_settings_are_read_and_the_budget_is_not_part_of_the_identity():
     assert (a.variable, a.budget, a.batch, a.coarse_spacing, a.theory_seeding) == (
         "active", Budget(points=40), 7, 2, False)
     assert parse(GOOD.replace("40", '"25 %"')).adaptive.budget.of(81) == 21  # rounded up
+    assert parse(GOOD.replace("40", "0.25")).adaptive.budget.of(81) == 21
     one, other = parse(GOOD), parse(GOOD.replace("40", "60"))
     assert one.identity() == other.identity()
     assert one.identity() != parse(GOOD.replace("7", "9")).identity()
@@ -52,6 +53,7 @@ def test_settings_are_read_and_the_budget_is_not_part_of_the_identity():
     (GOOD.replace("40", "0"), "", "sweep.adaptive.budget", ">= 1"),
     (GOOD.replace("40", '"150 %"'), "", "sweep.adaptive.budget", "0 < x <= 100"),
     (GOOD.replace("40", '"lots"'), "", "sweep.adaptive.budget", "percentage"),
+    (GOOD.replace("40", "1.5"), "", "sweep.adaptive.budget", "fraction"),
     (GOOD.replace("40", "5"), "", "sweep.adaptive.budget", "fewer than the 9 points of the coarse lattice"),
     (GOOD.replace("batch = 7", "batch = 4"), "", "sweep.adaptive.batch", "must be >= 5"),
     (GOOD.replace("batch = 7", "batch = 0"), "", "sweep.adaptive.batch", ">= 1"),
