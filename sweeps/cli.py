@@ -305,6 +305,10 @@ def _status(args) -> int:
     counts = np.bincount(status.ravel(), minlength=len(Status))
     complete = EXIT_OK if counts[Status.OK] + counts[Status.UNSAMPLED] == status.size else EXIT_INCOMPLETE
     adaptive = _adaptive_progress(store)
+    runs = store.attrs.get("runs", [])
+    rounds_pending = adaptive is not None and (not runs or runs[-1].get("rounds_pending", True))
+    if rounds_pending:  # the last run stopped before choosing all its rounds
+        complete = EXIT_INCOMPLETE
     if args.json:
         failures = []
         for group in store.failure_groups(status) if counts[Status.FAILED] else []:
@@ -320,7 +324,7 @@ def _status(args) -> int:
           + ", ".join(f"{counts[code]} {code.meaning}" for code in Status if code != Status.UNSAMPLED
                       or adaptive is not None))
     if adaptive is not None:
-        print(f"  adaptive: {adaptive}")
+        print(f"  adaptive: {adaptive}" + ("; more rounds to choose: run the definition again" if rounds_pending else ""))
     if counts[Status.FAILED]:
         groups = store.failure_groups(status)
         for group in groups[:_STATUS_GROUPS]:

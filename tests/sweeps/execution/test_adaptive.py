@@ -101,6 +101,12 @@ def test_status_command_shows_rounds_and_budget(tmp_path, reference, definition)
     assert code == 0, out.getvalue()
     assert f"{LATTICE * 2 - chosen * 2} unsampled" in out.getvalue()
     assert f"adaptive: {n_rounds} rounds, {chosen}/40 lattice points of the budget" in out.getvalue()
+    assert "more rounds" not in out.getvalue()
+    run_sweep(definition(40), tmp_path / "partial.zarr", LocalThreads(1), limit=18)  # round 0 only
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["status", str(tmp_path / "partial.zarr")]) == 1  # incomplete: rounds to come
+    assert "0 todo, 18 ok" in out.getvalue() and "more rounds to choose" in out.getvalue()
 
 
 @pytest.mark.parametrize("executor", [lambda _: LocalThreads(2), lambda _: LocalProcesses(2),
