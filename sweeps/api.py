@@ -221,12 +221,14 @@ class SweepRun:
 
     @property
     def progress(self) -> Progress:
-        """Points ok / failed / to do, as written to the store so far."""
+        """Points ok / failed / to do, as written to the store so far (an adaptive sweep: of the
+        points chosen so far; the unsampled ones are not counted)."""
         total = self.experiment.n_points
         if not Path(self.store, "status", "zarr.json").exists():
             return Progress(0, 0, total, total)
         status = SweepStore.open(self.store, mode="r").status()
         ok, failed = int(np.sum(status == Status.OK)), int(np.sum(status == Status.FAILED))
+        total -= int(np.sum(status == Status.UNSAMPLED))
         return Progress(ok, failed, total - ok - failed, total)
 
     def dataset(self) -> xr.Dataset:

@@ -27,6 +27,7 @@ tables, TOML values (``simulation.duration="1 s" sweep.R_Eplus=[1,2,3]``); see
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import math
 import os
@@ -134,11 +135,29 @@ def _validate(args) -> int:
               f"{format_duration(prediction.seconds / len(os.sched_getaffinity(0)))} on this machine's "
               f"{len(os.sched_getaffinity(0))} cores)")
         print(f"    how: {prediction.explain()}")
+    if experiment.adaptive is not None:
+        _print_adaptive(experiment)
     if experiment.cluster:  # the kind may come from --cluster later; the rest is checked now
         c = ClusterConfig.from_mapping(experiment.cluster, experiment.cluster.get("kind", next(iter(BATCH_SYSTEMS))))
         jobs = f"{c.adaptive.minimum}-{c.adaptive.maximum}" if c.adaptive else str(c.jobs)
         print(f"  cluster: {jobs} jobs x {c.cores} cores, {c.memory}, walltime {c.walltime}")
     return EXIT_OK
+
+
+def _print_adaptive(experiment) -> None:
+    from sweeps.spec.adaptive import coarse_lines
+
+    a = experiment.adaptive
+    axes = [d for d in experiment.dimensions if not d.kind.is_replicate]
+    lattice = math.prod(d.size for d in axes)
+    budget = a.budget.of(lattice)
+    coarse = math.prod(len(coarse_lines(d.size, a.coarse_spacing)) for d in axes)
+    reps = experiment.n_points // lattice
+    rounds = f"rounds 1-{a.theory_rounds}" if a.theory_rounds > 1 else "round 1"
+    seeding = f"; {rounds} seeded by the theory" if a.theory_seeding else ""
+    print(f"  adaptive: lattice {' x '.join(d.name for d in axes)} = {lattice} points; budget {a.budget} = "
+          f"{budget} lattice points ({budget * reps} simulations, {budget / lattice:.0%} of the run time above); "
+          f"round 0 the coarse lattice ({coarse} points), then up to {a.batch} per round by {a.variable}{seeding}")
 
 
 def _validate_json(args, experiment, plan) -> int:
@@ -287,7 +306,12 @@ def _status(args) -> int:
     store = SweepStore.open(args.store, mode="r")
     status = store.status()
     counts = np.bincount(status.ravel(), minlength=len(Status))
-    complete = EXIT_OK if counts[Status.OK] == status.size else EXIT_INCOMPLETE
+    complete = EXIT_OK if counts[Status.OK] + counts[Status.UNSAMPLED] == status.size else EXIT_INCOMPLETE
+    adaptive = _adaptive_progress(store)
+    runs = store.attrs.get("runs", [])
+    rounds_pending = adaptive is not None and (not runs or runs[-1].get("rounds_pending", True))
+    if rounds_pending:  # the last run stopped before choosing all its rounds
+        complete = EXIT_INCOMPLETE
     if args.json:
         failures = []
         for group in store.failure_groups(status) if counts[Status.FAILED] else []:
@@ -296,10 +320,14 @@ def _status(args) -> int:
                              "first_coords": {d: int(c) for d, c in zip(store.dims, coords, strict=True)}})
         _print_json({"store": str(args.store), "points": int(status.size), "dims": list(store.dims),
                      "shape": list(store.shape), **{code.meaning: int(counts[code]) for code in Status},
-                     "complete": complete == EXIT_OK, "failures": failures})
+                     "complete": complete == EXIT_OK, "failures": failures,
+                     **({"adaptive": dataclasses.asdict(adaptive)} if adaptive is not None else {})})
         return complete
     print(f"{args.store}: {status.size} points: "
-          + ", ".join(f"{counts[code]} {code.meaning}" for code in Status))
+          + ", ".join(f"{counts[code]} {code.meaning}" for code in Status if code != Status.UNSAMPLED
+                      or adaptive is not None))
+    if adaptive is not None:
+        print(f"  adaptive: {adaptive}" + ("; more rounds to choose: run the definition again" if rounds_pending else ""))
     if counts[Status.FAILED]:
         groups = store.failure_groups(status)
         for group in groups[:_STATUS_GROUPS]:
@@ -311,6 +339,21 @@ def _status(args) -> int:
             print(f"  ... {len(groups) - _STATUS_GROUPS} more messages ({rest} points): "
                   "see the error variable of open_results")
     return complete
+
+
+def _adaptive_progress(store):
+    """Rounds and budget of an adaptive store (None for other stores)."""
+    from sweeps.execution.adaptive import progress
+    from sweeps.spec.definition import parse_experiment
+    from sweeps.store.sweep_store import ROUND_VARIABLE
+
+    if ROUND_VARIABLE not in store.group:
+        return None
+    try:
+        experiment = parse_experiment(store.attrs["sweeps_definition"])
+    except DefinitionError:  # e.g. a custom model not importable here: rounds without the budget
+        experiment = None
+    return progress(store, experiment)
 
 
 def _unlock(args) -> int:
@@ -387,7 +430,7 @@ def _plot(args) -> int:
     try:
         path = plot_command(args.store, args.output, var=args.var, x=args.x, y=args.y, point=args.point,
                             width=args.width, height=args.height, dpi=args.dpi, ci=args.ci,
-                            over=tuple(args.over))
+                            over=tuple(args.over), interpolate=args.interpolate)
     except (ValueError, KeyError) as err:
         print(f"error: {str(err).strip(chr(39))}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -522,6 +565,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--x", metavar="AXIS", help="swept axis along x")
     p.add_argument("--y", metavar="AXIS", help="swept axis along y")
     p.add_argument("--point", nargs="+", metavar="AXIS=VALUE", help="fix swept axes (traces: the point to draw)")
+    p.add_argument("--interpolate", action="store_true",
+                   help="adaptive store: fill the unsampled lattice points by linear interpolation")
     p.add_argument("--ci", type=float, metavar="LEVEL",
                    help="line of --var against --x with its bootstrap band at LEVEL (e.g. 0.95)")
     p.add_argument("--over", nargs="+", default=["network"], metavar="DIM",

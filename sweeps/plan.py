@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sweeps.errors import DefinitionError
 from sweeps.execution.initial import initial_variable_specs
 from sweeps.measure import registry
 from sweeps.measure.measurements import raster_shape, variable_specs
@@ -66,8 +67,10 @@ class SweepPlan:
         model = resolve(experiment.model)
         grid = Grid.from_experiment(experiment)
         layout = model.layout(grid.parameters(0), grid.seeds(0).connectivity)
-        return cls(experiment, model, grid, layout, _variables(experiment, model, layout),
-                   _inner_sizes(experiment, layout))
+        variables = _variables(experiment, model, layout)
+        if experiment.adaptive is not None:
+            _check_adaptive(experiment, model, variables)
+        return cls(experiment, model, grid, layout, variables, _inner_sizes(experiment, layout))
 
     @property
     def dtypes(self) -> dict[str, np.dtype]:
@@ -88,6 +91,20 @@ def _variables(experiment: Experiment, model: Model, layout: Layout) -> tuple[Va
     specs = variable_specs(layout.names, n_clusters_of(types, clusters), experiment.simulation.n_samples,
                            experiment.output.keep_traces, experiment.output)
     return tuple(specs + initial_variable_specs())
+
+
+def _check_adaptive(experiment: Experiment, model: Model, variables: tuple[VariableSpec, ...]) -> None:
+    """The adaptive variable is a stored numeric scalar; theory seeding needs a bifurcation line."""
+    scalars = sorted(s.name for s in variables if not s.dims and np.dtype(s.dtype).kind in "iuf")
+    name = experiment.adaptive.variable
+    if name not in scalars:
+        raise DefinitionError("sweep.adaptive.variable", f"{name!r} is not a numeric scalar variable of model "
+                              f"{experiment.model!r}; allowed: {', '.join(scalars)}", allowed=scalars)
+    theory = model.sweep_theory
+    if experiment.adaptive.theory_seeding and (theory is None or all(
+            v.name != "mf_bifurcation_R_Eplus" for v in theory.variables)):
+        raise DefinitionError("sweep.adaptive.theory_seeding", f"model {experiment.model!r} declares no "
+                              "bifurcation line (theory variable mf_bifurcation_R_Eplus)")
 
 
 def _inner_sizes(experiment: Experiment, layout: Layout) -> dict[str, int]:

@@ -28,6 +28,7 @@ from sweeps.analysis.datasets import (
     status_text,
     summarize,
 )
+from sweeps.store.status import ROUND_VARIABLE as ROUND
 
 logger = logging.getLogger(__name__)
 
@@ -104,12 +105,16 @@ def _point_text(da: xr.DataArray) -> str:
     return ", ".join(parts)
 
 
-def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = None) -> Figure:
+def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = None,
+                  interpolate: bool = False) -> Figure:
     """Heatmap of ``var`` over two swept axes.
 
     Every other dim (``seed``, further swept axes, inner dims) is averaged over, ignoring
     points whose status is not ok; the title says which. Logarithmically spaced axes get a
     log scale; non-numeric axes (e.g. connection types) get one labelled column per value.
+    An adaptive store (with ``adaptive_round``) draws its simulated lattice points as dots;
+    the lattice points it did not simulate stay empty, or with ``interpolate`` are filled by
+    linear interpolation between the simulated ones (:func:`scipy.interpolate.griddata`).
 
     Parameters
     ----------
@@ -121,6 +126,8 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = No
         Swept dims for the horizontal and vertical axis (each with >= 2 values).
     ax : matplotlib.axes.Axes, optional
         Where to draw; default a new Figure.
+    interpolate : bool
+        Fill points without data by linear interpolation over ``x`` and ``y``.
 
     Returns
     -------
@@ -148,6 +155,8 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = No
         if da[axis].dtype.kind not in "iuf":
             ticks[axis] = [str(v) for v in da[axis].values]
             da = da.assign_coords({axis: (axis, np.arange(da.sizes[axis]), da[axis].attrs)})
+    if interpolate:
+        da = _interpolated(da, x, y)
     da.plot.pcolormesh(
         x=x, y=y, ax=ax,
         xscale="log" if _is_log_spaced(da[x].values) else "linear",
@@ -157,6 +166,7 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = No
     )
     ax.set_xlabel(_label(ds[x]))
     ax.set_ylabel(_label(ds[y]))
+    _draw_simulated(ds, da, x, y, ax)
     _draw_bifurcation(ds, x, y, ticks, ax)
     for axis, labels in ticks.items():
         setter = (ax.set_xticks if axis == x else ax.set_yticks)
@@ -165,6 +175,33 @@ def phase_diagram(ds: xr.Dataset, var: str, x: str, y: str, ax: Axes | None = No
     ax.set_title("; ".join(title))
     _wrap_labels(ax)
     return ax.figure
+
+
+def _interpolated(da: xr.DataArray, x: str, y: str) -> xr.DataArray:
+    """``da`` (dims ``x``, ``y``) with its NaN points filled linearly between the finite ones."""
+    from scipy.interpolate import griddata
+
+    grid = da.transpose(x, y)
+    xs, ys = np.meshgrid(np.asarray(grid[x].values, float), np.asarray(grid[y].values, float), indexing="ij")
+    values = np.asarray(grid.values, float)
+    known = np.isfinite(values)
+    if known.sum() < 3 or known.all():
+        return grid
+    filled = griddata((xs[known], ys[known]), values[known], (xs, ys), method="linear")
+    return grid.copy(data=np.where(known, values, filled))
+
+
+def _draw_simulated(ds: xr.Dataset, da: xr.DataArray, x: str, y: str, ax: Axes) -> None:
+    """Dots at the lattice points an adaptive sweep simulated (``adaptive_round`` set)."""
+    if ROUND not in ds or not {x, y} <= set(ds[ROUND].dims):
+        return
+    chosen = (ds[ROUND] >= 0)
+    chosen = chosen.any([d for d in chosen.dims if d not in (x, y)]).transpose(x, y)
+    xs, ys = np.meshgrid(np.asarray(da[x].values), np.asarray(da[y].values), indexing="ij")
+    mask = np.asarray(chosen.values, bool)
+    ax.plot(xs[mask], ys[mask], linestyle="none", marker=".", markersize=3, color="black",
+            label="simulated")
+    ax.legend(loc="best", fontsize="small")
 
 
 def _draw_bifurcation(ds: xr.Dataset, x: str, y: str, ticks: dict, ax: Axes) -> None:
@@ -345,6 +382,7 @@ def plot_command(
     dpi: float = 100.0,
     ci: float | None = None,
     over: str | tuple[str, ...] = "network",
+    interpolate: bool = False,
 ) -> Path:
     """Write one figure: a phase diagram (``var``, ``x``, ``y``) or the traces of one ``point``.
 
@@ -369,6 +407,8 @@ def plot_command(
         its ``ci`` bootstrap band over the replicate dims ``over`` (see :func:`line_ci`).
     over : str or tuple of str, default "network"
         Replicate dims of the band.
+    interpolate : bool
+        Phase diagram of an adaptive store: fill the unsampled points (see :func:`phase_diagram`).
 
     Returns
     -------
@@ -400,7 +440,7 @@ def plot_command(
         fixed = [axis for axis in (x, y) if axis in values]
         if fixed:
             raise ValueError(f"plot: --point fixes the plotted axes {fixed}; leave them open")
-        phase_diagram(select(ds, **values) if values else ds, var, x, y, ax=ax)
+        phase_diagram(select(ds, **values) if values else ds, var, x, y, ax=ax, interpolate=interpolate)
     else:
         activity_traces(ds, values, ax=ax)
     output = Path(output)

@@ -27,7 +27,7 @@ from sweeps.store.batch import PointBatch
 from sweeps.store.growth import open_store
 from sweeps.store.lock import StoreLock
 from sweeps.store.provenance import software, software_changes, utc_now
-from sweeps.store.sweep_store import SweepStore
+from sweeps.store.sweep_store import OK, SweepStore
 
 __all__ = ["RunSummary", "run_sweep"]
 
@@ -53,16 +53,20 @@ class RunSummary:
     interrupted: bool = False
     wall_seconds: float = 0.0
     compute_seconds: float = 0.0
+    adaptive: str | None = None  # an adaptive sweep: rounds and budget used (AdaptiveProgress)
+    rounds_pending: bool = False  # an adaptive sweep stopped before it chose all its rounds
 
     @property
     def complete(self) -> bool:
-        """True if every point of the grid is ok."""
-        return self.already_ok + self.ok == self.total
+        """True if every point of the grid (of an adaptive sweep: every point it chooses) is ok."""
+        return self.already_ok + self.ok == self.total and not self.rounds_pending
 
     def __str__(self) -> str:
         """One sentence for people, e.g. ``executed 6 points (6 ok, 0 failed) in 2.1 s; 18/18 ok``."""
         text = (f"executed {self.executed} points ({self.ok} ok, {self.failed} failed) in {self.wall_seconds:.1f} s; "
-                f"{self.already_ok + self.ok}/{self.total} ok")
+                f"{self.already_ok + self.ok}/{self.total} {'chosen points ' if self.adaptive else ''}ok")
+        if self.adaptive:
+            text += f"; adaptive: {self.adaptive}"
         return text + (" (interrupted)" if self.interrupted else "")
 
 
@@ -129,6 +133,8 @@ def run_sweep(
             write_theory(sweep_store, plan)  # (only new points of a grown store are computed)
         pending = sweep_store.pending()
         summary = RunSummary(str(path), experiment.n_points, experiment.n_points - len(pending))
+        if experiment.adaptive is not None:  # the rounds choose what runs (run_rounds)
+            summary.already_ok = int(np.count_nonzero(sweep_store.status() == OK))
         if limit is not None:
             pending = pending[:limit]
         run_record = {"id": uuid.uuid4().hex, "host": socket.gethostname(), "pid": os.getpid(), "backend": executor.describe(),
@@ -147,7 +153,11 @@ def run_sweep(
             on_store_ready()
         completed = False
         try:
-            if pending:
+            if experiment.adaptive is not None:
+                _run_adaptive(plan, sweep_store, executor, summary, limit,
+                              lambda points: _drive(plan, sweep_store, executor, points, summary, progress, retries,
+                                                    flush_seconds, None if progress else progress_interval, cancel))
+            elif pending:
                 with executor:
                     _drive(plan, sweep_store, executor, pending, summary, progress, retries, flush_seconds,
                            None if progress else progress_interval, cancel)
@@ -167,6 +177,22 @@ def run_sweep(
                 logger.warning("could not record the run in %s: %s", path, err)
             logger.info("run into %s finished: %s", path, summary)
     return summary
+
+
+def _run_adaptive(plan: SweepPlan, store: SweepStore, executor: Executor, summary: RunSummary, limit: int | None,
+                  drive: Callable[[list[int]], None]) -> None:
+    """The rounds of an adaptive sweep on one executor, started once for all rounds."""
+    from sweeps.execution.adaptive import run_rounds
+
+    def run_points(points: list[int]) -> bool:
+        if points:
+            drive(points)
+        return not summary.interrupted
+
+    with executor:
+        state = run_rounds(plan, store, run_points, limit)
+    reps = plan.experiment.n_points // state.lattice
+    summary.total, summary.adaptive, summary.rounds_pending = state.chosen * reps, str(state), not state.finished
 
 
 class _Writer:

@@ -32,6 +32,11 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     R_Eplus = [3.0, 7.25]
     g = [1.0, 1.2]
 
+    [sweep.adaptive]               # optional: refine the swept lattice in rounds within a budget
+    variable = "mean_active_clusters"  # (keys and meaning: sweeps.spec.adaptive, docs/ADAPTIVE.md)
+    budget = "25 %"
+    batch = 40
+
     [simulation]
     duration = "1 s"               # "<x> ms" | "<x> s" | "<n> steps"; or steps = <n>
     warmup = "200 ms"              # default "0 ms"
@@ -95,6 +100,7 @@ from sweeps.errors import DefinitionError, ModelError
 from sweeps.measure.measurements import REGISTRY
 from sweeps.measure.registry import OptionError, Options
 from sweeps.models.checks import check_model
+from sweeps.spec.adaptive import Adaptive, parse_adaptive
 from sweeps.spec.fields import axis_values, check_keys, optional, require, typename
 from sweeps.spec.grid import GridShape
 from sweeps.spec.quantity import Quantity, parse_quantity
@@ -234,6 +240,7 @@ class Experiment(GridShape):
     source: str = "<string>"
     theory: Theory | None = None  # the [theory] table; not part of identity()
     overrides: tuple[str, ...] = ()  # command-line key=value overrides applied to the file's text
+    adaptive: Adaptive | None = None  # [sweep.adaptive]: refine the lattice in rounds (budget not in identity())
 
     @classmethod
     def from_dict(cls, document: dict[str, Any]) -> Experiment:
@@ -287,6 +294,7 @@ class Experiment(GridShape):
                 **self._start_choice(),
             },
             "output": _jsonable(self._output_identity()),
+            **({"adaptive": self.adaptive.identity()} if self.adaptive is not None else {}),
         }
 
     def _output_identity(self) -> dict[str, Any]:
@@ -380,11 +388,14 @@ def _from_document(doc: dict, text: str, source: str) -> Experiment:
             raise DefinitionError(f"parameters.{key}", f"must be a number, string or boolean, got {typename(value)}")
     if "focus_count" in parameters:
         raise DefinitionError("parameters.focus_count", "is not a model parameter; set it in [simulation] or [sweep]")
-    dimensions = _parse_sweep(doc.get("sweep", {}), parameters)
+    sweep = dict(doc.get("sweep", {}))
+    adaptive_table = sweep.pop("adaptive", None)
+    dimensions = _parse_sweep(sweep, parameters)
     simulation = _parse_simulation(doc.get("simulation", {}))
     output = _parse_output(doc.get("output", {}))
 
     _check_focus_axis(dimensions, simulation)
+    theory = parse_theory(doc.get("theory"))
 
     experiment = Experiment(
         name=name,
@@ -398,7 +409,8 @@ def _from_document(doc: dict, text: str, source: str) -> Experiment:
         cluster=dict(doc.get("cluster", {})),
         text=text,
         source=source,
-        theory=parse_theory(doc.get("theory")),
+        theory=theory,
+        adaptive=parse_adaptive(adaptive_table, dimensions, theory),
     )
     try:
         check_model(experiment)

@@ -65,7 +65,7 @@ from sweeps.spec.types import DimensionKind
 from sweeps.store.batch import PointBatch
 from sweeps.store.chunks import ChunkLayout
 from sweeps.store.provenance import git_commit, utc_now, versions
-from sweeps.store.status import FLAG_MEANINGS, FLAG_VALUES, Status
+from sweeps.store.status import FLAG_MEANINGS, FLAG_VALUES, ROUND_ATTRS, ROUND_VARIABLE, Status
 
 if TYPE_CHECKING:  # xarray only where it is used (creation, theory)
     import xarray as xr
@@ -87,7 +87,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-TODO, OK, FAILED = Status  # module-level aliases of the members
+TODO, OK, FAILED, UNSAMPLED = Status  # module-level aliases of the members
 #: group attribute written last when a store is created: without it the creation was interrupted
 _COMPLETE = "sweeps_schema_complete"
 #: CF version the stores follow (group attribute ``Conventions``)
@@ -358,9 +358,13 @@ class SweepStore:
                 inner_shape = tuple(inner[d] for d in spec.dims)
                 add(spec.name, dims + tuple(spec.dims), spec.dtype, spec.fill, chunking.variables[spec.name] + inner_shape,
                     {"units": spec.units, "long_name": spec.long_name, **dict(spec.attrs)})
-            add("status", dims, np.int8, int(TODO), chunking.status, {
+            unsampled = experiment.adaptive is not None  # an adaptive sweep runs the points it chooses
+            add("status", dims, np.int8, int(Status.UNSAMPLED if unsampled else TODO), chunking.status, {
                 "long_name": "point status", "flag_values": FLAG_VALUES, "flag_meanings": FLAG_MEANINGS})
             add("error", dims, str, registry.NO_ERROR, chunking.status, {"long_name": "error message of a failed point"})
+            if unsampled:
+                lattice = tuple(d.name for d in experiment.dimensions if not d.kind.is_replicate)
+                add(ROUND_VARIABLE, lattice, np.int16, -1, chunking.status[: len(lattice)], ROUND_ATTRS)
             group.attrs[_COMPLETE] = True  # last: see open
             consolidate(path)
             if final.is_dir() and not any(final.iterdir()):
@@ -408,7 +412,7 @@ class SweepStore:
             raise StoreError(f"{self.path}: the status is damaged ({_short(err)}); "
                              f"run: sweeps status --verify {self.path}") from None
         if not np.isin(status, FLAG_VALUES).all():
-            raise StoreError(f"{self.path}: the status holds values other than todo/ok/failed; "
+            raise StoreError(f"{self.path}: the status holds values other than todo/ok/failed/unsampled; "
                              f"run: sweeps status --verify {self.path}")
         return status
 
@@ -440,8 +444,8 @@ class SweepStore:
         return sorted(found, key=lambda g: (-g.count, g.first))
 
     def pending(self) -> list[int]:
-        """Point indices (C order) whose status is not ok."""
-        return [int(i) for i in np.flatnonzero(self.status().ravel() != OK)]
+        """Point indices (C order) to run: status todo or failed (not ok, not unsampled)."""
+        return [int(i) for i in np.flatnonzero(np.isin(self.status().ravel(), (TODO, FAILED)))]
 
     def _blocks(self, name: str, indices: np.ndarray):
         """Group point ``indices`` by chunk of array ``name``: (region, positions, local coords)."""
@@ -510,7 +514,7 @@ class SweepStore:
         chunk of a point array (a data variable, ``error`` or ``status``) is removed (it then
         reads as fill values) and the ok points in it are marked todo, so the next run
         recomputes them; a chunk of a data variable missing where a point is ok is damage too.
-        A status value that is not todo/ok/failed counts as damage of its point.  A damaged
+        A status value that is not todo/ok/failed/unsampled counts as damage of its point.  A damaged
         theory chunk is removed and the theory record cleared (``sweeps theory`` recomputes
         it).  Damaged coordinates, unreadable array metadata and missing variables are
         reported; a resume cannot rebuild those (:attr:`VerifyReport.fatal`).
@@ -527,7 +531,7 @@ class SweepStore:
                 report.add("status", None, f"unreadable metadata ({_short(err)})", fatal=True)
         invalid = ~np.isin(status, FLAG_VALUES)
         if invalid.any():
-            report.add("status", None, f"{int(invalid.sum())} values are not todo/ok/failed")
+            report.add("status", None, f"{int(invalid.sum())} values are not todo/ok/failed/unsampled")
         ok = status == OK
         reset = invalid.copy()
         theory_damaged = False

@@ -42,8 +42,8 @@ from sweeps.store.sweep_store import THEORY_ATTR, SweepStore
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FOCUS_DIM", "SWEPT_FOCUS_DIM", "THEORY_ATTR", "bifurcation_line", "focus_dim", "theory_dataset",
-           "write_theory"]
+__all__ = ["FOCUS_DIM", "SWEPT_FOCUS_DIM", "THEORY_ATTR", "bifurcation_line", "bifurcation_phase", "focus_dim",
+           "theory_dataset", "write_theory"]
 
 FOCUS_DIM = "focus_count"
 #: the theory's focus dimension when the grid itself has a dimension ``focus_count`` (a swept
@@ -245,3 +245,22 @@ def bifurcation_line(ds: xr.Dataset, x: str, y: str, focus_count: int | None = N
     if not np.any(np.isfinite(values)) or not math.isfinite(float(np.nanmax(values))):
         return None
     return (values, positions) if x == "R_Eplus" else (positions, values)
+
+
+def bifurcation_phase(ds: xr.Dataset, experiment) -> np.ndarray:
+    """Per lattice point (the swept dimensions, store order): how many of the theory's focus
+    counts have their bifurcation at or below the point's ``R_Eplus``.
+
+    ``R_Eplus >= mf_bifurcation_R_Eplus`` (a NaN bifurcation: never) summed over the focus
+    counts; the value changes exactly where a bifurcation line crosses the lattice.  Used by
+    the theory rounds of an adaptive sweep (:mod:`sweeps.adaptive.loss`).
+    """
+    lattice = [d for d in experiment.dimensions if not d.kind.is_replicate]
+    bif = ds["mf_bifurcation_R_Eplus"]
+    bif = bif.isel({d.name: 0 for d in experiment.dimensions if d.kind.is_replicate and d.name in bif.dims})
+    r_eplus = next(d for d in lattice if d.name == "R_Eplus")
+    crossed = (xr.DataArray(np.asarray(r_eplus.coordinate(), float), dims=("R_Eplus",)) >= bif)
+    phase = crossed.sum(focus_dim(experiment))
+    template = xr.DataArray(np.zeros(tuple(d.size for d in lattice), np.int64), dims=tuple(d.name for d in lattice))
+    phase, _ = xr.broadcast(phase.drop_vars(list(phase.coords)), template)
+    return np.asarray(phase.transpose(*template.dims).values, np.int64)

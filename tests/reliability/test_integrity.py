@@ -90,12 +90,12 @@ def test_a_flipped_byte_in_the_status_chunk_is_one_line_and_verify_recovers(dama
 def test_a_status_value_that_is_no_status_is_found(damaged, reference, reliability):
     definition, store = damaged
     status = zarr.open_array(str(store / "status"), mode="r+", zarr_format=3)
-    status[0, 0, 0] = 3  # written through zarr: the checksum is right, the value is not
+    status[0, 0, 0] = 7  # written through zarr: the checksum is right, the value is not
     plain = run_cli("status", store)
     _clean(plain)
-    assert plain.returncode == 2 and "values other than todo/ok/failed" in plain.stderr
+    assert plain.returncode == 2 and "values other than todo/ok/failed/unsampled" in plain.stderr
     checked = run_cli("status", store, "--verify")
-    assert "damaged: status: 1 values are not todo/ok/failed" in checked.stdout
+    assert "damaged: status: 1 values are not todo/ok/failed/unsampled" in checked.stdout
     assert run_sweep(load_experiment(definition), store, LocalThreads(1)).complete
     reliability.assert_nothing_lost(reference, store)
 

@@ -59,10 +59,10 @@ SOURCE_TEXT = ("initial state (0: model default; 1: given activities; 2: fixed p
 
 
 def test_enum_values_are_the_stored_encodings():
-    assert [(s.name, int(s)) for s in Status] == [("TODO", 0), ("OK", 1), ("FAILED", 2)]
-    assert (sweep_store.TODO, sweep_store.OK, sweep_store.FAILED) == tuple(Status)
+    assert [(s.name, int(s)) for s in Status] == [("TODO", 0), ("OK", 1), ("FAILED", 2), ("UNSAMPLED", 3)]
+    assert (sweep_store.TODO, sweep_store.OK, sweep_store.FAILED, sweep_store.UNSAMPLED) == tuple(Status)
     assert sweep_store.OK is Status.OK
-    assert FLAG_VALUES == [0, 1, 2] and FLAG_MEANINGS == "todo ok failed"
+    assert FLAG_VALUES == [0, 1, 2, 3] and FLAG_MEANINGS == "todo ok failed unsampled"
     assert [int(s) for s in InitialSource] == [0, 1, 2, 3, 4, 5] and set(SOURCES) == set(InitialSource)
     assert initial_variable_specs()[0].long_name == SOURCE_TEXT
     assert [m.value for m in InitialMode] == ["bernoulli", "exact"]
@@ -93,7 +93,8 @@ def test_a_toy_store_keeps_its_encodings(tmp_path):
     group = zarr.open_group(str(tmp_path / "s.zarr"), mode="r")
     assert group.attrs["sweeps_identity"] == IDENTITY
     status = group["status"]
-    assert dict(status.attrs)["flag_values"] == [0, 1, 2] and status.attrs["flag_meanings"] == "todo ok failed"
+    assert dict(status.attrs)["flag_values"] == [0, 1, 2, 3]
+    assert status.attrs["flag_meanings"] == "todo ok failed unsampled"
     assert status.dtype == np.int8 and set(np.unique(status[...]).tolist()) == {Status.OK}
     assert set(np.asarray(group["error"][...]).ravel().tolist()) == {NO_ERROR}
     source = group["initial_source"]

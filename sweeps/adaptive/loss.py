@@ -1,0 +1,53 @@
+"""How much a cell needs refining: the loss of the adaptive learner.
+
+In the spirit of python-adaptive's losses (a large change between neighbouring samples over
+a large extent), for a cell :math:`c` of width :math:`w_c` (largest extent in lattice steps)::
+
+    data(c)   = (max - min of the simulated values in the closed box of c) / (max - min of all
+                simulated values)          # 0 where fewer than two values or no spread at all
+    loss(c)   = w_c * (data(c) + FLAT)
+
+with the values averaged over the replicates of each lattice point (networks x inits) and
+``FLAT = 0.01``: a cell where nothing changes still gets refined once every changing cell
+is down to neighbouring points (as python-adaptive's losses keep a share for the extent).
+The theory marks a cell where its prediction is not constant over the box's lattice points
+(:func:`theory_marks`): a bifurcation line crosses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sweeps.adaptive.lattice import Cell
+
+__all__ = ["FLAT", "data_losses", "theory_marks"]
+
+#: share of the loss a cell keeps for its extent alone
+FLAT = 0.01
+
+
+def _spread(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.max() - finite.min()) if finite.size >= 2 else 0.0
+
+
+def data_losses(cells: Sequence[Cell], values: np.ndarray) -> np.ndarray:
+    """``loss(c)`` of every cell; ``values`` in sorted positions, NaN where not simulated."""
+    scale = _spread(values)
+    losses = np.empty(len(cells))
+    for k, cell in enumerate(cells):
+        change = _spread(values[cell.box]) / scale if scale > 0 else 0.0
+        losses[k] = cell.width * (change + FLAT)
+    return losses
+
+
+def theory_marks(cells: Sequence[Cell], phase: np.ndarray) -> np.ndarray:
+    """True for every cell over which ``phase`` (the theory's prediction at every lattice
+    point, sorted positions) is not constant."""
+    marks = np.zeros(len(cells), bool)
+    for k, cell in enumerate(cells):
+        box = phase[cell.box]
+        marks[k] = bool(np.any(box != box.flat[0]))
+    return marks

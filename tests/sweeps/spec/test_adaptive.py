@@ -1,0 +1,83 @@
+"""``[sweep.adaptive]``: every bad setting refused with its field, before any work."""
+
+from __future__ import annotations
+
+import pytest
+
+from sweeps import load_experiment
+from sweeps.errors import DefinitionError
+from sweeps.plan import SweepPlan
+from sweeps.spec.adaptive import Budget
+from sweeps.spec.definition import parse_experiment
+
+BASE = """\
+[experiment]
+name = "a"
+model = "tests.reference.boundarymodel:MODEL"
+seed = 1
+
+[sweep]
+x = {{linspace = [0.0, 1.0, 9]}}
+y = {{linspace = [0.0, 1.0, 9]}}
+networks = 2
+
+[sweep.adaptive]
+{adaptive}
+
+[simulation]
+duration = "2 ms"
+sample_interval = "1 ms"
+{theory}
+"""
+GOOD = 'variable = "active"\nbudget = 40\nbatch = 7'
+
+
+def parse(adaptive: str, theory: str = ""):
+    return parse_experiment(BASE.format(adaptive=adaptive, theory=theory))
+
+
+def test_settings_are_read_and_the_budget_is_not_part_of_the_identity():
+    a = parse(GOOD + '\ncoarse_spacing = 2').adaptive
+    assert (a.variable, a.budget, a.batch, a.coarse_spacing, a.theory_seeding) == (
+        "active", Budget(points=40), 7, 2, False)
+    assert parse(GOOD.replace("40", '"25 %"')).adaptive.budget.of(81) == 21  # rounded up
+    assert parse(GOOD.replace("40", "0.25")).adaptive.budget.of(81) == 21
+    one, other = parse(GOOD), parse(GOOD.replace("40", "60"))
+    assert one.identity() == other.identity()
+    assert one.identity() != parse(GOOD.replace("7", "9")).identity()
+
+
+@pytest.mark.parametrize(("adaptive", "theory", "field", "words"), [
+    ('budget = 40\nbatch = 7', "", "sweep.adaptive.variable", "missing"),
+    ('variable = "active"\nbatch = 7', "", "sweep.adaptive.budget", "missing"),
+    (GOOD.replace("40", "0"), "", "sweep.adaptive.budget", ">= 1"),
+    (GOOD.replace("40", '"150 %"'), "", "sweep.adaptive.budget", "0 < x <= 100"),
+    (GOOD.replace("40", '"lots"'), "", "sweep.adaptive.budget", "percentage"),
+    (GOOD.replace("40", "1.5"), "", "sweep.adaptive.budget", "fraction"),
+    (GOOD.replace("40", "5"), "", "sweep.adaptive.budget", "fewer than the 9 points of the coarse lattice"),
+    (GOOD.replace("batch = 7", "batch = 4"), "", "sweep.adaptive.batch", "must be >= 5"),
+    (GOOD.replace("batch = 7", "batch = 0"), "", "sweep.adaptive.batch", ">= 1"),
+    (GOOD + "\ncoarse_spacing = 0", "", "sweep.adaptive.coarse_spacing", ">= 1"),
+    (GOOD + "\ntheory_seeding = 1", "", "sweep.adaptive.theory_seeding", "must be bool"),
+    (GOOD + "\ntheory_seeding = true", "", "sweep.adaptive.theory_seeding", r"needs a \[theory\] table"),
+    (GOOD + "\ntheory_rounds = 2", "", "sweep.adaptive.theory_rounds", "needs theory_seeding = true"),
+    (GOOD + "\nbugdet = 3", "", "sweep.adaptive.bugdet", "did you mean 'budget'"),
+])
+def test_bad_settings_are_refused_naming_the_field(adaptive, theory, field, words):
+    with pytest.raises(DefinitionError, match=words) as err:
+        parse(adaptive, theory)
+    assert err.value.field == field
+
+
+def test_theory_seeding_needs_an_R_Eplus_axis():
+    with pytest.raises(DefinitionError) as err:
+        parse(GOOD + "\ntheory_seeding = true", "\n[theory]\nfocus_counts = [1]\n")
+    assert err.value.field == "sweep.adaptive.theory_seeding" and "R_Eplus" in str(err.value)
+
+
+def test_the_variable_must_be_a_stored_numeric_scalar(tmp_path):
+    path = tmp_path / "d.toml"
+    path.write_text(BASE.format(adaptive=GOOD.replace('"active"', '"activity"'), theory=""))
+    with pytest.raises(DefinitionError, match="allowed: active") as err:
+        SweepPlan.build(load_experiment(path))
+    assert err.value.field == "sweep.adaptive.variable" and err.value.allowed == ("active",)
