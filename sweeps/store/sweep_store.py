@@ -1,5 +1,10 @@
 """The result store: one Zarr (v3) group holding every grid point of one experiment.
 
+About 700 lines: one class whose methods all guard the same on-disk invariants (the schema
+written once, region writes data-before-status, the theory arrays kept apart, integrity
+checks that repair by marking points todo); chunk maths, locks, provenance, growth and
+export live in their own modules of this package.
+
 Layout
 ------
 * Point dimensions: the experiment's dimensions in order (swept parameters, zips, ``seed``),
@@ -9,7 +14,7 @@ Layout
   ``population_size``), ``cluster``, ``time`` (sample times after warm-up).
 * Chunks: a chunk holds a block of whole grid points (consecutive in C order) and the whole
   inner extent, so a point is never split across chunks.  The layout depends on the class of
-  variable (:class:`ChunkLayout`): ``status`` (0 todo, 1 ok, 2 failed) and ``error`` in
+  variable (:class:`ChunkLayout`): ``status`` (0 todo, 1 ok, 2 failed, 3 unsampled by an adaptive sweep) and ``error`` in
   chunks of up to 2^20 points (``sweeps status`` reads one file for a million points);
   scalars and small per-point vectors in blocks of up to 2^16 points; traces in blocks of
   about 4 MiB.  A partial axis of a block is a divisor of the axis length where one is close
