@@ -19,10 +19,12 @@ from binnet_core._rng import seed_words
 from binnet_core._sim_kernels import BoundSimulation, Neurons, State, initial_field
 from binnet_core.explicit import from_matrix
 from binnet_core.populations import NeuronKind, Population
+from binnet_core.stopping import check_stop
 from binnet_core.synapses import Synapse
 from binnet_core.validation import check_non_negative_int, check_positive, check_positive_int
 
-#: Updates per kernel call: bounds the time until Ctrl-C is seen (~0.3 s).
+#: Updates per kernel call: bounds the time until Ctrl-C or a stop event (binnet_core.stopping)
+#: is seen (~0.3 s at the reference size).
 MAX_CHUNK = 1 << 22
 _WEIGHT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -327,7 +329,9 @@ class BinaryNetwork:
         Each update picks a population with probability proportional to ``N / tau``, then a
         neuron uniformly inside it. The result depends only on the seed and on the total
         number of updates, not on ``batch_size`` (kept for compatibility) or on how the run
-        is split into calls. The kernel releases the GIL.
+        is split into calls. The kernel releases the GIL. It runs in slices of at most
+        ``MAX_CHUNK`` updates; inside :func:`binnet_core.stopping.stop_when` a set stop event
+        ends the run between two slices with :class:`~binnet_core.stopping.RunStopped`.
 
         Parameters
         ----------
@@ -367,6 +371,7 @@ class BinaryNetwork:
             stop = min(end, self.sim_steps + MAX_CHUNK)
             for interval in intervals:
                 stop = min(stop, origin + (done // interval + 1) * interval)
+            check_stop()
             self._advance(stop - self.sim_steps, _NO_SEQUENCE)
             for recorder, interval in zip(recorders, intervals):
                 if (self.sim_steps - origin) % interval == 0:

@@ -122,8 +122,22 @@ class Executor:
         self.stop()
 
 
+def _stoppable(stop: threading.Event, fn, *args):
+    """``fn(*args)`` with the engine's runs on this thread ended once ``stop`` is set
+    (:mod:`binnet_core.stopping`: between two kernel slices, well under a second)."""
+    from binnet_core.stopping import stop_when
+
+    with stop_when(stop):
+        return fn(*args)
+
+
 class LocalThreads(Executor):
     """An embedded thread pool in the driver process (no server).
+
+    :meth:`stop` (the end of a run, Ctrl-C or SIGTERM included) ends the tasks still running:
+    their simulations stop between two kernel slices (:mod:`binnet_core.stopping`) and their
+    points stay todo, so the driver exits within about a second even inside a point that
+    would run for hours.
 
     Parameters
     ----------
@@ -138,6 +152,7 @@ class LocalThreads(Executor):
         self.threads = threads or len(os.sched_getaffinity(0))
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._blas = None
+        self._stop = threading.Event()
 
     def start(self) -> None:
         from threadpoolctl import threadpool_limits
@@ -146,10 +161,12 @@ class LocalThreads(Executor):
         # no oversubscription, and the same summation order, so measurements that use BLAS
         # (correlation matrices) are bit-identical on every backend.
         self._blas = threadpool_limits(limits=1)
+        self._stop = threading.Event()
         self._pool = concurrent.futures.ThreadPoolExecutor(self.threads, thread_name_prefix="sweeps")
 
     def stop(self) -> None:
         if self._pool is not None:
+            self._stop.set()  # tasks still running (an interrupted run) end at their next slice
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         if self._blas is not None:
@@ -157,7 +174,7 @@ class LocalThreads(Executor):
             self._blas = None
 
     def submit(self, fn, *args):
-        return self._pool.submit(fn, *args)
+        return self._pool.submit(_stoppable, self._stop, fn, *args)
 
     def nthreads(self) -> int:
         return self.threads
