@@ -19,10 +19,12 @@ from binnet_core._rng import seed_words
 from binnet_core._sim_kernels import BoundSimulation, Neurons, State, initial_field
 from binnet_core.explicit import from_matrix
 from binnet_core.populations import NeuronKind, Population
+from binnet_core.stopping import RunStopped, current_event
 from binnet_core.synapses import Synapse
 from binnet_core.validation import check_non_negative_int, check_positive, check_positive_int
 
-#: Updates per kernel call: bounds the time until Ctrl-C is seen (~0.3 s).
+#: Updates per kernel call: bounds the time until Ctrl-C or a stop event (binnet_core.stopping)
+#: is seen (~0.3 s at the reference size).
 MAX_CHUNK = 1 << 22
 _WEIGHT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -327,7 +329,10 @@ class BinaryNetwork:
         Each update picks a population with probability proportional to ``N / tau``, then a
         neuron uniformly inside it. The result depends only on the seed and on the total
         number of updates, not on ``batch_size`` (kept for compatibility) or on how the run
-        is split into calls. The kernel releases the GIL.
+        is split into calls. The kernel releases the GIL. It runs in slices of at most
+        ``MAX_CHUNK`` updates; inside :func:`binnet_core.stopping.stop_when` a set stop event
+        ends the run between two slices (checked once per ``MAX_CHUNK`` updates) with
+        :class:`~binnet_core.stopping.RunStopped`.
 
         Parameters
         ----------
@@ -362,11 +367,16 @@ class BinaryNetwork:
         self._check_log_room(steps)  # the whole run, before any update or sample
         origin = self.sim_steps
         end = origin + steps
+        event, next_check = current_event(), origin  # binnet_core.stopping: once per MAX_CHUNK updates
         while self.sim_steps < end:
             done = self.sim_steps - origin
             stop = min(end, self.sim_steps + MAX_CHUNK)
             for interval in intervals:
                 stop = min(stop, origin + (done // interval + 1) * interval)
+            if event is not None and self.sim_steps >= next_check:
+                if event.is_set():
+                    raise RunStopped("stopped by its stop event")
+                next_check = self.sim_steps + MAX_CHUNK
             self._advance(stop - self.sim_steps, _NO_SEQUENCE)
             for recorder, interval in zip(recorders, intervals):
                 if (self.sim_steps - origin) % interval == 0:

@@ -37,8 +37,10 @@ def check_non_negative(name, value) -> float:
 
 
 def check_positive_int(name, value) -> int:
-    """Return ``value`` as int; raise unless it is an integer > 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    """Return ``value`` as int; raise unless it is an integer > 0 (a boolean is not one)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a positive integer, got a boolean ({value})")
+    if not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and float(value).is_integer():
             value = int(value)
         else:
@@ -50,6 +52,6 @@ def check_positive_int(name, value) -> int:
 
 def check_non_negative_int(name, value) -> int:
     """Return ``value`` as int; raise unless it is an integer >= 0."""
-    if value == 0 and not isinstance(value, bool):
+    if not isinstance(value, bool) and value == 0:
         return 0
     return check_positive_int(name, value)

@@ -36,6 +36,7 @@ import sys
 from pathlib import Path
 
 from sweeps.errors import (
+    ArgumentError,
     ClusterConfigError,
     DefinitionError,
     MissingDependencyError,
@@ -103,12 +104,13 @@ def _size(nbytes: float) -> str:
 def _validate(args) -> int:
 
     from sweeps.execution.batch.config import ClusterConfig
-    from sweeps.execution.cost import format_duration, predict
+    from sweeps.execution.cost import check_limits, format_duration, predict
     from sweeps.execution.initial import count_start_copies
     from sweeps.plan import SweepPlan
 
     experiment = _load(args)
     plan = SweepPlan.build(experiment)
+    check_limits(plan)
     layout, specs, per_point = plan.layout, plan.variables, plan.point_bytes
     if args.json:
         return _validate_json(args, experiment, plan)
@@ -202,8 +204,11 @@ def _executor(args, experiment):
 def _submit(args) -> int:
     from sweeps.execution.batch.config import ClusterConfig, override_arguments, overrides_from_args
     from sweeps.execution.batch.submit import submit_driver
+    from sweeps.execution.cost import check_limits
+    from sweeps.plan import SweepPlan
 
     experiment = _load(args)
+    check_limits(SweepPlan.build(experiment))  # before a job is submitted
     overrides = overrides_from_args(args)
     config = ClusterConfig.from_mapping(experiment.cluster, args.cluster).with_overrides(overrides)
     job = submit_driver(args.file, args.store, config, [*override_arguments(overrides), *args.overrides])
@@ -655,7 +660,7 @@ def main(argv: list[str] | None = None) -> int:
     except DefinitionError as err:
         print(f"{getattr(args, 'file', '')}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (StoreMismatchError, StoreLockedError) as err:
+    except (StoreMismatchError, StoreLockedError, ArgumentError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ClusterConfigError as err:  # includes PreflightError: nothing submitted, no store

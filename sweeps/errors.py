@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["ClusterConfigError", "DefinitionError", "MissingDependencyError", "ModelError", "OptionError",
-           "PreflightError",
+__all__ = ["ArgumentError", "ClusterConfigError", "DefinitionError", "MissingDependencyError", "ModelError",
+           "OptionError", "PreflightError",
            "StoreError", "require_optional",
            "StoreLockedError", "StoreMismatchError", "StoreWriteError", "SubmitError", "SweepsError"]
 
@@ -28,6 +28,14 @@ class SweepsError(Exception):
 
 class DefinitionError(SweepsError, ValueError):
     """An invalid experiment definition; ``str(err)`` is one line naming the field."""
+
+    def __init__(self, field: str, message: str, allowed: Sequence[str] | None = None):
+        super().__init__(f"{field}: {message}", field=field, allowed=allowed)
+
+
+class ArgumentError(SweepsError, ValueError):
+    """A bad argument of a command or function (not of the definition): ``field`` names it
+    (``limit``, ``scheduler``, ``output``, ...); ``str(err)`` is one line starting with it."""
 
     def __init__(self, field: str, message: str, allowed: Sequence[str] | None = None):
         super().__init__(f"{field}: {message}", field=field, allowed=allowed)

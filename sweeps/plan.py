@@ -27,11 +27,20 @@ from sweeps.measure.registry import NO_CLUSTER, VariableSpec
 from sweeps.models.model import Layout, Model
 from sweeps.models.registry import resolve
 from sweeps.spec.grid import Grid
+from sweeps.spec.types import DimensionKind
+from sweeps.store.status import ROUND_VARIABLE
 
 if TYPE_CHECKING:
     from sweeps.spec.definition import Experiment
 
-__all__ = ["SweepPlan"]
+__all__ = ["STORE_NAMES", "SweepPlan", "reserved_names"]
+
+#: arrays and groups of every store besides the point dimensions, the variables and the inner
+#: dimensions: the point status and error, the population coordinates, the theory's record and
+#: its focus dimension when ``focus_count`` is swept (:mod:`sweeps.store.sweep_store`,
+#: :mod:`sweeps.theory.compute`), and the round of each point of an adaptive sweep
+STORE_NAMES = ("status", "error", "population_type", "population_cluster", "population_size",
+               "sweeps_theory", "mf_focus_count", ROUND_VARIABLE)
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,7 +79,9 @@ class SweepPlan:
         variables = _variables(experiment, model, layout)
         if experiment.adaptive is not None:
             _check_adaptive(experiment, model, variables)
-        return cls(experiment, model, grid, layout, variables, _inner_sizes(experiment, layout))
+        plan = cls(experiment, model, grid, layout, variables, _inner_sizes(experiment, layout))
+        _check_swept_names(plan)
+        return plan
 
     @property
     def dtypes(self) -> dict[str, np.dtype]:
@@ -81,6 +92,39 @@ class SweepPlan:
     def point_bytes(self) -> int:
         """Uncompressed bytes of one point's variables."""
         return sum(math.prod(self.inner[d] for d in s.dims) * np.dtype(s.dtype).itemsize for s in self.variables)
+
+
+def _swept_names(experiment: Experiment):
+    """(field, name) of every array the grid adds: axes, zip names and zipped parameters."""
+    zips = 0
+    for dim in experiment.dimensions:
+        if dim.kind == DimensionKind.AXIS:
+            yield f"sweep.{dim.name}", dim.name
+        elif dim.kind == DimensionKind.ZIP:
+            yield f"sweep.zip[{zips}].name", dim.name
+            yield from ((f"sweep.zip[{zips}].{param}", param) for param in dim.values)
+            zips += 1
+
+
+def reserved_names(plan: SweepPlan) -> dict[str, str]:
+    """Names of the store's arrays and groups that no swept name may take -> what they are."""
+    theory = plan.model.sweep_theory
+    theory_names = {n for v in theory.variables for n in (v.name, v.extra_dim) if n} if theory else set()
+    taken = {s.name: "a variable" for s in plan.variables}
+    taken |= dict.fromkeys(theory_names, "a theory variable or dimension")
+    taken |= dict.fromkeys(plan.inner, "an inner dimension")
+    taken |= dict.fromkeys(STORE_NAMES, "an array of every store")
+    return taken
+
+
+def _check_swept_names(plan: SweepPlan) -> None:
+    """No swept name may be a variable, inner dimension or coordinate of the store (it would
+    overwrite that array or give one dimension two lengths)."""
+    taken = reserved_names(plan)
+    for field, name in _swept_names(plan.experiment):
+        if name in taken:
+            raise DefinitionError(field, f"{name!r} is {taken[name]} of the store, which a swept name would "
+                                  f"overwrite; choose another name (inner dimensions: {', '.join(plan.inner)})")
 
 
 def _variables(experiment: Experiment, model: Model, layout: Layout) -> tuple[VariableSpec, ...]:

@@ -28,6 +28,7 @@ from sweeps.analysis.datasets import (
     status_text,
     summarize,
 )
+from sweeps.store.export import output_file
 from sweeps.store.status import ROUND_VARIABLE as ROUND
 
 logger = logging.getLogger(__name__)
@@ -428,6 +429,7 @@ def plot_command(
                          "(or --x AXIS --ci LEVEL for a line with its confidence band)")
     if var is None and not values:
         raise ValueError("plot: give --var VAR --x AXIS --y AXIS, or --point AXIS=VALUE ...")
+    output = output_file(output, None if isinstance(store_path_or_ds, xr.Dataset) else store_path_or_ds)
     ds = store_path_or_ds if isinstance(store_path_or_ds, xr.Dataset) else \
         xr.open_zarr(store_path_or_ds, consolidated=False)
     fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
@@ -443,7 +445,6 @@ def plot_command(
         phase_diagram(select(ds, **values) if values else ds, var, x, y, ax=ax, interpolate=interpolate)
     else:
         activity_traces(ds, values, ax=ax)
-    output = Path(output)
     fig.savefig(output, dpi=dpi, format=fmt)
     logger.info("wrote %s", output)
     return output

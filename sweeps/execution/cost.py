@@ -1,4 +1,5 @@
-"""Run-time prediction of a sweep from the model's declared cost (``sweeps validate``).
+"""What a sweep costs: its predicted run time (``sweeps validate``), the memory of a point and
+the size of its store, and the check of all three against the definition's ``[limits]``.
 
 The model declares per network its updates per ms of model time, its expected contacts and,
 when it can, its expected state flips per ms (:class:`sweeps.models.model.ModelCost`; the
@@ -21,6 +22,20 @@ active point (kappa 0, p0 0.2) flips about twice as often per model second as th
 network.  The constants are fitted to ``benchmarks/bench_predictions.py`` on this project's
 2-core machine (one core per point); that benchmark prints predicted against measured CPU
 seconds per shipped experiment.
+
+Limits (:func:`check_limits`, before a store exists or a backend starts; arithmetic only,
+nothing is allocated):
+
+* memory of one point: the recorded series, ``T (8 P + 24 K)`` bytes for ``T`` samples, ``P``
+  populations and ``K = sum over populations of min(correlation_neurons, size)`` sampled neurons
+  (a float64 activity per population; per sampled neuron its state, its input and the float
+  copies the correlations make), ``40 N`` bytes of per-neuron moments for ``N`` neurons, and
+  the point's stored values (:attr:`SweepPlan.point_bytes`); against ``limits.point_memory_gb``.
+  The connectivity is checked apart, against ``simulation.ram_budget_gb`` (the model's
+  estimate, while the definition is read).
+* the store: ``points x point_bytes`` (uncompressed) against ``limits.store_gb``.
+* the predicted single-core hours (with :data:`LIMIT_EVALUATIONS` parameter sets) against
+  ``limits.core_hours``.
 """
 
 from __future__ import annotations
@@ -29,10 +44,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sweeps.errors import DefinitionError
 from sweeps.plan import SweepPlan
 
-__all__ = ["BUILD_NS", "FLIP_NS", "MOMENT_NS", "PAIR_NS", "PAIR_SAMPLE_NS", "POINT_SECONDS",
-           "REFERENCE_FLIPS_PER_UPDATE", "SAMPLE_SECONDS", "UPDATE_NS", "Prediction", "format_duration", "predict"]
+__all__ = ["BUILD_NS", "FLIP_NS", "LIMIT_EVALUATIONS", "MOMENT_NS", "PAIR_NS", "PAIR_SAMPLE_NS", "POINT_SECONDS",
+           "REFERENCE_FLIPS_PER_UPDATE", "SAMPLE_SECONDS", "UPDATE_NS", "Prediction", "check_limits", "format_duration",
+           "point_memory_bytes", "predict"]
 
 BUILD_NS = 20.0  # per contact, per build (network build and its warm-up run)
 UPDATE_NS = 3.0  # per update, independent of the wiring
@@ -81,12 +98,12 @@ class Prediction:
 MAX_COST_EVALUATIONS = 256
 
 
-def predict(plan: SweepPlan, indices=None) -> Prediction | None:
+def predict(plan: SweepPlan, indices=None, evaluations: int = MAX_COST_EVALUATIONS) -> Prediction | None:
     """Predict the single-core run time of all points (or of ``indices``); None without a cost.
 
     The model's cost is evaluated once per distinct parameter set (exact) when there are at
-    most :data:`MAX_COST_EVALUATIONS`, else on that many sets evenly spread over the grid, each
-    standing for an equal share of the others.  With ``indices``, exactly those points (and
+    most ``evaluations`` (default :data:`MAX_COST_EVALUATIONS`), else on that many sets evenly
+    spread over the grid, each standing for an equal share of the others.  With ``indices``, exactly those points (and
     their builds) are predicted.
     """
     model, grid = plan.model, plan.grid
@@ -102,8 +119,8 @@ def predict(plan: SweepPlan, indices=None) -> Prediction | None:
         return Prediction(len(indices), len(groups), totals[3], totals[0], totals[1], totals[2],
                           len(indices) * POINT_SECONDS, totals[4])
     keys = grid.build_parameter_points()
-    chosen = keys if len(keys) <= MAX_COST_EVALUATIONS else [
-        keys[int(i)] for i in np.linspace(0, len(keys) - 1, MAX_COST_EVALUATIONS).round()]
+    chosen = keys if len(keys) <= evaluations else [
+        keys[int(i)] for i in np.linspace(0, len(keys) - 1, evaluations).round()]
     builds_total, points = grid.n_builds(), len(grid)
     share = len(keys) / len(chosen)  # each evaluated set stands for this many sets
     totals = np.zeros(5)
@@ -151,3 +168,51 @@ def format_duration(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds / 60:.2g} min" if seconds < 600 else f"{seconds / 60:.0f} min"
     return f"{seconds:.2g} s"
+
+
+#: parameter sets whose cost is evaluated for the core-hour limit (the prediction extrapolates)
+LIMIT_EVALUATIONS = 16
+#: bytes of a float64 per population and sample; per sampled neuron and sample; per neuron
+_POPULATION_SAMPLE_BYTES, _SAMPLED_NEURON_SAMPLE_BYTES, _NEURON_BYTES = 8, 24, 40
+
+
+def point_memory_bytes(plan: SweepPlan) -> int:
+    """Estimated peak bytes of one point's recording and results (see the module docstring)."""
+    if plan.model.point is not None:  # a model that measures itself: its values only
+        return plan.point_bytes
+    experiment, populations = plan.experiment, plan.layout.populations
+    samples = experiment.simulation.n_samples
+    sampled = sum(min(experiment.output.correlation_neurons, p.size) for p in populations)
+    neurons = sum(p.size for p in populations)
+    series = samples * (_POPULATION_SAMPLE_BYTES * len(populations) + _SAMPLED_NEURON_SAMPLE_BYTES * sampled)
+    return series + _NEURON_BYTES * neurons + plan.point_bytes
+
+
+def check_limits(plan: SweepPlan) -> None:
+    """Refuse a plan over its definition's limits (one line naming the limit to raise).
+
+    Raises
+    ------
+    DefinitionError
+        ``limits.point_memory_gb``, ``limits.store_gb`` or ``limits.core_hours``.
+    """
+    experiment = plan.experiment
+    limits = experiment.limits
+    memory = point_memory_bytes(plan)
+    if memory > limits.point_memory_gb * 2**30:
+        sim = experiment.simulation
+        raise DefinitionError("limits.point_memory_gb", f"one point needs about {memory / 2**30:.3g} GB "
+                              f"({sim.n_samples} samples of {len(plan.layout.populations)} populations and the "
+                              f"sampled neurons, {plan.point_bytes / 2**30:.3g} GB of results), more than the limit of "
+                              f"{limits.point_memory_gb:g} GB (fewer samples: simulation.sample_interval, fewer "
+                              "output.correlation_neurons, or raise limits.point_memory_gb)")
+    store = plan.point_bytes * experiment.n_points
+    if store > limits.store_gb * 1e9:
+        raise DefinitionError("limits.store_gb", f"the store would hold about {store / 1e9:.3g} GB ({experiment.n_points} "
+                              f"points x {plan.point_bytes / 1e3:.3g} kB, uncompressed), more than the limit of "
+                              f"{limits.store_gb:g} GB (raise limits.store_gb to run it)")
+    prediction = predict(plan, evaluations=LIMIT_EVALUATIONS)
+    if prediction is not None and prediction.core_hours > limits.core_hours:
+        raise DefinitionError("limits.core_hours", f"the sweep is predicted to need about {prediction.core_hours:.3g} "
+                              f"core-hours, more than the limit of {limits.core_hours:g} (see sweeps validate; raise "
+                              "limits.core_hours to run it)")

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from sweeps.errors import StoreError
-from sweeps.execution.cost import format_duration
+from sweeps.errors import ArgumentError, StoreError
+from sweeps.execution.cost import check_limits, format_duration
 from sweeps.execution.executors import Executor, LocalThreads
 from sweeps.execution.task import run_batch
 from sweeps.plan import SweepPlan
@@ -106,7 +106,7 @@ def run_sweep(
         about two per worker thread) finish and are written, the rest stays todo; the summary
         is marked ``interrupted``.
     limit : int, optional
-        Run at most this many pending points (the rest stays todo).
+        Run at most this many pending points (an integer >= 1; the rest stays todo).
     retries : int
         Resubmissions of a task whose worker was lost before the point is marked failed.
     flush_seconds : float
@@ -118,14 +118,25 @@ def run_sweep(
 
     Raises
     ------
+    ArgumentError
+        ``limit`` is not an integer >= 1, or the executor refuses (:meth:`Executor.check`, e.g. a
+        scheduler that does not answer); before the store is touched.
+    DefinitionError
+        The plan exceeds the definition's ``[limits]`` (:func:`check_limits`); before the store
+        is touched.
     StoreLockedError, StoreMismatchError, StoreError
         If the store is in use, from another definition, or cannot be written.
     """
     path = Path(store)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int | np.integer) or limit < 1):
+        raise ArgumentError("limit", f"must be an integer >= 1 (points to run) or None (all), got {limit!r}")
     executor = executor or LocalThreads()
     started = time.monotonic()
+    executor.check()  # e.g. a scheduler that does not answer: before the store, lock or backend
+    plan = SweepPlan.build(experiment)
+    check_limits(plan)  # arithmetic only
     with StoreLock(path):
-        sweep_store, plan = open_store(path, experiment)
+        sweep_store, plan = open_store(path, experiment, plan)
         experiment = plan.experiment
         if experiment.theory is not None:  # theory first: it decides where to look
             from sweeps.theory.compute import write_theory  # xarray and the theory only when asked

@@ -48,7 +48,10 @@ import importlib
 import logging
 import os
 import signal
+import socket
 import threading
+
+from sweeps.errors import ArgumentError
 
 __all__ = [
     "ClientExecutor",
@@ -87,6 +90,10 @@ class Executor:
     def stop(self) -> None:
         """Hook: release resources."""
 
+    def check(self) -> None:
+        """Hook: refuse before any store is touched (raise :class:`~sweeps.errors.ArgumentError`),
+        e.g. a scheduler that does not answer; quick (seconds at most)."""
+
     def submit(self, fn, *args):
         """Hook: run ``fn(*args)`` asynchronously; return a future with ``add_done_callback``."""
         raise NotImplementedError
@@ -115,8 +122,22 @@ class Executor:
         self.stop()
 
 
+def _stoppable(stop: threading.Event, fn, *args):
+    """``fn(*args)`` with the engine's runs on this thread ended once ``stop`` is set
+    (:mod:`binnet_core.stopping`: between two kernel slices, well under a second)."""
+    from binnet_core.stopping import stop_when
+
+    with stop_when(stop):
+        return fn(*args)
+
+
 class LocalThreads(Executor):
     """An embedded thread pool in the driver process (no server).
+
+    :meth:`stop` (the end of a run, Ctrl-C or SIGTERM included) ends the tasks still running:
+    their simulations stop between two kernel slices (:mod:`binnet_core.stopping`) and their
+    points stay todo, so the driver exits within about a second even inside a point that
+    would run for hours.
 
     Parameters
     ----------
@@ -131,6 +152,7 @@ class LocalThreads(Executor):
         self.threads = threads or len(os.sched_getaffinity(0))
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._blas = None
+        self._stop = threading.Event()
 
     def start(self) -> None:
         from threadpoolctl import threadpool_limits
@@ -139,10 +161,12 @@ class LocalThreads(Executor):
         # no oversubscription, and the same summation order, so measurements that use BLAS
         # (correlation matrices) are bit-identical on every backend.
         self._blas = threadpool_limits(limits=1)
+        self._stop = threading.Event()
         self._pool = concurrent.futures.ThreadPoolExecutor(self.threads, thread_name_prefix="sweeps")
 
     def stop(self) -> None:
         if self._pool is not None:
+            self._stop.set()  # tasks still running (an interrupted run) end at their next slice
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         if self._blas is not None:
@@ -150,7 +174,7 @@ class LocalThreads(Executor):
             self._blas = None
 
     def submit(self, fn, *args):
-        return self._pool.submit(fn, *args)
+        return self._pool.submit(_stoppable, self._stop, fn, *args)
 
     def nthreads(self) -> int:
         return self.threads
@@ -211,7 +235,12 @@ class DaskExecutor(Executor):
         target = self.make_cluster()
         if not isinstance(target, str):
             self.cluster = target
-        self.client = Client(target)
+            self.client = Client(target)
+        else:
+            try:
+                self.client = Client(target)
+            except Exception as err:  # gone since check(): one line, the store stays as it is
+                raise ArgumentError("scheduler", f"cannot connect to {target} ({_short(err)})") from None
         self.client.register_plugin(_worker_plugin())
         logger.info("%s: dashboard at %s", self.describe(), self.client.dashboard_link)
 
@@ -300,14 +329,75 @@ class LocalProcesses(DaskExecutor):
         return f"local processes ({self.processes})"
 
 
+def _short(err: BaseException) -> str:
+    """The first line of an error, at most 120 characters."""
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0][:120]}" if text else type(err).__name__
+
+
+#: schemes of a scheduler address (``tcp://HOST:PORT``; a bare ``HOST:PORT`` is tcp)
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss")
+#: seconds :meth:`Scheduler.check` waits for the scheduler's port to accept a connection
+CONNECT_TIMEOUT = 5.0
+
+
+def scheduler_address(address: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of a scheduler address ``SCHEME://HOST:PORT`` (or ``HOST:PORT``).
+
+    Raises
+    ------
+    ArgumentError
+        Not such an address (field ``scheduler``).
+    """
+    scheme, sep, location = str(address).partition("://")
+    if not sep:
+        scheme, location = "tcp", scheme
+    host, _, port = location.rpartition(":")
+    host = host.strip("[]")  # an IPv6 host: [::1]:8786
+    if scheme not in SCHEDULER_SCHEMES or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ArgumentError("scheduler", f"{address!r} is not a scheduler address SCHEME://HOST:PORT "
+                            f"(e.g. tcp://127.0.0.1:8786)", allowed=SCHEDULER_SCHEMES)
+    return scheme, host, int(port)
+
+
+async def _handshake(address: str) -> None:
+    """Connect to ``address`` with dask's protocol (its handshake) and close again."""
+    from distributed.comm import connect
+
+    comm = await asyncio.wait_for(connect(address, timeout=CONNECT_TIMEOUT), CONNECT_TIMEOUT)  # the handshake too
+    await comm.close()
+
+
 class Scheduler(DaskExecutor):
-    """A running Dask scheduler, e.g. ``tcp://127.0.0.1:8786``."""
+    """A running Dask scheduler, e.g. ``tcp://127.0.0.1:8786``.
+
+    Raises
+    ------
+    ArgumentError
+        ``address`` is no scheduler address (:func:`scheduler_address`).
+    """
 
     name = "scheduler"
 
     def __init__(self, address: str, window: int | None = None):
         super().__init__(window)
+        scheduler_address(address)
         self.address = address
+
+    def check(self) -> None:
+        """Refuse a scheduler that does not answer as one within :data:`CONNECT_TIMEOUT`: a TCP
+        connection (refused at once where nothing listens), then dask's handshake."""
+        _, host, port = scheduler_address(self.address)
+        try:
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:  # also under a running loop (Jupyter)
+                pool.submit(asyncio.run, _handshake(self.address)).result()
+        except Exception as err:  # refused, timed out, or a peer that is no dask scheduler
+            reason = "no answer" if isinstance(err, TimeoutError) else err.strerror if isinstance(
+                err, OSError) and err.strerror else _short(err)
+            raise ArgumentError("scheduler", f"cannot connect to {self.address} ({reason}; timeout "
+                                f"{CONNECT_TIMEOUT:g} s): start a scheduler there (dask scheduler) or give "
+                                "another address") from None
 
     def make_cluster(self) -> str:
         return self.address

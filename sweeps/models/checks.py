@@ -24,8 +24,9 @@ def _refuse_structural(experiment, model: Model) -> None:
 EXHAUSTIVE_CHECKS = 1024
 
 
-def check_model(experiment) -> None:
-    """Validate the model and its parameters before any work, and a constant layout.
+def check_model(experiment) -> Layout | None:
+    """Validate the model and its parameters before any work, and a constant layout; return
+    that layout (None when the model declares none).
 
     Structural parameters (:attr:`Model.structural`) must not be swept.  The checks (the
     model's ``validate``, memory estimate, layout and start) run at the grid's check points
@@ -36,6 +37,10 @@ def check_model(experiment) -> None:
     that is monotone in each parameter is always found; in a larger grid a point made
     invalid only by an interior combination of values fails at run time, with the model's
     message.
+
+    Returns
+    -------
+    Layout or None
 
     Raises
     ------
@@ -79,6 +84,7 @@ def check_model(experiment) -> None:
             raise ModelError("sweep", f"the populations (names or sizes) change across the grid at "
                              f"{grid.label(index, replicate=False)}; swept parameters must keep the "
                              "population layout fixed")
+    return first_layout
 
 
 def _check_start(experiment, model: Model, layout: Layout | None, grid: Grid, index: int) -> None:

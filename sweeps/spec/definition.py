@@ -1,6 +1,6 @@
 """Experiment definitions: TOML files -> frozen, validated :class:`Experiment` objects.
 
-Over 500 lines on purpose: the definition's types and one parsing function per TOML table,
+Over 600 lines on purpose: the definition's types and one parsing function per TOML table,
 next to the reference of every key below; reading single fields lives in :mod:`sweeps.spec.fields`.
 
 A definition is a TOML file (read with :mod:`tomllib`) with these tables::
@@ -72,13 +72,22 @@ A definition is a TOML file (read with :mod:`tomllib`) with these tables::
     [theory]                       # optional: mean-field theory per point (sweeps.theory.compute)
     focus_counts = [1, 2]
 
+    [limits]                       # optional: how large a sweep may be (sweeps.spec.limits)
+    points = 10000000              # grid points
+    point_memory_gb = 16.0         # one point's recording and results
+    store_gb = 1000.0              # the store, uncompressed
+    core_hours = 100000.0          # predicted single-core hours
+
 Every problem raises :class:`DefinitionError` with a one-line message that names the field
 and the allowed values.  Model parameters are validated by the model itself (see
 :func:`sweeps.models.model.check_model`) at every parameter set of grids with up to 1,024 of them,
 and beyond at the grid's check points (every value of every axis and every corner), so
 nothing runs if any value is invalid; in such a large grid a point invalid only through an
 interior combination of values fails at run time with the model's message.  Structural
-parameters of a model (e.g. ``N_E``, ``N_I``, ``Q``) cannot be swept.
+parameters of a model (e.g. ``N_E``, ``N_I``, ``Q``) cannot be swept.  Swept parameters and
+zip names become arrays of the store: they are names (letters, digits, ``_ - .``, not starting
+with ``__``) that no variable, inner dimension or coordinate of the store uses
+(:meth:`sweeps.plan.SweepPlan.build`).
 """
 
 from __future__ import annotations
@@ -103,6 +112,7 @@ from sweeps.models.checks import check_model
 from sweeps.spec.adaptive import Adaptive, parse_adaptive
 from sweeps.spec.fields import axis_values, check_keys, optional, require, typename
 from sweeps.spec.grid import GridShape
+from sweeps.spec.limits import Limits, parse_limits
 from sweeps.spec.quantity import Quantity, parse_quantity
 from sweeps.spec.theory import Theory, parse_theory
 from sweeps.spec.types import DimensionKind, FixedPointStability, InitialMode, Start, StartKind
@@ -123,7 +133,7 @@ __all__ = [
     "parse_experiment",
 ]
 
-_TABLES = ("experiment", "parameters", "sweep", "simulation", "output", "cluster", "theory")
+_TABLES = ("experiment", "parameters", "sweep", "simulation", "output", "cluster", "theory", "limits")
 _EXPERIMENT_KEYS = ("name", "model", "seed", "description")
 _SIMULATION_KEYS = ("duration", "steps", "warmup", "sample_interval", "weight_mode", "ram_budget_gb",
                     "initial", "initial_mode", "focus_count", "focus_counts", "fixed_point_stability")
@@ -241,6 +251,7 @@ class Experiment(GridShape):
     theory: Theory | None = None  # the [theory] table; not part of identity()
     overrides: tuple[str, ...] = ()  # command-line key=value overrides applied to the file's text
     adaptive: Adaptive | None = None  # [sweep.adaptive]: refine the lattice in rounds (budget not in identity())
+    limits: Limits = Limits()  # the [limits] table; not part of identity()
 
     @classmethod
     def from_dict(cls, document: dict[str, Any]) -> Experiment:
@@ -343,9 +354,12 @@ def load_experiment(path: str | Path, overrides: Sequence[str] = ()) -> Experime
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise DefinitionError("file", f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise DefinitionError("file", f"{path} is not UTF-8 text (byte {err.start} is {err.object[err.start]:#04x}); "
+                              "a definition is a TOML file in UTF-8") from None
     if not overrides:
         return parse_experiment(text, source=str(path))
     from sweeps.spec.overrides import apply_overrides
@@ -391,6 +405,8 @@ def _from_document(doc: dict, text: str, source: str) -> Experiment:
     sweep = dict(doc.get("sweep", {}))
     adaptive_table = sweep.pop("adaptive", None)
     dimensions = _parse_sweep(sweep, parameters)
+    limits = parse_limits(doc.get("limits", {}))
+    limits.check_points(math.prod(d.size for d in dimensions), " x ".join(f"{d.name}={d.size}" for d in dimensions))
     simulation = _parse_simulation(doc.get("simulation", {}))
     output = _parse_output(doc.get("output", {}))
 
@@ -411,12 +427,25 @@ def _from_document(doc: dict, text: str, source: str) -> Experiment:
         source=source,
         theory=theory,
         adaptive=parse_adaptive(adaptive_table, dimensions, theory),
+        limits=limits,
     )
     try:
-        check_model(experiment)
+        layout = check_model(experiment)
     except ModelError as err:
         raise DefinitionError(err.field, str(err)) from None
+    if layout is not None and "correlation_neurons" in doc.get("output", {}):
+        _check_sampled_neurons(output.correlation_neurons, layout)
     return experiment
+
+
+def _check_sampled_neurons(per_population: int, layout) -> None:
+    """A given ``correlation_neurons`` must not exceed the largest population (every
+    population samples ``min(correlation_neurons, size)`` neurons; the default is capped so)."""
+    largest = max(layout.populations, key=lambda p: p.size, default=None)
+    if largest is not None and per_population > largest.size:
+        raise DefinitionError("output.correlation_neurons", f"{per_population} is more than the largest population "
+                              f"({largest.name}: {largest.size} neurons); at most {largest.size} "
+                              "(each population samples min(correlation_neurons, its size))")
 
 
 def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
@@ -424,6 +453,7 @@ def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
     seen: dict[str, str] = {}
 
     def claim(param: str, where: str) -> None:
+        _check_name(where, param)
         if param in parameters:
             raise DefinitionError(where, f"{param!r} is also fixed in [parameters]; set it in one place")
         if param in _RESERVED_DIMS:
@@ -465,8 +495,16 @@ def _parse_sweep(sweep: dict, parameters: dict) -> tuple[Dimension, ...]:
     return tuple(dims)
 
 
+def _check_name(where: str, name: str) -> None:
+    """A swept parameter becomes a store array: a plain name (no ``/``, not ``__...``)."""
+    if not _NAME_RE.match(name) or name.startswith("__"):
+        raise DefinitionError(where, f"{name!r} cannot name an array of the store: use letters, digits, _ - . "
+                              "(starting with a letter or _, not with __)")
+
+
 def _parse_zip(where: str, table: dict, claim, seen: dict) -> Dimension:
     name = require(table, where, "name", str)
+    _check_name(f"{where}.name", name)
     if not _NAME_RE.match(name) or name in _RESERVED_DIMS:
         raise DefinitionError(f"{where}.name", f"{name!r} is not a valid dimension name (not seed, network, init)")
     if name in seen:
@@ -544,8 +582,8 @@ def _parse_simulation(sim: dict) -> Simulation:
     if weight_mode not in WEIGHT_MODES:
         raise DefinitionError("simulation.weight_mode", f"{weight_mode!r} is not one of {', '.join(WEIGHT_MODES)}")
     budget = float(optional(sim, "simulation", "ram_budget_gb", (int, float), 12.0))
-    if not budget > 0:
-        raise DefinitionError("simulation.ram_budget_gb", f"must be > 0, got {budget}")
+    if not (math.isfinite(budget) and budget > 0):
+        raise DefinitionError("simulation.ram_budget_gb", f"must be a finite number > 0, got {budget}")
     initial = sim.get("initial", StartKind.DEFAULT.value)
     if isinstance(initial, list):
         if not initial or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in initial):

@@ -123,11 +123,12 @@ def grow_to(store: SweepStore, ordered, growth: dict[str, tuple[int, int]]) -> S
     return SweepStore.open(store.path)
 
 
-def open_store(path: str | Path, experiment) -> tuple[SweepStore, SweepPlan]:
+def open_store(path: str | Path, experiment, plan: SweepPlan | None = None) -> tuple[SweepStore, SweepPlan]:
     """The store at ``path`` for ``experiment`` and the run's plan, building the plan once.
 
-    A missing store is created from the plan; an existing one must hold the same definition
-    or one that only adds points (it grows, and the plan follows the store's axis order).
+    A missing store is created from the plan (``plan``, the experiment's, when given); an
+    existing one must hold the same definition or one that only adds points (it grows, and the
+    plan follows the store's axis order: ``plan`` is used when that order is the definition's).
 
     Raises
     ------
@@ -138,12 +139,13 @@ def open_store(path: str | Path, experiment) -> tuple[SweepStore, SweepPlan]:
     if not Path(path, "zarr.json").exists():
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise StoreError(f"{path} exists and is not a sweeps store")
-        plan = SweepPlan.build(experiment)
+        plan = plan if plan is not None else SweepPlan.build(experiment)
         return SweepStore.create(path, plan), plan
     store = SweepStore.open(path)
     store.require_arrays()
     ordered, growth = plan_growth(store, experiment)
-    plan = SweepPlan.build(ordered)
+    if plan is None or ordered.dimensions != experiment.dimensions:
+        plan = SweepPlan.build(ordered)
     names = {s.name for s in plan.variables}
     missing = sorted(names - set(store.variables))
     if missing:

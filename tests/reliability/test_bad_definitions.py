@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import socket
 
 import pytest
 
@@ -33,7 +34,24 @@ def params(extra: str) -> str:
     return BASE["parameters"] + "\n" + extra
 
 
-# (id, definition text, extra CLI arguments, start of the field in the message, words in the message)
+def simulation(extra: str) -> str:
+    return BASE["simulation"] + "\n" + extra
+
+
+#: the toy model (tests/reference/toymodel.py): it accepts any parameter name, so a swept name
+#: reaches the store's name checks
+TOY = {"experiment": 'name = "bad"\nmodel = "tests.reference.toymodel:MODEL"\nseed = 1', "parameters": "N_E = 40\nN_I = 10\nQ = 2"}
+
+
+def closed_port() -> int:
+    """A port of 127.0.0.1 where nothing listens (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# (id, definition text (or bytes), extra CLI arguments, start of the field in the message (after
+# "FILE: "; a line starting "error: " or "sweeps run: error: " as it is), words in the message)
 CASES = [
     # syntax errors
     ("unterminated-string", '[experiment]\nname = "bad\n', (), "syntax", "invalid TOML"),
@@ -96,7 +114,42 @@ CASES = [
     ("unknown-model", definition(experiment='name = "bad"\nmodel = "clustred_ei"\nseed = 1'), (), "experiment.model", "allowed: clustered_ei"),
     ("unimportable-model", definition(experiment='name = "bad"\nmodel = "no_such_module:build"\nseed = 1'), (), "experiment.model", "cannot import"),
     ("unknown-weight-mode", definition(simulation='duration = "100 ms"\nsample_interval = "10 ms"\nweight_mode = "csr"'), (), "simulation.weight_mode", "auto, dense, sparse"),
-    ("unknown-backend", definition(), ("--cluster", "lsf"), "argument --cluster", "choose from 'slurm', 'pbs'"),
+    ("unknown-backend", definition(), ("--cluster", "lsf"), "sweeps run: error: argument --cluster", "choose from 'slurm', 'pbs'"),
+    ("model-dotdot", definition(experiment='name = "bad"\nmodel = "..x:y"\nseed = 1'), (), "experiment.model", "is not 'package.module:NAME'"),
+    ("scheduler-garbage", definition(), ("--scheduler", "garbage"), "error: scheduler", "not a scheduler address"),
+    ("scheduler-unreachable", definition(), ("--scheduler", f"tcp://127.0.0.1:{closed_port()}"), "error: scheduler", "cannot connect"),
+    # a file that is not UTF-8, a boolean where an integer is required
+    ("not-utf8", definition().encode() + b"# caf\xe9\n", (), "file", "is not UTF-8 text"),
+    ("N_E-true", definition(parameters="N_E = true\nN_I = 100\nQ = 4"), (), "parameters at R_Eplus=1.0", "N_E must be a positive integer, got a boolean"),
+    # sizes, memory and cost beyond the [limits] (arithmetic only: nothing allocated)
+    ("inits-1e12", definition(sweep="R_Eplus = [1.0, 2.0]\ninits = 1000000000000"), (), "limits.points", "2e+12 points"),
+    ("grid-1e12", definition(sweep="R_Eplus = {linspace = [1.0, 2.0, 1000000]}\ng = {linspace = [1.0, 2.0, 1000000]}"),
+     (), "limits.points", "1e+12 points"),
+    ("point-memory", definition(parameters="N_E = 4000\nN_I = 1000\nQ = 500", simulation='duration = "1e9 ms"\nsample_interval = "100 ms"'),
+     (), "limits.point_memory_gb", "one point needs about"),
+    ("store-size", definition(extra="[limits]\nstore_gb = 1e-6\n"), (), "limits.store_gb", "the store would hold"),
+    ("core-hours", definition(sweep="R_Eplus = {linspace = [1.0, 2.0, 1000]}\nnetworks = 1000", simulation='duration = "1e9 ms"\nsample_interval = "1000 s"'),
+     (), "limits.core_hours", "core-hours, more than the limit of 100000"),
+    ("limit-inf", definition(extra="[limits]\ncore_hours = inf\n"), (), "limits.core_hours", "finite number > 0"),
+    ("limit-unknown", definition(extra="[limits]\ncore_hour = 10\n"), (), "limits.core_hour", "did you mean 'core_hours'"),
+    ("correlation-neurons-1e9", definition(output="correlation_neurons = 1000000000"), (), "output.correlation_neurons",
+     "more than the largest population (E0: 100 neurons)"),
+    ("ram-budget-inf", definition(simulation=simulation("ram_budget_gb = inf")), (), "simulation.ram_budget_gb", "finite number > 0"),
+    ("ram-budget-nan", definition(simulation=simulation("ram_budget_gb = nan")), (), "simulation.ram_budget_gb", "finite number > 0"),
+    ("ram-budget-negative", definition(simulation=simulation("ram_budget_gb = -1")), (), "simulation.ram_budget_gb", "finite number > 0"),
+    # swept names that are arrays of the store, or no array name at all
+    ("axis-time", definition(**TOY, sweep="R_Eplus = [1.0, 2.0]\ntime = [1.0, 2.0]"), (), "sweep.time", "inner dimension"),
+    ("axis-population", definition(**TOY, sweep="population = [1.0, 2.0]"), (), "sweep.population", "inner dimension"),
+    ("axis-pair_type", definition(**TOY, sweep="pair_type = [1.0, 2.0]"), (), "sweep.pair_type", "inner dimension"),
+    ("axis-population_size", definition(**TOY, sweep="population_size = [1.0, 2.0]"), (), "sweep.population_size", "array of every store"),
+    ("axis-status", definition(**TOY, sweep="status = [1.0, 2.0]"), (), "sweep.status", "array of every store"),
+    ("axis-variable", definition(**TOY, sweep="mean_activity_E = [1.0, 2.0]"), (), "sweep.mean_activity_E", "a variable"),
+    ("axis-slash", definition(sweep='R_Eplus = [1.0, 2.0]\n"a/b" = [1.0, 2.0]'), (), "sweep.a/b", "cannot name an array"),
+    ("axis-dunder", definition(**TOY, sweep='__x = [1.0, 2.0]'), (), "sweep.__x", "cannot name an array"),
+    ("zip-time", definition(sweep='[[sweep.zip]]\nname = "time"\nR_Eplus = [1.0, 2.0]\ng = [1.0, 1.1]'), (), "sweep.zip[0].name", "inner dimension"),
+    ("zip-slash", definition(sweep='[[sweep.zip]]\nname = "a/b"\nR_Eplus = [1.0, 2.0]\ng = [1.0, 1.1]'), (), "sweep.zip[0].name", "cannot name an array"),
+    ("zipped-cluster", definition(**TOY, sweep='[[sweep.zip]]\nname = "z"\nR_Eplus = [1.0, 2.0]\ncluster = [1.0, 1.1]'), (),
+     "sweep.zip[0].cluster", "inner dimension"),
     # a network larger than the RAM budget (refused before any work, not while building)
     ("over-ram-budget", definition(simulation='duration = "100 ms"\nsample_interval = "10 ms"\nram_budget_gb = 0.0001'), (), "simulation.ram_budget_gb", "too small"),
     ("dense-over-ram-budget", definition(parameters="N_E = 200000\nN_I = 50000\nQ = 4",
@@ -119,7 +172,7 @@ def outcomes(tmp_path_factory):
         directory = root / name
         directory.mkdir()
         path = directory / "definition.toml"
-        path.write_text(text)
+        path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
         return name, (directory, path, run_cli("run", path, "--store", directory / "store.zarr", *args))
 
     with concurrent.futures.ThreadPoolExecutor(max(2, len(os.sched_getaffinity(0)))) as pool:
@@ -132,7 +185,7 @@ def test_bad_definition_gives_one_line_naming_the_field_and_no_store(name, text,
     directory, path, result = outcomes[name]
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    prefix = f"{path}: {field}" if not args else f"sweeps run: error: {field}"
+    prefix = field if field.startswith(("error: ", "sweeps run: error: ")) else f"{path}: {field}"
     assert lines[0].startswith(prefix), lines[0]
     assert words in lines[0]
     assert result.returncode == 2
@@ -163,3 +216,18 @@ def test_connectivity_estimate_refuses_what_the_engine_refuses():
             assert str(estimated.value) == str(built.value)
             assert estimate_connectivity_bytes(parameters, weight_mode, 12.0) > 0
 
+
+
+def test_limits_are_raised_in_the_definition_or_on_the_command_line(tmp_path):
+    """Control: the definitions refused for their [limits] validate once the limit is raised."""
+    cases = {c[0]: c[1] for c in map(_case, CASES)}
+    for name, override in (("core-hours", "limits.core_hours=1e6"), ("store-size", "limits.store_gb=1")):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(cases[name])
+        result = run_cli("validate", path, override, "--json")
+        assert result.returncode == 0, result.stderr
+    path = tmp_path / "points.toml"
+    path.write_text(definition(sweep="R_Eplus = [1.0, 2.0]\ninits = 3", extra="[limits]\npoints = 5\n"))
+    result = run_cli("validate", path)
+    assert result.returncode == 2 and "limits.points: the grid R_Eplus=2 x init=3 has 6 points" in result.stderr
+    assert run_cli("validate", path, "limits.points=6").returncode == 0

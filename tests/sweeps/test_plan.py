@@ -56,3 +56,22 @@ def test_the_plan_lists_what_a_point_stores(toy_definition):
     assert plan.dtypes["status" if "status" in plan.dtypes else "synapse_count"].kind == "i"
     assert plan.inner["population"] == 4 and plan.inner["time"] == plan.experiment.simulation.n_samples
     assert len(plan.grid) == plan.experiment.n_points
+
+
+def test_every_array_of_a_store_but_the_point_dimensions_is_a_reserved_name(tmp_path):
+    """The names swept axes may not take (``reserved_names``) cover everything a store holds:
+    a run with ``[theory]`` writes the theory too."""
+    from sweeps.plan import reserved_names
+    from sweeps.store.sweep_store import SweepStore
+
+    experiment = sweeps.parse_experiment(
+        '[experiment]\nname = "names"\nmodel = "clustered_ei"\nseed = 1\n[parameters]\nN_E = 80\nN_I = 20\nQ = 2\n'
+        '[sweep]\nR_Eplus = [1.2, 1.5]\n[[sweep.zip]]\nname = "z"\ng = [1.0, 1.2]\nkappa = [0.0, 1.0]\n'
+        '[simulation]\nduration = "20 ms"\nsample_interval = "2 ms"\n[output]\ncorrelation_neurons = 4\n'
+        '[theory]\nfocus_counts = [1]\n')
+    sweeps.run_sweep(experiment, tmp_path / "s.zarr", sweeps.LocalThreads(2), limit=1)
+    store = SweepStore.open(tmp_path / "s.zarr", mode="r")
+    names = {name for name, _ in store.group.members()}
+    swept = set(store.dims) | {"g", "kappa"}
+    assert names - swept <= set(reserved_names(SweepPlan.build(experiment))) | {"focus_count"}  # the theory's dim
+    assert {"status", "error", "time", "population", "population_size", "sweeps_theory", "mf_rate_E_focus"} <= names

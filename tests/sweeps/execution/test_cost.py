@@ -63,7 +63,7 @@ def test_prediction_counts_one_build_per_network_and_every_update():
         12 * (samples * (n * MOMENT_NS + SAMPLE_SECONDS * 1e9) + pairs * (PAIR_NS + samples * PAIR_SAMPLE_NS)) * 1e-9)
     assert p.seconds == pytest.approx(
         p.build_seconds + p.simulation_seconds + p.correlation_seconds + 12 * POINT_SECONDS)
-    more_neurons = predict(SweepPlan.build(toy(neurons=40)))  # every neuron sampled: 50, quadratic in it
+    more_neurons = predict(SweepPlan.build(toy(neurons=20)))  # every neuron sampled: 50, quadratic in it
     moments = 12 * samples * (n * MOMENT_NS * 1e-9 + SAMPLE_SECONDS)
     assert more_neurons.correlation_seconds - moments == pytest.approx(
         (p.correlation_seconds - moments) * 50 * 49 / (30 * 29))
