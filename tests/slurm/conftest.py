@@ -97,12 +97,15 @@ LOOPBACK_DASHBOARD = {"dashboard_address": "127.0.0.1:0"}
 
 @pytest.fixture
 def slurm(slurm_cluster, monkeypatch):
-    """Per test: worker jobs can import the project, schedulers (in this process, in CLI
+    """Per test: worker jobs can import the project and log at dask's default level, schedulers (in this process, in CLI
     processes and in driver jobs) serve their dashboard on loopback only, and jobs the test
     left are cancelled."""
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
     monkeypatch.setenv("DASK_JOBQUEUE__SLURM__SCHEDULER_OPTIONS", repr(LOOPBACK_DASHBOARD))
+    # worker jobs inherit this environment: they log at dask's default level, whatever an
+    # in-process ``sweeps`` command of an earlier (module-scoped) fixture set
+    monkeypatch.delenv("DASK_LOGGING__DISTRIBUTED", raising=False)
     before = slurm_cluster.job_ids()
     import dask_jobqueue  # noqa: F401  (its config defaults first, then this one key over them)
 
