@@ -44,6 +44,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.g
 from scipy.interpolate import griddata  # noqa: E402
 
 from sweeps import LocalThreads, open_results, parse_experiment, run_sweep  # noqa: E402
+from sweeps.errors import MissingDependencyError, require_optional  # noqa: E402
 
 SIZE, NETWORKS, BUDGETS = 33, 2, (10, 25, 50)
 TOML = f"""\
@@ -109,7 +110,7 @@ def run(text: str, store: Path) -> float:
 
 
 def learner2d(dense: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray, int]:
-    import adaptive
+    adaptive = require_optional("adaptive", "adaptive", "the comparison with Learner2D")
 
     def simulate(xy):  # the dense store's result at the nearest lattice point (= simulating it)
         i, j = (int(round(v * (SIZE - 1))) for v in xy)
@@ -127,6 +128,10 @@ def learner2d(dense: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray, i
 
 
 def main() -> None:
+    try:
+        require_optional("adaptive", "adaptive", "the comparison with Learner2D")
+    except MissingDependencyError as err:  # before any work
+        raise SystemExit(f"error: {err}") from None
     logging.disable(logging.INFO)
     load = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:

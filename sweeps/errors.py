@@ -90,7 +90,7 @@ class MissingDependencyError(SweepsError, ImportError):
 
 
 #: the optional extras of the distribution and what they hold (see pyproject.toml)
-OPTIONAL_EXTRAS = {"cluster": "dask-jobqueue", "netcdf": "h5netcdf and h5py"}
+OPTIONAL_EXTRAS = {"cluster": "dask-jobqueue", "netcdf": "h5netcdf and h5py", "adaptive": "python-adaptive"}
 
 
 def require_optional(module: str, extra: str, purpose: str):
