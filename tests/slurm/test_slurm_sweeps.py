@@ -112,3 +112,23 @@ def test_scancel_worker_job_mid_sweep(slurm, slurm_definition, tmp_path):
     assert summary.failed == 0
     assert done_before < POINTS  # cancelled mid-sweep
     assert_same_data(threaded_baseline(definition, tmp_path), path)
+
+
+def test_adaptive_sweep_on_slurm_chooses_the_points_of_a_threaded_run(slurm, tmp_path):
+    """Rounds are submitted to the SLURM workers as they are chosen; the chosen points and their
+    data are those of a run with one local thread."""
+    from sweeps import LocalThreads
+    from tests.slurm.conftest import cluster_table
+    from tests.sweeps.execution.test_adaptive import TOML
+
+    definition = tmp_path / "adaptive.toml"
+    definition.write_text(TOML.format(budget=40) + cluster_table(tmp_path, 2))
+    experiment = load_experiment(definition)
+    threads, on_slurm = tmp_path / "threads.zarr", tmp_path / "slurm.zarr"
+    assert run_sweep(experiment, threads, LocalThreads(1)).complete
+    assert run_sweep(experiment, on_slurm, JobqueueExecutor("slurm", experiment.cluster)).complete
+    a, b = open_results(threads).load(), open_results(on_slurm).load()
+    assert np.isfinite(a["adaptive_round"].values).sum() > 9  # rounds after the coarse lattice ran
+    np.testing.assert_array_equal(b["adaptive_round"].values, a["adaptive_round"].values)
+    np.testing.assert_array_equal(b["active"].values, a["active"].values)
+    assert "slurm (2 jobs x 1 cores" in b.attrs["runs"][-1]["backend"]
