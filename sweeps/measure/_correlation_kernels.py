@@ -40,57 +40,64 @@ def _z(num, den, limit):
 
 
 @njit(cache=True, nogil=True)
-def binary_block_z(packed, ones, n_samples, groups, n_groups, limit):
-    """Fisher-z sums per block of groups of binary series, from bit-packed time series.
+def binary_block_r(packed, ones, n_samples, bounds, a, limit, values, z_row, r_row, ends):
+    """r of the pairs of block row ``a`` (blocks (a, b), b >= a) of binary series, in place.
 
-    packed : uint64 (K, W), neuron k's samples as bits (zero padding); ones : int64 (K,),
-    its number of 1s; groups : int64 (K,).  Pearson r of a pair from integer counts:
-    ``r = (T n11 - n_i n_j) / sqrt(n_i (T - n_i) n_j (T - n_j))`` with ``n11`` the popcount
-    of the AND of the two rows.  Constant series (``n_i`` 0 or T) are skipped.
-    Returns z_sum (G, G) over ordered pairs ``i != j``.
+    packed : uint64 (K, W), neuron k's samples as bits (zero padding), neurons sorted by
+    group and none constant; ones : int64 (K,), its number of 1s; bounds : int64 (G + 1,),
+    group g's neurons are ``bounds[g]:bounds[g + 1]``.  Pearson r of a pair from integer
+    counts: ``r = (T n11 - n_i n_j) / sqrt(n_i (T - n_i) n_j (T - n_j))`` with ``n11`` the
+    popcount of the AND of the two rows; each unordered pair is visited once.
+
+    Writes block b's r values to ``values[ends[b - 1]:ends[b]]`` (``ends[a - 1]`` read as 0),
+    its Fisher-z sum over unordered pairs to ``z_row[b]`` and its sum of r to ``r_row[b]``.
     """
-    n_neurons, n_words = packed.shape
+    n_groups = bounds.size - 1
+    n_words = packed.shape[1]
     t = n_samples
-    var = np.empty(n_neurons)
-    for i in range(n_neurons):
-        var[i] = float(ones[i]) * float(t - ones[i])  # exact integers below 2^53
-    z_sum = np.zeros((n_groups, n_groups))
-    row = np.zeros(n_groups)
-    for i in range(n_neurons):
-        if var[i] == 0.0:
-            continue
-        row[:] = 0.0
-        ni = ones[i]
-        for j in range(i + 1, n_neurons):
-            if var[j] == 0.0:
-                continue
-            both = 0
-            for w in range(n_words):
-                both += _popcount(packed[i, w] & packed[j, w])
-            num = float(t * np.int64(both) - ni * ones[j])  # exact: |num| <= T^2 / 4
-            row[groups[j]] += _z(num, math.sqrt(var[i] * var[j]), limit)
-        gi = groups[i]
-        for g in range(n_groups):
-            z_sum[gi, g] += row[g]
-            z_sum[g, gi] += row[g]
-    return z_sum
+    n = 0
+    for b in range(a, n_groups):
+        z_total = 0.0
+        r_total = 0.0
+        for i in range(bounds[a], bounds[a + 1]):
+            ni = ones[i]
+            var_i = float(ni) * float(t - ni)  # exact integers below 2^53
+            for j in range(i + 1 if a == b else bounds[b], bounds[b + 1]):
+                both = 0
+                for w in range(n_words):
+                    both += _popcount(packed[i, w] & packed[j, w])
+                num = float(t * np.int64(both) - ni * ones[j])  # exact: |num| <= T^2 / 4
+                den = math.sqrt(var_i * (float(ones[j]) * float(t - ones[j])))
+                r = num / den
+                values[n] = r
+                r_total += r
+                z_total += _z(num, den, limit)
+                n += 1
+        z_row[b] = z_total
+        r_row[b] = r_total
+        ends[b] = n
 
 
 @njit(cache=True, nogil=True)
-def dense_block_z(products, col_groups, n_groups, limit):
-    """Fisher-z sums of a block of r values per column group, the diagonal left out.
+def dense_block_r(products, first, bounds, a, limit, values, z_row, r_row, ends):
+    """:func:`binary_block_r` for r values from a matrix product, in place.
 
-    products : float32 (R, C), r of R rows (one group, the first R columns) against the
-    C columns; col_groups : int64 (C,).  Returns sums (G,).  Zero rows (constant
-    series) give ``r = 0`` and add nothing.
+    products : float32 (R, C), the r of the sorted neurons ``first:first + R`` (rows) against
+    the neurons ``first:first + C`` (columns, reaching the last neuron); group a's neurons
+    lie in the rows.  Each unordered pair is read once (the upper triangle).
     """
-    n_rows, n_cols = products.shape
-    sums = np.zeros(n_groups)
-    for i in range(n_rows):
-        for j in range(n_cols):
-            if j == i:
-                continue
-            r = float(products[i, j])
-            if r != 0.0:
-                sums[col_groups[j]] += _z(r, 1.0, limit)
-    return sums
+    n_groups = bounds.size - 1
+    n = 0
+    for b in range(a, n_groups):
+        z_total = 0.0
+        r_total = 0.0
+        for i in range(bounds[a], bounds[a + 1]):
+            for j in range(i + 1 if a == b else bounds[b], bounds[b + 1]):
+                r = float(products[i - first, j - first])
+                values[n] = r
+                r_total += r
+                z_total += _z(r, 1.0, limit)
+                n += 1
+        z_row[b] = z_total
+        r_row[b] = r_total
+        ends[b] = n

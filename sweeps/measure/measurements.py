@@ -111,12 +111,6 @@ class MeasureContext:
         return {quantity: st.block_correlations(series, self.rec.sampled_populations, self.n_pop)
                 for quantity, series in self.series.items()}
 
-    @functools.cached_property
-    def plain_blocks(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Plain mean and median of r per block of populations (:func:`st.block_plain_stats`)."""
-        return {quantity: st.block_plain_stats(series, self.rec.sampled_populations, self.n_pop)
-                for quantity, series in self.series.items()}
-
     @property
     def series(self) -> dict[str, np.ndarray]:
         return {"states": self.rec.sampled_states, "fields": self.rec.sampled_fields}
@@ -336,13 +330,13 @@ def _register_correlations(quantity: str, word: str) -> None:
               f"plain mean Pearson correlation of {word} per pair of populations (the reference's "
               "state_cluster_mean)")
     def _matrix_mean(ctx):
-        return ctx.plain_blocks[quantity][0]
+        return ctx.blocks[quantity].r_mean
 
     @register(f"corr_matrix_{quantity}_median", (POPULATION, POPULATION_OTHER), "float64", "1",
               f"median Pearson correlation of {word} per pair of populations (the reference's "
               "state_cluster_median)")
     def _matrix_median(ctx):
-        return ctx.plain_blocks[quantity][1]
+        return ctx.blocks[quantity].r_median
 
     @register(f"episode_corr_{quantity}", (PAIR_TYPE, RELATION), "float64", "1",
               f"corr_{quantity} inside single-cluster episodes of at least min_episode "

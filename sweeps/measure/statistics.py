@@ -9,38 +9,41 @@ cluster and series that are constant over the window are left out.
 
 How the pair correlations are computed (:func:`block_correlations`; kernels in
 ``sweeps.measure._correlation_kernels``, numba, ``nogil``).  The definitions above are not
-touched; only the arithmetic is:
+touched; only the arithmetic is.  Every pair's r is computed once, block of populations by
+block, and feeds all summaries of the block: the Fisher-z sum, the plain mean and the median
+(the reference's cluster-pair matrices); the median of a block is one introselect.
 
 * **Binary states: bit-packed AND + popcount, exact counts.**  Each neuron's T samples are
   packed into ``ceil(T / 64)`` uint64 words; the joint count of a pair is the popcount of
   the AND of two rows and ``r = (T n11 - n_i n_j) / sqrt(n_i (T - n_i) n_j (T - n_j))``.
   The numerator and the product under the root are exact integers (below 2^53 for
   ``T < 19,000``), so ``r`` carries two roundings (root, division): it is the correctly
-  rounded value to within 2 ulp, the same for every pair that has the same counts.  The
-  former float64 path (centre, normalise, matrix product) carries about ``T`` roundings,
-  so the two differ by at most ``(T + 4) 2^-53`` in r (tested; about 1e-13 at T = 1,000)
-  and stored means by a few 1e-16.  Chosen by measurement on 6,000 neurons x 1,000
-  samples (one thread, loaded machine, old vs new in one process): 8.0 s -> 2.4 s; a
+  rounded value to within 2 ulp, the same for every pair that has the same counts.  A
+  float64 path (centre, normalise, matrix product) carries about ``T`` roundings, so the
+  two differ by at most ``(T + 4) 2^-53`` in r (tested; about 1e-13 at T = 1,000).  A
   float32 matrix product of the 0/1 matrix (exact too, counts < 2^24) took longer than the
-  popcounts alone, and online accumulation in the recorder would do the same K^2 / 2
-  pair updates per sample instead of per 64 samples.
+  popcounts alone, and online accumulation in the recorder would do the same K^2 / 2 pair
+  updates per sample instead of per 64 samples.
 * **Continuous inputs: float32 products.**  Series are centred and normalised in float64,
-  rounded to float32 and multiplied by BLAS sgemm (one group's rows against the later
-  groups' rows; the K x K matrix is never held).  With unit rounding ``u = 2^-24`` the
-  error of each r is at most ``gamma_(T+2) = (T + 2) u / (1 - (T + 2) u)`` (input rounding
-  plus a T-term dot product of unit vectors): 6e-5 at T = 1,000, typically
-  ``sqrt(T) u`` (measured 1e-9 on the mean z of 6,000 neurons); in z at most
-  ``gamma / (1 - r^2)``.  That is far below the sampling error of a mean correlation
-  (the estimator's standard error, ~5 % of values of 1e-2..1e-1).  Time: 7.0 s -> 4.0 s
-  for 6,000 neurons x 1,000 samples (sgemm at twice dgemm's rate); pair sampling would be
-  cheaper still but changes the estimator, which belongs to the statistics' definitions.
+  rounded to float32 and multiplied by BLAS sgemm (a slab of consecutive groups' rows
+  against the slab's and every later group's rows; the K x K matrix is never held).  With
+  unit rounding ``u = 2^-24`` the error of each r is at most
+  ``gamma_(T+2) = (T + 2) u / (1 - (T + 2) u)`` (input rounding plus a T-term dot product
+  of unit vectors): 6e-5 at T = 1,000, typically ``sqrt(T) u``; in z at most
+  ``gamma / (1 - r^2)``; means and medians of r move by at most ``gamma``.  That is far
+  below the sampling error of a mean correlation (the estimator's standard error, ~5 % of
+  values of 1e-2..1e-1).  sgemm runs at twice dgemm's rate.
 * **artanh** is evaluated as ``sign(r) 0.5 log((1 + |r|) / (1 - |r|))`` in the kernels,
   fused with the block sums: within ``1.5 * 2^-52 + 2 ulp`` of ``np.arctanh`` (tested),
-  half the time of ``atanh`` (0.21 s against 0.47 s for 1.8e7 values).  With all pairs the
-  per-pair log is still the largest part of the binary path (6,000 neurons x 1,000
-  samples, CPU seconds: states 0.84 s, of which about 0.6 s per-pair work; inputs 1.7 s,
-  of which sgemm 1.15 s); below that only sampling pairs helps, which is a change of the
-  estimator (the paper issue's to make).
+  half the time of ``atanh``.
+
+Cost at the Figure 4 point (N = 10^4, 10 s, 1,000 samples, the default 100 sampled neurons
+per population: 4,000 neurons, 8 M pairs; one thread, CPU seconds,
+``benchmarks/bench_measurements.py``): the sgemm of the inputs about 0.5 s, the per-pair
+work of states and inputs (popcounts or a product's entry, one log, the sums) about 0.25 s
+each, medians 0.06 s; all statistics about 85 % of the simulation of the same point.
+Fewer than all pairs (the reference samples pairs) would be cheaper still, but changes the
+estimator; the number of sampled neurons per population sets the cost (as its square).
 """
 from __future__ import annotations
 
@@ -98,21 +101,31 @@ def category_of_blocks(cell_types, clusters) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BlockCorrelations:
-    """Fisher-z sums and pair counts per block of groups (ordered pairs, ``i != j``).
+    """Pair correlations of the sampled neurons summarised per block of groups, shape (G, G).
 
-    Every unordered pair is counted twice over the whole matrix (as ``(i, j)`` and
-    ``(j, i)``), so means are unaffected and pair counts are half the ordered counts.
+    ``z_sum`` and ``count`` run over ordered pairs (``i != j``): every unordered pair is counted
+    twice over the whole matrix (as ``(i, j)`` and ``(j, i)``), so means are unaffected and
+    pair counts are half the ordered counts.  ``r_mean`` and ``r_median`` are the plain mean
+    and median of ``r`` over the block's unordered pairs (NaN without pairs).
     """
 
-    z_sum: np.ndarray  # (G, G) float64
-    count: np.ndarray  # (G, G) int64, ordered pairs
+    z_sum: np.ndarray  # float64, Fisher-z sums
+    count: np.ndarray  # int64, ordered pairs
+    r_mean: np.ndarray  # float64
+    r_median: np.ndarray  # float64
+
+
+#: Rows of one float32 product (consecutive groups are joined up to at least this many):
+#: slabs of ~100 rows ran ~15 % slower than 250-500 (OpenBLAS, one thread, 4,000 x 1,000).
+SLAB_ROWS = 256
 
 
 def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int) -> BlockCorrelations:
-    """Sum of ``artanh r_ij`` and number of pairs for every block of groups.
+    """Fisher-z sums, pair counts, plain means and medians of ``r_ij`` per block of groups.
 
     Binary series (bool or integer dtype with values 0 and 1 only) take the exact bit-packed
     path, any other the float32 path; see the module docstring for both and their error.
+    Every pair's ``r`` is computed once and feeds all four summaries.
 
     Parameters
     ----------
@@ -137,20 +150,64 @@ def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int) ->
 
     groups = groups.astype(np.int64)
     n_samples = series.shape[0]
-    if is_binary(series):
+    binary = is_binary(series)
+    if binary:
         x = series.astype(bool, copy=False)
         ones = np.count_nonzero(x, axis=0).astype(np.int64)
         valid = (ones > 0) & (ones < n_samples)
-        z_sum = np.zeros((n_groups, n_groups))
-        if valid.sum() >= 2:
-            keep = np.flatnonzero(valid)  # only non-constant series enter the kernel
-            z_sum = _k.binary_block_z(pack_bits(x[:, keep]), ones[keep], n_samples, groups[keep],
-                                      n_groups, 1.0 - FISHER_EPS)
     else:
-        z_sum, valid = _float32_block_z(series, groups, n_groups)
-    n_valid = np.bincount(groups[valid], minlength=n_groups)
+        x, valid = _standardized(np.asarray(series, np.float64))
+    # only non-constant series enter the kernels, sorted by group: group g is bounds[g]:bounds[g+1]
+    keep = np.flatnonzero(valid)
+    keep = keep[np.argsort(groups[keep], kind="stable")]
+    n_valid = np.bincount(groups[keep], minlength=n_groups)
+    bounds = np.r_[0, np.cumsum(n_valid)].astype(np.int64)
+    summary = _BlockSummary.empty(bounds)
+    if binary:
+        packed = pack_bits(x[:, keep])
+        for a in range(n_groups):
+            summary.fill_row(a, _k.binary_block_r, packed, ones[keep], n_samples)
+    else:
+        _float32_rows(x[:, keep], summary)
     count = np.outer(n_valid, n_valid) - np.diag(n_valid)
-    return BlockCorrelations(z_sum, count)
+    return BlockCorrelations(summary.z_sum, count, summary.r_mean, summary.r_median)
+
+
+class _BlockSummary:
+    """The (G, G) summaries filled block row by block row from a kernel's r values.
+
+    A kernel writes the r values of the blocks (a, b >= a) into one buffer, with each
+    block's z and r sums; medians are taken here by :func:`_median_in_place`.
+    """
+
+    def __init__(self, bounds: np.ndarray, z_sum, r_mean, r_median):
+        self.bounds = bounds
+        self.z_sum, self.r_mean, self.r_median = z_sum, r_mean, r_median
+        sizes = np.diff(bounds)
+        self.values = np.empty(int(sizes.max(initial=0)) * int(sizes.sum()))
+        self.z_row, self.r_row = np.zeros(len(sizes)), np.zeros(len(sizes))
+        self.ends = np.zeros(len(sizes), np.int64)
+
+    @classmethod
+    def empty(cls, bounds: np.ndarray) -> _BlockSummary:
+        shape = (len(bounds) - 1,) * 2
+        return cls(bounds, np.zeros(shape), np.full(shape, np.nan), np.full(shape, np.nan))
+
+    def fill_row(self, a: int, kernel, *args) -> None:
+        """Run ``kernel(*args, bounds, a, limit, values, z_row, r_row, ends)`` for row a."""
+        if self.bounds[a + 1] == self.bounds[a]:
+            return
+        kernel(*args, self.bounds, a, 1.0 - FISHER_EPS, self.values, self.z_row, self.r_row, self.ends)
+        start = 0
+        for b in range(a, len(self.bounds) - 1):
+            end = int(self.ends[b])
+            if end > start:
+                block = self.values[start:end]
+                z = 2.0 * self.z_row[b] if a == b else self.z_row[b]  # ordered pairs
+                self.z_sum[a, b] = self.z_sum[b, a] = z
+                self.r_mean[a, b] = self.r_mean[b, a] = self.r_row[b] / (end - start)
+                self.r_median[a, b] = self.r_median[b, a] = _median_in_place(block)
+            start = end
 
 
 def is_binary(series: np.ndarray) -> bool:
@@ -172,33 +229,41 @@ def pack_bits(states: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(packed).view(np.uint64)
 
 
-def _float32_block_z(series: np.ndarray, groups: np.ndarray, n_groups: int):
-    """z sums of continuous series: centred and normalised in float64, products in float32."""
+def _median_in_place(values: np.ndarray) -> float:
+    """``np.median(values)`` (the same value), reordering ``values``.
+
+    One introselect at the middle (``ndarray.partition``) and, for an even count, the largest
+    value below it: 5x faster than ``np.median`` (which selects two positions) and 7x faster
+    than numba's median on blocks of 10^4 values (measured).
+    """
+    n = values.size
+    half = n // 2
+    values.partition(half)
+    return float(values[half]) if n % 2 else float((values[half] + values[:half].max()) / 2)
+
+
+def _float32_rows(standardized: np.ndarray, summary: _BlockSummary) -> None:
+    """Fill ``summary`` from centred unit-norm series (float64, sorted by group), products in float32.
+
+    One sgemm per slab of consecutive groups (rows) against the slab's and every later
+    group's neurons (columns): the K x K matrix is never held and each pair is read once.
+    """
     from sweeps.measure import _correlation_kernels as _k
 
-    order = np.argsort(groups, kind="stable")
-    sorted_groups = groups[order]
-    x = np.asarray(series, np.float64)[:, order]
-    x = x - x.mean(axis=0)
-    norm = np.sqrt(np.einsum("tk,tk->k", x, x))
-    valid = norm > 1e-12 * max(1.0, float(np.abs(series).max(initial=0.0))) * np.sqrt(len(x))
-    x[:, valid] /= norm[valid]
-    x[:, ~valid] = 0.0  # r = 0 with every other series: artanh 0 adds nothing
-    rows = np.ascontiguousarray(x.T, np.float32)  # one row per neuron: each group a contiguous block
-    z_sum = np.zeros((n_groups, n_groups))
-    present = np.flatnonzero(np.bincount(sorted_groups, minlength=n_groups))
-    bounds = np.searchsorted(sorted_groups, np.r_[present, n_groups])
-    # r of each group's rows against its own and every later group's rows, one float32 matrix
-    # product per group: the K x K matrix is never held and artanh runs on half of it
-    for i, a in enumerate(present):
-        lo, hi = bounds[i], bounds[i + 1]
-        sums = _k.dense_block_z(rows[lo:hi] @ rows[lo:].T, sorted_groups[lo:], n_groups,
-                                1.0 - FISHER_EPS)  # zero for the groups before a
-        z_sum[a, a:] = sums[a:]
-        z_sum[a:, a] = sums[a:]
-    inverse = np.empty_like(order)
-    inverse[order] = np.arange(order.size)
-    return z_sum, valid[inverse]
+    bounds = summary.bounds
+    n_groups = bounds.size - 1
+    rows = np.ascontiguousarray(standardized.T, np.float32)  # one row per neuron
+    a = 0
+    while a < n_groups:
+        b = a + 1  # the slab: groups a..b-1
+        while b < n_groups and bounds[b] - bounds[a] < SLAB_ROWS:
+            b += 1
+        lo, hi = bounds[a], bounds[b]
+        if hi > lo:
+            products = rows[lo:hi] @ rows[lo:].T
+            for g in range(a, b):
+                summary.fill_row(g, _k.dense_block_r, products, lo)
+        a = b
 
 
 def category_means(blocks: BlockCorrelations, category: np.ndarray, n_categories: int):
@@ -223,34 +288,6 @@ def block_means(blocks: BlockCorrelations) -> np.ndarray:
     """``tanh(mean z)`` per block of groups (NaN for blocks without pairs)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.tanh(blocks.z_sum / blocks.count)
-
-
-def block_plain_stats(series: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Plain mean and median of the Pearson ``r`` of the pairs of every block of groups.
-
-    The reference's cluster-pair matrices (``_cluster_pair_correlation_stats``: ``np.mean`` and
-    ``np.median`` of r, no Fisher z), over every pair of distinct sampled neurons (constant
-    series left out). Shape (G, G) each, symmetric, NaN where a block has no pair.
-    """
-    groups = np.asarray(groups, np.int64)
-    x = np.asarray(series, np.float64)
-    x = x - x.mean(axis=0)
-    norm = np.sqrt(np.einsum("tk,tk->k", x, x))
-    valid = norm > 1e-12 * max(1.0, float(np.abs(series).max(initial=0.0))) * np.sqrt(len(x))
-    rows = [np.ascontiguousarray((x[:, (groups == g) & valid] / norm[(groups == g) & valid]).T)
-            for g in range(n_groups)]
-    mean = np.full((n_groups, n_groups), np.nan)
-    median = np.full((n_groups, n_groups), np.nan)
-    for a in range(n_groups):
-        if not len(rows[a]):
-            continue
-        for b in range(a, n_groups):
-            r = rows[a] @ rows[b].T
-            values = r[np.triu_indices(len(r), 1)] if a == b else r.ravel()
-            if values.size:
-                mean[a, b] = mean[b, a] = values.mean()
-                median[a, b] = median[b, a] = np.median(values)
-    return mean, median
 
 
 def variance_split(mean: np.ndarray, variance: np.ndarray, groups: np.ndarray, n_groups: int):
@@ -328,13 +365,17 @@ def episode_category_means(series, groups, n_groups, category, n_categories, run
 
 
 def _standardized(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Columns centred and scaled to unit norm, and which are not constant."""
+    """Columns centred and scaled to unit norm, and which are not constant.
+
+    A column is constant when its centred norm is below ``1e-12 max(1, max |x|) sqrt(T)``
+    (rounding residue of the mean); constant columns are returned as zeros.
+    """
+    scale = max(1.0, float(x.max(initial=0.0)), -float(x.min(initial=0.0)))
     x = x - x.mean(axis=0)
     norm = np.sqrt(np.einsum("tk,tk->k", x, x))
-    valid = norm > 1e-12 * max(1.0, float(np.abs(x).max(initial=0.0))) * np.sqrt(len(x))
-    out = np.zeros_like(x)
-    out[:, valid] = x[:, valid] / norm[valid]
-    return out, valid
+    valid = norm > 1e-12 * scale * np.sqrt(len(x))
+    np.divide(x, np.where(valid, norm, np.inf), out=x)  # constant columns: x / inf = 0
+    return x, valid
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ pair-by-pair NumPy references, with their stated error bounds."""
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import strategies as hst
 from sweeps.measure import _correlation_kernels as kernels
 from sweeps.measure import statistics as st
 from tests.reference.naive_measurements import naive_binary_r, naive_block_correlations
+from tests.reference.paper_statistics import cluster_pair_stats
 
 LIMIT = 1.0 - st.FISHER_EPS
 
@@ -34,6 +36,16 @@ def _check(x, groups, n_groups, atol_per_pair):
     z_sum, count = naive_block_correlations(x, groups, n_groups)
     np.testing.assert_array_equal(fast.count, count)
     np.testing.assert_allclose(fast.z_sum, z_sum, rtol=0, atol=atol_per_pair * max(count.max(), 1))
+    _check_plain(fast, x, groups, n_groups, atol_per_pair)
+
+
+def _check_plain(fast, x, groups, n_groups, atol):
+    """Plain mean and median of r per block, each r within ``atol`` of the pair loop's."""
+    mean, median = cluster_pair_stats(x, groups, n_groups)
+    for name, got, want in (("mean", fast.r_mean, mean), ("median", fast.r_median, median)):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=name)
+        np.testing.assert_allclose(got, want, rtol=0, atol=atol, err_msg=name)
+        np.testing.assert_array_equal(got, got.T, err_msg=name)
 
 
 def _check_float32(x, groups, n_groups):
@@ -50,6 +62,7 @@ def _check_float32(x, groups, n_groups):
     bound = np.zeros((n_groups, n_groups))
     np.add.at(bound, (groups[:, None], groups[None, :]), per_pair)
     assert np.all(np.abs(fast.z_sum - z_sum) <= bound + 1e-12), np.max(np.abs(fast.z_sum - z_sum) - bound)
+    _check_plain(fast, x, groups, n_groups, gamma + 1e-12)  # each r within gamma: so are mean and median
 
 
 def _float32_bound(n_samples):
@@ -71,6 +84,16 @@ def test_binary_path_matches_pair_loop(seed, n_samples, k, n_groups, constant):
 def test_float32_path_matches_pair_loop_within_bound(seed, n_samples, k, n_groups, constant):
     x, groups = _data(seed, n_samples, k, n_groups, False, constant)
     _check_float32(x, groups, n_groups)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=hst.integers(0, 2**32 - 1), k=hst.integers(2, 30), n_groups=hst.integers(2, 6),
+       slab_rows=hst.integers(1, 12))
+def test_float32_path_in_slabs_of_groups(seed, k, n_groups, slab_rows):
+    """Products taken for several slabs of consecutive groups fill every block once."""
+    x, groups = _data(seed, 40, k, n_groups, False)
+    with mock.patch.object(st, "SLAB_ROWS", slab_rows):
+        _check_float32(x, groups, n_groups)
 
 
 @pytest.mark.parametrize("binary", [True, False])
