@@ -2,8 +2,8 @@
 
 The Figure 4 point of the reference paper: clustered E/I network, N = 10^4 (defaults, Q = 20)
 with ``R_Eplus = 7.25, R_j = 0.79, kappa = 0.5``, 10 s of model time sampled every 10 ms
-(1,000 samples), ``correlation_neurons`` per population (default 10: 400 sampled neurons;
-``--per-population 200``: 6,000). Target: statistics <= 100 % of the simulation.
+(1,000 samples), ``correlation_neurons`` per population (default 100, as ``[output]``: 4,000
+sampled neurons; ``--per-population 200``: 6,000). Target: statistics <= 100 % of the simulation.
 
 Per repeat, in a fresh subprocess (one thread, kernels compiled before timing; CPU seconds
 of the process, ``time.process_time``, so that waiting on a shared machine does not count):
@@ -21,7 +21,7 @@ both side by side (this file is run with ``PYTHONPATH=PATH``; it uses only publi
 
 Run from the repository root::
 
-    python benchmarks/bench_measurements.py [--per-population 200] [--repeats 3] \
+    python benchmarks/bench_measurements.py [--per-population 100] [--repeats 3] \
         [--compare-with ../old-checkout]
 """
 from __future__ import annotations
@@ -140,7 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--per-population", type=int, default=10)
+    parser.add_argument("--per-population", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--compare-with", type=Path, metavar="PATH",
                         help="a checkout of the code before the change, run alternately")

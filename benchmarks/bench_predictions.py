@@ -7,11 +7,14 @@ points spread evenly over the grid.  Those points run in this process on one thr
 after one unmeasured point per experiment that compiles the kernels; their CPU time
 (``time.process_time``) is printed next to ``predict(plan, indices)`` for exactly those points,
 with the parts (build, simulation, the rest) side by side; the run reports its parts' wall
-times, printed as CPU seconds ``wall x (total CPU / total wall)``.
+times, printed as CPU seconds ``wall x (total CPU / total wall)``.  ``episodes`` counts the
+long single-cluster episodes of the measured points: each repeats the pair correlations on
+its samples (``pairs x 2 x PAIR_NS``), which no prediction can know before the run.
 
 Run from the repository root::
 
     python benchmarks/bench_predictions.py [--duration "2 s"] [--points 4] [experiments/x.toml ...]
+    python benchmarks/bench_predictions.py --duration full --points 10 experiments/paper/figure4.toml
 """
 from __future__ import annotations
 
@@ -29,12 +32,25 @@ from sweeps.execution.cost import predict
 from sweeps.execution.task import run_points
 from sweeps.plan import SweepPlan
 from sweeps.spec.definition import load_experiment
+from sweeps.spec.quantity import parse_quantity
 
 HERE = Path(__file__).resolve().parents[1]
 
 
 def _reduced(path: Path, duration: str, tmp: Path):
-    """The experiment of ``path`` with ``simulation.duration`` replaced (text edit of the TOML)."""
+    """The experiment of ``path`` with ``simulation.duration`` replaced (text edit of the TOML).
+
+    ``duration`` is a time (``"2 s"``) or ``"full"`` (as shipped).  A definition that gives its
+    duration in steps gets the steps of that time at its first point's update rate
+    (``ModelCost.updates_per_ms``), so its sample interval keeps its unit.
+    """
+    experiment = load_experiment(path)
+    if duration == "full":
+        return experiment
+    if not experiment.simulation.duration.is_time:
+        plan = SweepPlan.build(experiment)
+        per_ms = plan.model.cost(plan.grid.parameters(0)).updates_per_ms
+        duration = f"{round(parse_quantity('--duration', duration).value * per_ms)} steps"
     lines = path.read_text().splitlines()
     table = None
     for i, line in enumerate(lines):
@@ -52,7 +68,8 @@ def _reduced(path: Path, duration: str, tmp: Path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path)
-    parser.add_argument("--duration", default="2 s", help="measured model time per point (default 2 s)")
+    parser.add_argument("--duration", default="2 s",
+                        help='measured model time per point (default 2 s; "full": as shipped)')
     parser.add_argument("--points", type=int, default=4, help="points per experiment (default 4)")
     args = parser.parse_args()
     threadpool_limits(1)  # BLAS on one thread, as in every sweep worker
@@ -76,8 +93,10 @@ def main() -> None:
                              if r.values and "simulation_seconds" in r.values)
             # the run reports wall times of its parts: CPU time of a part ~ its wall time x cpu / wall
             scale = cpu / wall if wall > 0 else 1.0
+            episodes = sum(int(r.values["long_episodes"]) for r in results
+                           if r.values and "long_episodes" in r.values)
             rows.append((path.name, len(indices), prediction, cpu, wall, build * scale, simulation * scale,
-                         failed))
+                         failed, episodes))
             _print_row(rows[-1], header=len(rows) == 1, duration=args.duration)
     ratios = [p.seconds / cpu for _, _, p, cpu, *_ in rows if p is not None and cpu > 0]
     load = os.getloadavg()
@@ -86,12 +105,12 @@ def main() -> None:
 
 
 def _print_row(row, header: bool, duration: str) -> None:
-    name, points, prediction, cpu, wall, build, simulation, failed = row
+    name, points, prediction, cpu, wall, build, simulation, failed, episodes = row
     if header:
         print(f"each experiment at duration {duration}, points spread over its grid, one thread; "
               "seconds: predicted | measured")
         print(f"{'experiment':24s} {'points':>6s} {'build':>15s} {'simulation':>15s} {'rest':>15s} "
-              f"{'total CPU':>15s} {'ratio':>6s}")
+              f"{'total CPU':>15s} {'ratio':>6s} {'episodes':>8s}")
     if prediction is None:
         print(f"{name:24s} {points:6d}  not predicted (the model declares no cost); measured {cpu:.3f} s")
         return
@@ -99,7 +118,7 @@ def _print_row(row, header: bool, duration: str) -> None:
     rest = cpu - build - simulation
     print(f"{name:24s} {points:6d} {prediction.build_seconds:7.2f} |{build:6.2f} "
           f"{prediction.simulation_seconds:7.2f} |{simulation:6.2f} {rest_pred:7.2f} |{rest:6.2f} "
-          f"{prediction.seconds:7.2f} |{cpu:6.2f} {prediction.seconds / cpu:6.2f}"
+          f"{prediction.seconds:7.2f} |{cpu:6.2f} {prediction.seconds / cpu:6.2f} {episodes:8d}"
           + (f"  ({len(failed)} failed: {failed[0]})" if failed else ""), flush=True)
 
 

@@ -19,7 +19,9 @@ reuse a built network); ``pairs = K (K - 1) / 2`` for ``K = sum over populations
 min(correlation_neurons, size)`` sampled neurons (known when the model declares its layout).
 A flip reads its neuron's outgoing contacts, so the simulation grows with the activity: an
 active point (kappa 0, p0 0.2) flips about twice as often per model second as the reference
-network.  The constants are fitted to ``benchmarks/bench_predictions.py`` on this project's
+network.  Each long single-cluster episode of a run repeats the pair correlations on its
+samples (about ``pairs x 2 x PAIR_NS``, ~1 s at 100 neurons per population of N = 10^4); how
+many a point has is known only after it ran, so they are not predicted.  The constants are fitted to ``benchmarks/bench_predictions.py`` on this project's
 2-core machine (one core per point); that benchmark prints predicted against measured CPU
 seconds per shipped experiment.
 
@@ -56,8 +58,8 @@ UPDATE_NS = 3.0  # per update, independent of the wiring
 FLIP_NS = 0.95  # per (estimated) flip and per mean outgoing contact (a flip's targets)
 REFERENCE_FLIPS_PER_UPDATE = 0.07  # the estimate of the reference network (R_Eplus 7.25), per update
 MOMENT_NS = 1.0  # per neuron and sample (running moments of every neuron's state and input)
-PAIR_NS = 70.0  # per pair of sampled neurons (artanh of states and inputs, and block sums)
-PAIR_SAMPLE_NS = 0.2  # per pair and sample (float32 products, popcounts, long episodes)
+PAIR_NS = 65.0  # per pair of sampled neurons (r, artanh, sums and medians of states and inputs)
+PAIR_SAMPLE_NS = 0.1  # per pair and sample (float32 products, popcounts, long episodes)
 SAMPLE_SECONDS = 1e-4  # per sample (the recorders' calls from Python, chunked runs)
 POINT_SECONDS = 0.01  # per point (start, measurements other than pairs, writing)
 
