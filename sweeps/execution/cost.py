@@ -10,13 +10,18 @@ clustered E/I model takes them from the homogeneous mean-field state of the poin
   + points x (updates x UPDATE_NS + flips x contacts / neurons x FLIP_NS)  (simulation)
   + points x samples x (neurons x MOMENT_NS + SAMPLE_SECONDS)          (recorders)
   + points x pairs x (PAIR_NS + samples x PAIR_SAMPLE_NS)              (pair correlations)
+  + raster points x window updates x RASTER_UPDATE_NS                 (diff log of rasters)
   + points x POINT_SECONDS                                            (start, measure, write)
 
 with ``updates = (warm-up + duration) x updates_per_ms`` and ``flips`` likewise (models that
 declare no flip rate get the reference network's ``REFERENCE_FLIPS_PER_UPDATE``);
 ``builds`` is the number of distinct (parameters, network) pairs (inits and focus counts
 reuse a built network); ``pairs = K (K - 1) / 2`` for ``K = sum over populations of
-min(correlation_neurons, size)`` sampled neurons (known when the model declares its layout).
+min(correlation_neurons, size)`` sampled neurons (known when the model declares its layout);
+``raster points`` are those of the first ``raster_networks`` networks and ``raster_inits``
+inits when ``[output]`` asks for rasters: their measured window (``duration x
+updates_per_ms``) runs with the engine's diff log, whose entries are scanned for the raster
+neurons' up-transitions.
 A flip reads its neuron's outgoing contacts, so the simulation grows with the activity: an
 active point (kappa 0, p0 0.2) flips about twice as often per model second as the reference
 network.  Each long single-cluster episode of a run repeats the pair correlations on its
@@ -47,10 +52,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from sweeps.errors import DefinitionError
+from sweeps.measure.measurements import rasters_enabled, wants_raster
 from sweeps.plan import SweepPlan
+from sweeps.spec.grid import INIT_KINDS, NETWORK_KINDS
 
 __all__ = ["BUILD_NS", "FLIP_NS", "LIMIT_EVALUATIONS", "MOMENT_NS", "PAIR_NS", "PAIR_SAMPLE_NS", "POINT_SECONDS",
-           "REFERENCE_FLIPS_PER_UPDATE", "SAMPLE_SECONDS", "UPDATE_NS", "Prediction", "check_limits", "format_duration",
+           "RASTER_UPDATE_NS", "REFERENCE_FLIPS_PER_UPDATE", "SAMPLE_SECONDS", "UPDATE_NS", "Prediction", "check_limits", "format_duration",
            "point_memory_bytes", "predict"]
 
 BUILD_NS = 20.0  # per contact, per build (network build and its warm-up run)
@@ -61,6 +68,7 @@ MOMENT_NS = 1.0  # per neuron and sample (running moments of every neuron's stat
 PAIR_NS = 65.0  # per pair of sampled neurons (r, artanh, sums and medians of states and inputs)
 PAIR_SAMPLE_NS = 0.1  # per pair and sample (float32 products, popcounts, long episodes)
 SAMPLE_SECONDS = 1e-4  # per sample (the recorders' calls from Python, chunked runs)
+RASTER_UPDATE_NS = 20.0  # per update of the measured window of a point with a raster (bench_raster.py)
 POINT_SECONDS = 0.01  # per point (start, measurements other than pairs, writing)
 
 
@@ -76,11 +84,12 @@ class Prediction:
     correlation_seconds: float  # statistics: moments of every neuron and pair correlations
     overhead_seconds: float
     flips: float = 0.0
+    raster_seconds: float = 0.0  # diff-logged windows of the points that record a raster
 
     @property
     def seconds(self) -> float:
         return (self.build_seconds + self.simulation_seconds + self.correlation_seconds
-                + self.overhead_seconds)
+                + self.raster_seconds + self.overhead_seconds)
 
     @property
     def core_hours(self) -> float:
@@ -88,12 +97,31 @@ class Prediction:
 
     def explain(self) -> str:
         """How the figure was obtained (one line)."""
+        raster = (f"rasters: window updates x {RASTER_UPDATE_NS} ns = {self.raster_seconds:.3g} s; "
+                  if self.raster_seconds else "")
         return (f"{self.builds} builds x contacts x {BUILD_NS} ns = {self.build_seconds:.3g} s; "
                 f"{self.points} points, {self.updates:.3g} updates x {UPDATE_NS} ns + {self.flips:.3g} "
                 f"flips x contacts/neuron x {FLIP_NS} ns = {self.simulation_seconds:.3g} s; statistics "
                 f"(samples x (neurons x {MOMENT_NS} ns + {SAMPLE_SECONDS} s) + sampled pairs x ({PAIR_NS} ns + samples x "
-                f"{PAIR_SAMPLE_NS} ns)) = {self.correlation_seconds:.3g} s; {self.points} x {POINT_SECONDS} s "
+                f"{PAIR_SAMPLE_NS} ns)) = {self.correlation_seconds:.3g} s; {raster}{self.points} x {POINT_SECONDS} s "
                 "per point (constants from benchmarks/bench_predictions.py, see sweeps/execution/cost.py)")
+
+
+@dataclass(frozen=True)
+class _PointCost:
+    """Predicted parts of one point of a parameter set (seconds, and the counts behind them)."""
+
+    build: float  # once per network
+    simulation: float
+    statistics: float
+    raster: float  # if the point records a raster
+    updates: float
+    flips: float
+
+    def totals(self, builds: float, points: float, raster_points: float) -> np.ndarray:
+        """(build, simulation, statistics, raster seconds, updates, flips) of that many of each."""
+        return np.array([builds * self.build, points * self.simulation, points * self.statistics,
+                         raster_points * self.raster, points * self.updates, points * self.flips])
 
 
 #: distinct parameter sets whose cost is evaluated (evenly spread); larger grids are extrapolated
@@ -108,40 +136,60 @@ def predict(plan: SweepPlan, indices=None, evaluations: int = MAX_COST_EVALUATIO
     spread over the grid, each standing for an equal share of the others.  With ``indices``, exactly those points (and
     their builds) are predicted.
     """
-    model, grid = plan.model, plan.grid
+    model, grid, output = plan.model, plan.grid, plan.experiment.output
     if model.cost is None:
         return None
     if indices is not None:
         indices = [int(i) for i in indices]
         groups = grid.network_groups(indices)
-        parts = [_point_seconds(plan, grid.parameters(group[0])) for group in groups]
-        totals = np.zeros(5)
-        for group, part in zip(groups, parts, strict=True):
-            totals += np.array([part[0], *(len(group) * np.array(part[1:]))])
-        return Prediction(len(indices), len(groups), totals[3], totals[0], totals[1], totals[2],
-                          len(indices) * POINT_SECONDS, totals[4])
+        totals = np.zeros(6)
+        for group in groups:
+            rasters = sum(wants_raster(output, grid.network(i), grid.init(i)) for i in group)
+            totals += _point_cost(plan, grid.parameters(group[0])).totals(1, len(group), rasters)
+        return _prediction(len(indices), len(groups), totals)
     keys = grid.build_parameter_points()
     chosen = keys if len(keys) <= evaluations else [
         keys[int(i)] for i in np.linspace(0, len(keys) - 1, evaluations).round()]
     builds_total, points = grid.n_builds(), len(grid)
     share = len(keys) / len(chosen)  # each evaluated set stands for this many sets
-    totals = np.zeros(5)
+    key_points = points / len(keys) * share
+    raster_share = _raster_fraction(plan)
+    totals = np.zeros(6)
     for index in chosen:
-        build, simulation, statistics, updates, flips = _point_seconds(plan, grid.parameters(index))
-        key_points = points / len(keys) * share
-        totals += np.array([builds_total / len(keys) * share * build, key_points * simulation,
-                            key_points * statistics, key_points * updates, key_points * flips])
-    return Prediction(points, builds_total, totals[3], totals[0], totals[1], totals[2],
-                      points * POINT_SECONDS, totals[4])
+        totals += _point_cost(plan, grid.parameters(index)).totals(
+            builds_total / len(keys) * share, key_points, key_points * raster_share)
+    return _prediction(points, builds_total, totals)
 
 
-def _point_seconds(plan: SweepPlan, params: dict) -> tuple[float, float, float, float, float]:
-    """(build, simulation, statistics seconds, updates, flips) of one point of ``params``."""
+def _prediction(points: int, builds: int, totals: np.ndarray) -> Prediction:
+    build, simulation, statistics, raster, updates, flips = totals
+    return Prediction(points, builds, updates, build, simulation, statistics, points * POINT_SECONDS,
+                      flips, raster)
+
+
+def _raster_fraction(plan: SweepPlan) -> float:
+    """Share of the grid's points that record a raster (the first networks x inits asked)."""
+    output = plan.experiment.output
+    if not rasters_enabled(output):
+        return 0.0
+    share = 1.0
+    for dim in plan.grid.dimensions:
+        limit = {**dict.fromkeys(NETWORK_KINDS, output["raster_networks"]),
+                 **dict.fromkeys(INIT_KINDS, output["raster_inits"])}.get(dim.kind)
+        if limit is not None:
+            share *= min(limit, dim.size) / dim.size
+    return share
+
+
+def _point_cost(plan: SweepPlan, params: dict) -> _PointCost:
+    """The predicted parts of one point of ``params``."""
     sim = plan.experiment.simulation
     cost = plan.model.cost(params)
-    ms = sum(q.value for q in (sim.duration, sim.warmup) if q.is_time)
-    steps = sum(q.value for q in (sim.duration, sim.warmup) if not q.is_time)
-    updates = ms * cost.updates_per_ms + steps
+
+    def updates_of(quantities) -> float:
+        return sum(q.value * cost.updates_per_ms if q.is_time else q.value for q in quantities)
+
+    updates = updates_of((sim.duration, sim.warmup))
     per_ms = cost.flips_per_ms if cost.flips_per_ms is not None else (
         REFERENCE_FLIPS_PER_UPDATE * cost.updates_per_ms)
     flips = updates * per_ms / cost.updates_per_ms if cost.updates_per_ms > 0 else 0.0
@@ -149,7 +197,8 @@ def _point_seconds(plan: SweepPlan, params: dict) -> tuple[float, float, float, 
     simulation = (updates * UPDATE_NS + flips * fanout * FLIP_NS) * 1e-9
     statistics = (sim.n_samples * (cost.neurons * MOMENT_NS * 1e-9 + SAMPLE_SECONDS)
                   + _correlation_seconds(plan, params))
-    return cost.contacts * BUILD_NS * 1e-9, simulation, statistics, updates, flips
+    return _PointCost(cost.contacts * BUILD_NS * 1e-9, simulation, statistics,
+                      updates_of((sim.duration,)) * RASTER_UPDATE_NS * 1e-9, updates, flips)
 
 
 def _correlation_seconds(plan: SweepPlan, params: dict) -> float:

@@ -12,6 +12,7 @@ from sweeps.execution.cost import (
     PAIR_NS,
     PAIR_SAMPLE_NS,
     POINT_SECONDS,
+    RASTER_UPDATE_NS,
     REFERENCE_FLIPS_PER_UPDATE,
     SAMPLE_SECONDS,
     UPDATE_NS,
@@ -92,6 +93,21 @@ def test_prediction_of_selected_points_adds_up_to_the_whole_grid():
     assert sum(q.simulation_seconds for q in parts) == pytest.approx(whole.simulation_seconds)
     assert sum(q.correlation_seconds for q in parts) == pytest.approx(whole.correlation_seconds)
     assert predict(plan, range(len(plan.grid))).build_seconds == pytest.approx(whole.build_seconds)
+
+
+def test_rasters_add_their_diff_log_for_the_points_that_record_one():
+    plain = predict(SweepPlan.build(toy()))
+    plan = SweepPlan.build(toy(neurons="10\nraster_neurons = 2\nraster_networks = 2"))  # raster_inits = 1
+    p = predict(plan)
+    window = 100 * (40 / 10 + 10 / 5)  # updates of the measured window (the warm-up is not logged)
+    raster_points = 2 * 2 * 1  # g values x raster networks x raster inits, of 2 x 3 x 2
+    assert p.raster_seconds == pytest.approx(raster_points * window * RASTER_UPDATE_NS * 1e-9)
+    assert p.seconds == pytest.approx(plain.seconds + p.raster_seconds)
+    assert "rasters: window updates" in p.explain() and "rasters" not in plain.explain()
+    parts = [predict(plan, [i]).raster_seconds for i in range(len(plan.grid))]
+    assert sum(parts) == pytest.approx(p.raster_seconds)
+    recording = [plan.grid.network(i) < 2 and plan.grid.init(i) < 1 for i in range(len(plan.grid))]
+    assert [q > 0 for q in parts] == recording
 
 
 def test_active_points_are_predicted_dearer_than_quiet_ones():
