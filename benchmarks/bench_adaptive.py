@@ -5,6 +5,7 @@ Run from the repository root::
     python benchmarks/bench_adaptive.py              # reduced clustered E/I networks (minutes)
     python benchmarks/bench_adaptive.py --theory     # also the theory-seeded adaptive sweep
     python benchmarks/bench_adaptive.py --synthetic  # the synthetic boundary model (seconds)
+    python benchmarks/bench_adaptive.py --seed 12    # another root seed (other networks, noise)
 
 The phase diagram (default): reduced clustered E/I networks (``model = "clustered_ei"``,
 N_E = 1600, N_I = 400, Q = 4, poisson connectivity, 2 s after a 100 ms warm-up, samples
@@ -53,7 +54,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -220,19 +221,21 @@ def main(argv: list[str] | None = None) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--synthetic", action="store_true", help="the synthetic boundary model (seconds)")
     group.add_argument("--theory", action="store_true", help="also the theory-seeded adaptive sweep")
+    parser.add_argument("--seed", type=int, default=11, help="the experiment's root seed (default 11)")
     args = parser.parse_args(argv)
     try:
         require_optional("adaptive", "adaptive", "the comparison with Learner2D")
     except MissingDependencyError as err:  # before any work
         raise SystemExit(f"error: {err}") from None
     case = SYNTHETIC if args.synthetic else NETWORK
+    case = replace(case, toml=case.toml.replace("seed = 11\n", f"seed = {args.seed}\n", 1))
     variants = {"adaptive": ""}
     if args.theory:
         variants["adaptive+theory"] = "theory_seeding = true"
     logging.disable(logging.INFO)
     load = os.getloadavg()
     lattice = int(np.prod(case.shape))
-    print(f"{case.name}: {case.variable}; lattice {case.axes[0]} x {case.axes[1]} = {case.shape[0]} x "
+    print(f"{case.name}, seed {args.seed}: {case.variable}; lattice {case.axes[0]} x {case.axes[1]} = {case.shape[0]} x "
           f"{case.shape[1]} = {lattice} points x {NETWORKS} networks; {THREADS} threads; load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
