@@ -41,7 +41,10 @@ Boundary: per column (first axis: ``g``, or ``x``), the position along the secon
 the lattice (:func:`scipy.interpolate.griddata`; nearest sample outside their hull) first
 crosses 0.5 going up; error = the largest |difference| from the dense grid's over all
 columns, in fine-lattice cells (mean in brackets; a column where one of the two has no
-crossing counts as an infinite error).  Simulations = lattice points x networks.  Needs
+crossing counts as an infinite error).  Simulations = lattice points x networks.  "threads
+busy": the points' own times (``RunSummary.compute_seconds``) over wall time x threads, for
+the dense grid (one round) and every adaptive run (its rounds): what the adaptive runs lose
+against the dense grid is mostly the idle time between rounds (docs/ADAPTIVE.md).  Needs
 ``pip install adaptive`` (extra ``adaptive``).  The last line, for scripts:
 ``adaptive: budget 25 %: boundary error E cells (Learner2D L cells, dense grid 0)``.
 """
