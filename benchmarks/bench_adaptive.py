@@ -2,37 +2,62 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_adaptive.py            # lattice 33 x 33, budgets 10, 25, 50 %
+    python benchmarks/bench_adaptive.py              # reduced clustered E/I networks (minutes)
+    python benchmarks/bench_adaptive.py --theory     # also the theory-seeded adaptive sweep
+    python benchmarks/bench_adaptive.py --synthetic  # the synthetic boundary model (seconds)
+    python benchmarks/bench_adaptive.py --seed 12    # another root seed (other networks, noise)
 
-The phase diagram: the boundary model (``tests/reference/boundarymodel.py``): ``active``
-steps from 0 to 1 across the curve ``y = 0.25 + 0.5 x^2`` (logistic width 0.01) with a seeded
-noise of +-0.025 per point and network, on a lattice of 33 x 33 values of ``x, y`` in [0, 1]
-with 2 networks per point (a point's result is the mean over its networks).  Each point is
-computed by the sweep pipeline itself (``run_sweep``: store, tasks, seeds).
+The phase diagram (default): reduced clustered E/I networks (``model = "clustered_ei"``,
+N_E = 1600, N_I = 400, Q = 4, poisson connectivity, 2 s after a 100 ms warm-up, samples
+every 10 ms), inhibition ``g`` x cluster contrast ``R_Eplus`` on a fine lattice of
+13 x 25 values (g = 1.10 .. 1.28, R_Eplus = 1.4 .. 3.8 in steps of 0.1) with 2 networks per
+point: 650 simulations for the dense grid.  The variable is ``mean_active_clusters``
+averaged over the networks; no cluster is active at small R_Eplus, one is at large
+R_Eplus, and the switch-on moves from R_Eplus about 1.9 (g = 1.1) to about 2.7 (g = 1.28):
+a curved boundary with the noise of a 2 s run of a small network.  Sizes chosen so the whole
+benchmark (the dense grid once, the adaptive sweep at 10 + 25 + 50 % of the lattice, twice
+that with ``--theory``) runs in about 3 to 6 minutes on 2 cores shared with other jobs (a
+point costs about 0.2 s of one core: network build and 2 s of model time).
+
+``--synthetic``: the boundary model (``tests/reference/boundarymodel.py``): ``active``
+steps from 0 to 1 across ``y = 0.25 + 0.5 x^2`` (logistic width 0.01, seeded noise +-0.025)
+on 33 x 33 values of ``x, y`` in [0, 1], 2 networks per point; it runs in seconds.
+
+Every point is computed by the sweep pipeline itself (``run_sweep``: store, tasks, seeds,
+two local threads):
 
 * dense grid: every lattice point (the truth);
-* adaptive: ``[sweep.adaptive]`` (variable ``active``, coarse spacing 4, batch 24) at each budget;
-* Learner2D: python-adaptive's ``Learner2D`` (default loss) over the same square, asking one
-  point at a time; a requested point is snapped to the nearest lattice point and gets that
-  point's result from the dense store, which is exactly what simulating it would give (a
-  point's seeds depend only on its coordinates and network, so a rerun is bit-identical);
-  it stops when it has asked for the budget's number of distinct lattice points.
+* adaptive: ``[sweep.adaptive]`` (coarse spacing 4, batch 20; ``--theory``: also with
+  ``theory_seeding = true``, the mean-field bifurcation line of focus count 1) at each budget;
+* Learner2D: python-adaptive's ``Learner2D`` (default loss) over the same rectangle in lattice
+  coordinates, asking one point at a time; a requested point is snapped to the nearest
+  lattice point and gets that point's result from the dense store, which is exactly what
+  simulating it would give (a point's seeds depend only on its coordinates and network, so a
+  rerun is bit-identical); it stops when it has asked for the budget's number of distinct
+  lattice points.
 
-Boundary: per column ``x``, the ``y`` (in lattice cells) where the linear interpolation of
-the samples over the lattice (:func:`scipy.interpolate.griddata`; nearest sample outside
-their hull) first crosses 0.5 going up; error = the largest |difference| from the dense grid's
-over all columns, in fine-lattice cells (mean in brackets).  Simulations = lattice points x
-networks.  Needs ``pip install adaptive`` (extra ``adaptive``).  The last line, for scripts:
+Boundary: per column (first axis: ``g``, or ``x``), the position along the second axis
+(``R_Eplus``, or ``y``) in lattice cells where the linear interpolation of the samples over
+the lattice (:func:`scipy.interpolate.griddata`; nearest sample outside their hull) first
+crosses 0.5 going up; error = the largest |difference| from the dense grid's over all
+columns, in fine-lattice cells (mean in brackets; a column where one of the two has no
+crossing counts as an infinite error).  Simulations = lattice points x networks.  "threads
+busy": the points' own times (``RunSummary.compute_seconds``) over wall time x threads, for
+the dense grid (one round) and every adaptive run (its rounds): what the adaptive runs lose
+against the dense grid is mostly the idle time between rounds (docs/ADAPTIVE.md).  Needs
+``pip install adaptive`` (extra ``adaptive``).  The last line, for scripts:
 ``adaptive: budget 25 %: boundary error E cells (Learner2D L cells, dense grid 0)``.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +71,55 @@ from scipy.interpolate import griddata  # noqa: E402
 from sweeps import LocalThreads, open_results, parse_experiment, run_sweep  # noqa: E402
 from sweeps.errors import MissingDependencyError, require_optional  # noqa: E402
 
-SIZE, NETWORKS, BUDGETS = 33, 2, (10, 25, 50)
-TOML = f"""\
+NETWORKS, BUDGETS, THREADS = 2, (10, 25, 50), 2
+
+
+@dataclass(frozen=True)
+class Case:
+    """A phase diagram: its definition (with ``{adaptive}`` where the adaptive table goes),
+    the variable, the lattice shape (columns, positions along a column) and the axis names."""
+
+    name: str
+    toml: str
+    variable: str
+    shape: tuple[int, int]
+    axes: tuple[str, str]
+    theory: bool
+
+
+NETWORK = Case("reduced clustered E/I networks (N = 2000, Q = 4)", f"""\
+[experiment]
+name = "bench_adaptive"
+model = "clustered_ei"
+seed = 11
+
+[parameters]
+N_E = 1600
+N_I = 400
+Q = 4
+R_j = 0.75
+kappa = 1.0
+connection_type = "poisson"
+
+[sweep]
+g = {{linspace = [1.1, 1.28, 13]}}
+R_Eplus = {{linspace = [1.4, 3.8, 25]}}
+networks = {NETWORKS}
+{{adaptive}}
+[theory]
+focus_counts = [1]
+
+[simulation]
+duration = "2 s"
+warmup = "100 ms"
+sample_interval = "10 ms"
+
+[output]
+keep_traces = false
+correlation_neurons = 5
+""", "mean_active_clusters", (13, 25), ("g", "R_Eplus"), True)
+
+SYNTHETIC = Case("synthetic boundary model", f"""\
 [experiment]
 name = "bench_adaptive"
 model = "tests.reference.boundarymodel:MODEL"
@@ -57,8 +129,8 @@ seed = 11
 noise = 0.05
 
 [sweep]
-x = {{linspace = [0.0, 1.0, {SIZE}]}}
-y = {{linspace = [0.0, 1.0, {SIZE}]}}
+x = {{linspace = [0.0, 1.0, 33]}}
+y = {{linspace = [0.0, 1.0, 33]}}
 networks = {NETWORKS}
 {{adaptive}}
 [simulation]
@@ -67,23 +139,25 @@ sample_interval = "1 ms"
 
 [output]
 keep_traces = false
-"""
+""", "active", (33, 33), ("x", "y"), False)
+
 ADAPTIVE = """
 [sweep.adaptive]
-variable = "active"
+variable = "{variable}"
 budget = "{budget} %"
-batch = 24
+batch = 20
 coarse_spacing = 4
+{theory}
 """
 
 
-def boundary(points: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per column: the lattice ``y`` where the interpolated samples first cross 0.5 upwards."""
-    gx, gy = np.meshgrid(np.arange(SIZE), np.arange(SIZE), indexing="ij")
+def boundary(points: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Per column: the lattice position where the interpolated samples first cross 0.5 upwards."""
+    gx, gy = np.meshgrid(np.arange(shape[0]), np.arange(shape[1]), indexing="ij")
     surface = griddata(points, values, (gx, gy), method="linear")
     nearest = griddata(points, values, (gx, gy), method="nearest")
     surface = np.where(np.isfinite(surface), surface, nearest)
-    out = np.full(SIZE, np.nan)
+    out = np.full(shape[0], np.nan)
     for i, column in enumerate(surface):
         up = np.flatnonzero((column[:-1] < 0.5) & (column[1:] >= 0.5))
         if up.size:
@@ -93,73 +167,111 @@ def boundary(points: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def error(estimate: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
-    diff = np.abs(np.where(np.isfinite(estimate), estimate, np.inf) - truth)
+    """Largest and mean |estimate - truth| over the columns (one side without a crossing: inf)."""
+    both = np.isfinite(estimate) & np.isfinite(truth)
+    neither = ~np.isfinite(estimate) & ~np.isfinite(truth)
+    diff = np.where(both, np.abs(estimate - truth), np.where(neither, 0.0, np.inf))
     return float(np.max(diff)), float(np.mean(diff))
 
 
-def lattice_samples(store: Path) -> tuple[np.ndarray, np.ndarray]:
-    values = open_results(store)["active"].mean("network").values  # NaN where not simulated
+def lattice_samples(store: Path, variable: str) -> tuple[np.ndarray, np.ndarray]:
+    values = open_results(store)[variable].mean("network").values  # NaN where not simulated
     points = np.argwhere(np.isfinite(values))
     return points.astype(float), values[tuple(points.T)]
 
 
-def run(text: str, store: Path) -> float:
+@dataclass(frozen=True)
+class Run:
+    """A sweep's wall time and how busy its worker threads were: the points' own times
+    (``RunSummary.compute_seconds``) over wall time x threads."""
+
+    seconds: float
+    busy: float
+    rounds: int
+
+
+def run(text: str, store: Path) -> Run:
     started = time.perf_counter()
-    run_sweep(parse_experiment(text), store, LocalThreads(2))
-    return time.perf_counter() - started
+    summary = run_sweep(parse_experiment(text), store, LocalThreads(THREADS))
+    seconds = time.perf_counter() - started
+    ds = open_results(store)
+    rounds = int(ds["adaptive_round"].max()) + 1 if "adaptive_round" in ds else 1
+    return Run(seconds, summary.compute_seconds / (seconds * THREADS), rounds)
 
 
 def learner2d(dense: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Learner2D over the lattice's rectangle, each asked point snapped to the lattice and
+    read from the dense grid, until it has asked for ``budget`` distinct lattice points."""
     adaptive = require_optional("adaptive", "adaptive", "the comparison with Learner2D")
+    nx, ny = dense.shape
 
     def simulate(xy):  # the dense store's result at the nearest lattice point (= simulating it)
-        i, j = (int(round(v * (SIZE - 1))) for v in xy)
+        i, j = int(round(xy[0])), int(round(xy[1]))
         asked.add((i, j))
         return float(dense[i, j])
 
     asked: set[tuple[int, int]] = set()
-    learner = adaptive.Learner2D(simulate, bounds=[(0.0, 1.0), (0.0, 1.0)])
+    learner = adaptive.Learner2D(simulate, bounds=[(0.0, nx - 1.0), (0.0, ny - 1.0)])
     while len(asked) < budget:
         points, _ = learner.ask(1)
         for p in points:
             learner.tell(p, simulate(p))
-    points = np.array(list(learner.data), float) * (SIZE - 1)
-    return points, np.array(list(learner.data.values()), float), len(asked)
+    return np.array(list(learner.data), float), np.array(list(learner.data.values()), float), len(asked)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--synthetic", action="store_true", help="the synthetic boundary model (seconds)")
+    group.add_argument("--theory", action="store_true", help="also the theory-seeded adaptive sweep")
+    parser.add_argument("--seed", type=int, default=11, help="the experiment's root seed (default 11)")
+    args = parser.parse_args(argv)
     try:
         require_optional("adaptive", "adaptive", "the comparison with Learner2D")
     except MissingDependencyError as err:  # before any work
         raise SystemExit(f"error: {err}") from None
+    case = SYNTHETIC if args.synthetic else NETWORK
+    case = replace(case, toml=case.toml.replace("seed = 11\n", f"seed = {args.seed}\n", 1))
+    variants = {"adaptive": ""}
+    if args.theory:
+        variants["adaptive+theory"] = "theory_seeding = true"
     logging.disable(logging.INFO)
     load = os.getloadavg()
+    lattice = int(np.prod(case.shape))
+    print(f"{case.name}, seed {args.seed}: {case.variable}; lattice {case.axes[0]} x {case.axes[1]} = {case.shape[0]} x "
+          f"{case.shape[1]} = {lattice} points x {NETWORKS} networks; {THREADS} threads; load average "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        seconds = run(TOML.replace("{adaptive}", ""), tmp / "dense.zarr")
-        points, values = lattice_samples(tmp / "dense.zarr")
-        dense = np.full((SIZE, SIZE), np.nan)
+        dense_run = run(case.toml.replace("{adaptive}", ""), tmp / "dense.zarr")
+        points, values = lattice_samples(tmp / "dense.zarr", case.variable)
+        dense = np.full(case.shape, np.nan)
         dense[tuple(points.astype(int).T)] = values
-        truth = boundary(points, values)
-        lattice = SIZE * SIZE
-        print(f"lattice {SIZE} x {SIZE} = {lattice} points x {NETWORKS} networks; load average "
-              f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
-        print(f"dense grid: {lattice * NETWORKS} simulations in {seconds:.1f} s; boundary error 0 cells")
-        print(f"{'budget':>7} | {'adaptive: max (mean) cells':>27} {'simulations':>11} {'s':>6} | "
-              f"{'Learner2D: max (mean) cells':>28} {'simulations':>11}")
-        results = {}
+        truth = boundary(points, values, case.shape)
+        print(f"dense grid: {lattice * NETWORKS} simulations in {dense_run.seconds:.1f} s "
+              f"(threads busy {dense_run.busy:.0%}); boundary error 0 cells; "
+              f"boundary per column (cells): {' '.join(f'{b:.1f}' for b in truth)}")
+        header = " | ".join(f"{name + ': max (mean) cells':>28} {'simulations':>11} {'s':>6}" for name in variants)
+        print(f"{'budget':>7} | {header} | {'Learner2D: max (mean) cells':>28} {'simulations':>11}")
+        results, idle = {}, []
         for percent in BUDGETS:
-            store = tmp / f"adaptive_{percent}.zarr"
-            seconds = run(TOML.replace("{adaptive}", ADAPTIVE.format(budget=percent)), store)
-            a_points, a_values = lattice_samples(store)
-            a_max, a_mean = error(boundary(a_points, a_values), truth)
+            cells = []
+            for name, theory in variants.items():
+                store = tmp / f"{name}_{percent}.zarr"
+                table = ADAPTIVE.format(variable=case.variable, budget=percent, theory=theory)
+                done = run(case.toml.replace("{adaptive}", table), store)
+                idle.append(f"{name} {percent} %: {done.rounds} rounds, threads busy {done.busy:.0%}")
+                a_points, a_values = lattice_samples(store, case.variable)
+                a_max, a_mean = error(boundary(a_points, a_values, case.shape), truth)
+                results.setdefault(percent, []).append(a_max)
+                cells.append(f"{a_max:>20.2f} ({a_mean:.2f}) {len(a_points) * NETWORKS:>11} {done.seconds:>6.1f}")
             budget = int(np.ceil(percent * lattice / 100 - 1e-9))
             l_points, l_values, l_count = learner2d(dense, budget)
-            l_max, l_mean = error(boundary(l_points, l_values), truth)
-            results[percent] = (a_max, l_max)
-            print(f"{percent:>5} % | {a_max:>19.2f} ({a_mean:.2f}) {len(a_points) * NETWORKS:>11} {seconds:>6.1f} | "
-                  f"{l_max:>20.2f} ({l_mean:.2f}) {l_count * NETWORKS:>11}")
-        a_max, l_max = results[25]
+            l_max, l_mean = error(boundary(l_points, l_values, case.shape), truth)
+            results[percent].append(l_max)
+            print(f"{percent:>5} % | {' | '.join(cells)} | {l_max:>20.2f} ({l_mean:.2f}) {l_count * NETWORKS:>11}")
+        print(f"idle between rounds: dense grid threads busy {dense_run.busy:.0%}; " + "; ".join(idle))
+        a_max, l_max = results[25][0], results[25][-1]
         print(f"adaptive: budget 25 %: boundary error {a_max:.2f} cells (Learner2D {l_max:.2f} cells, dense grid 0)")
 
 

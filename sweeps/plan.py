@@ -138,12 +138,22 @@ def _variables(experiment: Experiment, model: Model, layout: Layout) -> tuple[Va
 
 
 def _check_adaptive(experiment: Experiment, model: Model, variables: tuple[VariableSpec, ...]) -> None:
-    """The adaptive variable is a stored numeric scalar; theory seeding needs a bifurcation line."""
-    scalars = sorted(s.name for s in variables if not s.dims and np.dtype(s.dtype).kind in "iuf")
+    """The adaptive variable is a stored numeric scalar that is a result of the model (not a wall
+    time, a resource or bookkeeping: ``VariableSpec.result``); theory seeding needs a
+    bifurcation line."""
+    numeric = {s.name: s for s in variables if not s.dims and np.dtype(s.dtype).kind in "iuf"}
+    scalars = sorted(n for n, s in numeric.items() if s.result)
     name = experiment.adaptive.variable
     if name not in scalars:
-        raise DefinitionError("sweep.adaptive.variable", f"{name!r} is not a numeric scalar variable of model "
-                              f"{experiment.model!r}; allowed: {', '.join(scalars)}", allowed=scalars)
+        if name in numeric:
+            why = "is a timing or bookkeeping variable, not a deterministic result of the model"
+        elif name in STORE_NAMES or name in {d.name for d in experiment.dimensions} or name in {
+                v.name for v in (model.sweep_theory.variables if model.sweep_theory else ())}:
+            why = "is kept by the store itself (status, rounds, coordinates or theory), not a measured variable"
+        else:
+            why = "is not a numeric scalar variable of model " + repr(experiment.model)
+        raise DefinitionError("sweep.adaptive.variable", f"{name!r} {why}; allowed: {', '.join(scalars)}",
+                              allowed=scalars)
     theory = model.sweep_theory
     if experiment.adaptive.theory_seeding and (theory is None or all(
             v.name != "mf_bifurcation_R_Eplus" for v in theory.variables)):

@@ -115,22 +115,25 @@ class StartPlan:
 
 
 def initial_variable_specs() -> list[VariableSpec]:
-    """The variables every point records about its start (inner dims only)."""
+    """The variables every point records about its start (inner dims only): inputs and
+    bookkeeping, none a result of the model (``result=False``)."""
     meanings = "; ".join(f"{int(k)}: {v}" for k, v in SOURCES.items())
     return [
-        VariableSpec("initial_source", (), np.dtype(np.int8), "1", f"initial state ({meanings})", -1),
+        VariableSpec("initial_source", (), np.dtype(np.int8), "1", f"initial state ({meanings})", -1,
+                     result=False),
         VariableSpec("initial_activity", ("population",), np.dtype(np.float32), "1",
-                     "fraction of active neurons at the start", np.nan),
+                     "fraction of active neurons at the start", np.nan, result=False),
         VariableSpec("focus_cluster", ("cluster",), np.dtype(np.int8), "1",
-                     "1 for the focus clusters of a mean-field start", -1),
+                     "1 for the focus clusters of a mean-field start", -1, result=False),
         VariableSpec("initial_focus_count", (), np.dtype(np.int8), "1",
-                     "focus count of the fixed point started from (-1: not a fixed point)", -1),
+                     "focus count of the fixed point started from (-1: not a fixed point)", -1, result=False),
         VariableSpec("initial_stable", (), np.dtype(np.int8), "1",
-                     "fixed point started from: stable (1), unstable (0), none (-1)", -1),
+                     "fixed point started from: stable (1), unstable (0), none (-1)", -1, result=False),
         VariableSpec("initial_rates", ("population",), np.dtype(np.float32), "1",
-                     "rates of the fixed point started from (NaN: not a fixed point)", np.nan),
+                     "rates of the fixed point started from (NaN: not a fixed point)", np.nan, result=False),
         VariableSpec("start_copy", (), np.dtype(np.int8), "1",
-                     "1: same network, init and start as another point: its run is copied, not simulated", -1),
+                     "1: same network, init and start as another point: its run is copied, not simulated", -1,
+                     result=False),
     ]
 
 

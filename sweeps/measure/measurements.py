@@ -268,12 +268,13 @@ def _fields_mean(ctx):
         return np.bincount(ctx.rec.neuron_populations, ctx.rec.field_mean, ctx.n_pop) / ctx.sizes
 
 
-def _register_lookups(lookup, table) -> None:
-    """Register scalars read by name from a mapping ``lookup(ctx)``: (name, dtype, units, long)."""
+def _register_lookups(lookup, table, result: bool = True) -> None:
+    """Register scalars read by name from a mapping ``lookup(ctx)``: (name, dtype, units, long);
+    ``result=False`` for what is not a result of the model (``VariableSpec.result``)."""
     for name, dtype, units, long_name in table:
         def compute(ctx, name=name):
             return lookup(ctx)[name]
-        register(name, (), dtype, units, long_name)(compute)
+        register(name, (), dtype, units, long_name, result=result)(compute)
 
 
 _register_lookups(lambda ctx: ctx.cluster_states, (
@@ -438,11 +439,13 @@ _register_lookups(lambda ctx: ctx.rec.wiring, (
     ("synapse_count", "int64", "1", "number of synapses (contacts)"),
     ("connected_pairs", "int64", "1", "number of connected neuron pairs"),
     ("density", "float64", "1", "connection density (connected pairs / possible pairs)"),
+))
+_register_lookups(lambda ctx: ctx.rec.wiring, (  # resources and wall times: not results of the model
     ("connectivity_bytes", "int64", "B", "memory used by the connectivity"),
     ("build_seconds", "float64", "s", "wall time to build the network"),
     ("simulation_seconds", "float64", "s", "wall time to simulate the network"),
     ("updates_per_second", "float64", "1/s", "neuron updates per second of wall time"),
-))
+), result=False)
 
 
 def variable_specs(

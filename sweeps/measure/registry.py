@@ -51,7 +51,10 @@ class VariableSpec:
     """One stored variable: name, inner dims (after the point dims), dtype, CF attributes.
 
     ``attrs`` holds further attributes as ``(key, value)`` pairs, e.g.
-    ``("aggregation", "fisher_z")`` for correlations averaged in z-space.
+    ``("aggregation", "fisher_z")`` for correlations averaged in z-space.  ``result`` is False
+    for what is not a deterministic result of the model at the point (wall times, memory
+    used, how the point was started or whether its run was copied): stored and reported, but
+    an adaptive sweep may not refine on it.
     """
 
     name: str
@@ -61,6 +64,7 @@ class VariableSpec:
     long_name: str
     fill: Any
     attrs: tuple[tuple[str, Any], ...] = ()
+    result: bool = True
 
 
 @dataclass(frozen=True)
@@ -140,10 +144,10 @@ class Registry:
 
     def register(self, name: str, dims: Sequence[str], dtype: str, units: str, long_name: str,
                  *, attrs: dict | None = None, trace: bool = False, options: Sequence[OptionSpec] = (),
-                 enabled: Callable[[Any], bool] | None = None):
+                 enabled: Callable[[Any], bool] | None = None, result: bool = True):
         """Decorator registering ``compute(ctx)`` as the measurement ``name``, with its own
         ``[output]`` ``options`` (read as ``ctx.options[key]``); with ``enabled``, stored only
-        when ``enabled(options)`` is true."""
+        when ``enabled(options)`` is true; ``result=False``: see :class:`VariableSpec`."""
         unknown = [d for d in dims if d not in INNER_DIMS]
         if unknown:
             raise ValueError(f"measurement {name!r}: unknown dims {unknown}; allowed: {INNER_DIMS}")
@@ -151,7 +155,7 @@ class Registry:
             raise ValueError(f"measurement {name!r} is registered twice")
         kind = np.dtype(dtype)
         spec = VariableSpec(name, tuple(dims), kind, units, long_name, _FILL[kind.kind],
-                            tuple(sorted((attrs or {}).items())))
+                            tuple(sorted((attrs or {}).items())), result)
 
         def decorate(compute):
             self.declare_options(*options)

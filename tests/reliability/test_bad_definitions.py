@@ -38,6 +38,12 @@ def simulation(extra: str) -> str:
     return BASE["simulation"] + "\n" + extra
 
 
+def adaptive(variable: str) -> str:
+    """BASE as an adaptive sweep refining on ``variable`` (everything else valid)."""
+    return definition(sweep="R_Eplus = [1.0, 1.5, 2.0, 2.5, 3.0]\nnetworks = 2",
+                      extra=f'[sweep.adaptive]\nvariable = "{variable}"\nbudget = "100 %"\nbatch = 2\n')
+
+
 #: the toy model (tests/reference/toymodel.py): it accepts any parameter name, so a swept name
 #: reaches the store's name checks
 TOY = {"experiment": 'name = "bad"\nmodel = "tests.reference.toymodel:MODEL"\nseed = 1', "parameters": "N_E = 40\nN_I = 10\nQ = 2"}
@@ -150,6 +156,15 @@ CASES = [
     ("zip-slash", definition(sweep='[[sweep.zip]]\nname = "a/b"\nR_Eplus = [1.0, 2.0]\ng = [1.0, 1.1]'), (), "sweep.zip[0].name", "cannot name an array"),
     ("zipped-cluster", definition(**TOY, sweep='[[sweep.zip]]\nname = "z"\nR_Eplus = [1.0, 2.0]\ncluster = [1.0, 1.1]'), (),
      "sweep.zip[0].cluster", "inner dimension"),
+    # an adaptive variable that is no deterministic result of the model: wall times, resources,
+    # bookkeeping of the start, arrays and dimensions the store keeps itself
+    *[(f"adaptive-variable-{name}", adaptive(name), (), "sweep.adaptive.variable", words)
+      for name, words in (
+          ("build_seconds", "timing or bookkeeping variable"), ("simulation_seconds", "timing or bookkeeping variable"),
+          ("updates_per_second", "timing or bookkeeping variable"), ("connectivity_bytes", "timing or bookkeeping variable"),
+          ("start_copy", "timing or bookkeeping variable"), ("initial_source", "timing or bookkeeping variable"),
+          ("status", "kept by the store itself"), ("adaptive_round", "kept by the store itself"),
+          ("network", "kept by the store itself"), ("mf_bifurcation_R_Eplus", "kept by the store itself"))],
     # a network larger than the RAM budget (refused before any work, not while building)
     ("over-ram-budget", definition(simulation='duration = "100 ms"\nsample_interval = "10 ms"\nram_budget_gb = 0.0001'), (), "simulation.ram_budget_gb", "too small"),
     ("dense-over-ram-budget", definition(parameters="N_E = 200000\nN_I = 50000\nQ = 4",

@@ -181,3 +181,53 @@ def test_a_grown_lattice_keeps_its_rounds_and_new_points_start_unsampled(tmp_pat
     status = SweepStore.open(store, mode="r").status()
     chosen = np.repeat((rounds >= 0)[..., None], 2, axis=-1)
     assert (status[chosen] == Status.OK).all() and (status[~chosen] == Status.UNSAMPLED).all()
+
+
+class _Recording(LocalThreads):
+    """Local threads that record starts, stops, and every task's submission and completion."""
+
+    def __init__(self, threads: int):
+        super().__init__(threads)
+        self.events: list[tuple] = []
+
+    def start(self) -> None:
+        self.events.append(("start",))
+        super().start()
+
+    def stop(self) -> None:
+        self.events.append(("stop",))
+        super().stop()
+
+    def submit(self, fn, shared, indices):
+        self.events.append(("submit", tuple(indices)))
+        future = super().submit(fn, shared, indices)
+        future.add_done_callback(lambda _: self.events.append(("done", tuple(indices))))
+        return future
+
+
+def test_rounds_run_on_one_executor_each_submitted_when_the_round_before_is_done(tmp_path, definition):
+    """Counts, no timing: a round's tasks are submitted only after every task of the rounds
+    before completed (its points depend on their data); the workers are started once for all
+    rounds (no idle cluster between rounds beyond the last tasks of a round); no point runs twice."""
+    executor = _Recording(2)
+    store = tmp_path / "s.zarr"
+    summary = run_sweep(definition(40), store, executor)
+    rounds = _rounds(store).ravel()
+    reps = 2  # networks per lattice point
+    submitted = [i for e in executor.events if e[0] == "submit" for i in e[1]]
+    round_of = {i: int(rounds[i // reps]) for i in submitted}
+    done_rounds: list[int] = []  # rounds of the points completed so far, in order
+    for kind, *rest in executor.events:
+        if kind == "submit":
+            number = round_of[rest[0][0]]
+            assert {round_of[i] for i in rest[0]} == {number}  # a task holds points of one round
+            earlier = sum(1 for i in submitted if round_of[i] < number)
+            assert sum(1 for r in done_rounds if r < number) == earlier, f"round {number} before the one before is done"
+        elif kind == "done":
+            done_rounds.extend(round_of[i] for i in rest[0])
+    assert rounds.max() >= 3
+    kinds = [e[0] for e in executor.events]
+    assert kinds.count("start") == 1 and kinds.count("stop") == 1
+    assert kinds[0] == "start" and kinds[-1] == "stop"
+    assert sorted(submitted) == sorted(int(i) for i in np.flatnonzero(np.repeat(rounds >= 0, reps)))
+    assert summary.complete

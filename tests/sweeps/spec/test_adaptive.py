@@ -81,3 +81,46 @@ def test_the_variable_must_be_a_stored_numeric_scalar(tmp_path):
     with pytest.raises(DefinitionError, match="allowed: active") as err:
         SweepPlan.build(load_experiment(path))
     assert err.value.field == "sweep.adaptive.variable" and err.value.allowed == ("active",)
+
+
+CLUSTERED = """\
+[experiment]
+name = "a"
+model = "clustered_ei"
+seed = 1
+
+[parameters]
+N_E = 400
+N_I = 100
+Q = 4
+
+[sweep]
+R_Eplus = [1.0, 1.5, 2.0, 2.5, 3.0]
+networks = 2
+
+[sweep.adaptive]
+variable = "{variable}"
+budget = "100 %"
+batch = 2
+
+[simulation]
+duration = "100 ms"
+sample_interval = "10 ms"
+"""
+#: numeric scalars of the clustered E/I network that are no deterministic result of the model
+NOT_RESULTS = ("build_seconds", "simulation_seconds", "updates_per_second", "connectivity_bytes",
+               "start_copy", "initial_source", "initial_focus_count", "initial_stable")
+
+
+@pytest.mark.parametrize("variable", NOT_RESULTS)
+def test_timing_and_bookkeeping_variables_are_refused_and_not_offered(variable):
+    with pytest.raises(DefinitionError, match="timing or bookkeeping") as err:
+        SweepPlan.build(parse_experiment(CLUSTERED.format(variable=variable)))
+    assert err.value.field == "sweep.adaptive.variable"
+    assert "mean_active_clusters" in err.value.allowed and "switch_rate" in err.value.allowed
+    assert not set(NOT_RESULTS) & set(err.value.allowed)
+
+
+def test_a_measured_result_is_accepted():
+    plan = SweepPlan.build(parse_experiment(CLUSTERED.format(variable="mean_active_clusters")))
+    assert plan.experiment.adaptive.variable == "mean_active_clusters"
