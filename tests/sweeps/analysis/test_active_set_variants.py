@@ -91,3 +91,13 @@ def test_clear_errors():
                         ("merge_after_em", 1), ("pelt_refine", "yes")]:
         with pytest.raises(OptionError, match=f"ActiveSetEM.{name}: must be"):
             ActiveSetEM(**{name: value})
+
+
+def test_refinement_moves_a_coarse_change_point_within_its_radius():
+    f = np.r_[np.zeros(7), np.ones(13)][:, None] + 0.01 * np.random.default_rng(0).standard_normal((20, 1))
+    for coarse, radius, expected in [(10, 3, 7), (10, 2, 8), (4, 3, 7), (9, 1, 8)]:
+        got = active_set_pelt.refine_breakpoints(f, np.array([coarse, 20]), radius, 1)
+        assert got.tolist() == [expected, 20]
+        assert naive.refine(f.tolist(), [coarse], radius, 1) == [expected]
+    # min_size keeps the left segment at least 3 samples long and the right one too
+    assert active_set_pelt.refine_breakpoints(f, np.array([3, 20]), 3, 3).tolist() == [6, 20]
