@@ -31,11 +31,6 @@ excitatory ones) at T samples. The method, step by step:
    keeping its ``k_max`` largest; (b) per segment, values sorted in decreasing order ``s_1 >=
    s_2 >= ...``, the ``k`` in ``1..min(k_max, Q - 1)`` of the largest gap ``s_k - s_{k+1}`` (the
    first on ties) if that gap exceeds ``min_separation``, else no active population.
-7a. **Options** (off by default, as in the paper's dwell-time script): ``segmentation =
-   "pelt"`` replaces the windows of step 2 by the segments between PELT change points
-   (:mod:`sweeps.analysis.active_set_pelt`; ``x_m`` the segment's mean, ``L_m`` its length);
-   ``merge_after_em`` removes short A-B-A flickers and weak boundaries with the fitted model
-   before step 8 (:mod:`sweeps.analysis.active_set_merge`).
 8. **Canonical sets** (optional, on by default): neighbouring segments with the same set are
    merged into episodes; ``r_q`` is the mean of the raw trace ``y`` over an episode. With the
    baseline ``b`` = median of ``r`` over the inactive populations (over all if none is inactive)
@@ -43,6 +38,12 @@ excitatory ones) at T samples. The method, step by step:
    population), an active population is kept if ``r_q >= b + z s`` and, unless it is the
    strongest, ``r_q >= similarity * r_strongest``; of those at most ``canonical_max_active``
    of the highest ``r``. Neighbouring episodes with the same kept set are merged.
+
+Options (off by default, as in the paper's dwell-time script): ``segmentation = "pelt"``
+replaces the windows of step 2 by the segments between PELT change points
+(:mod:`sweeps.analysis.active_set_pelt`; ``x_m`` the segment's mean, ``L_m`` its length);
+``merge_after_em`` removes short A-B-A flickers and weak boundaries with the fitted model before
+step 8 (:mod:`sweeps.analysis.active_set_merge`).
 
 Ties: activities of binary networks are fractions ``n / N_pop``, so equal values are common and
 which of several equal populations is called active changes the segments. They are resolved as
