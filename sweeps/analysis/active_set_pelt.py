@@ -16,7 +16,8 @@ on a feature trace derived from the activity ``y`` (T, Q):
    and ``pelt_penalty`` per change point: the partition minimising ``sum C + penalty * (number
    of change points)``, change points only at multiples of ``pelt_jump``, segments at least
    ``pelt_min_size`` samples long (the last one ends at T). Solved exactly by the ``ruptures``
-   library (``Pelt(model="l2")``; extra ``states``).
+   library (``Pelt(model="l2")``; extra ``states``). A trace shorter than ``max(pelt_min_size,
+   2)`` samples is one segment.
 5. **Refinement** (``pelt_refine``, when ``pelt_jump > 1`` and there is a change point): each
    change point in turn, from the first, moves to the position within ``pelt_jump`` samples
    that minimises ``C(left, b) + C(b, right)`` between its (already refined) left and its right

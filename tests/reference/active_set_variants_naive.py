@@ -97,6 +97,8 @@ def refine(f, bkps, radius, min_size):
 
 
 def pelt_bounds(y, penalty=10.0, min_size=1, jump=2, refine_on=True, smooth_width=1):
+    if len(y) < max(min_size, 2):  # no partition possible: one segment
+        return [0, len(y)]
     f = features(y, smooth_width)
     bkps = pelt(f, penalty, min_size, jump)
     if refine_on and jump > 1 and bkps:

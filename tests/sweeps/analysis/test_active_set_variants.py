@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sweeps.analysis import active_set_pelt
@@ -27,6 +27,9 @@ def random_plan(rng, n_pop, n_blocks, longest=25):
        noise=st.sampled_from([0.02, 0.1]), penalty=st.sampled_from([0.5, 2.0, 10.0]),
        min_size=st.sampled_from([1, 2, 3]), jump=st.sampled_from([1, 2, 3]),
        refine=st.booleans(), smooth=st.sampled_from([1, 1, 3, 4]))
+# a trace of one sample, shorter than min_size: one segment
+@example(seed=10524, n_pop=2, n_blocks=1, noise=0.02, penalty=0.5, min_size=2, jump=1, refine=False,
+         smooth=1)
 def test_pelt_segments_are_the_optimal_partition(seed, n_pop, n_blocks, noise, penalty, min_size,
                                                  jump, refine, smooth):
     """PELT (pruned, in ruptures) against optimal partitioning without pruning (naive), and the
