@@ -119,16 +119,25 @@ def remove_flickers(z, bounds: list[int], masks: list[np.ndarray], params, opts)
 
 
 def _merge_weak_boundaries(z, bounds, masks, params, k_max, opts):
+    # a boundary's gain depends only on its two segments: computed once per pair of segments
+    cache: dict[tuple, tuple[float, np.ndarray]] = {}
+
+    def gain_of(i):
+        a, m, b = bounds[i], bounds[i + 1], bounds[i + 2]
+        key = (a, m, b, masks[i].tobytes(), masks[i + 1].tobytes())
+        if key not in cache:
+            split = (segment_cost(z, a, m, masks[i], params, opts)
+                     + segment_cost(z, m, b, masks[i + 1], params, opts))
+            mask, per_bin = best_set(np.nanmean(z[a:b], axis=0), params, k_max, opts)
+            cache[key] = (float(b - a) * per_bin - split, mask)
+        return cache[key]
+
     for _ in range(opts.merge_max_iter):
         if len(masks) <= 1:
             break
         best = None
         for i in range(len(masks) - 1):
-            a, m, b = bounds[i], bounds[i + 1], bounds[i + 2]
-            split = (segment_cost(z, a, m, masks[i], params, opts)
-                     + segment_cost(z, m, b, masks[i + 1], params, opts))
-            mask, per_bin = best_set(np.nanmean(z[a:b], axis=0), params, k_max, opts)
-            gain = float(b - a) * per_bin - split
+            gain, mask = gain_of(i)
             if best is None or gain < best[0]:
                 best = (gain, i, mask)
         gain, i, mask = best
