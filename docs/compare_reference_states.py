@@ -20,7 +20,9 @@ dwell time of each side, and the fraction of samples on which both give the same
 ``ActiveSetEM(segmentation="pelt")``); ``pelt-skchange`` the same project side against the
 reference's default change-point library (skchange; PY must import it); ``fixed+merge`` and
 ``pelt+merge`` add the merging after the EM with flickers of up to 3 samples removed
-(``--merge-after-em --min-flicker-duration 3``; ``merge_after_em=True, min_flicker_duration=3``).
+(``--merge-after-em --min-flicker-duration 3``; ``merge_after_em=True, min_flicker_duration=3``);
+``high-state`` the state inference of ``Figure4_HighState.py`` (PELT with segments of at least 2
+samples, skchange, and that merging).
 """
 from __future__ import annotations
 
@@ -45,6 +47,9 @@ VARIANTS = {
     "fixed+merge": (_MERGE, {"segmentation": "fixed", "fixed_width": 1, **_MERGE}),
     "pelt+merge": ({"segmentation": "pelt", **_MERGE},
                    {"segmentation": "pelt", "changepoint_backend": "ruptures", **_MERGE}),
+    # Figure4_HighState.py's defaults: PELT (least segment 2 samples, skchange), merging
+    "high-state": ({"segmentation": "pelt", "pelt_min_size": 2, **_MERGE},
+                   {"segmentation": "pelt", "pelt_min_size": 2, "changepoint_backend": "skchange", **_MERGE}),
 }
 
 REFERENCE_PROGRAM = r"""

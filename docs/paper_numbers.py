@@ -213,6 +213,51 @@ def dwell(args) -> None:
         np.savez(args.export, n=len(labels), dt_ms=dt, labels=np.array(labels), **arrays)
 
 
+#: Figure4_HighState.py's state inference: PELT segments (least segment 2 samples), merging with
+#: flickers of up to 3 samples removed
+HIGH_STATE = dict(segmentation="pelt", pelt_min_size=2, merge_after_em=True, min_flicker_duration=3)
+
+
+def _accepted(seg, minimum_bins: int) -> list[int]:
+    """Lengths (samples) of Figure4_HighState's accepted episodes: one active cluster, at least
+    ``minimum_bins`` samples, not the first or last segment."""
+    lengths = (seg.end - seg.start).tolist()
+    ones = seg.active.sum(axis=1) == 1
+    return [n for i, n in enumerate(lengths) if ones[i] and n >= minimum_bins and 0 < i < len(lengths) - 1]
+
+
+def episodes(args) -> None:
+    """Single-cluster episodes of >= 200 ms per point: the stored measurement (hysteresis
+    states) and Figure4_HighState's selection on the active-set EM states of the same traces;
+    ``--export`` writes the E traces for ``docs/paper_reference.py episodes``."""
+    from sweeps.analysis.states import ActiveSetEM, excitatory_traces, infer_states
+
+    ds = sweeps.open_results(args.store)
+    traces = excitatory_traces(ds).compute()
+    dt = float(np.diff(traces["time"].values[:2])[0])
+    if ds["time"].attrs.get("units") != "ms":
+        dt = float(args.sample_ms)
+    minimum = max(2, int(np.ceil(200.0 / dt)))
+    others = [d for d in traces.dims if d not in ("time", "population")]
+    stacked = traces.stack(point=others).transpose("point", "time", "population")
+    opts = ActiveSetEM(**HIGH_STATE)
+    arrays, labels = {}, []
+    print(f"{'trace':<36} {'stored: n':>9} {'mean ms':>8} {'EM: n':>6} {'mean ms':>8}")
+    for i in range(stacked.sizes["point"]):
+        point = stacked.isel(point=i)
+        at = {d: point[d].values for d in others}
+        label = ", ".join(f"{d}={v}" for d, v in at.items() if d != "init")
+        stored = ds.sel({d: v for d, v in at.items() if d in ds["long_episodes"].dims})
+        got = _accepted(infer_states(np.asarray(point.values, float), opts), minimum)
+        mean = np.mean(got) * dt if got else float("nan")
+        print(f"{label:<36} {int(stored['long_episodes']):>9d} {float(stored['long_episode_mean_ms']):>8.1f} "
+              f"{len(got):>6d} {mean:>8.1f}")
+        arrays[f"trace_{i}"] = np.asarray(point.values, float)
+        labels.append(label)
+    if args.export:
+        np.savez(args.export, n=len(labels), dt_ms=dt, labels=np.array(labels), **arrays)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -242,6 +287,11 @@ def main() -> None:
     p = sub.add_parser("stats")
     p.add_argument("store")
     p.set_defaults(func=stats)
+    p = sub.add_parser("episodes")
+    p.add_argument("store")
+    p.add_argument("--sample-ms", type=float, default=10.0, help="sample interval when time is in steps")
+    p.add_argument("--export", help="write the E traces to this .npz")
+    p.set_defaults(func=episodes)
     p = sub.add_parser("dwell")
     p.add_argument("store")
     p.add_argument("--segmentation", choices=("fixed", "pelt"), default="fixed")
