@@ -1,7 +1,7 @@
 """Dwell times of inferred states for every point of a store (the paper's Figure 3 analysis).
 
     python -m sweeps.analysis.dwell STORE [--method active_set_em|pelt] [--csv FILE]
-        [--segmentation fixed|pelt] [--pelt-penalty P] [--merge-after-em]
+        [--segmentation fixed|pelt] [--pelt-penalty P] [--pelt-min-size N] [--merge-after-em]
         [--min-flicker-duration N] [--beta-merge B] (options of the active-set EM)
 
 For every point with stored ``activity`` traces: the excitatory populations' activity
@@ -80,6 +80,8 @@ def main(argv=None) -> int:
                                  help="active_set_em: fixed one-sample segments (default) or PELT"),
           "--pelt-penalty": dict(type=float, default=None, help="active_set_em --segmentation pelt "
                                  "(default 10)"),
+          "--pelt-min-size": dict(type=int, default=None, help="active_set_em --segmentation pelt: "
+                                  "least segment in samples (default 1)"),
           "--merge-after-em": dict(action="store_true", default=None,
                                    help="active_set_em: remove flickers and weak boundaries"),
           "--min-flicker-duration": dict(type=int, default=None, help="--merge-after-em: longest "
@@ -103,7 +105,7 @@ def main(argv=None) -> int:
             if args.threshold is not None:
                 parser.error("--threshold belongs to --method pelt")
             given = {name: getattr(args, name) for name in ("max_active", "segmentation", "pelt_penalty",
-                                                            "merge_after_em", "min_flicker_duration",
+                                                            "pelt_min_size", "merge_after_em", "min_flicker_duration",
                                                             "beta_merge")
                      if getattr(args, name) is not None}
             method = ActiveSetEM(**given)

@@ -93,12 +93,12 @@ def test_command_line_variants_of_the_em(store, tmp_path, capsys):
     """--segmentation pelt and --merge-after-em: the table of dwell_table with those options."""
     csv = tmp_path / "dwell.csv"
     argv = [str(store), "--segmentation", "pelt", "--merge-after-em", "--min-flicker-duration", "3",
-            "--beta-merge", "1.5", "--pelt-penalty", "4", "--csv", str(csv)]
+            "--beta-merge", "1.5", "--pelt-penalty", "4", "--pelt-min-size", "2", "--csv", str(csv)]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert ("method active_set_em, segmentation=pelt, pelt_penalty=4.0, merge_after_em=True, "
+    assert ("method active_set_em, segmentation=pelt, pelt_penalty=4.0, pelt_min_size=2, merge_after_em=True, "
             "beta_merge=1.5, min_flicker_duration=3") in out
-    opts = ActiveSetEM(segmentation="pelt", pelt_penalty=4.0, merge_after_em=True,
+    opts = ActiveSetEM(segmentation="pelt", pelt_penalty=4.0, pelt_min_size=2, merge_after_em=True,
                        min_flicker_duration=3, beta_merge=1.5)
     expected = dwell_table(open_results(store), opts).compute().to_dataframe()
     got = pd.read_csv(csv, index_col=["kappa", "network"])[list(SUMMARY_FIELDS)]
