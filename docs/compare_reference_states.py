@@ -1,6 +1,7 @@
 """The project's state inference against the reference's own code on the same traces.
 
-    python docs/compare_reference_states.py --reference-src DIR --reference-python PY [STORE ...]
+    python docs/compare_reference_states.py --reference-src DIR --reference-python PY \
+        [--variant NAME ...] [STORE ...]
 
 ``DIR`` holds the reference repository (``schmitfe/EI-Clustering``: its ``analysis``,
 ``spiketools`` and ``sim_config`` directories are used), ``PY`` a Python with its needs
@@ -12,6 +13,16 @@ traces of ``tests/sweeps/analysis/test_active_set.py``. The reference runs
 excitatory populations, canonical active sets, edge dwells excluded); the project
 ``infer_states(trace)`` and ``dwell_summary``. Prints per trace the number of segments, the mean
 dwell time of each side, and the fraction of samples on which both give the same active set.
+
+``--variant`` (repeatable; default all) chooses the state inference on both sides (VARIANTS):
+``fixed`` the default above; ``pelt`` PELT segments then the EM (the reference's
+``--segmentation pelt --changepoint-backend ruptures``; the project's
+``ActiveSetEM(segmentation="pelt")``); ``pelt-skchange`` the same project side against the
+reference's default change-point library (skchange; PY must import it); ``fixed+merge`` and
+``pelt+merge`` add the merging after the EM with flickers of up to 3 samples removed
+(``--merge-after-em --min-flicker-duration 3``; ``merge_after_em=True, min_flicker_duration=3``);
+``high-state`` the state inference of ``Figure4_HighState.py`` (PELT with segments of at least 2
+samples, skchange, and that merging).
 """
 from __future__ import annotations
 
@@ -25,7 +36,21 @@ from pathlib import Path
 import numpy as np
 
 from sweeps import open_results
-from sweeps.analysis.states import dwell_summary, excitatory_traces, infer_states
+from sweeps.analysis.states import ActiveSetEM, dwell_summary, excitatory_traces, infer_states
+
+_MERGE = {"merge_after_em": True, "min_flicker_duration": 3}
+#: name: (project's ActiveSetEM options, reference's infer_active_set_episodes options)
+VARIANTS = {
+    "fixed": ({}, {"segmentation": "fixed", "fixed_width": 1}),
+    "pelt": ({"segmentation": "pelt"}, {"segmentation": "pelt", "changepoint_backend": "ruptures"}),
+    "pelt-skchange": ({"segmentation": "pelt"}, {"segmentation": "pelt", "changepoint_backend": "skchange"}),
+    "fixed+merge": (_MERGE, {"segmentation": "fixed", "fixed_width": 1, **_MERGE}),
+    "pelt+merge": ({"segmentation": "pelt", **_MERGE},
+                   {"segmentation": "pelt", "changepoint_backend": "ruptures", **_MERGE}),
+    # Figure4_HighState.py's defaults: PELT (least segment 2 samples, skchange), merging
+    "high-state": ({"segmentation": "pelt", "pelt_min_size": 2, **_MERGE},
+                   {"segmentation": "pelt", "pelt_min_size": 2, "changepoint_backend": "skchange", **_MERGE}),
+}
 
 REFERENCE_PROGRAM = r"""
 import json, sys
@@ -34,6 +59,7 @@ sys.path.insert(0, sys.argv[1])
 from analysis.episode_inference import infer_active_set_episodes
 from analysis.types import AnalysisInput
 data = np.load(sys.argv[2])
+options = json.loads(sys.argv[3])
 dt_s = float(data["dt_ms"]) / 1000.0
 out = []
 for i in range(int(data["n"])):
@@ -41,8 +67,7 @@ for i in range(int(data["n"])):
     q = y.shape[1]
     inp = AnalysisInput(dt=dt_s, source_type="binary", X_rate=y, cluster_ids=list(range(q)),
                         cluster_names=[f"E{c}" for c in range(q)], cluster_cell_types=["E"] * q)
-    res = infer_active_set_episodes(inp, {"segmentation": "fixed", "fixed_width": 1},
-                                    condition="c", title="t", seed=0)
+    res = infer_active_set_episodes(inp, options, condition="c", title="t", seed=0)
     seg = res.result.segments
     out.append({
         "segments": [[int(a), int(b), [int(n[1:]) for n in str(c).split(",") if n]]
@@ -104,29 +129,34 @@ def main(argv=None):
     parser.add_argument("stores", nargs="*")
     parser.add_argument("--reference-src", required=True)
     parser.add_argument("--reference-python", required=True)
+    parser.add_argument("--variant", action="append", choices=sorted(VARIANTS))
     args = parser.parse_args(argv)
     cases = _synthetic() + _traces(args.stores)
-    print("| trace | segments ref. | segments here | mean dwell ms ref. | mean dwell ms here "
-          "| samples agreeing | identical |")
-    print("|---|---|---|---|---|---|---|")
-    for dt in sorted({c[2] for c in cases}):
-        group = [c for c in cases if c[2] == dt]
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "traces.npz"
-            np.savez(path, n=len(group), dt_ms=dt, **{f"trace_{i}": c[1] for i, c in enumerate(group)})
-            result = subprocess.run([args.reference_python, "-c", REFERENCE_PROGRAM,
-                                     args.reference_src, str(path)],
-                                    capture_output=True, text=True, check=True)
-        for (name, trace, _), ref in zip(group, json.loads(result.stdout), strict=True):
-            seg = infer_states(trace)
-            mine = [[int(a), int(b), list(np.flatnonzero(row))]
-                    for a, b, row in zip(seg.start, seg.end, seg.active, strict=True)]
-            summary = dwell_summary(seg, dt)
-            n, q = trace.shape
-            same = np.all(_per_sample(ref["segments"], n, q) == _per_sample(mine, n, q), axis=1)
-            print(f"| {name} | {len(ref['segments'])} | {len(seg)} | {ref['mean_dwell_ms']:.1f} | "
-                  f"{summary.mean_ms:.1f} | {same.mean():.4f} | "
-                  f"{'yes' if ref['segments'] == mine else 'no'} |")
+    for variant in args.variant or list(VARIANTS):
+        mine_opts, ref_opts = VARIANTS[variant]
+        opts = ActiveSetEM(**mine_opts)
+        print(f"\nvariant {variant}: project ActiveSetEM({mine_opts}), reference {ref_opts}\n")
+        print("| trace | segments ref. | segments here | mean dwell ms ref. | mean dwell ms here "
+              "| samples agreeing | identical |")
+        print("|---|---|---|---|---|---|---|")
+        for dt in sorted({c[2] for c in cases}):
+            group = [c for c in cases if c[2] == dt]
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "traces.npz"
+                np.savez(path, n=len(group), dt_ms=dt, **{f"trace_{i}": c[1] for i, c in enumerate(group)})
+                result = subprocess.run([args.reference_python, "-c", REFERENCE_PROGRAM,
+                                         args.reference_src, str(path), json.dumps(ref_opts)],
+                                        capture_output=True, text=True, check=True)
+            for (name, trace, _), ref in zip(group, json.loads(result.stdout), strict=True):
+                seg = infer_states(trace, opts)
+                mine = [[int(a), int(b), list(np.flatnonzero(row))]
+                        for a, b, row in zip(seg.start, seg.end, seg.active, strict=True)]
+                summary = dwell_summary(seg, dt)
+                n, q = trace.shape
+                same = np.all(_per_sample(ref["segments"], n, q) == _per_sample(mine, n, q), axis=1)
+                print(f"| {name} | {len(ref['segments'])} | {len(seg)} | {ref['mean_dwell_ms']:.1f} | "
+                      f"{summary.mean_ms:.1f} | {same.mean():.4f} | "
+                      f"{'yes' if ref['segments'] == mine else 'no'} |")
 
 
 if __name__ == "__main__":

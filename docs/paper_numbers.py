@@ -5,6 +5,7 @@ write (see docs/PAPER.md for the commands that make them).
     python docs/paper_numbers.py rates results/paper/f1.zarr
     python docs/paper_numbers.py rasters results/paper/f1.zarr -o docs/figures/paper_figure1.png
     python docs/paper_numbers.py spectra results/paper/s1.npz -o docs/figures/paper_figure_s1.png
+    python docs/paper_numbers.py dwell results/paper/f3d.zarr --export results/paper/f3d_traces.npz
 """
 from __future__ import annotations
 
@@ -27,9 +28,11 @@ def meanfield(args) -> None:
         names = [c for c in ds.coords if ds[c].dims and ds[c].dims[0] in swept and c not in swept]
         label = ", ".join(f"{c}={where[c].values}" for c in [*swept, *names] if where[c].size == 1)
         print(f"{label}\nfocus fixed points (focus E rate, stability)")
+        # the fixed points do not depend on the network or init: the first one's
+        first = {d: 0 for d in ("network", "init", "seed") if d in rate.dims}
         for focus in ds.focus_count.values:
-            values = rate.isel(at).sel(focus_count=focus).values.ravel()
-            flags = stable.isel(at).sel(focus_count=focus).values.ravel()
+            values = rate.isel(at).isel(first).sel(focus_count=focus).values.ravel()
+            flags = stable.isel(at).isel(first).sel(focus_count=focus).values.ravel()
             text = ", ".join(f"{v:.4f} {'stable' if s == 1 else 'unstable'}"
                              for v, s in zip(values, flags, strict=True) if v == v)
             print(f"{focus:>5d} {text}")
@@ -154,6 +157,107 @@ def spectra_table(args) -> None:
         print(f"{kappa:g} | " + " | ".join(cells))
 
 
+def stats(args) -> None:
+    """Figure 4's statistics per condition, means over networks and inits (E activity, E-E spike
+    correlation within and across clusters, fraction of samples with one active cluster)."""
+    ds = sweeps.open_results(args.store)
+    reduce = [d for d in ("network", "init") if d in ds["mean_activity_E"].dims]
+    ee = ds["corr_states"].sel(pair_type="E-E")
+    table = {"mean E activity": ds["mean_activity_E"], "E-E corr within": ee.sel(relation="within"),
+             "E-E corr across": ee.sel(relation="across"), "one cluster active": ds["fraction_one_active"]}
+    swept = [d for d in ds["mean_activity_E"].dims if d not in reduce]
+    print(f"{'condition':<32}" + "".join(f"{name:>20}" for name in table) + f"  ({reduce} averaged)")
+    for index in np.ndindex(*[ds.sizes[d] for d in swept]):
+        at = dict(zip(swept, index, strict=True))
+        where = ds.isel(at)
+        names = [c for c in ds.coords if ds[c].dims and ds[c].dims[0] in swept and c != "p0_ie"
+                 and c not in ("p0_ei", "p0_ii")]
+        label = ", ".join(f"{c}={where[c].values}" for c in names if where[c].size == 1)
+        print(f"{label:<32}" + "".join(f"{float(v.isel(at).mean(reduce)):>20.4f}" for v in table.values()))
+
+
+def _dwell_options(args):
+    from sweeps.analysis.states import ActiveSetEM
+
+    return ActiveSetEM(segmentation=args.segmentation, merge_after_em=args.merge_after_em,
+                       min_flicker_duration=args.min_flicker_duration)
+
+
+def dwell(args) -> None:
+    """Figure 3's dwell-time summary per trace (the paper's state inference) and, per column,
+    the mean and SD over networks of the mean dwell times; ``--export`` writes the E traces for
+    ``docs/paper_reference.py dwell`` (the same arrays through the reference's code)."""
+    from sweeps.analysis.states import dwell_summary, excitatory_traces, infer_states
+
+    traces = excitatory_traces(sweeps.open_results(args.store)).compute()
+    dt = float(np.diff(traces["time"].values[:2])[0])
+    others = [d for d in traces.dims if d not in ("time", "population")]
+    stacked = traces.stack(point=others).transpose("point", "time", "population")
+    opts = _dwell_options(args)
+    arrays, labels, means = {}, [], {}
+    print(f"{'trace':<28} {'episodes':>8} {'dwells':>6} {'mean ms':>9} {'sd ms':>9} {'median ms':>9}")
+    for i in range(stacked.sizes["point"]):
+        point = stacked.isel(point=i)
+        label = ", ".join(f"{d}={point[d].values}" for d in others if d != "init")
+        s = dwell_summary(infer_states(np.asarray(point.values, float), opts), dt)
+        print(f"{label:<28} {s.n_episodes:>8d} {s.n_dwells:>6d} {s.mean_ms:>9.1f} {s.std_ms:>9.1f} "
+              f"{s.median_ms:>9.1f}")
+        arrays[f"trace_{i}"] = np.asarray(point.values, float)
+        labels.append(label)
+        means.setdefault(label.split(", network=")[0], []).append(s.mean_ms)
+    print("\ncolumn: networks, mean and SD over networks of the mean dwell time (ms)")
+    for column, values in means.items():
+        sd = np.std(values, ddof=1) if len(values) > 1 else float("nan")
+        print(f"{column}: {len(values)}, {np.mean(values):.1f}, {sd:.1f}")
+    if args.export:
+        np.savez(args.export, n=len(labels), dt_ms=dt, labels=np.array(labels), **arrays)
+
+
+#: Figure4_HighState.py's state inference: PELT segments (least segment 2 samples), merging with
+#: flickers of up to 3 samples removed
+HIGH_STATE = dict(segmentation="pelt", pelt_min_size=2, merge_after_em=True, min_flicker_duration=3)
+
+
+def _accepted(seg, minimum_bins: int) -> list[int]:
+    """Lengths (samples) of Figure4_HighState's accepted episodes: one active cluster, at least
+    ``minimum_bins`` samples, not the first or last segment."""
+    lengths = (seg.end - seg.start).tolist()
+    ones = seg.active.sum(axis=1) == 1
+    return [n for i, n in enumerate(lengths) if ones[i] and n >= minimum_bins and 0 < i < len(lengths) - 1]
+
+
+def episodes(args) -> None:
+    """Single-cluster episodes of >= 200 ms per point: the stored measurement (hysteresis
+    states) and Figure4_HighState's selection on the active-set EM states of the same traces;
+    ``--export`` writes the E traces for ``docs/paper_reference.py episodes``."""
+    from sweeps.analysis.states import ActiveSetEM, excitatory_traces, infer_states
+
+    ds = sweeps.open_results(args.store)
+    traces = excitatory_traces(ds).compute()
+    dt = float(np.diff(traces["time"].values[:2])[0])
+    if ds["time"].attrs.get("units") != "ms":
+        dt = float(args.sample_ms)
+    minimum = max(2, int(np.ceil(200.0 / dt)))
+    others = [d for d in traces.dims if d not in ("time", "population")]
+    stacked = traces.stack(point=others).transpose("point", "time", "population")
+    opts = ActiveSetEM(**HIGH_STATE)
+    arrays, labels = {}, []
+    print(f"{'trace':<36} {'stored: n':>9} {'mean ms':>8} {'EM: n':>6} {'mean ms':>8}")
+    for i in range(stacked.sizes["point"]):
+        point = stacked.isel(point=i)
+        at = {d: point[d].values for d in others}
+        label = ", ".join(f"{d}={v}" for d, v in at.items() if d != "init")
+        stored = ds.sel({d: v for d, v in at.items() if d in ds["long_episodes"].dims})
+        got = _accepted(infer_states(np.asarray(point.values, float), opts), minimum)
+        mean = np.mean(got) * dt if got else float("nan")
+        print(f"{label:<36} {int(stored['long_episodes']):>9d} {float(stored['long_episode_mean_ms']):>8.1f} "
+              f"{len(got):>6d} {mean:>8.1f}")
+        arrays[f"trace_{i}"] = np.asarray(point.values, float)
+        labels.append(label)
+    if args.export:
+        np.savez(args.export, n=len(labels), dt_ms=dt, labels=np.array(labels), **arrays)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +284,21 @@ def main() -> None:
     p.add_argument("npz")
     p.add_argument("reference", help="the output of docs/paper_reference.py spectrum")
     p.set_defaults(func=spectra_table)
+    p = sub.add_parser("stats")
+    p.add_argument("store")
+    p.set_defaults(func=stats)
+    p = sub.add_parser("episodes")
+    p.add_argument("store")
+    p.add_argument("--sample-ms", type=float, default=10.0, help="sample interval when time is in steps")
+    p.add_argument("--export", help="write the E traces to this .npz")
+    p.set_defaults(func=episodes)
+    p = sub.add_parser("dwell")
+    p.add_argument("store")
+    p.add_argument("--segmentation", choices=("fixed", "pelt"), default="fixed")
+    p.add_argument("--merge-after-em", action="store_true")
+    p.add_argument("--min-flicker-duration", type=int, default=0)
+    p.add_argument("--export", help="write the E traces to this .npz")
+    p.set_defaults(func=dwell)
     args = parser.parse_args()
     args.func(args)
 

@@ -16,6 +16,15 @@ Subcommands:
              numpy.linalg.eigvals) per kappa and seed: rho_95, max|lambda|, max Re lambda
   meanfield  the reference's Figure 2 fixed points (EIClusterNetwork.generate_erf_curve and
              compute_fixpoints with the script's defaults) per R_Eplus and focus count
+  dwell      the reference's Figure 3 state inference and dwell times
+             (analysis.episode_inference.infer_active_set_episodes with the options of
+             scripts/plot_figure3_dwell_times.py) on traces written by
+             `docs/paper_numbers.py dwell --export`; needs scikit-learn (and ruptures or
+             skchange/sktime for --segmentation pelt) in the reference's environment
+  episodes   the episode selection of Figure4_HighState.py (infer_active_set_episodes with its
+             options: PELT segments, merging after the EM; then as its _accepted_segments: one
+             active cluster, >= 200 ms, edges excluded) on traces written by
+             `docs/paper_numbers.py episodes --export`
   simulate   the reference's binary simulation (pipelines.binary.run_binary_simulation) of
              one parameter set: mean E and I activity over the measured window
 Parameters start from the reference's sim_config/default_simulation.yaml; -O key=value
@@ -98,6 +107,78 @@ def simulate(args) -> None:
           f"(samples {rates.shape[0]})")
 
 
+def dwell(args) -> None:
+    import json
+
+    from analysis.episode_inference import infer_active_set_episodes
+    from analysis.types import AnalysisInput
+
+    data = np.load(args.npz)
+    options = {"segmentation": args.segmentation, "fixed_width": 1,
+               "changepoint_backend": args.changepoint_backend, "merge_after_em": args.merge_after_em,
+               "min_flicker_duration": args.min_flicker_duration}
+    print(f"options {json.dumps(options)}")
+    print(f"{'trace':<28} {'episodes':>8} {'dwells':>6} {'mean ms':>9} {'sd ms':>9} {'median ms':>9}")
+    means = {}
+    for i in range(int(data["n"])):
+        y = np.asarray(data[f"trace_{i}"], float)
+        q = y.shape[1]
+        inp = AnalysisInput(dt=float(data["dt_ms"]) / 1000.0, source_type="binary", X_rate=y,
+                            cluster_ids=list(range(q)), cluster_names=[f"E{c}" for c in range(q)],
+                            cluster_cell_types=["E"] * q)
+        s = infer_active_set_episodes(inp, options, condition="c", title="t", seed=0).summary
+        label = str(data["labels"][i])
+        print(f"{label:<28} {s['n_episodes']:>8d} {s['n_dwells_used']:>6d} "
+              f"{1000 * s['mean_dwell_time_s']:>9.1f} {1000 * s['std_dwell_time_s']:>9.1f} "
+              f"{1000 * s['median_dwell_time_s']:>9.1f}")
+        means.setdefault(label.split(", network=")[0], []).append(1000 * s["mean_dwell_time_s"])
+    print("\ncolumn: networks, mean and SD over networks of the mean dwell time (ms)")
+    for column, values in means.items():
+        sd = np.std(values, ddof=1) if len(values) > 1 else float("nan")
+        print(f"{column}: {len(values)}, {np.mean(values):.1f}, {sd:.1f}")
+
+
+#: Figure4_HighState.py's analysis defaults (its parse_args; importing it needs numba)
+HIGH_STATE = {"segmentation": "pelt", "fixed_width": 1, "pelt_penalty": 10.0, "pelt_min_size": 2,
+              "pelt_jump": 2, "pelt_refine": True, "pelt_smooth_width": 1,
+              "changepoint_backend": "skchange", "em_max_iter": 30, "merge_after_em": True,
+              "beta_merge": 0.0, "min_flicker_duration": 3, "flicker_max_hamming": 2,
+              "canonical_kmax": 2, "canonical_z_threshold": 3.0, "canonical_similarity": 0.5,
+              "canonical_noise_floor": 1e-6}
+MINIMUM_EPISODE_MS = 200.0
+
+
+def episodes(args) -> None:
+    import math
+
+    from analysis.episode_inference import infer_active_set_episodes
+    from analysis.types import AnalysisInput
+
+    options = dict(HIGH_STATE)
+    if args.changepoint_backend:
+        options["changepoint_backend"] = args.changepoint_backend
+    data = np.load(args.npz)
+    dt = float(data["dt_ms"]) / 1000.0
+    minimum = max(2, int(math.ceil(MINIMUM_EPISODE_MS / (1000.0 * dt))))
+    print(f"options {options}, minimum bins {minimum}")
+    print(f"{'trace':<36} {'n':>6} {'mean ms':>8}")
+    for i in range(int(data["n"])):
+        y = np.asarray(data[f"trace_{i}"], float)
+        q = y.shape[1]
+        inp = AnalysisInput(dt=dt, source_type="binary", X_rate=y, cluster_ids=list(range(q)),
+                            cluster_names=[f"E{c}" for c in range(q)], cluster_cell_types=["E"] * q)
+        seg = infer_active_set_episodes(inp, options, condition="c", title="t", seed=0,
+                                        population_source="excitatory", canonicalize=True,
+                                        exclude_edges=False).result.segments
+        # as its _accepted_segments: one active cluster, >= minimum bins, first and last excluded
+        keep = (seg["K"].to_numpy(int) == 1) & (seg["duration_bins"].to_numpy(int) >= minimum)
+        if len(keep):
+            keep[0] = keep[-1] = False
+        n = int(keep.sum())
+        mean = 1000.0 * float(seg.loc[keep, "duration_time"].mean()) if n else float("nan")
+        print(f"{str(data['labels'][i]):<36} {n:>6d} {mean:>8.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", required=True, help="checkout of schmitfe/EI-Clustering")
@@ -122,6 +203,17 @@ def main() -> None:
     p.add_argument("--sample-interval", type=int, default=1200)
     p.add_argument("--seed", type=int, default=3)
     p.set_defaults(func=simulate)
+    p = sub.add_parser("episodes")
+    p.add_argument("npz", help="traces from docs/paper_numbers.py episodes --export")
+    p.add_argument("--changepoint-backend", choices=("skchange", "ruptures"))
+    p.set_defaults(func=episodes)
+    p = sub.add_parser("dwell")
+    p.add_argument("npz", help="traces from docs/paper_numbers.py dwell --export")
+    p.add_argument("--segmentation", choices=("fixed", "pelt"), default="fixed")
+    p.add_argument("--changepoint-backend", choices=("skchange", "ruptures"), default="skchange")
+    p.add_argument("--merge-after-em", action="store_true")
+    p.add_argument("--min-flicker-duration", type=int, default=0)
+    p.set_defaults(func=dwell)
     args = parser.parse_args()
     sys.path.insert(0, os.path.abspath(args.reference))
     args.func(args)

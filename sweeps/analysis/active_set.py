@@ -39,6 +39,12 @@ excitatory ones) at T samples. The method, step by step:
    strongest, ``r_q >= similarity * r_strongest``; of those at most ``canonical_max_active``
    of the highest ``r``. Neighbouring episodes with the same kept set are merged.
 
+Options (off by default, as in the paper's dwell-time script): ``segmentation = "pelt"``
+replaces the windows of step 2 by the segments between PELT change points
+(:mod:`sweeps.analysis.active_set_pelt`; ``x_m`` the segment's mean, ``L_m`` its length);
+``merge_after_em`` removes short A-B-A flickers and weak boundaries with the fitted model before
+step 8 (:mod:`sweeps.analysis.active_set_merge`).
+
 Ties: activities of binary networks are fractions ``n / N_pop``, so equal values are common and
 which of several equal populations is called active changes the segments. They are resolved as
 the paper's code resolves them, with the same numpy primitives on the same arrays: the ``k``
@@ -56,11 +62,12 @@ import numpy as np
 
 from sweeps.errors import OptionError
 
-__all__ = ["ActiveSetEM", "ActiveSetFit", "active_set_segments", "canonical_sets", "e_step",
-           "fit_active_sets", "gap_start", "m_step", "run_scale", "segment_means",
+__all__ = ["ActiveSetEM", "ActiveSetFit", "active_set_segments", "bound_means", "canonical_sets",
+           "e_step", "fit_active_sets", "gap_start", "m_step", "run_scale", "segment_means",
            "threshold_start"]
 
 FLAT_RANGE = 1e-12
+SEGMENTATIONS = ("fixed", "pelt")
 _ROWS_PER_BLOCK = 4096  # E-step rows at once: (k_max + 1) x rows x Q floats per array
 
 
@@ -89,6 +96,24 @@ class ActiveSetEM:
     canonical_similarity : float, default 0.5
         In [0, 1].
     canonical_noise_floor : float, default 1e-6
+    segmentation : {"fixed", "pelt"}, default "fixed"
+        "fixed": windows of ``segment_width`` samples (step 2); "pelt": the segments between
+        PELT change points (:mod:`sweeps.analysis.active_set_pelt`), ``segment_width`` unused.
+    pelt_penalty : float, default 10
+    pelt_min_size : int, default 1
+    pelt_jump : int, default 2
+    pelt_refine : bool, default True
+    pelt_smooth_width : int, default 1
+        PELT options (:mod:`sweeps.analysis.active_set_pelt`; defaults those of the paper's
+        dwell-time script).
+    merge_after_em : bool, default False
+        Remove flickers and weak boundaries after the EM (:mod:`sweeps.analysis.active_set_merge`).
+    beta_merge : float, default 0
+    min_flicker_duration : int, default 0
+        In samples; 0 removes no flicker.
+    flicker_max_hamming : int, default 2
+    merge_max_iter : int, default 10
+        Options of the merging (:mod:`sweeps.analysis.active_set_merge`).
     """
 
     max_active: int | None = None
@@ -104,6 +129,17 @@ class ActiveSetEM:
     canonical_z: float = 3.0
     canonical_similarity: float = 0.5
     canonical_noise_floor: float = 1e-6
+    segmentation: str = "fixed"
+    pelt_penalty: float = 10.0
+    pelt_min_size: int = 1
+    pelt_jump: int = 2
+    pelt_refine: bool = True
+    pelt_smooth_width: int = 1
+    merge_after_em: bool = False
+    beta_merge: float = 0.0
+    min_flicker_duration: int = 0
+    flicker_max_hamming: int = 2
+    merge_max_iter: int = 10
 
     def __post_init__(self):
         def need(name, ok, what):
@@ -115,11 +151,13 @@ class ActiveSetEM:
 
         need("max_active", self.max_active is None or (integer(self.max_active) and self.max_active >= 1),
              "None or an integer >= 1")
-        for name in ("segment_width", "max_iter"):
+        for name in ("segment_width", "max_iter", "pelt_min_size", "pelt_jump", "pelt_smooth_width"):
             need(name, integer(getattr(self, name)) and getattr(self, name) >= 1, "an integer >= 1")
-        need("canonical_max_active", integer(self.canonical_max_active) and self.canonical_max_active >= 0,
-             "an integer >= 0")
-        for name in ("tol", "lambda_active", "lambda_comb", "min_separation", "canonical_z"):
+        for name in ("canonical_max_active", "min_flicker_duration", "flicker_max_hamming",
+                     "merge_max_iter"):
+            need(name, integer(getattr(self, name)) and getattr(self, name) >= 0, "an integer >= 0")
+        for name in ("tol", "lambda_active", "lambda_comb", "min_separation", "canonical_z",
+                     "pelt_penalty"):
             v = getattr(self, name)
             need(name, isinstance(v, int | float) and math.isfinite(v) and v >= 0, "a finite number >= 0")
         for name in ("var_floor", "canonical_noise_floor"):
@@ -127,7 +165,13 @@ class ActiveSetEM:
             need(name, isinstance(v, int | float) and math.isfinite(v) and v > 0, "a finite number > 0")
         need("canonical_similarity", isinstance(self.canonical_similarity, int | float)
              and 0 <= self.canonical_similarity <= 1, "a number in [0, 1]")
-        need("canonical", isinstance(self.canonical, bool), "True or False")
+        for name in ("canonical", "pelt_refine", "merge_after_em"):
+            need(name, isinstance(getattr(self, name), bool), "True or False")
+        v = self.beta_merge
+        need("beta_merge", isinstance(v, int | float) and math.isfinite(v), "a finite number")
+        if self.segmentation not in SEGMENTATIONS:
+            raise OptionError("ActiveSetEM.segmentation", f"unknown segmentation {self.segmentation!r}",
+                              allowed=SEGMENTATIONS)
 
 
 @dataclass(frozen=True)
@@ -329,15 +373,35 @@ def canonical_sets(y: np.ndarray, bounds: np.ndarray, masks: np.ndarray,
     return kept
 
 
+def bound_means(z: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, lengths)`` of the segments ``[bounds[i], bounds[i+1])``, ``np.nanmean`` of each."""
+    x = np.array([np.nanmean(z[a:b], axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    return x.reshape(len(bounds) - 1, z.shape[1]), np.diff(bounds).astype(np.float64)
+
+
 def active_set_segments(trace: np.ndarray, opts: ActiveSetEM) -> tuple[np.ndarray, np.ndarray]:
     """``(bounds, masks)`` of the final segments of a (T, Q) trace, neighbours differing."""
     y = np.asarray(trace, np.float64)
     z, spread = run_scale(y)
-    x, lengths, bounds = segment_means(z, opts.segment_width)
+    if opts.segmentation == "pelt":
+        from sweeps.analysis.active_set_pelt import pelt_bounds
+
+        bounds = pelt_bounds(y, opts.pelt_penalty, opts.pelt_min_size, opts.pelt_jump,
+                             opts.pelt_refine, opts.pelt_smooth_width)
+        x, lengths = bound_means(z, bounds)
+    else:
+        x, lengths, bounds = segment_means(z, opts.segment_width)
     if spread < FLAT_RANGE:
         masks = np.zeros(x.shape, bool)
     else:
-        masks = fit_active_sets(x, lengths, opts).masks
+        fit = fit_active_sets(x, lengths, opts)
+        masks = fit.masks
+        if opts.merge_after_em:
+            from sweeps.analysis.active_set_merge import merge_after_em
+
+            k_max = x.shape[1] if opts.max_active is None else min(opts.max_active, x.shape[1])
+            bounds, masks = merge_after_em(z, bounds, masks, (fit.mu0, fit.mu1, fit.var0, fit.var1),
+                                           k_max, opts)
     bounds, masks = _merge_equal(bounds, masks)
     if opts.canonical:
         bounds, masks = _merge_equal(bounds, canonical_sets(y, bounds, masks, opts))

@@ -1,11 +1,14 @@
 """Dwell times of inferred states for every point of a store (the paper's Figure 3 analysis).
 
     python -m sweeps.analysis.dwell STORE [--method active_set_em|pelt] [--csv FILE]
+        [--segmentation fixed|pelt] [--pelt-penalty P] [--pelt-min-size N] [--merge-after-em]
+        [--min-flicker-duration N] [--beta-merge B] (options of the active-set EM)
 
 For every point with stored ``activity`` traces: the excitatory populations' activity
 (:func:`~sweeps.analysis.states.excitatory_traces`), states by
 :func:`~sweeps.analysis.states.infer_states` (default: the active-set EM on one-sample
-segments) and the per-trace summary :func:`~sweeps.analysis.states.dwell_summary` (edge
+segments; ``--segmentation pelt``: PELT segments, ``--merge-after-em``: flickers and weak
+boundaries removed, :class:`~sweeps.analysis.active_set.ActiveSetEM`) and the per-trace summary :func:`~sweeps.analysis.states.dwell_summary` (edge
 segments left out). The command prints one row per point and, over the networks (and inits),
 the mean and standard deviation of the points' mean dwell times, as the paper's aggregate.
 """
@@ -73,6 +76,20 @@ def main(argv=None) -> int:
                         help="active_set_em: most populations active at once (default: all)")
     parser.add_argument("--threshold", type=float, default=None,
                         help="pelt: activity above which a cluster is active (default 0.3)")
+    em = {"--segmentation": dict(choices=("fixed", "pelt"), default=None,
+                                 help="active_set_em: fixed one-sample segments (default) or PELT"),
+          "--pelt-penalty": dict(type=float, default=None, help="active_set_em --segmentation pelt "
+                                 "(default 10)"),
+          "--pelt-min-size": dict(type=int, default=None, help="active_set_em --segmentation pelt: "
+                                  "least segment in samples (default 1)"),
+          "--merge-after-em": dict(action="store_true", default=None,
+                                   help="active_set_em: remove flickers and weak boundaries"),
+          "--min-flicker-duration": dict(type=int, default=None, help="--merge-after-em: longest "
+                                         "A-B-A flicker removed, in samples (default 0)"),
+          "--beta-merge": dict(type=float, default=None, help="--merge-after-em: cost tolerance "
+                               "(default 0)")}
+    for flag, kwargs in em.items():
+        parser.add_argument(flag, **kwargs)
     parser.add_argument("--csv", help="also write the per-point table to this CSV file")
     args = parser.parse_args(argv)
     from sweeps import open_results
@@ -80,19 +97,26 @@ def main(argv=None) -> int:
 
     try:
         if args.method == "pelt":
-            if args.max_active is not None:
-                parser.error("--max-active belongs to --method active_set_em")
+            for flag in ["--max-active", *em]:
+                if getattr(args, flag[2:].replace("-", "_")) is not None:
+                    parser.error(f"{flag} belongs to --method active_set_em")
             method = Pelt() if args.threshold is None else Pelt(threshold=args.threshold)
         else:
             if args.threshold is not None:
                 parser.error("--threshold belongs to --method pelt")
-            method = ActiveSetEM(max_active=args.max_active)
+            given = {name: getattr(args, name) for name in ("max_active", "segmentation", "pelt_penalty",
+                                                            "pelt_min_size", "merge_after_em", "min_flicker_duration",
+                                                            "beta_merge")
+                     if getattr(args, name) is not None}
+            method = ActiveSetEM(**given)
         table = dwell_table(open_results(args.store), method).compute()
     except (SweepsError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     frame = table.to_dataframe()
-    print(f"{args.store}: method {args.method}, dwell times in ms")
+    options = "".join(f", {k}={v}" for k, v in dataclasses.asdict(method).items()
+                      if v != getattr(type(method)(), k))
+    print(f"{args.store}: method {args.method}{options}, dwell times in ms")
     print(frame.to_string(float_format=lambda v: f"{v:.4g}"))
     groups = [d for d in table.dims if d not in ("network", "init")]
     if len(groups) < len(table.dims):

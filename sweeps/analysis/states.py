@@ -6,7 +6,10 @@ Two methods cut an activity trace of shape (T, C) into segments of constant acti
 * ``"active_set_em"`` (default; :class:`ActiveSetEM` for its options): the active-set EM of
   :mod:`sweeps.analysis.active_set` on one-sample segments, each segment's set reduced to its
   clearly active populations (at most 2), neighbours with the same set merged. This is the
-  paper's analysis of Figure 3's dwell times (see docs/STATISTICS.md).
+  paper's analysis of Figure 3's dwell times (see docs/STATISTICS.md). Its variants, as the
+  paper's code offers them: ``ActiveSetEM(segmentation="pelt")`` classifies PELT segments
+  instead of single samples, ``ActiveSetEM(merge_after_em=True)`` removes short flickers and
+  weak boundaries after the EM.
 * ``"pelt"`` (:class:`Pelt`): change points by PELT (the :mod:`ruptures` library, least-squares
   cost on the multivariate trace, through its C implementation ``KernelCPD(kernel="linear")``),
   each segment labelled by the set of clusters whose mean activity over the segment exceeds

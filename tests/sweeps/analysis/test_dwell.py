@@ -5,12 +5,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from zarr.errors import UnstableSpecificationWarning
 
 from sweeps.analysis.dwell import SUMMARY_FIELDS, dwell_table, main
-from sweeps.analysis.states import Pelt, dwell_summary, infer_states
+from sweeps.analysis.states import ActiveSetEM, Pelt, dwell_summary, infer_states
 from sweeps.errors import OptionError
 from sweeps.store.results import open_results
 from tests.sweeps.analysis.test_active_set import NOISE, planted
@@ -86,3 +87,24 @@ def test_command_line(store, tmp_path, capsys):
     assert "--threshold belongs to --method pelt" in capsys.readouterr().err
     assert main([str(tmp_path / "missing.zarr")]) == 2
     assert "not a sweeps store" in capsys.readouterr().err
+
+
+def test_command_line_variants_of_the_em(store, tmp_path, capsys):
+    """--segmentation pelt and --merge-after-em: the table of dwell_table with those options."""
+    csv = tmp_path / "dwell.csv"
+    argv = [str(store), "--segmentation", "pelt", "--merge-after-em", "--min-flicker-duration", "3",
+            "--beta-merge", "1.5", "--pelt-penalty", "4", "--pelt-min-size", "2", "--csv", str(csv)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert ("method active_set_em, segmentation=pelt, pelt_penalty=4.0, pelt_min_size=2, merge_after_em=True, "
+            "beta_merge=1.5, min_flicker_duration=3") in out
+    opts = ActiveSetEM(segmentation="pelt", pelt_penalty=4.0, pelt_min_size=2, merge_after_em=True,
+                       min_flicker_duration=3, beta_merge=1.5)
+    expected = dwell_table(open_results(store), opts).compute().to_dataframe()
+    got = pd.read_csv(csv, index_col=["kappa", "network"])[list(SUMMARY_FIELDS)]
+    np.testing.assert_allclose(got.to_numpy(), expected[list(SUMMARY_FIELDS)].to_numpy(), rtol=1e-12)
+    assert got.notna().to_numpy().sum() == 3 * len(SUMMARY_FIELDS)  # the point not run: NaN
+    with pytest.raises(SystemExit) as exit_:
+        main([str(store), "--method", "pelt", "--merge-after-em"])
+    assert exit_.value.code == 2
+    assert "--merge-after-em belongs to --method active_set_em" in capsys.readouterr().err
