@@ -15,8 +15,8 @@ point: 650 simulations for the dense grid.  The variable is ``mean_active_cluste
 averaged over the networks; no cluster is active at small R_Eplus, one is at large
 R_Eplus, and the switch-on moves from R_Eplus about 1.9 (g = 1.1) to about 2.7 (g = 1.28):
 a curved boundary with the noise of a 2 s run of a small network.  Sizes chosen so the whole
-benchmark (the dense grid once, the adaptive sweep at 10 + 25 + 50 % of the lattice, twice
-that with ``--theory``) runs in about 3 to 6 minutes on 2 cores shared with other jobs (a
+benchmark (the dense grid once, the adaptive sweep with and without a level at 10 + 25 + 50 %
+of the lattice, once more with ``--theory``) runs in about 3 to 6 minutes on 2 cores shared with other jobs (a
 point costs about 0.2 s of one core: network build and 2 s of model time).
 
 ``--synthetic``: the boundary model (``tests/reference/boundarymodel.py``): ``active``
@@ -29,6 +29,8 @@ two local threads):
 * dense grid: every lattice point (the truth);
 * adaptive: ``[sweep.adaptive]`` (coarse spacing 4, batch 20; ``--theory``: also with
   ``theory_seeding = true``, the mean-field bifurcation line of focus count 1) at each budget;
+* adaptive, level 0.5: the same with ``level = 0.5``, the value whose crossing is measured
+  (only cells whose values reach it keep their data term);
 * Learner2D: python-adaptive's ``Learner2D`` (default loss) over the same rectangle in lattice
   coordinates, asking one point at a time; a requested point is snapped to the nearest
   lattice point and gets that point's result from the dense store, which is exactly what
@@ -45,7 +47,8 @@ crossing counts as an infinite error).  Simulations = lattice points x networks.
 busy": the points' own times (``RunSummary.compute_seconds``) over wall time x threads, for
 the dense grid (one round) and every adaptive run (its rounds): what the adaptive runs lose
 against the dense grid is mostly the idle time between rounds (docs/ADAPTIVE.md).  Needs
-``pip install adaptive`` (extra ``adaptive``).  The last line, for scripts:
+``pip install adaptive`` (extra ``adaptive``).  The second-to-last line gives the level
+variant at 25 %; the last line, for scripts:
 ``adaptive: budget 25 %: boundary error E cells (Learner2D L cells, dense grid 0)``.
 """
 
@@ -232,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"error: {err}") from None
     case = SYNTHETIC if args.synthetic else NETWORK
     case = replace(case, toml=case.toml.replace("seed = 11\n", f"seed = {args.seed}\n", 1))
-    variants = {"adaptive": ""}
+    variants = {"adaptive": "", "adaptive, level 0.5": "level = 0.5"}
     if args.theory:
         variants["adaptive+theory"] = "theory_seeding = true"
     logging.disable(logging.INFO)
@@ -272,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{percent:>5} % | {' | '.join(cells)} | {l_max:>20.2f} ({l_mean:.2f}) {l_count * NETWORKS:>11}")
         print(f"idle between rounds: dense grid threads busy {dense_run.busy:.0%}; " + "; ".join(idle))
         a_max, l_max = results[25][0], results[25][-1]
+        print(f"adaptive, level 0.5: budget 25 %: boundary error {results[25][1]:.2f} cells")
         print(f"adaptive: budget 25 %: boundary error {a_max:.2f} cells (Learner2D {l_max:.2f} cells, dense grid 0)")
 
 

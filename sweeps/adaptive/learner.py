@@ -25,7 +25,8 @@ __all__ = ["choose_round"]
 
 
 def choose_round(lattice: Lattice, round_number: int, chosen: np.ndarray, values: np.ndarray, limit: int,
-                 phase: np.ndarray | None = None, theory_rounds: int = 0) -> np.ndarray:
+                 phase: np.ndarray | None = None, theory_rounds: int = 0,
+                 level: float | None = None) -> np.ndarray:
     """Flat store-order lattice indices of the points round ``round_number`` chooses, in order.
 
     Parameters
@@ -43,6 +44,9 @@ def choose_round(lattice: Lattice, round_number: int, chosen: np.ndarray, values
         The theory's prediction at every lattice point (store order), for the theory rounds.
     theory_rounds : int
         Rounds ``1..theory_rounds`` refine only the cells ``phase`` marks (if any).
+    level : float, optional
+        A boundary value of the variable: cells whose values do not reach it lose their data
+        term (:func:`~sweeps.adaptive.loss.data_losses`).
 
     Returns
     -------
@@ -55,7 +59,7 @@ def choose_round(lattice: Lattice, round_number: int, chosen: np.ndarray, values
     cells = lattice.cells(taken)
     if not cells or limit <= 0:
         return np.empty(0, np.int64)
-    losses = data_losses(cells, lattice.sorted_view(np.asarray(values, np.float64)))
+    losses = data_losses(cells, lattice.sorted_view(np.asarray(values, np.float64)), level)
     candidates = range(len(cells))
     if phase is not None and round_number <= theory_rounds:
         marks = theory_marks(cells, lattice.sorted_view(phase))

@@ -10,6 +10,11 @@ a large extent), for a cell :math:`c` of width :math:`w_c` (largest extent in la
 with the values averaged over the replicates of each lattice point (networks x inits) and
 ``FLAT = 0.01``: a cell where nothing changes still gets refined once every changing cell
 is down to neighbouring points (as python-adaptive's losses keep a share for the extent).
+With a ``level`` (``[sweep.adaptive] level``, a value of the variable that marks the boundary
+looked for, e.g. 0.5 active clusters), only the cells whose values reach it keep their data
+term (``min <= level <= max`` over the box); the others keep ``w_c * FLAT``: the rounds
+follow the level set instead of every change (a python-adaptive user would write such a loss
+by hand).
 The theory marks a cell where its prediction is not constant over the box's lattice points
 (:func:`theory_marks`): a bifurcation line crosses it.
 """
@@ -33,14 +38,23 @@ def _spread(values: np.ndarray) -> float:
     return float(finite.max() - finite.min()) if finite.size >= 2 else 0.0
 
 
-def data_losses(cells: Sequence[Cell], values: np.ndarray) -> np.ndarray:
-    """``loss(c)`` of every cell; ``values`` in sorted positions, NaN where not simulated."""
+def data_losses(cells: Sequence[Cell], values: np.ndarray, level: float | None = None) -> np.ndarray:
+    """``loss(c)`` of every cell; ``values`` in sorted positions, NaN where not simulated;
+    with ``level``, only cells whose values reach it keep their data term."""
     scale = _spread(values)
     losses = np.empty(len(cells))
     for k, cell in enumerate(cells):
-        change = _spread(values[cell.box]) / scale if scale > 0 else 0.0
+        box = values[cell.box]
+        change = _spread(box) / scale if scale > 0 else 0.0
+        if level is not None and not _reaches(box, level):
+            change = 0.0
         losses[k] = cell.width * (change + FLAT)
     return losses
+
+
+def _reaches(values: np.ndarray, level: float) -> bool:
+    finite = values[np.isfinite(values)]
+    return finite.size >= 2 and bool(finite.min() <= level <= finite.max())
 
 
 def theory_marks(cells: Sequence[Cell], phase: np.ndarray) -> np.ndarray:

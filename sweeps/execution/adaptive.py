@@ -105,7 +105,7 @@ def run_rounds(plan: SweepPlan, store: SweepStore, run_points: Callable[[list[in
         values = np.where(earlier, lattice_values(store, settings.variable, n_axes), np.nan)
         room = min(settings.batch, budget - int(np.count_nonzero(earlier)))
         return choose_round(lattice, number, earlier, values, room, phase, settings.theory_rounds
-                            if settings.theory_seeding else 0)
+                            if settings.theory_seeding else 0, settings.level)
 
     def run_pending() -> bool:
         nonlocal left

@@ -9,6 +9,7 @@
     coarse_spacing = 4                 # round 0: every 4th value of each swept axis (and the last)
     theory_seeding = true              # rounds 1..theory_rounds refine where [theory] predicts a change
     theory_rounds = 2                  # default 1 (only with theory_seeding)
+    level = 0.5                        # optional: refine where the variable crosses this value
 
 The lattice is the grid's swept dimensions at full resolution; the replicate dimensions
 (``networks``, ``inits``, ``replicates``) run at every chosen lattice point.  The budget counts
@@ -29,7 +30,7 @@ from sweeps.spec.types import DimensionKind
 
 __all__ = ["Adaptive", "Budget", "parse_adaptive"]
 
-_KEYS = ("variable", "budget", "batch", "coarse_spacing", "theory_seeding", "theory_rounds")
+_KEYS = ("variable", "budget", "batch", "coarse_spacing", "theory_seeding", "theory_rounds", "level")
 _PERCENT = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?)\s*%\s*$")
 WHERE = "sweep.adaptive"
 
@@ -61,11 +62,15 @@ class Adaptive:
     coarse_spacing: int = 4
     theory_seeding: bool = False
     theory_rounds: int = 1
+    level: float | None = None  # a boundary value of the variable: refine the cells it crosses
 
     def identity(self) -> dict:
         """What decides the chosen points (the budget only decides when to stop)."""
-        return {"variable": self.variable, "batch": self.batch, "coarse_spacing": self.coarse_spacing,
-                "theory_rounds": self.theory_rounds if self.theory_seeding else 0}
+        identity = {"variable": self.variable, "batch": self.batch, "coarse_spacing": self.coarse_spacing,
+                    "theory_rounds": self.theory_rounds if self.theory_seeding else 0}
+        if self.level is not None:  # stores of definitions without a level keep their identity
+            identity["level"] = self.level
+        return identity
 
 
 def _positive(table: dict, key: str, default: int | None) -> int:
@@ -121,6 +126,11 @@ def parse_adaptive(table, dimensions, theory) -> Adaptive | None:
         raise DefinitionError(f"{WHERE}.theory_rounds", "needs theory_seeding = true")
     if rounds < 1:
         raise DefinitionError(f"{WHERE}.theory_rounds", f"must be an integer >= 1, got {rounds}")
+    level = table.get("level")
+    if level is not None and (isinstance(level, bool) or not isinstance(level, int | float)
+                              or not math.isfinite(level)):
+        raise DefinitionError(f"{WHERE}.level", f"must be a finite number (a value of the variable), got "
+                              f"{typename(level)} {level!r}")
     lattice = [d for d in dimensions if not d.kind.is_replicate]
     if not lattice:
         raise DefinitionError(WHERE, "needs at least one swept axis (the lattice to refine)")
@@ -143,7 +153,8 @@ def parse_adaptive(table, dimensions, theory) -> Adaptive | None:
         raise DefinitionError(f"{WHERE}.budget", f"{budget} is {budget.of(points)} of {points} lattice points, "
                               f"fewer than the {coarse} points of the coarse lattice (coarse_spacing = {spacing}); "
                               "raise the budget or the coarse spacing")
-    return Adaptive(variable, budget, batch, spacing, seeding, rounds if seeding else 1)
+    return Adaptive(variable, budget, batch, spacing, seeding, rounds if seeding else 1,
+                    None if level is None else float(level))
 
 
 def coarse_lines(size: int, spacing: int) -> list[int]:

@@ -32,3 +32,21 @@ def test_a_round_with_a_smaller_limit_is_a_prefix_of_the_larger(nx, ny, spacing,
     long = choose_round(lattice, rounds, chosen, values, small + extra)
     assert len(short) <= small
     np.testing.assert_array_equal(long[: len(short)], short)
+
+
+def test_a_level_refines_the_cells_it_crosses_first():
+    """Without a level the largest change is refined first; with one, the cell whose values
+    reach the level, though it changes less."""
+    lattice = Lattice((np.arange(9), np.arange(2)), 4)
+    chosen = np.zeros((9, 2), bool)
+    chosen[[0, 4, 8]] = True  # the coarse lattice: cells [0, 4] and [4, 8] along the first axis
+    values = np.full((9, 2), np.nan)
+    values[0], values[4], values[8] = 0.0, 0.3, 1.5  # big change above 0.5 in [4, 8]; 0.5 not in [0, 4]
+
+    def refined(level):
+        points = choose_round(lattice, 1, chosen, values, 2, level=level)
+        return sorted({int(np.unravel_index(i, (9, 2))[0]) for i in points})
+
+    assert refined(None) == [6]  # the middle of [4, 8]
+    assert refined(0.2) == [2]  # 0.2 lies in [0, 0.3]: the cell [0, 4]
+    assert refined(1.0) == [6]  # 1.0 lies in [0.3, 1.5]

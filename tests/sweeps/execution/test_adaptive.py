@@ -16,7 +16,8 @@ import pytest
 from sweeps import LocalProcesses, LocalThreads, Scheduler, load_experiment, open_results, run_sweep
 from sweeps.cli import main
 from sweeps.spec.adaptive import coarse_lines
-from sweeps.store.adaptive import read_rounds
+from sweeps.adaptive import Lattice, choose_round
+from sweeps.store.adaptive import lattice_values, read_rounds
 from sweeps.store.status import Status
 from sweeps.store.sweep_store import SweepStore
 
@@ -231,3 +232,28 @@ def test_rounds_run_on_one_executor_each_submitted_when_the_round_before_is_done
     assert kinds[0] == "start" and kinds[-1] == "stop"
     assert sorted(submitted) == sorted(int(i) for i in np.flatnonzero(np.repeat(rounds >= 0, reps)))
     assert summary.complete
+
+
+def test_a_level_steers_every_round_of_a_run(tmp_path):
+    """With ``level``, each round is the learner's choice with that level from the stored data of
+    the rounds before (and not the choice without it: no value reaches 5, so every cell keeps
+    only its extent term and the rounds differ from those drawn by the changes)."""
+    path = tmp_path / "level.toml"
+    path.write_text(TOML.format(budget=40).replace("batch = 7", "batch = 7\nlevel = 5.0"))
+    experiment = load_experiment(path)
+    store = tmp_path / "level.zarr"
+    assert run_sweep(experiment, store, LocalThreads(1)).complete
+    opened = SweepStore.open(store, mode="r")
+    rounds = read_rounds(opened)
+    lattice = Lattice.of(experiment.dimensions, experiment.adaptive.coarse_spacing)
+    values = lattice_values(opened, "active", len(lattice.shape))
+    differs = False
+    for number in range(1, int(rounds.max()) + 1):
+        earlier = (rounds >= 0) & (rounds < number)
+        known = np.where(earlier, values, np.nan)
+        room = min(7, 40 - int(np.count_nonzero(earlier)))
+        chosen = np.flatnonzero((rounds == number).ravel())
+        with_level = choose_round(lattice, number, earlier, known, room, level=5.0)
+        np.testing.assert_array_equal(np.sort(with_level), chosen)
+        differs |= set(choose_round(lattice, number, earlier, known, room).tolist()) != set(chosen.tolist())
+    assert differs  # the level changed at least one round

@@ -45,6 +45,10 @@ def test_settings_are_read_and_the_budget_is_not_part_of_the_identity():
     one, other = parse(GOOD), parse(GOOD.replace("40", "60"))
     assert one.identity() == other.identity()
     assert one.identity() != parse(GOOD.replace("7", "9")).identity()
+    assert a.level is None and "level" not in one.identity()  # stores made before levels keep theirs
+    leveled = parse(GOOD + "\nlevel = 0.5")
+    assert leveled.adaptive.level == 0.5 and leveled.identity() != one.identity()
+    assert parse(GOOD + "\nlevel = 1").adaptive.level == 1.0
 
 
 @pytest.mark.parametrize(("adaptive", "theory", "field", "words"), [
@@ -62,6 +66,9 @@ def test_settings_are_read_and_the_budget_is_not_part_of_the_identity():
     (GOOD + "\ntheory_seeding = true", "", "sweep.adaptive.theory_seeding", r"needs a \[theory\] table"),
     (GOOD + "\ntheory_rounds = 2", "", "sweep.adaptive.theory_rounds", "needs theory_seeding = true"),
     (GOOD + "\nbugdet = 3", "", "sweep.adaptive.bugdet", "did you mean 'budget'"),
+    (GOOD + '\nlevel = "half"', "", "sweep.adaptive.level", "finite number"),
+    (GOOD + "\nlevel = true", "", "sweep.adaptive.level", "finite number"),
+    (GOOD + "\nlevel = inf", "", "sweep.adaptive.level", "finite number"),
 ])
 def test_bad_settings_are_refused_naming_the_field(adaptive, theory, field, words):
     with pytest.raises(DefinitionError, match=words) as err:
