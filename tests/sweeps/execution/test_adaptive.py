@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from sweeps import LocalProcesses, LocalThreads, Scheduler, load_experiment, open_results, run_sweep
+from sweeps.adaptive import Lattice, choose_round
 from sweeps.cli import main
 from sweeps.spec.adaptive import coarse_lines
-from sweeps.adaptive import Lattice, choose_round
 from sweeps.store.adaptive import lattice_values, read_rounds
 from sweeps.store.status import Status
 from sweeps.store.sweep_store import SweepStore
