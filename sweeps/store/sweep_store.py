@@ -45,6 +45,7 @@ Layout
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import itertools
@@ -54,7 +55,6 @@ import math
 import os
 import shutil
 import socket
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,13 +174,32 @@ def write_json_atomic(path: Path, doc: Any) -> None:
 
 
 def _remove_tree(path: Path) -> None:
-    """Remove the directory ``path``, also if writes still in flight (zarr's concurrent chunk
-    writes outlive the one that failed) recreate files in it for a moment."""
-    for _ in range(50):
-        shutil.rmtree(path, ignore_errors=True)
-        if not path.exists():
-            return
-        time.sleep(0.02)
+    """Remove the directory ``path`` once no zarr write is in flight.
+
+    An exception (a failed write, Ctrl-C, SIGTERM) reaches this thread while zarr's other
+    concurrent writes of the same call go on in zarr's I/O thread; one finishing after the
+    removal would recreate files in ``path``. So first wait until zarr's event loop has no
+    task left (:func:`_settle_zarr_writes`), then remove.
+    """
+    _settle_zarr_writes()
+    shutil.rmtree(path, ignore_errors=True)
+
+
+#: longest wait for zarr's writes in flight before a tree is removed anyway
+SETTLE_TIMEOUT_SECONDS = 60.0
+
+
+def _settle_zarr_writes() -> None:
+    """Wait (at most :data:`SETTLE_TIMEOUT_SECONDS`) until every task on zarr's event loop is done."""
+    from zarr.core.sync import sync
+
+    async def settle() -> None:
+        current = asyncio.current_task()
+        pending = [task for task in asyncio.all_tasks() if task is not current]
+        if pending:
+            await asyncio.wait(pending, timeout=SETTLE_TIMEOUT_SECONDS)
+
+    sync(settle())
 
 
 def _read_json(path: Path) -> Any:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import os
 import shutil
+import signal
 import warnings
 
 import numpy as np
 import pytest
 import xarray as xr
 import zarr.storage
+from zarr.core.sync import sync
 
 from sweeps import LocalThreads, load_experiment, run_sweep
 from sweeps.errors import StoreError, StoreMismatchError
@@ -73,6 +77,51 @@ def test_interrupted_creation_leaves_no_store_that_reads_as_complete(crash, tmp_
         assert bool(left) == crash, left  # a crash leaves its hidden sibling, Ctrl-C cleans up
     assert run_sweep(experiment, store, LocalThreads(1)).complete  # the next creation clears the sibling
     assert not list(tmp_path.glob(f".{store.name}.creating-*"))
+
+
+def test_an_interrupted_creation_removes_its_tree_after_the_writes_still_in_flight(tmp_path, monkeypatch, reliability):
+    """A signal (SIGTERM from a batch system, Ctrl-C) reaches the creating thread while zarr's
+    I/O thread still carries out the write it interrupted, as in ``SIGTERM_AT_WRITE``. Here that
+    write is held back (0.3 s), so it lands after an immediate removal would have run; the hidden
+    sibling must still be gone once zarr's event loop is idle. (A signal of the test's own,
+    SIGUSR1, stands for SIGTERM: pytest's process keeps its handlers.)"""
+    keys = _creation_writes(tmp_path, monkeypatch)
+    plan = SweepPlan.build(load_experiment(toy(tmp_path / "toy.toml", "")))
+    original = zarr.storage.LocalStore.set
+
+    def interrupt(signum, frame):
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    try:
+        for stop_at in sorted({1, len(keys) // 2, len(keys) - 1}):  # first, middle, last write
+            calls = 0
+
+            async def signalled(self, key, value, stop_at=stop_at):
+                nonlocal calls
+                calls += 1
+                if calls == stop_at:
+                    os.kill(os.getpid(), signal.SIGUSR1)
+                    await asyncio.sleep(0.3)  # this write is still in flight when the creator stops
+                return await original(self, key, value)
+
+            store = tmp_path / f"f{stop_at}.zarr"
+            monkeypatch.setattr(zarr.storage.LocalStore, "set", signalled)
+            with pytest.raises(Interrupted):
+                SweepStore.create(store, plan)
+            monkeypatch.undo()
+            sync(_all_tasks_done())  # every write that was in flight has landed
+            assert not list(tmp_path.glob(f".{store.name}.creating-*")), f"write {stop_at}: tree recreated"
+            assert not store.exists()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+
+async def _all_tasks_done() -> None:
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    if pending:
+        await asyncio.wait(pending)
 
 
 def test_store_of_an_older_version_whose_creation_was_interrupted_names_the_command_that_clears_it(tmp_path, reliability):
