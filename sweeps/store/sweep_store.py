@@ -673,7 +673,7 @@ class SweepStore:
                     shutil.rmtree(target)
                 entry.rename(target)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            _remove_tree(staging)  # after zarr's writes in flight, which would recreate it
         self.group = zarr.open_group(str(self.path), mode="r+", zarr_format=3, use_consolidated=False)
         self._arrays.clear()
         self.set_theory_info(info)
