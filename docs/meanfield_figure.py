@@ -101,7 +101,7 @@ def fixed_point_figure(ds, path: Path):
     counts = ds["focus_count"].values
     colors = {int(n): f"C{i}" for i, n in enumerate(counts)}
     fig = Figure(figsize=(12, 3.8), layout="constrained")
-    axes = fig.subplots(1, len(kappas), sharey=True)
+    axes = np.atleast_1d(fig.subplots(1, len(kappas), sharey=True))
     r = ds["R_Eplus"].values
     for ax, kappa in zip(axes, kappas, strict=True):
         for n in counts:

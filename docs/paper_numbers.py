@@ -38,6 +38,17 @@ def meanfield(args) -> None:
             print(f"{focus:>5d} {text}")
 
 
+def fixed_points(args) -> None:
+    """Figure 2's (and S3's) top row: every fixed point's focus-E rate against R_Eplus per
+    kappa and focus count, filled when stable (``docs/meanfield_figure.py``)."""
+    from pathlib import Path
+
+    from meanfield_figure import fixed_point_figure  # docs/, next to this file
+
+    fixed_point_figure(sweeps.open_results(args.store), Path(args.output))
+    print(f"wrote {args.output}")
+
+
 def starts(args) -> None:
     """What each point started from: source, focus count, stability, focus-E rate."""
     ds = sweeps.open_results(args.store)
@@ -83,6 +94,8 @@ def rasters(args) -> None:
     from matplotlib.figure import Figure
 
     ds = sweeps.open_results(args.store)
+    if args.network is not None:
+        ds = ds.isel(network=[args.network])
     points = list(_points(ds))
     fig = Figure(figsize=(6.5 * len(points), 6.0), layout="constrained")
     grid = fig.add_gridspec(2, len(points), height_ratios=[3, 1])
@@ -93,7 +106,7 @@ def rasters(args) -> None:
         rows = np.repeat(ids, times.shape[1])
         keep = np.isfinite(times.ravel())
         ax.scatter(times.ravel()[keep], rows[keep], s=0.2, c="k", linewidths=0, rasterized=True)
-        ax.set_title(", ".join(f"{d}={p[d].values}" for d in at))
+        ax.set_title(", ".join(_coordinate_label(ds, d, i) for d, i in at.items()))
         ax.set_ylabel("neuron")
         ax2 = fig.add_subplot(grid[1, column], sharex=ax)
         e = np.array([str(t) == "E" for t in ds["population_type"].values])
@@ -176,11 +189,49 @@ def stats(args) -> None:
         print(f"{label:<32}" + "".join(f"{float(v.isel(at).mean(reduce)):>20.4f}" for v in table.values()))
 
 
+def figure4(args) -> None:
+    """Figure 4's panels (and S4's): E-E correlations of the states and the inputs, within and
+    across clusters, against kappa; a line per connectivity, the mean over networks and inits
+    with the paper's bootstrap interval (``sweeps.analysis.summarize``)."""
+    from matplotlib.figure import Figure
+
+    from sweeps.analysis import summarize
+
+    ds = sweeps.open_results(args.store)
+    over = tuple(d for d in ("network", "init") if d in ds["corr_states"].dims)
+    fig = Figure(figsize=(10, 7), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True)
+    for row, (var, word) in enumerate((("corr_states", "states"), ("corr_fields", "inputs"))):
+        summary = summarize(ds, var, over=over).sel(pair_type="E-E")
+        for column, relation in enumerate(("within", "across")):
+            ax = axes[row, column]
+            for k in range(ds.sizes["connectivity"]):
+                line = summary.isel(connectivity=k).sel(relation=relation)
+                kappa = ds["kappa"].values
+                ax.plot(kappa, line["mean"], marker="o", label=f"p0 {float(ds['p0_ee'].values[k]):g}")
+                ax.fill_between(kappa, line["lower"], line["upper"], alpha=0.2)
+            ax.set_title(f"E-E {word}, {relation} clusters")
+            ax.set_ylabel("Fisher-z mean r")
+            ax.axhline(0.0, color="0.7", lw=0.5)
+    for ax in axes[1]:
+        ax.set_xlabel("kappa")
+    axes[0, 0].legend()
+    fig.suptitle(f"{', '.join(f'{d} {ds.sizes[d]}' for d in over)}; {summary.attrs.get('ci', 0.95):g} interval")
+    fig.savefig(args.output, dpi=80)
+    print(f"wrote {args.output}")
+
+
 def _dwell_options(args):
     from sweeps.analysis.states import ActiveSetEM
 
     return ActiveSetEM(segmentation=args.segmentation, merge_after_em=args.merge_after_em,
                        min_flicker_duration=args.min_flicker_duration)
+
+
+def _point_label(traces, point, dim: str) -> str:
+    """``dim=value`` of a stacked point; a zip dimension by its columns (e.g. ``kappa, R_j``)."""
+    columns = [c for c in traces.coords if traces[c].dims == (dim,) and c != dim]
+    return ", ".join(f"{c}={point[c].values}" for c in columns) if columns else f"{dim}={point[dim].values}"
 
 
 def dwell(args) -> None:
@@ -194,23 +245,51 @@ def dwell(args) -> None:
     others = [d for d in traces.dims if d not in ("time", "population")]
     stacked = traces.stack(point=others).transpose("point", "time", "population")
     opts = _dwell_options(args)
-    arrays, labels, means = {}, [], {}
+    arrays, labels, means, columns = {}, [], {}, {}
     print(f"{'trace':<28} {'episodes':>8} {'dwells':>6} {'mean ms':>9} {'sd ms':>9} {'median ms':>9}")
     for i in range(stacked.sizes["point"]):
         point = stacked.isel(point=i)
-        label = ", ".join(f"{d}={point[d].values}" for d in others if d != "init")
+        label = ", ".join(_point_label(traces, point, d) for d in others if d != "init")
         s = dwell_summary(infer_states(np.asarray(point.values, float), opts), dt)
         print(f"{label:<28} {s.n_episodes:>8d} {s.n_dwells:>6d} {s.mean_ms:>9.1f} {s.std_ms:>9.1f} "
               f"{s.median_ms:>9.1f}")
         arrays[f"trace_{i}"] = np.asarray(point.values, float)
         labels.append(label)
         means.setdefault(label.split(", network=")[0], []).append(s.mean_ms)
+        columns.setdefault(label.split(", network=")[0], []).append((s.mean_ms, s.std_ms))
     print("\ncolumn: networks, mean and SD over networks of the mean dwell time (ms)")
     for column, values in means.items():
         sd = np.std(values, ddof=1) if len(values) > 1 else float("nan")
         print(f"{column}: {len(values)}, {np.mean(values):.1f}, {sd:.1f}")
     if args.export:
         np.savez(args.export, n=len(labels), dt_ms=dt, labels=np.array(labels), **arrays)
+    if args.figure:
+        _dwell_figure(columns, args.figure)
+
+
+def _dwell_figure(columns: dict, output: str) -> None:
+    """The panels of the reference's dwell-time plot: per column, each network's mean dwell
+    time (error bar: SD of its dwells), the mean over networks +- SD as a band and a point."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.0 * len(columns), 4.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(columns), sharey=True))
+    for ax, (column, rows) in zip(axes, columns.items(), strict=True):
+        means = np.array([m for m, _ in rows]) / 1000.0
+        sds = np.array([sd for _, sd in rows]) / 1000.0
+        x = np.arange(1, len(rows) + 1)
+        ax.errorbar(x, means, yerr=np.nan_to_num(sds), fmt="o", color="0.3", ecolor="0.7", capsize=2)
+        mean, sd = float(np.mean(means)), float(np.std(means, ddof=1)) if len(means) > 1 else 0.0
+        ax.axhspan(max(0.0, mean - sd), mean + sd, color="C0", alpha=0.2, label="network mean +- SD")
+        ax.axhline(mean, color="C0", lw=2)
+        ax.errorbar(len(rows) + 1, mean, yerr=sd, fmt="o", color="C3", capsize=4, label="aggregate")
+        ax.set_xticks([*x, len(rows) + 1], [*map(str, x), "mean"])
+        ax.set_title(column)
+        ax.set_xlabel("network")
+    axes[0].set_ylabel("mean state dwell time (s)")
+    axes[-1].legend()
+    fig.savefig(output, dpi=80)
+    print(f"wrote {output}")
 
 
 #: Figure4_HighState.py's state inference: PELT segments (least segment 2 samples), merging with
@@ -258,12 +337,113 @@ def episodes(args) -> None:
         np.savez(args.export, n=len(labels), dt_ms=dt, labels=np.array(labels), **arrays)
 
 
+#: The categories of the reference's ``_analyze_trace`` (Figure 4), in its order: quantity,
+#: pair type and relation of the project's ``corr_<quantity>`` variables
+SAME_DATA_CATEGORIES = [(q, pair, rel) for q in ("states", "fields") for pair in ("E-E", "I-I")
+                        for rel in ("within", "across")]
+
+
+def _episode_runs(recording, sample_ms: float):
+    """Figure4_HighState's accepted episodes on the E traces of a recording (the project's EM
+    variant, as ``episodes``): Runs labelled by the active cluster."""
+    from sweeps.analysis.states import ActiveSetEM, infer_states
+    from sweeps.measure.statistics import Runs
+
+    is_e = np.array([t == "E" for t in recording.population_types])
+    traces = np.asarray(recording.activity[:, is_e], float)
+    seg = infer_states(traces, ActiveSetEM(**HIGH_STATE))
+    minimum = max(2, int(np.ceil(200.0 / sample_ms)))
+    ones = seg.active.sum(axis=1) == 1
+    keep = [i for i in range(len(seg.start)) if ones[i] and seg.end[i] - seg.start[i] >= minimum
+            and 0 < i < len(seg.start) - 1]
+    clusters = recording.population_clusters[is_e]
+    label = [int(clusters[np.flatnonzero(seg.active[i])[0]]) for i in keep]
+    return Runs(np.asarray(seg.start)[keep].astype(int), np.asarray(seg.end)[keep].astype(int),
+                np.asarray(label, int)), traces
+
+
+def _coordinate_label(ds, dim: str, i: int) -> str:
+    """``dim=value`` of position ``i``; a zip dimension by its first column (e.g. ``p0_ee``)."""
+    columns = [c for c in ds.coords if ds[c].dims == (dim,) and c != dim]
+    name = columns[0] if columns else dim
+    return f"{name}={ds[name].values[i]}"
+
+
+def same_data(args) -> None:
+    """Re-simulate every point of a reduced run with all neurons sampled, check that the
+    measurements equal the stored ones (the same data), and export the neurons' states and
+    inputs, the E traces and the project's statistics for ``docs/paper_reference.py same-data``."""
+    from threadpoolctl import threadpool_limits
+
+    from sweeps.execution.task import TIMING_VARIABLES, record_point
+    from sweeps.measure.measurements import measure
+    from sweeps.measure.statistics import active_episode_statistics, pair_type_labels
+    from sweeps.plan import SweepPlan
+    from sweeps.spec.definition import load_experiment
+
+    threadpool_limits(1)  # BLAS on one thread, as in every sweep worker (the same rounding)
+    experiment = load_experiment(args.definition, args.override)
+    plan = SweepPlan.build(experiment)
+    ds = sweeps.open_results(args.store)
+    out = {}
+    labels = []
+    for index in plan.grid:
+        at = dict(zip(plan.grid.dims, plan.grid.coords(index), strict=True))
+        recording = record_point(plan, index)
+        if recording.sampled_neurons.size != int(np.sum(recording.population_sizes)):
+            raise SystemExit("same-data needs every neuron sampled: override output.correlation_neurons "
+                             f"to at least {int(np.max(recording.population_sizes))}")
+        values = measure(recording, experiment.output)
+        checked = [name for name in values if name not in TIMING_VARIABLES and name in ds]
+        differ = [name for name in checked if not np.array_equal(
+            np.asarray(ds[name].isel(at).values), np.asarray(values[name]), equal_nan=True)]
+        if differ:
+            raise SystemExit(f"point {at}: recomputed values differ from the store in {differ}")
+        label = ", ".join(_coordinate_label(ds, d, i) for d, i in at.items() if d in ds.coords)
+        print(f"{label}: {len(checked)} stored variables reproduced bit for bit")
+        pairs = pair_type_labels(recording.population_types)
+        out[f"p{len(labels)}_corr_z"] = np.array([
+            np.arctanh(values[f"corr_{q}"][pairs.index(pair), ("within", "across").index(rel)])
+            for q, pair, rel in SAME_DATA_CATEGORIES])
+        for quantity in ("states", "fields"):
+            for kind in ("mean", "median"):
+                out[f"p{len(labels)}_{quantity}_matrix_{kind}"] = values[f"corr_matrix_{quantity}_{kind}"]
+        for name in ("fields_mean", "fields_var_temporal", "fields_var_quenched"):
+            out[f"p{len(labels)}_{name}"] = values[name]
+        runs, traces = _episode_runs(recording, recording.sample_interval_ms)
+        rows = []
+        for k in range(runs.start.size):
+            one = type(runs)(runs.start[k:k + 1], runs.end[k:k + 1], runs.label[k:k + 1])
+            st_, fi = (active_episode_statistics(series, recording.sampled_populations,
+                                                 recording.population_types, recording.population_clusters, one)
+                       for series in (recording.sampled_states, recording.sampled_fields))
+            rows.append([np.arctanh(st_.corr_within), np.arctanh(st_.corr_across), np.arctanh(fi.corr_within),
+                         np.arctanh(fi.corr_across), fi.var_temporal_active, fi.var_temporal_inactive,
+                         fi.var_quenched_active, fi.var_quenched_inactive])
+        out[f"p{len(labels)}_episodes"] = np.stack([runs.start, runs.end, runs.label], axis=1)
+        out[f"p{len(labels)}_episode_values"] = np.asarray(rows, float).reshape(-1, 8)
+        # the data: every neuron's state and input at every sample, columns in population order
+        # (the reference's assembly order: E clusters, then I clusters)
+        out[f"p{len(labels)}_states"] = recording.sampled_states
+        out[f"p{len(labels)}_fields"] = recording.sampled_fields
+        out[f"p{len(labels)}_membership"] = recording.sampled_populations
+        out[f"p{len(labels)}_traces"] = traces
+        labels.append(label)
+    np.savez(args.export, n=len(labels), labels=np.array(labels), Q=experiment.parameters["Q"],
+             dt_ms=recording.sample_interval_ms, **out)
+    print(f"wrote {args.export}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("meanfield")
     p.add_argument("store")
     p.set_defaults(func=meanfield)
+    p = sub.add_parser("fixed-points")
+    p.add_argument("store")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=fixed_points)
     p = sub.add_parser("starts")
     p.add_argument("store")
     p.set_defaults(func=starts)
@@ -274,6 +454,7 @@ def main() -> None:
     p = sub.add_parser("rasters")
     p.add_argument("store")
     p.add_argument("--seconds", type=float, default=1.0, help="the measured window (samples in steps)")
+    p.add_argument("--network", type=int, help="draw only this network's points")
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=rasters)
     p = sub.add_parser("spectra")
@@ -287,6 +468,10 @@ def main() -> None:
     p = sub.add_parser("stats")
     p.add_argument("store")
     p.set_defaults(func=stats)
+    p = sub.add_parser("figure4")
+    p.add_argument("store")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=figure4)
     p = sub.add_parser("episodes")
     p.add_argument("store")
     p.add_argument("--sample-ms", type=float, default=10.0, help="sample interval when time is in steps")
@@ -298,7 +483,14 @@ def main() -> None:
     p.add_argument("--merge-after-em", action="store_true")
     p.add_argument("--min-flicker-duration", type=int, default=0)
     p.add_argument("--export", help="write the E traces to this .npz")
+    p.add_argument("--figure", help="draw the dwell-time panels into this file")
     p.set_defaults(func=dwell)
+    p = sub.add_parser("same-data")
+    p.add_argument("definition", help="the definition the store was run from")
+    p.add_argument("override", nargs="*", help="the run's KEY=VALUE overrides")
+    p.add_argument("--store", required=True, help="the store the run wrote (its values are checked)")
+    p.add_argument("--export", required=True, help="write the data and the project's statistics to this .npz")
+    p.set_defaults(func=same_data)
     args = parser.parse_args()
     args.func(args)
 

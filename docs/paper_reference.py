@@ -179,6 +179,141 @@ def episodes(args) -> None:
         print(f"{str(data['labels'][i]):<36} {n:>6d} {mean:>8.1f}")
 
 
+#: _analyze_trace's categories (Figure 4), in the order of docs/paper_numbers.py same-data
+SAME_DATA_CATEGORIES = [f"{q}_{cell}_{rel}" for q in ("state", "field") for cell in ("excit", "inhib")
+                        for rel in ("within", "between")]
+EPISODE_COLUMNS = ("output_active_within_z", "output_active_across_z", "input_active_within_z",
+                   "input_active_across_z", "input_var_temporal_active", "input_var_temporal_inactive",
+                   "input_var_quenched_active", "input_var_quenched_inactive")
+
+
+def _z_mean_and_error(r):
+    """The reference's Fisher mean (_fisher_mean) and its standard error over the sampled pairs."""
+    from pipelines.figure_helpers import FISHER_EPS, _fisher_mean
+
+    z = np.arctanh(np.clip(np.asarray(r, float), -1.0 + FISHER_EPS, 1.0 - FISHER_EPS))
+    return _fisher_mean(r), float(np.std(z, ddof=1) / np.sqrt(z.size)), z.size
+
+
+def _print_comparison(name, project, reference, error, pairs):
+    deviation = (project - reference) / error if error > 0 else float("nan")
+    print(f"  {name:<34} {project:>10.5f} {reference:>10.5f} {error:>9.5f} {pairs:>8d} {deviation:>7.2f}")
+
+
+def _same_data_point(data, i, q, max_pairs, dt):
+    """One point: Figure 4's _analyze_trace statistics and Figure4_HighState's episode statistics
+    by the reference's functions on the project's arrays, next to the project's values."""
+    import math
+
+    from analysis.episode_inference import infer_active_set_episodes
+    from analysis.high_state import episode_statistics, pair_correlations, sample_episode_pairs
+    from analysis.types import AnalysisInput
+    from pipelines.figure_helpers import (
+        _cluster_pair_correlation_stats,
+        _compute_pairwise_correlations,
+        _compute_variance_decomposition,
+        _pair_index_sample,
+    )
+
+    key = f"p{i}_"
+    states = np.asarray(data[key + "states"], np.float32)
+    fields = np.asarray(data[key + "fields"], np.float32)
+    ids = np.asarray(data[key + "membership"], np.int64)
+    names = [f"E{c + 1}" for c in range(q)] + [f"I{c + 1}" for c in range(q)]
+    # as _analyze_trace: one generator (init 0: seed 17), states' pairs then fields' pairs
+    rng = np.random.default_rng(17)
+    excit, inhib = ids < q, ids >= q
+    print(f"\n{data['labels'][i]}: {states.shape[0]} samples, {states.shape[1]} neurons")
+    print(f"  {'Fisher mean z (_analyze_trace)':<34} {'project':>10} {'reference':>10} {'ref. SE':>9} "
+          f"{'pairs':>8} {'(p-r)/SE':>7}")
+    project_z = data[key + "corr_z"]
+    within_r = None
+    for k, (series, quantity) in enumerate(((states, "state"), (fields, "field"))):
+        for j, (mask, cell) in enumerate(((excit, "excit"), (inhib, "inhib"))):
+            for m, within in enumerate((True, False)):
+                pairs = _pair_index_sample(ids, max_pairs=max_pairs, within=within, rng=rng, allowed_mask=mask)
+                r = _compute_pairwise_correlations(series, pairs)
+                if quantity == "state" and cell == "excit" and within:
+                    within_r, valid = r, r.size / max(1, len(pairs))  # pairs of non-constant neurons
+                z, error, n = _z_mean_and_error(r)
+                _print_comparison(SAME_DATA_CATEGORIES[4 * k + 2 * j + m], float(project_z[4 * k + 2 * j + m]),
+                                  z, error, n)
+    variance = _compute_variance_decomposition(fields, ids, names)
+    for name, project in (("mu_emp", "fields_mean"), ("var_temporal", "fields_var_temporal"),
+                          ("var_quenched", "fields_var_quenched")):
+        ours = np.asarray(data[key + project], float)
+        theirs = np.asarray(variance[name], float)
+        print(f"  input {name:<28} max relative difference over the {q * 2} assemblies: "
+              f"{np.max(np.abs(ours - theirs) / np.abs(theirs)):.1e}")
+    limit = max(1, max_pairs // (2 * q) ** 2)
+    diagonal = np.eye(2 * q, dtype=bool)[:q, :q]
+    sd = float(np.std(within_r, ddof=1))
+    for series, quantity in ((states, "states"), (fields, "fields")):
+        mean, median = _cluster_pair_correlation_stats(series, ids, list(range(2 * q)), rng=rng,
+                                                       max_pairs=max_pairs)
+        for kind, matrix in (("mean", mean), ("median", median)):
+            ours = np.asarray(data[f"{key}{quantity}_matrix_{kind}"], float)[:q, :q]
+            theirs = np.asarray(matrix, float)[:q, :q]
+            print(f"  {quantity} cluster-pair {kind:<6} E-E: diagonal {ours[diagonal].mean():.5f} / "
+                  f"{theirs[diagonal].mean():.5f}, off-diagonal {ours[~diagonal].mean():.5f} / "
+                  f"{theirs[~diagonal].mean():.5f} (project / reference; {limit} pairs per block)")
+    if within_r is not None:
+        print(f"  (SE of a diagonal mean of {q} blocks x {limit} pairs, states: about "
+              f"{sd / math.sqrt(q * limit * valid):.5f}, {100 * valid:.0f} % of the pairs non-constant)")
+    # Figure4_HighState: its episode selection, pairs and per-episode statistics
+    trace = np.asarray(data[key + "traces"], float)
+    inp = AnalysisInput(dt=dt, source_type="binary", X_rate=trace, cluster_ids=list(range(q)),
+                        cluster_names=[f"E{c}" for c in range(q)], cluster_cell_types=["E"] * q)
+    result = infer_active_set_episodes(inp, dict(HIGH_STATE), condition="c", title="t", seed=0,
+                                       population_source="excitatory", canonicalize=True,
+                                       exclude_edges=False).result
+    seg = result.segments
+    analyzed = list(result.metadata.get("canonical_cluster_names", []))
+    minimum = max(2, int(math.ceil(MINIMUM_EPISODE_MS / (1000.0 * dt))))
+    keep = (seg["K"].to_numpy(int) == 1) & (seg["duration_bins"].to_numpy(int) >= minimum)
+    if len(keep):
+        keep[0] = keep[-1] = False
+    accepted = seg.loc[keep]
+    ours = np.asarray(data[key + "episodes"], int).reshape(-1, 3)
+    # as _run_shard: the active population is the first cluster's place among the analysed ones
+    theirs = np.array([[int(r.start_bin), int(r.stop_bin), analyzed.index(str(r.clusters).split(",")[0])]
+                       for r in accepted.itertuples()], int).reshape(-1, 3)
+    same = ours.shape == theirs.shape and np.array_equal(ours, theirs)
+    print(f"  Figure4_HighState episodes: project {len(ours)}, reference {len(theirs)}"
+          f" ({'identical' if same else 'DIFFERENT'} start, stop and cluster)")
+    if not same or not len(ours):
+        return
+    pairs = sample_episode_pairs(ids, q=q, max_pairs=max_pairs, seed=0)
+    values = np.asarray(data[key + "episode_values"], float)
+    activity = np.zeros((states.shape[0], 2 * q), np.float32)
+    for g in range(2 * q):
+        activity[:, g] = states[:, ids == g].mean(axis=1)
+    for e, (start, stop, cluster) in enumerate(theirs):
+        stats = episode_statistics(states=states[start:stop], fields=fields[start:stop],
+                                   rates=activity[start:stop], membership=ids, active_population=cluster,
+                                   q=q, pairs=pairs)
+        print(f"  episode {e} (samples {start}-{stop}, cluster E{cluster}):")
+        for c, name in enumerate(EPISODE_COLUMNS):
+            if name.endswith("_z"):
+                prefix, scope = name.split("_", 1)[0], name.split("_", 1)[1][:-2]
+                r = pair_correlations((states if prefix == "output" else fields)[start:stop],
+                                      pairs[f"pairs_active_{cluster}_{scope.split('_')[1]}"])
+                z, error, n = _z_mean_and_error(r)
+                _print_comparison(name, values[e, c], float(stats[name]), error, n)
+            else:
+                print(f"  {name:<34} {values[e, c]:>10.5f} {float(stats[name]):>10.5f} "
+                      f"(relative difference {abs(values[e, c] - stats[name]) / abs(stats[name]):.1e})")
+
+
+def same_data(args) -> None:
+    data = np.load(args.npz)
+    q, dt = int(data["Q"]), float(data["dt_ms"]) / 1000.0
+    print(f"the project's data (docs/paper_numbers.py same-data) through the reference's functions; "
+          f"max_pairs {args.max_pairs}")
+    for i in range(int(data["n"])):
+        _same_data_point(data, i, q, args.max_pairs, dt)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", required=True, help="checkout of schmitfe/EI-Clustering")
@@ -207,6 +342,10 @@ def main() -> None:
     p.add_argument("npz", help="traces from docs/paper_numbers.py episodes --export")
     p.add_argument("--changepoint-backend", choices=("skchange", "ruptures"))
     p.set_defaults(func=episodes)
+    p = sub.add_parser("same-data")
+    p.add_argument("npz", help="data and project statistics from docs/paper_numbers.py same-data")
+    p.add_argument("--max-pairs", type=int, default=200_000, help="as the reference's --max-pairs")
+    p.set_defaults(func=same_data)
     p = sub.add_parser("dwell")
     p.add_argument("npz", help="traces from docs/paper_numbers.py dwell --export")
     p.add_argument("--segmentation", choices=("fixed", "pelt"), default="fixed")

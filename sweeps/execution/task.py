@@ -25,7 +25,7 @@ from sweeps.plan import SweepPlan
 from sweeps.spec.seeds import RECORDING, PointSeeds
 from sweeps.store.batch import PointBatch, PointResult
 
-__all__ = ["TIMING_VARIABLES", "PointBatch", "PointResult", "run_batch", "run_points"]
+__all__ = ["TIMING_VARIABLES", "PointBatch", "PointResult", "record_point", "run_batch", "run_points"]
 
 logger = logging.getLogger(__name__)
 
@@ -147,18 +147,38 @@ def _start_plan(plan: SweepPlan, index: int, layout: Layout):
     return plan_start(plan.model, layout, grid.parameters(index), simulation, focus_count, grid.seeds(index))
 
 
-def _run_built(plan: SweepPlan, index: int, net, build_seconds: float, start_plan, layout: Layout) -> dict[str, np.ndarray]:
-    """Restart ``net`` from point ``index``'s start, simulate and measure it."""
+def _started_recording(plan: SweepPlan, index: int, net, build_seconds: float, start_plan,
+                       layout: Layout) -> tuple[Recording, dict[str, np.ndarray]]:
+    """Restart ``net`` from point ``index``'s start and record it; (recording, start variables)."""
     experiment, grid = plan.experiment, plan.grid
     seeds = grid.seeds(index)
     if not callable(getattr(net, "reset", None)):
         raise TypeError(f"the network of model {experiment.model!r} has no reset(state=None, seed=None)")
     started = start_network(net, layout, start_plan, experiment.simulation, seeds)
     raster = wants_raster(experiment.output, grid.network(index), grid.init(index))
-    recording = _record(experiment, seeds, net, build_seconds, raster)
-    values = measure(recording, experiment.output)
+    return _record(experiment, seeds, net, build_seconds, raster), started
+
+
+def _run_built(plan: SweepPlan, index: int, net, build_seconds: float, start_plan, layout: Layout) -> dict[str, np.ndarray]:
+    """Restart ``net`` from point ``index``'s start, simulate and measure it."""
+    recording, started = _started_recording(plan, index, net, build_seconds, start_plan, layout)
+    values = measure(recording, plan.experiment.output)
     values.update(started)
     return values
+
+
+def record_point(plan: SweepPlan, index: int) -> Recording:
+    """Build, start and simulate point ``index`` as a run does and return its :class:`Recording`.
+
+    The seeds are the point's own, so ``measure(record_point(plan, i), plan.experiment.output)``
+    equals what a run stores for point ``i`` (timing variables aside); for analyses that need
+    the sampled neurons' series, which a store does not keep.
+    """
+    if plan.model.point is not None:
+        raise TypeError(f"model {plan.experiment.model!r} simulates its points itself: it leaves no Recording")
+    net, build_seconds = _build(plan, index)
+    layout = Layout.from_populations(net.populations)
+    return _started_recording(plan, index, net, build_seconds, _start_plan(plan, index, layout), layout)[0]
 
 
 def _failure(index: int, err: Exception, seconds: float) -> PointResult:

@@ -159,3 +159,16 @@ def test_neurons_are_sampled_in_every_population():
     again, _ = _sample_neurons(rng(5), pops, 4)
     np.testing.assert_array_equal(neurons, again)  # seeded by the point's network and init
     assert not np.array_equal(neurons, _sample_neurons(rng(6), pops, 4)[0])
+
+
+def test_record_point_measures_what_a_run_stores_for_that_point():
+    exp = toy("R_Eplus = [1.0, 2.0]\nnetworks = 2\ninits = 2")
+    plan = SweepPlan.build(exp)
+    run = {r.index: r.values for r in run_points(plan, list(Grid.from_experiment(exp)))}
+    for index in (0, 6):  # a later init of a network and another network and parameter
+        recording = simulate.record_point(plan, index)
+        # every neuron's series of the sampled neurons, as the run measured them
+        assert recording.sampled_states.shape == (exp.simulation.n_samples, recording.sampled_neurons.size)
+        values = simulate.measure(recording, exp.output)
+        stored = {k: v for k, v in run[index].items() if k in values}
+        assert_same_values(values, stored)
