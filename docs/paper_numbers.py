@@ -6,6 +6,14 @@ write (see docs/PAPER.md for the commands that make them).
     python docs/paper_numbers.py rasters results/paper/f1.zarr -o docs/figures/paper_figure1.png
     python docs/paper_numbers.py spectra results/paper/s1.npz -o docs/figures/paper_figure_s1.png
     python docs/paper_numbers.py dwell results/paper/f3d.zarr --export results/paper/f3d_traces.npz
+    python docs/paper_numbers.py figure4 results/paper/f4.zarr -o docs/figures/paper_figure4.png
+    python docs/paper_numbers.py fixed-points results/paper/f2full.zarr -o docs/figures/meanfield_fixed_points.png
+    python docs/paper_numbers.py same-data experiments/paper/figure4.toml KEY=VALUE ... \
+        --store results/paper/f4s.zarr --export results/paper/f4s_data.npz
+
+(``same-data`` re-simulates the points of a store, which must have been run from the same
+definition and overrides, and needs the reference's functions on the other side:
+docs/PAPER.md.)
 """
 from __future__ import annotations
 

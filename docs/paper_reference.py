@@ -25,6 +25,11 @@ Subcommands:
              options: PELT segments, merging after the EM; then as its _accepted_segments: one
              active cluster, >= 200 ms, edges excluded) on traces written by
              `docs/paper_numbers.py episodes --export`
+  same-data  Figure 4's statistics by the reference's functions (_analyze_trace's pair
+             correlations, variance split and cluster-pair matrices; Figure4_HighState's
+             episode selection and episode statistics) on the project's arrays written by
+             `docs/paper_numbers.py same-data`, next to the project's values with the
+             standard error of the reference's pair sampling
   simulate   the reference's binary simulation (pipelines.binary.run_binary_simulation) of
              one parameter set: mean E and I activity over the measured window
 Parameters start from the reference's sim_config/default_simulation.yaml; -O key=value
@@ -200,7 +205,21 @@ def _print_comparison(name, project, reference, error, pairs):
     print(f"  {name:<34} {project:>10.5f} {reference:>10.5f} {error:>9.5f} {pairs:>8d} {deviation:>7.2f}")
 
 
-def _same_data_point(data, i, q, max_pairs, dt):
+def _repeated_draws(series, ids, cluster, count, draws):
+    """Mean and SD over ``draws`` seeds of the reference's active-within z (its _random_pairs of
+    ``count`` pairs as sample_episode_pairs draws them, pair_correlations, fisher_summary): how
+    far one draw may fall from the all-pairs value."""
+    from analysis.high_state import _random_pairs, fisher_summary, pair_correlations
+
+    selected = np.flatnonzero(ids == cluster)
+    values = []
+    for seed in range(1, draws + 1):
+        pairs = _random_pairs(selected, selected, max_pairs=count, rng=np.random.default_rng(seed), same=True)
+        values.append(fisher_summary(pair_correlations(series, pairs))[1])
+    return float(np.mean(values)), float(np.std(values, ddof=1))
+
+
+def _same_data_point(data, i, q, max_pairs, dt, draws=0):
     """One point: Figure 4's _analyze_trace statistics and Figure4_HighState's episode statistics
     by the reference's functions on the project's arrays, next to the project's values."""
     import math
@@ -300,6 +319,10 @@ def _same_data_point(data, i, q, max_pairs, dt):
                                       pairs[f"pairs_active_{cluster}_{scope.split('_')[1]}"])
                 z, error, n = _z_mean_and_error(r)
                 _print_comparison(name, values[e, c], float(stats[name]), error, n)
+                if draws and scope == "active_within":
+                    mean, sd = _repeated_draws((states if prefix == "output" else fields)[start:stop], ids,
+                                               cluster, max(1, max_pairs // q), draws)
+                    print(f"  {'':<34} {draws} other draws of its pairs: mean {mean:.5f}, SD {sd:.5f}")
             else:
                 print(f"  {name:<34} {values[e, c]:>10.5f} {float(stats[name]):>10.5f} "
                       f"(relative difference {abs(values[e, c] - stats[name]) / abs(stats[name]):.1e})")
@@ -310,8 +333,8 @@ def same_data(args) -> None:
     q, dt = int(data["Q"]), float(data["dt_ms"]) / 1000.0
     print(f"the project's data (docs/paper_numbers.py same-data) through the reference's functions; "
           f"max_pairs {args.max_pairs}")
-    for i in range(int(data["n"])):
-        _same_data_point(data, i, q, args.max_pairs, dt)
+    for i in args.points or range(int(data["n"])):
+        _same_data_point(data, i, q, args.max_pairs, dt, args.episode_draws)
 
 
 def main() -> None:
@@ -345,6 +368,9 @@ def main() -> None:
     p = sub.add_parser("same-data")
     p.add_argument("npz", help="data and project statistics from docs/paper_numbers.py same-data")
     p.add_argument("--max-pairs", type=int, default=200_000, help="as the reference's --max-pairs")
+    p.add_argument("--points", type=int, nargs="+", help="only these points of the file (0, 1, ...)")
+    p.add_argument("--episode-draws", type=int, default=0,
+                   help="also redraw the active-cluster pairs of each episode with this many seeds")
     p.set_defaults(func=same_data)
     p = sub.add_parser("dwell")
     p.add_argument("npz", help="traces from docs/paper_numbers.py dwell --export")
