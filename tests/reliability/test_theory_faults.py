@@ -4,6 +4,7 @@ completes with the data of an uninterrupted one (bit for bit)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import json
 import shutil
@@ -223,11 +224,17 @@ def test_sigkill_of_sweeps_theory_at_sampled_writes_keeps_the_store(scenarios, t
     counting = tmp_path / "count.zarr"
     shutil.copytree(base, counting)
     n_writes = len(_writes(monkeypatch, counting, definition))
-    for stop_at in sorted({2, n_writes // 2, n_writes - 1, n_writes}):
+
+    def killed(stop_at):  # each on a copy of its own: two processes at a time
         store = tmp_path / f"k{stop_at}.zarr"
         shutil.copytree(base, store)
-        proc = subprocess.run([sys.executable, "-c", _KILLER, str(stop_at), "theory", str(definition), "--store", str(store)],
-                              env=subprocess_env(), capture_output=True, text=True, timeout=300)
+        return stop_at, store, subprocess.run(
+            [sys.executable, "-c", _KILLER, str(stop_at), "theory", str(definition), "--store", str(store)],
+            env=subprocess_env(), capture_output=True, text=True, timeout=300)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(killed, sorted({2, n_writes // 2, n_writes - 1, n_writes})))
+    for stop_at, store, proc in runs:
         assert proc.returncode == -signal.SIGKILL, proc.stderr
         _check_survived(reference, store, definition, capsys, f"SIGKILL at write {stop_at} of {n_writes}")
 
