@@ -53,12 +53,25 @@ print(json.dumps({
 EDIT = ("_rng.py", "_M1 = np.uint64(0xBF58476D1CE4E5B9)", "_M1 = np.uint64(0xBF58476D1CE4E5B7)")
 
 
-def _run(root: Path, cache: Path) -> dict:
+def _start(root: Path, cache: Path) -> subprocess.Popen:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(root)}
-    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.splitlines()[-1])
+    return subprocess.Popen([sys.executable, "-c", SCRIPT], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(proc: subprocess.Popen) -> dict:
+    try:
+        out, err = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    return json.loads(out.splitlines()[-1])
+
+
+def _run(root: Path, cache: Path) -> dict:
+    return _finish(_start(root, cache))
 
 
 def test_editing_a_helper_module_invalidates_the_kernels_that_use_it(tmp_path):
@@ -79,7 +92,7 @@ def test_editing_a_helper_module_invalidates_the_kernels_that_use_it(tmp_path):
     text = helper.read_text()
     assert text.count(old) == 1
     helper.write_text(text.replace(old, new))
-    edited = _run(root, cache)
-    fresh = _run(root, tmp_path / "fresh-cache")
+    # the edited sources with the filled cache and with an empty one (at the same time)
+    edited, fresh = map(_finish, [_start(root, cache), _start(root, tmp_path / "fresh-cache")])
     assert fresh["wiring"] != before["wiring"], "the edit must change the network"
     assert (edited["wiring"], edited["dynamics"]) == (fresh["wiring"], fresh["dynamics"])

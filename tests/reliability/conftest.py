@@ -9,10 +9,15 @@ bad inputs that passed and the points lost as measured (only when tests of this 
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
+import os
 import signal
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,6 +181,52 @@ def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``python -m sweeps ARGS`` to completion."""
     return subprocess.run([sys.executable, "-m", "sweeps", *map(str, args)], env=subprocess_env(),
                           capture_output=True, text=True, timeout=timeout)
+
+
+#: loggers whose level ``sweeps.cli.configure_logging`` sets (restored by ``run_cli_in_process``)
+_CLI_LOGGERS = ("", "sweeps", "binnet_core", "binnet_core.compile", "distributed", "tornado", "asyncio", "bokeh")
+
+
+def run_cli_in_process(*args: str) -> subprocess.CompletedProcess:
+    """``sweeps ARGS`` run by ``sweeps.cli.main`` in this process, seen as ``run_cli`` sees it.
+
+    The exit code (argparse's ``SystemExit`` included) and everything the command would write
+    to its streams: stdout, and on stderr its own lines, the log records its logging set-up
+    prints, and the warnings a fresh interpreter would show.  The process's environment,
+    logging, warning filters and signal handlers are restored afterwards.
+    """
+    from sweeps.cli import main
+
+    root = logging.getLogger()
+    handlers, levels = root.handlers[:], {n: logging.getLogger(n).level for n in _CLI_LOGGERS}
+    environ = dict(os.environ)
+    signals = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    out, err = io.StringIO(), io.StringIO()
+    root.handlers = []  # so that ``logging.basicConfig`` in ``main`` writes to ``err``, as it would
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                warnings.catch_warnings(record=True) as shown:
+            warnings.resetwarnings()  # the filters of a fresh interpreter (``python -m sweeps``)
+            warnings.simplefilter("default")
+            for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+                warnings.simplefilter("ignore", category)
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 1
+            for w in shown:
+                err.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers = handlers
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        os.environ.clear()
+        os.environ.update(environ)
+        for number, handler in signals.items():
+            signal.signal(number, handler)
+    return subprocess.CompletedProcess(["sweeps", *map(str, args)], code, out.getvalue(), err.getvalue())
 
 
 def stop(proc: subprocess.Popen) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 import sweeps
 from sweeps.errors import ArgumentError
-from tests.reliability.conftest import ok_count, run_cli, toy
+from tests.reliability.conftest import ok_count, run_cli, run_cli_in_process, toy
 
 
 def _listing(path):
@@ -37,7 +37,7 @@ def test_store_that_is_a_regular_file_is_refused(tmp_path, reliability):
     definition = toy(tmp_path / "toy.toml", "")
     store = tmp_path / "store.zarr"
     store.write_text("not a store")
-    result = run_cli("run", definition, "--store", store)
+    result = run_cli_in_process("run", definition, "--store", store)
     _one_line(result, "error: ", "exists and is not a sweeps store")
     assert store.read_text() == "not a store"
     assert _listing(tmp_path) == ["store.zarr", "toy.toml"]  # no lock, no hidden sibling
@@ -59,7 +59,7 @@ def test_export_and_plot_refuse_outputs_they_cannot_write(command, output, words
     target = output.replace("STORE", str(reference))
     args = ["-o", target, "--var", "mean_activity_E", "--x", "R_Eplus", "--y", "g"] if command == "plot" else [target]
     monkeypatch.chdir(tmp_path)
-    result = run_cli(command, reference, *args)
+    result = run_cli_in_process(command, reference, *args)
     _one_line(result, "error: output: ", words)
     assert result.stdout == ""
     assert _listing(tmp_path) == []

@@ -1,19 +1,20 @@
 """Malformed definitions run through the CLI: one line naming the field, exit 2, no store.
 
-Every case is a file written to a temporary directory and run as
-``python -m sweeps run FILE --store PATH`` in a subprocess (all cases are started up front,
-a few at a time, and each parametrised test checks one of them).
+Every case is a file written to a temporary directory and run as ``sweeps run FILE --store
+PATH`` through ``sweeps.cli.main`` in the test process (all cases are run up front and each
+parametrised test checks one of them); a case of each way out (an error of the definition, of
+the command line, of a resource) also runs as ``python -m sweeps`` in a process of its own,
+which must exit with the same code and write the same streams.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import socket
 
 import pytest
 
-from tests.reliability.conftest import run_cli
+from tests.reliability.conftest import run_cli, run_cli_in_process
 
 BASE = {
     "experiment": 'name = "bad"\nmodel = "clustered_ei"\nseed = 1',
@@ -177,27 +178,41 @@ def _case(case):
     return case.values if hasattr(case, "values") else case
 
 
+#: cases also run as ``python -m sweeps`` in a subprocess: one of each way out of ``main`` (a
+#: definition error, bytes that are not UTF-8, a model imported from a file, an argparse error,
+#: an ``error:`` line of a resource that cannot be reached)
+IN_SUBPROCESS = ("unterminated-string", "not-utf8", "axis-time", "unknown-backend", "scheduler-unreachable")
+
+
+def _run_case(root, case, runner):
+    """Write ``case`` to its own directory under ``root`` and run it; id -> (directory, file, result)."""
+    name, text, args, _, _ = _case(case)
+    directory = root / name
+    directory.mkdir()
+    path = directory / "definition.toml"
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
+    return name, (directory, path, runner("run", path, "--store", directory / "store.zarr", *args))
+
+
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
-    """Run every case through the CLI (two at a time); id -> (directory, file, result)."""
+    """Every case run through ``sweeps.cli.main`` in this process; id -> (directory, file, result)."""
     root = tmp_path_factory.mktemp("bad-definitions")
-
-    def run(case):
-        name, text, args, _, _ = _case(case)
-        directory = root / name
-        directory.mkdir()
-        path = directory / "definition.toml"
-        path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
-        return name, (directory, path, run_cli("run", path, "--store", directory / "store.zarr", *args))
-
-    with concurrent.futures.ThreadPoolExecutor(max(2, len(os.sched_getaffinity(0)))) as pool:
-        return dict(pool.map(run, CASES))
+    return dict(_run_case(root, case, run_cli_in_process) for case in CASES)
 
 
-@pytest.mark.parametrize(("name", "text", "args", "field", "words"), CASES, ids=[_case(c)[0] for c in CASES])
-def test_bad_definition_gives_one_line_naming_the_field_and_no_store(name, text, args, field, words, outcomes, reliability):
-    reliability.bad_input()
-    directory, path, result = outcomes[name]
+@pytest.fixture(scope="module")
+def subprocess_outcomes(tmp_path_factory):
+    """The cases of ``IN_SUBPROCESS`` run as ``python -m sweeps`` (two at a time)."""
+    root = tmp_path_factory.mktemp("bad-definitions-subprocess")
+    cases = [c for c in CASES if _case(c)[0] in IN_SUBPROCESS]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        return dict(pool.map(lambda case: _run_case(root, case, run_cli), cases))
+
+
+def _check(outcome, field, words):
+    """One line on stderr naming the field (after the file's name), exit 2, no store, no stdout."""
+    directory, path, result = outcome
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     prefix = field if field.startswith(("error: ", "sweeps run: error: ")) else f"{path}: {field}"
@@ -208,11 +223,27 @@ def test_bad_definition_gives_one_line_naming_the_field_and_no_store(name, text,
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(("name", "text", "args", "field", "words"), CASES, ids=[_case(c)[0] for c in CASES])
+def test_bad_definition_gives_one_line_naming_the_field_and_no_store(name, text, args, field, words, outcomes, reliability):
+    reliability.bad_input()
+    _check(outcomes[name], field, words)
+
+
+@pytest.mark.parametrize("name", IN_SUBPROCESS)
+def test_bad_definition_in_a_process_of_its_own_exits_alike(name, outcomes, subprocess_outcomes):
+    """``python -m sweeps``: the same exit code and streams as ``main`` in the test process."""
+    (_, _, _, field, words), = (_case(c) for c in CASES if _case(c)[0] == name)
+    _check(subprocess_outcomes[name], field, words)
+    (_, path, result), (_, own_path, own) = outcomes[name], subprocess_outcomes[name]
+    assert own.returncode == result.returncode
+    assert (own.stdout, own.stderr) == (result.stdout, result.stderr.replace(str(path), str(own_path)))
+
+
 def test_the_base_definition_is_valid(tmp_path):
     """Control: the cases fail because of their one defect, not because of the base."""
     path = tmp_path / "base.toml"
     path.write_text(definition())
-    result = run_cli("validate", path)
+    result = run_cli_in_process("validate", path)
     assert result.returncode == 0, result.stderr
     assert len(CASES) >= 30
 
@@ -239,10 +270,10 @@ def test_limits_are_raised_in_the_definition_or_on_the_command_line(tmp_path):
     for name, override in (("core-hours", "limits.core_hours=1e6"), ("store-size", "limits.store_gb=1")):
         path = tmp_path / f"{name}.toml"
         path.write_text(cases[name])
-        result = run_cli("validate", path, override, "--json")
+        result = run_cli_in_process("validate", path, override, "--json")
         assert result.returncode == 0, result.stderr
     path = tmp_path / "points.toml"
     path.write_text(definition(sweep="R_Eplus = [1.0, 2.0]\ninits = 3", extra="[limits]\npoints = 5\n"))
-    result = run_cli("validate", path)
+    result = run_cli_in_process("validate", path)
     assert result.returncode == 2 and "limits.points: the grid R_Eplus=2 x init=3 has 6 points" in result.stderr
-    assert run_cli("validate", path, "limits.points=6").returncode == 0
+    assert run_cli_in_process("validate", path, "limits.points=6").returncode == 0

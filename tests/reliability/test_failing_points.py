@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from sweeps import open_results
-from tests.reliability.conftest import N_POINTS, run_cli, toy
+from tests.reliability.conftest import N_POINTS, run_cli_in_process, toy
 
 
 def test_failing_point_is_recorded_listed_and_the_exit_code_says_so(tmp_path, reference, reliability):
     # the toy builder raises FloatingPointError("NaN weights at g=1.1") for g == fail_g
     definition, store = toy(tmp_path / "toy.toml", "fail_g = 1.1"), tmp_path / "r.zarr"
-    run = run_cli("run", definition, "--store", store, "--threads", "2")
+    run = run_cli_in_process("run", definition, "--store", store, "--threads", "2")
     assert run.returncode == 1, run.stderr
     assert f"executed {N_POINTS} points (12 ok, 6 failed)" in run.stdout
     assert f"failures are listed by: sweeps status {store}" in run.stdout
@@ -28,7 +28,7 @@ def test_failing_point_is_recorded_listed_and_the_exit_code_says_so(tmp_path, re
     assert np.isnan(ds.mean_activity_E.values[expected_failed]).all()
     reliability.assert_nothing_lost(reference, store, expected_failed=expected_failed)
 
-    status = run_cli("status", store)
+    status = run_cli_in_process("status", store)
     assert status.returncode == 1
     lines = status.stdout.splitlines()
     assert lines[0] == f"{store}: {N_POINTS} points: 0 todo, 12 ok, 6 failed"

@@ -19,6 +19,7 @@ from tests.reliability.conftest import (
     SLOW,
     ok_count,
     run_cli,
+    run_cli_in_process,
     stop,
     sweeps_cli,
     toy,
@@ -134,12 +135,12 @@ def test_a_malformed_lock_is_refused_with_the_command_that_clears_it(kind, tmp_p
         lock.mkdir()
     else:
         lock.write_text({"empty": "", "junk": "{garbage", "json-list": "[1, 2]"}[kind])
-    refused = run_cli("run", definition, "--store", store, "--threads", "1")
+    refused = run_cli_in_process("run", definition, "--store", store, "--threads", "1")
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     (line,) = refused.stderr.splitlines()
     assert f"lock file {lock} is" in line and f"sweeps unlock {store}" in line and "keep taking" not in line
     assert not store.exists()
-    cleared = run_cli("unlock", store)
+    cleared = run_cli_in_process("unlock", store)
     assert cleared.returncode == 0 and "removed" in cleared.stdout, cleared.stderr
     assert not lock.exists()
     with StoreLock(store):
@@ -159,16 +160,16 @@ def test_a_lock_of_a_job_on_another_host_expires_with_its_lease(tmp_path, reliab
     _foreign_lock(lock, renewed_ago=30)  # a live job elsewhere: refused, with when its lease ends
     with pytest.raises(StoreLockedError, match=r"pid 4242 on host node-17.cluster .*lease expires in 57\d s"):
         StoreLock(store).acquire()
-    refused = run_cli("unlock", store)
+    refused = run_cli_in_process("unlock", store)
     assert refused.returncode == 2 and "sweeps unlock --force" in refused.stderr and lock.exists()
     _foreign_lock(lock, renewed_ago=601)  # that job died 10 minutes ago: its lease ran out
     with StoreLock(store) as mine:
         assert json.loads(lock.read_text())["token"] == mine.info["token"]
     assert not lock.exists()
     _foreign_lock(lock, renewed_ago=601)
-    assert run_cli("unlock", store).returncode == 0 and not lock.exists()
+    assert run_cli_in_process("unlock", store).returncode == 0 and not lock.exists()
     _foreign_lock(lock, renewed_ago=0)
-    forced = run_cli("unlock", store, "--force")
+    forced = run_cli_in_process("unlock", store, "--force")
     assert forced.returncode == 0 and "forced" in forced.stdout and not lock.exists()
 
 

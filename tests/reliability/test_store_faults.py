@@ -23,6 +23,7 @@ from tests.reliability.conftest import (
     ok_count,
     ok_points_without_data,
     run_cli,
+    run_cli_in_process,
     stop,
     sweeps_cli,
     toy,
@@ -38,12 +39,12 @@ def test_verify_finds_a_truncated_and_a_removed_chunk_and_the_next_run_repairs_t
     truncated.write_bytes(truncated.read_bytes()[:7])
     removed = store / "mean_activity_E" / "c" / "2" / "1" / "0"  # points 16, 17
     removed.unlink()
-    checked = run_cli("status", store, "--verify")
+    checked = run_cli_in_process("status", store, "--verify")
     assert checked.returncode == 1, checked.stderr
     assert "verify: 6 ok points had damaged chunks and are todo again: [6, 7, 8, 9, 16, 17]" in checked.stdout
     assert "6 todo, 12 ok, 0 failed" in checked.stdout
     assert not Path(f"{store}.lock").exists()
-    repaired = run_cli("run", definition, "--store", store, "--threads", "2")
+    repaired = run_cli_in_process("run", definition, "--store", store, "--threads", "2")
     assert repaired.returncode == 0, repaired.stderr
     assert "executed 6 points (6 ok, 0 failed)" in repaired.stdout
     assert SweepStore.open(store).verify() == []
@@ -53,10 +54,10 @@ def test_verify_finds_a_truncated_and_a_removed_chunk_and_the_next_run_repairs_t
 def test_store_whose_creation_was_interrupted_is_a_clear_error(tmp_path, reliability):
     definition = toy(tmp_path / "toy.toml", "")
     store = tmp_path / "r.zarr"
-    assert run_cli("run", definition, "--store", store, "--limit", "1").returncode == 0  # --limit 1: did its share
+    assert run_cli_in_process("run", definition, "--store", store, "--limit", "1").returncode == 0  # --limit 1: did its share
     shutil.rmtree(store / "status")  # as if the driver died while writing the schema
     for command in (("run", definition, "--store", store), ("status", store)):
-        result = run_cli(*command)
+        result = run_cli_in_process(*command)
         assert result.returncode == 2
         assert result.stderr.splitlines() == [
             f"error: {store} is an incomplete sweeps store (its creation was interrupted, or it was made by a "
@@ -124,11 +125,11 @@ def test_failed_status_write_leaves_the_point_not_done(tmp_path, reliability, mo
 def test_store_under_a_file_is_a_clear_error(tmp_path, reliability):
     not_a_directory = tmp_path / "file"
     not_a_directory.write_text("")
-    result = run_cli("run", toy(tmp_path / "toy.toml", ""), "--store", not_a_directory / "r.zarr")
+    result = run_cli_in_process("run", toy(tmp_path / "toy.toml", ""), "--store", not_a_directory / "r.zarr")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"error: cannot create lock file {not_a_directory / 'r.zarr.lock'}: {not_a_directory} is not a directory"]
-    nested = run_cli("run", toy(tmp_path / "toy.toml", ""), "--store", not_a_directory / "sub" / "r.zarr")
+    nested = run_cli_in_process("run", toy(tmp_path / "toy.toml", ""), "--store", not_a_directory / "sub" / "r.zarr")
     assert nested.returncode == 2
     assert nested.stderr.splitlines() == [
         f"error: cannot create lock file {not_a_directory / 'sub' / 'r.zarr.lock'}: Not a directory"]
@@ -155,14 +156,14 @@ def test_read_only_store_path_is_a_clear_error_and_changes_nothing(tmp_path, rel
     definition = toy(tmp_path / "toy.toml", "")
     with tmpfs("4m") as disk:
         store = disk / "r.zarr"
-        first = run_cli("run", definition, "--store", store, "--threads", "2", "--limit", "5")
+        first = run_cli_in_process("run", definition, "--store", store, "--threads", "2", "--limit", "5")
         assert first.returncode == 0, first.stderr  # --limit 5: did its share
         subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
         before = sorted((p.relative_to(disk), p.stat().st_mtime_ns) for p in disk.rglob("*"))
-        again = run_cli("run", definition, "--store", store, "--threads", "2")
+        again = run_cli_in_process("run", definition, "--store", store, "--threads", "2")
         assert again.returncode == 2
         assert again.stderr.splitlines() == [f"error: cannot create lock file {store}.lock: Read-only file system"]
-        new = run_cli("run", definition, "--store", disk / "new.zarr")
+        new = run_cli_in_process("run", definition, "--store", disk / "new.zarr")
         assert new.returncode == 2 and "Read-only file system" in new.stderr and len(new.stderr.splitlines()) == 1
         assert sorted((p.relative_to(disk), p.stat().st_mtime_ns) for p in disk.rglob("*")) == before
         assert ok_count(store) == 5 and ok_points_without_data(store) == 0
@@ -213,12 +214,12 @@ def test_disk_full_before_any_work_leaves_nothing_behind(size, fill, message, tm
                 while True:
                     f.write(b"\0" * 4096)
         store = disk / "r.zarr"
-        result = run_cli("run", definition, "--store", store, "--threads", "2")
+        result = run_cli_in_process("run", definition, "--store", store, "--threads", "2")
         assert result.returncode == 2
         assert result.stderr.splitlines() == [message.format(store=store)]
         assert sorted(p.name for p in disk.iterdir()) == (["filler"] if fill else [])  # no half store, no lock
         (disk / "filler").unlink(missing_ok=True)
         subprocess.run(["mount", "-o", "remount,size=8m", str(disk)], check=True)
-        rerun = run_cli("run", definition, "--store", store, "--threads", "2")
+        rerun = run_cli_in_process("run", definition, "--store", store, "--threads", "2")
         assert rerun.returncode == 0, rerun.stderr
         reliability.assert_nothing_lost(reference, store)

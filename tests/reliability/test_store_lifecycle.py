@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import os
 import shutil
@@ -159,11 +160,16 @@ def test_sigterm_during_creation_reports_an_interruption_and_leaves_no_half_stor
 
     n_writes = len(_creation_writes(tmp_path, monkeypatch))
     definition = toy(tmp_path / "toy.toml", "")
-    for stop_at in sorted({1, n_writes // 4, n_writes // 2, 3 * n_writes // 4, n_writes - 1}):
+
+    def interrupted(stop_at):  # each into a store of its own: two processes at a time
         store = tmp_path / f"t{stop_at}.zarr"
-        proc = subprocess.run([sys.executable, "-c", SIGTERM_AT_WRITE, str(stop_at), "run", str(definition),
-                               "--store", str(store), "--threads", "1"],
-                              env=subprocess_env(), capture_output=True, text=True, timeout=300)
+        return stop_at, store, subprocess.run(
+            [sys.executable, "-c", SIGTERM_AT_WRITE, str(stop_at), "run", str(definition), "--store", str(store),
+             "--threads", "1"], env=subprocess_env(), capture_output=True, text=True, timeout=300)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(interrupted, sorted({1, n_writes // 4, n_writes // 2, 3 * n_writes // 4, n_writes - 1})))
+    for stop_at, store, proc in runs:
         assert proc.returncode == 143, proc.stderr
         assert "interrupted" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
         assert not store.exists(), f"SIGTERM at write {stop_at} of {n_writes}: a half store is left"

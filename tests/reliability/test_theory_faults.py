@@ -4,6 +4,7 @@ completes with the data of an uninterrupted one (bit for bit)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import json
 import shutil
@@ -86,10 +87,29 @@ _KEPT = ("sweeps_identity", "sweeps_definition", "sweeps_definition_sha256", "sw
          "sweeps_variables", "versions", "git_commit", "host", "created", "runs")
 
 
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """What a store must show after an interrupted theory and its rerun (read once)."""
+
+    attrs: dict  # the base store's attributes
+    status: np.ndarray  # the base store's point status
+    arrays: dict[str, np.ndarray]  # every array of the store an uninterrupted theory leaves
+    covered: dict  # the theory record of that store (without its wall time)
+
+    @classmethod
+    def read(cls, base, expected) -> Reference:
+        return cls(SweepStore.open(base, mode="r").attrs, SweepStore.open(base, mode="r").status(),
+                   _arrays(expected), _covered(expected))
+
+
+def _covered(path) -> dict:
+    return {k: v for k, v in SweepStore.open(path, mode="r").theory_info.items() if k != "seconds"}
+
+
 @pytest.fixture(scope="module")
 def scenarios(tmp_path_factory):
-    """Per scenario: the base store (every point simulated), the theory definition, and the
-    store an uninterrupted ``sweeps theory`` leaves."""
+    """Per scenario: the base store (every point simulated), the theory definition, the
+    store an uninterrupted ``sweeps theory`` leaves, and its ``Reference``."""
     root = tmp_path_factory.mktemp("theory_faults")
     made = {}
     for name, (base, theory) in SCENARIOS.items():
@@ -100,7 +120,7 @@ def scenarios(tmp_path_factory):
         expected = root / f"{name}_expected.zarr"
         shutil.copytree(base_store, expected)
         assert main(["theory", str(theory_def), "--store", str(expected)]) == 0
-        made[name] = (base_store, theory_def, expected)
+        made[name] = (base_store, theory_def, expected, Reference.read(base_store, expected))
     return made
 
 
@@ -123,41 +143,36 @@ class Killed(Exception):
     """The process dies at this write (nothing after it runs: clean-up is disabled)."""
 
 
-def _check_survived(base, store, definition, expected, capsys, where):
+def _check_survived(reference, store, definition, capsys, where):
     attrs = SweepStore.open(store, mode="r").attrs
-    base_attrs = SweepStore.open(base, mode="r").attrs
     for key in _KEPT:
-        if key in base_attrs and key not in ("sweeps_identity", "sweeps_definition", "sweeps_definition_sha256"):
-            assert attrs.get(key) == base_attrs[key], f"{where}: attribute {key} changed"
+        if key in reference.attrs and key not in ("sweeps_identity", "sweeps_definition", "sweeps_definition_sha256"):
+            assert attrs.get(key) == reference.attrs[key], f"{where}: attribute {key} changed"
     assert "sweeps_identity" in attrs and attrs["sweeps_definition"], f"{where}: identity lost"
     capsys.readouterr()
     code = main(["status", str(store)])
     out = capsys.readouterr().out
     assert code in (0, 1) and "points:" in out, f"{where}: status failed: {out}"
     status = SweepStore.open(store, mode="r").status()
-    base_status = SweepStore.open(base, mode="r").status()
-    assert (status[tuple(slice(0, n) for n in base_status.shape)] == OK).all(), f"{where}: finished points lost"
+    assert (status[tuple(slice(0, n) for n in reference.status.shape)] == OK).all(), f"{where}: finished points lost"
     assert main(["theory", str(definition), "--store", str(store)]) == 0, where
     assert main(["status", str(store)]) in (0, 1)
-    assert _same(_arrays(store), _arrays(expected)), f"{where}: rerun differs from an uninterrupted theory"
-    def covered(path):
-        return {k: v for k, v in SweepStore.open(path).theory_info.items() if k != "seconds"}
-
-    assert covered(store) == covered(expected), where
+    assert _same(_arrays(store), reference.arrays), f"{where}: rerun differs from an uninterrupted theory"
+    assert _covered(store) == reference.covered, where
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 @pytest.mark.parametrize("crash", [False, True], ids=["error", "crash"])
 def test_theory_interrupted_at_every_write_keeps_the_store(name, crash, scenarios, tmp_path, monkeypatch, capsys,
                                                            reliability):
-    base, definition, expected = scenarios[name]
+    base, definition, _, reference = scenarios[name]
     counting = tmp_path / "count.zarr"
     shutil.copytree(base, counting)
     keys = _writes(monkeypatch, counting, definition)
     n_writes = len(keys)
     assert n_writes >= 5
     original_set, original_rmtree = zarr.storage.LocalStore.set, shutil.rmtree
-    measured = SweepStore.open(base, mode="r").attrs["sweeps_variables"]
+    measured = reference.attrs["sweeps_variables"]
     for stop_at in interruption_instants(keys, measured):
         store = tmp_path / f"s{stop_at}.zarr"
         shutil.copytree(base, store)
@@ -181,7 +196,7 @@ def test_theory_interrupted_at_every_write_keeps_the_store(name, crash, scenario
         except (Killed, OSError):
             pass
         monkeypatch.undo()
-        _check_survived(base, store, definition, expected, capsys, f"{name}: write {stop_at} of {n_writes}")
+        _check_survived(reference, store, definition, capsys, f"{name}: write {stop_at} of {n_writes}")
         original_rmtree(store)
 
 
@@ -205,21 +220,27 @@ _KILLER = textwrap.dedent("""\
 def test_sigkill_of_sweeps_theory_at_sampled_writes_keeps_the_store(scenarios, tmp_path, monkeypatch, capsys,
                                                                    reliability):
     """The real thing: ``sweeps theory`` SIGKILLed (no clean-up at all) at sampled writes."""
-    base, definition, expected = scenarios["replace"]
+    base, definition, _, reference = scenarios["replace"]
     counting = tmp_path / "count.zarr"
     shutil.copytree(base, counting)
     n_writes = len(_writes(monkeypatch, counting, definition))
-    for stop_at in sorted({2, n_writes // 2, n_writes - 1, n_writes}):
+
+    def killed(stop_at):  # each on a copy of its own: two processes at a time
         store = tmp_path / f"k{stop_at}.zarr"
         shutil.copytree(base, store)
-        proc = subprocess.run([sys.executable, "-c", _KILLER, str(stop_at), "theory", str(definition), "--store", str(store)],
-                              env=subprocess_env(), capture_output=True, text=True, timeout=300)
+        return stop_at, store, subprocess.run(
+            [sys.executable, "-c", _KILLER, str(stop_at), "theory", str(definition), "--store", str(store)],
+            env=subprocess_env(), capture_output=True, text=True, timeout=300)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(killed, sorted({2, n_writes // 2, n_writes - 1, n_writes})))
+    for stop_at, store, proc in runs:
         assert proc.returncode == -signal.SIGKILL, proc.stderr
-        _check_survived(base, store, definition, expected, capsys, f"SIGKILL at write {stop_at} of {n_writes}")
+        _check_survived(reference, store, definition, capsys, f"SIGKILL at write {stop_at} of {n_writes}")
 
 
 def test_theory_record_is_kept_apart_from_the_store_attributes(scenarios, tmp_path):
-    base, definition, _ = scenarios["first"]
+    base, definition, _, _ = scenarios["first"]
     store = tmp_path / "s.zarr"
     shutil.copytree(base, store)
     before = (store / "zarr.json").read_bytes()

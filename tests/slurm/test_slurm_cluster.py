@@ -87,9 +87,9 @@ def test_cancelled_job_is_replaced(slurm, tmp_path):
 
 @pytest.mark.slow
 def test_worker_leaves_before_walltime_and_is_replaced(slurm, tmp_path):
-    # walltime 120 s, margin 60 s, stagger 5 s: the worker leaves 50-60 s after it starts
-    cfg = config(tmp_path, walltime="00:02:00", lifetime_margin=60, lifetime_stagger=5)
-    assert cfg.worker_lifetime == (55, 5)
+    # walltime 60 s, margin 30 s, stagger 5 s: the worker leaves 20-30 s after it starts
+    cfg = config(tmp_path, walltime="00:01:00", lifetime_margin=30, lifetime_stagger=5)
+    assert cfg.worker_lifetime == (25, 5)
     with dask.config.set({"distributed.deploy.lost-worker-timeout": "1s"}):
         cluster, client = client_for(cfg)
         try:
@@ -101,7 +101,7 @@ def test_worker_leaves_before_walltime_and_is_replaced(slurm, tmp_path):
             # ended well before walltime, not by TIMEOUT (the scancel that dask-jobqueue sends
             # once the worker is gone may win the race against the job's own exit)
             assert job["JobState"] in ("COMPLETED", "CANCELLED")
-            assert job["RunTime"] < "00:01:10"
+            assert job["RunTime"] < "00:00:45"  # its start, then at most 30 s; walltime is 60 s
             log = (tmp_path / "logs" / f"sweeps-worker-{first}.err").read_text()
             assert "worker-lifetime-reached" in log
             client.wait_for_workers(1, timeout=120)

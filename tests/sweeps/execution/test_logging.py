@@ -11,7 +11,7 @@ import pytest
 
 from sweeps.cli import configure_logging, main
 from sweeps.execution.executors import DEFAULT_DASHBOARD, dashboard_address
-from tests.reliability.conftest import run_cli, stop, sweeps_cli, toy, wait_for_points
+from tests.reliability.conftest import run_cli_in_process, stop, sweeps_cli, toy, wait_for_points
 
 
 @pytest.fixture
@@ -39,15 +39,15 @@ def test_levels_package_and_dependencies(verbose, package, others, restore_loggi
 
 def test_batch_log_has_progress_lines(tmp_path):
     definition, store = toy(tmp_path / "toy.toml", "sleep = 0.05"), tmp_path / "r.zarr"
-    result = run_cli("run", definition, "--store", store, "--threads", "1", "--limit", "4",
-                     "--progress-interval", "0.5")
+    result = run_cli_in_process("run", definition, "--store", store, "--threads", "1", "--limit", "4",
+                                "--progress-interval", "0.5")
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if "progress: " in line]
     assert lines, result.stderr
     assert " ok, " in lines[-1] and " failed, " in lines[-1] and " todo of 4; " in lines[-1]
     assert "points/s; ETA " in lines[-1]
-    quiet = run_cli("run", definition, "--store", tmp_path / "q.zarr", "--threads", "1", "--limit", "2",
-                    "--progress-interval", "0")
+    quiet = run_cli_in_process("run", definition, "--store", tmp_path / "q.zarr", "--threads", "1", "--limit", "2",
+                               "--progress-interval", "0")
     assert "progress: " not in quiet.stderr
 
 
