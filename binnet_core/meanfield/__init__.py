@@ -8,6 +8,8 @@ Modules by concept:
   parameters of one set or of a table of sets;
 - :mod:`~binnet_core.meanfield.solvers`: ``fixed_points``, ``system_fixed_points``,
   ``bifurcation``;
+- :mod:`~binnet_core.meanfield.homogeneous`: ``homogeneous_fixed_points``, the homogeneous
+  states in plain numpy/scipy (no compilation; the sweeps' run-time prediction uses it);
 - :mod:`~binnet_core.meanfield.tables`: ``theory_table``, ``bifurcation_table`` over many
   parameter sets (for sweeps and figures);
 - ``_kernels``: the compiled (numba) search of the reduced focus-count system.
@@ -24,6 +26,7 @@ from binnet_core.meanfield.functions import (
     transfer,
     variance_coefficients,
 )
+from binnet_core.meanfield.homogeneous import homogeneous_fixed_points
 from binnet_core.meanfield.solvers import (
     STATUS_REASONS,
     FixedPoint,
@@ -38,5 +41,5 @@ from binnet_core.meanfield.tables import GROUPS, TheoryTable, bifurcation_table,
 __all__ = ["mean_input", "input_variance",
            "rate", "variance_coefficients", "ClusterSystem", "cluster_system", "full_system",
            "transfer", "jacobian", "FixedPoint", "FixedPointList", "fixed_points",
-           "system_fixed_points", "bifurcation", "STATUS_REASONS",
+           "system_fixed_points", "homogeneous_fixed_points", "bifurcation", "STATUS_REASONS",
            "GROUPS", "TheoryTable", "theory_table", "bifurcation_table"]

@@ -96,11 +96,13 @@ def _flips_per_ms(p: dict) -> float | None:
     """Flip rate estimate per ms: ``m N / tau`` summed over populations, ``m`` the rates of the
     homogeneous mean-field state (a stable one if any); None without a fixed point.
 
+    The state comes from the numpy solver of the two-population reduction (no kernel to
+    compile: a sweep's first run does not wait for the mean-field kernels to predict its cost).
     Measured flips per update of N = 10^4 points (kappa 0..1, p0 0.2..0.3) are 0.5-0.9 times
     this ``m``; ``sweeps.execution.cost.FLIP_NS`` carries the average factor."""
-    from binnet_core.meanfield import fixed_points
+    from binnet_core.meanfield.homogeneous import homogeneous_fixed_points
 
-    found = list(fixed_points(p, focus_count=0))
+    found = list(homogeneous_fixed_points(p))
     if not found:
         return None
     state = next((f for f in found if f.stable), found[0])

@@ -341,3 +341,24 @@ def test_cluster_decays_far_below_the_bifurcation():
     initial[0] = 0.9
     times, focus, _ = _focus_activity(params, initial, seed=1, t1=100.0)
     assert focus[times <= 100.0].min() < 0.1
+
+
+@pytest.mark.parametrize("connection_type", ["poisson", "bernoulli", "fixed_indegree"])
+def test_numpy_homogeneous_states_equal_the_compiled_solver(connection_type):
+    from binnet_core.meanfield.homogeneous import homogeneous_fixed_points
+
+    compared = 0
+    for kappa in (0.0, 0.5, 1.0):
+        for p0 in (0.2, 0.25, 0.3):  # the connectivities of the shipped experiments
+            for r_eplus in (1.0, 4.0, 7.25, 12.0):
+                params = {"R_Eplus": r_eplus, "R_j": 0.8, "kappa": kappa, "p0_ee": p0, "p0_ie": p0,
+                          "p0_ei": p0, "p0_ii": p0, "connection_type": connection_type}
+                expected, got = mf.fixed_points(params, focus_count=0), homogeneous_fixed_points(params)
+                assert expected.reason is None
+                assert len(got) == len(expected), params
+                for a, b in zip(expected, got, strict=True):
+                    np.testing.assert_allclose(b.rates, a.rates, rtol=0, atol=1e-10)
+                    assert (b.stable, b.focus_count) == (a.stable, 0)
+                    assert b.max_real_eigenvalue == pytest.approx(a.max_real_eigenvalue, rel=1e-6, abs=1e-9)
+                compared += len(expected)
+    assert compared >= 36  # at least one state per parameter set
