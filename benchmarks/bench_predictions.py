@@ -15,6 +15,14 @@ Run from the repository root::
 
     python benchmarks/bench_predictions.py [--duration "2 s"] [--points 4] [experiments/x.toml ...]
     python benchmarks/bench_predictions.py --duration full --points 10 experiments/paper/figure4.toml
+    python benchmarks/bench_predictions.py --fit [files]
+
+``--fit`` runs every chosen point on its own (each with its build) and fits the constants of
+``sweeps/execution/cost.py`` to them by non-negative least squares of the relative error
+(``scipy.optimize.nnls``, then scaled so that the median ratio of predicted to measured is 1,
+as the least squares of ratios predicts low): ``BUILD_NS`` to the builds, ``UPDATE_NS`` and ``FLIP_NS`` to the
+simulations, the statistics constants and ``POINT_SECONDS`` to the rest (CPU time less build,
+simulation and the predicted raster windows).  It prints them next to the ones in use.
 """
 from __future__ import annotations
 
@@ -26,9 +34,11 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import nnls
 from threadpoolctl import threadpool_limits
 
-from sweeps.execution.cost import predict
+from sweeps.execution import cost
+from sweeps.execution.cost import point_counts, predict
 from sweeps.execution.task import run_points
 from sweeps.plan import SweepPlan
 from sweeps.spec.definition import load_experiment
@@ -71,9 +81,13 @@ def main() -> None:
     parser.add_argument("--duration", default="2 s",
                         help='measured model time per point (default 2 s; "full": as shipped)')
     parser.add_argument("--points", type=int, default=4, help="points per experiment (default 4)")
+    parser.add_argument("--fit", action="store_true", help="fit the cost constants to the points run")
     args = parser.parse_args()
     threadpool_limits(1)  # BLAS on one thread, as in every sweep worker
     files = args.files or sorted((HERE / "experiments").glob("*.toml"))
+    if args.fit:
+        _fit(files, args.duration, args.points)
+        return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
@@ -102,6 +116,59 @@ def main() -> None:
     load = os.getloadavg()
     print(f"predicted / measured CPU: {', '.join(f'{r:.2f}' for r in ratios)} "
           f"(target 0.75..1.25); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+
+
+def _measured_points(files, duration: str, points: int):
+    """Per point run alone: its :class:`~sweeps.execution.cost.PointCounts`, the predicted raster
+    seconds, and measured CPU seconds of (build, simulation, rest)."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in files:
+            plan = SweepPlan.build(_reduced(path, duration, Path(tmp)))
+            n = len(plan.grid)
+            indices = sorted({int(i) for i in np.linspace(0, n - 1, min(points, n)).round()})
+            run_points(plan, [indices[0]])  # compile kernels, fill caches: not measured
+            for index in indices:
+                start_cpu, start_wall = time.process_time(), time.perf_counter()
+                (result,) = run_points(plan, [index])
+                cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
+                if result.error or not result.values:
+                    continue
+                scale = cpu / wall if wall > 0 else 1.0
+                build = float(result.values["build_seconds"]) * scale
+                simulation = float(result.values["simulation_seconds"]) * scale
+                raster = predict(plan, [index]).raster_seconds
+                rows.append((path.name, point_counts(plan, plan.grid.parameters(index)), raster,
+                             (build, simulation, cpu - build - simulation - raster)))
+            print(f"{path.name}: {len(indices)} points run", flush=True)
+    return rows
+
+
+def _fit(files, duration: str, points: int) -> None:
+    rows = _measured_points(files, duration, points)
+    parts = {  # constant name -> (count attribute or None for one per point, unit factor); per part
+        0: [("BUILD_NS", "contacts", 1e-9)],
+        1: [("UPDATE_NS", "updates", 1e-9), ("FLIP_NS", "flip_contacts", 1e-9)],
+        2: [("MOMENT_NS", "neuron_samples", 1e-9), ("SAMPLE_SECONDS", "samples", 1.0),
+            ("PAIR_NS", "pairs", 1e-9), ("PAIR_SAMPLE_NS", "pair_samples", 1e-9),
+            ("POINT_SECONDS", None, 1.0)],
+    }
+    print(f"{len(rows)} points; constants: in use | fitted (relative error of the part: median, worst)")
+    for part, terms in parts.items():
+        used = [(name, attr, unit) for name, attr, unit in terms]
+        kept = [r for r in rows if r[3][part] > 0]
+        measured = np.array([r[3][part] for r in kept])
+        design = np.array([[(getattr(r[1], attr) if attr else 1.0) * unit for _, attr, unit in used]
+                           for r in kept])
+        fitted, _ = nnls(design / measured[:, None], np.ones(len(kept)))
+        fitted /= np.median(design @ fitted / measured)  # least squares of ratios predicts low: median ratio 1
+        error = design @ fitted / measured - 1
+        for (name, _, _), value in zip(used, fitted, strict=True):
+            print(f"  {name:16s} {getattr(cost, name):10.4g} | {value:10.4g}")
+        print(f"  part {('build', 'simulation', 'rest')[part]}: {len(kept)} points, relative error median "
+              f"{np.median(np.abs(error)):.2f}, worst {np.max(np.abs(error)):.2f}")
+    load = os.getloadavg()
+    print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
 
 
 def _print_row(row, header: bool, duration: str) -> None:

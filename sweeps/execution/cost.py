@@ -22,13 +22,18 @@ min(correlation_neurons, size)`` sampled neurons (known when the model declares 
 inits when ``[output]`` asks for rasters: their measured window (``duration x
 updates_per_ms``) runs with the engine's diff log, whose entries are scanned for the raster
 neurons' up-transitions.
-A flip reads its neuron's outgoing contacts, so the simulation grows with the activity: an
-active point (kappa 0, p0 0.2) flips about twice as often per model second as the reference
-network.  Each long single-cluster episode of a run repeats the pair correlations on its
-samples (about ``pairs x 2 x PAIR_NS``, ~1 s at 100 neurons per population of N = 10^4); how
-many a point has is known only after it ran, so they are not predicted.  The constants are fitted to ``benchmarks/bench_predictions.py`` on this project's
-2-core machine (one core per point); that benchmark prints predicted against measured CPU
-seconds per shipped experiment.
+A flip reads its neuron's outgoing contacts (about 0.5-0.8 ns per contact measured on dense
+networks of N = 10^4), so the simulation grows with the activity.  The flip estimate is that of
+the homogeneous state, which is off by up to 5x where that state is unstable (clustered
+regimes: the network sits with few clusters up and flips less) and by 0.7-1.2x elsewhere;
+fitted to whole runs, the constants therefore put most of the simulation on the updates
+(``UPDATE_NS`` is a per-update average of a typical point, not the cost of an update alone).
+Each long single-cluster episode of a run repeats the pair correlations on its samples (about
+``pairs x 2 x PAIR_NS``); how many a point has is known only after it ran, so they are not
+predicted.  The constants are fitted by ``python benchmarks/bench_predictions.py --fit`` (one
+point of each shipped experiment at a time, 2 s of model time, one core of this project's
+2-core machine, idle); without ``--fit`` it prints predicted against measured CPU seconds per
+shipped experiment.  On a loaded machine CPU seconds grow (2-3x at a load of 2-10 on 2 cores).
 
 Limits (:func:`check_limits`, before a store exists or a backend starts; arithmetic only,
 nothing is allocated):
@@ -57,19 +62,19 @@ from sweeps.plan import SweepPlan
 from sweeps.spec.grid import INIT_KINDS, NETWORK_KINDS
 
 __all__ = ["BUILD_NS", "FLIP_NS", "LIMIT_EVALUATIONS", "MOMENT_NS", "PAIR_NS", "PAIR_SAMPLE_NS", "POINT_SECONDS",
-           "RASTER_UPDATE_NS", "REFERENCE_FLIPS_PER_UPDATE", "SAMPLE_SECONDS", "UPDATE_NS", "Prediction", "check_limits", "format_duration",
-           "point_memory_bytes", "predict"]
+           "RASTER_UPDATE_NS", "REFERENCE_FLIPS_PER_UPDATE", "SAMPLE_SECONDS", "UPDATE_NS", "PointCounts", "Prediction",
+           "check_limits", "format_duration", "point_counts", "point_memory_bytes", "predict"]
 
-BUILD_NS = 20.0  # per contact, per build (network build and its warm-up run)
-UPDATE_NS = 3.0  # per update, independent of the wiring
-FLIP_NS = 0.95  # per (estimated) flip and per mean outgoing contact (a flip's targets)
+BUILD_NS = 7.0  # per contact, per build (measured 4-10 ns: page reuse makes builds bimodal)
+UPDATE_NS = 58.0  # per update (an average that carries most of the flips; see above)
+FLIP_NS = 0.064  # per (estimated) flip and per mean outgoing contact (a flip's targets)
 REFERENCE_FLIPS_PER_UPDATE = 0.07  # the estimate of the reference network (R_Eplus 7.25), per update
-MOMENT_NS = 1.0  # per neuron and sample (running moments of every neuron's state and input)
-PAIR_NS = 65.0  # per pair of sampled neurons (r, artanh, sums and medians of states and inputs)
-PAIR_SAMPLE_NS = 0.1  # per pair and sample (float32 products, popcounts, long episodes)
-SAMPLE_SECONDS = 1e-4  # per sample (the recorders' calls from Python, chunked runs)
+MOMENT_NS = 17.0  # per neuron and sample (running moments of every neuron's state and input)
+PAIR_NS = 27.0  # per pair of sampled neurons (r, artanh, sums and medians of states and inputs)
+PAIR_SAMPLE_NS = 0.007  # per pair and sample (float32 products, popcounts, long episodes)
+SAMPLE_SECONDS = 0.0  # per sample (the recorders' calls from Python, chunked runs)
 RASTER_UPDATE_NS = 20.0  # per update of the measured window of a point with a raster (bench_raster.py)
-POINT_SECONDS = 0.01  # per point (start, measurements other than pairs, writing)
+POINT_SECONDS = 0.0  # per point (start, measurements other than pairs, writing)
 
 
 @dataclass(frozen=True)
@@ -181,8 +186,23 @@ def _raster_fraction(plan: SweepPlan) -> float:
     return share
 
 
-def _point_cost(plan: SweepPlan, params: dict) -> _PointCost:
-    """The predicted parts of one point of ``params``."""
+@dataclass(frozen=True)
+class PointCounts:
+    """What one point of a parameter set does, in the units the constants are priced in."""
+
+    contacts: float  # of its network (a build)
+    updates: float  # warm-up and measured window
+    flips: float  # expected state flips in them
+    flip_contacts: float  # flips x mean outgoing contacts per neuron
+    neuron_samples: float  # neurons x samples (running moments)
+    samples: float
+    pairs: float  # pairs of sampled neurons
+    pair_samples: float  # pairs x samples
+    raster_updates: float  # updates of the measured window (diff-logged when it records a raster)
+
+
+def point_counts(plan: SweepPlan, params: dict) -> PointCounts:
+    """The counts of one point of ``params`` (the model's declared cost; see the module docstring)."""
     sim = plan.experiment.simulation
     cost = plan.model.cost(params)
 
@@ -193,23 +213,32 @@ def _point_cost(plan: SweepPlan, params: dict) -> _PointCost:
     per_ms = cost.flips_per_ms if cost.flips_per_ms is not None else (
         REFERENCE_FLIPS_PER_UPDATE * cost.updates_per_ms)
     flips = updates * per_ms / cost.updates_per_ms if cost.updates_per_ms > 0 else 0.0
-    fanout = cost.contacts / max(cost.neurons, 1)
-    simulation = (updates * UPDATE_NS + flips * fanout * FLIP_NS) * 1e-9
-    statistics = (sim.n_samples * (cost.neurons * MOMENT_NS * 1e-9 + SAMPLE_SECONDS)
-                  + _correlation_seconds(plan, params))
-    return _PointCost(cost.contacts * BUILD_NS * 1e-9, simulation, statistics,
-                      updates_of((sim.duration,)) * RASTER_UPDATE_NS * 1e-9, updates, flips)
+    pairs = _sampled_pairs(plan, params)
+    return PointCounts(contacts=cost.contacts, updates=updates, flips=flips,
+                       flip_contacts=flips * cost.contacts / max(cost.neurons, 1),
+                       neuron_samples=float(sim.n_samples * cost.neurons), samples=float(sim.n_samples),
+                       pairs=pairs, pair_samples=pairs * sim.n_samples,
+                       raster_updates=updates_of((sim.duration,)))
 
 
-def _correlation_seconds(plan: SweepPlan, params: dict) -> float:
-    """Pair correlations of one point (0 when the model does not declare its layout)."""
+def _point_cost(plan: SweepPlan, params: dict) -> _PointCost:
+    """The predicted parts of one point of ``params``."""
+    c = point_counts(plan, params)
+    simulation = (c.updates * UPDATE_NS + c.flip_contacts * FLIP_NS) * 1e-9
+    statistics = (c.neuron_samples * MOMENT_NS * 1e-9 + c.samples * SAMPLE_SECONDS
+                  + (c.pairs * PAIR_NS + c.pair_samples * PAIR_SAMPLE_NS) * 1e-9)
+    return _PointCost(c.contacts * BUILD_NS * 1e-9, simulation, statistics,
+                      c.raster_updates * RASTER_UPDATE_NS * 1e-9, c.updates, c.flips)
+
+
+def _sampled_pairs(plan: SweepPlan, params: dict) -> float:
+    """Pairs of sampled neurons of one point (0 when the model does not declare its layout)."""
     experiment, model = plan.experiment, plan.model
     if model.layout_fn is None:  # reading the layout would build a network
         return 0.0
     per_population = experiment.output.correlation_neurons
     sampled = sum(min(per_population, p.size) for p in model.layout(params).populations)
-    pairs = sampled * (sampled - 1) / 2
-    return pairs * (PAIR_NS + experiment.simulation.n_samples * PAIR_SAMPLE_NS) * 1e-9
+    return sampled * (sampled - 1) / 2
 
 
 def format_duration(seconds: float) -> str:
