@@ -6,6 +6,7 @@ Run from the repository root::
     python benchmarks/bench_adaptive.py --theory     # also the theory-seeded adaptive sweep
     python benchmarks/bench_adaptive.py --synthetic  # the synthetic boundary model (seconds)
     python benchmarks/bench_adaptive.py --seed 12    # another root seed (other networks, noise)
+    python benchmarks/bench_adaptive.py --seed 11 12 13 14 15 16   # several, and their summary
     python benchmarks/bench_adaptive.py --coarse-spacing 8   # a coarser start (more budget for the rounds)
 
 The phase diagram (default): reduced clustered E/I networks (``model = "clustered_ei"``,
@@ -51,7 +52,10 @@ against the dense grid is mostly the idle time between rounds (docs/ADAPTIVE.md)
 ``pip install adaptive`` (extra ``adaptive``).  The second-to-last line gives the sweep
 without a level at 25 %; the last line, for scripts, the sweep with ``level = 0.5`` (the
 setting that states the boundary looked for, as a user locating this crossing writes it):
-``adaptive: budget 25 %: boundary error E cells (Learner2D L cells, dense grid 0)``.
+``adaptive: budget 25 %: boundary error E cells (Learner2D L cells, dense grid 0)``, of the last
+seed.  With several seeds a summary per budget precedes them: per method the mean of the
+largest errors over the seeds with its standard error and how many are within one cell, and in
+how many sets of networks the adaptive sweep with the level beats Learner2D.
 """
 
 from __future__ import annotations
@@ -224,29 +228,16 @@ def learner2d(dense: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray, i
     return np.array(list(learner.data), float), np.array(list(learner.data.values()), float), len(asked)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--synthetic", action="store_true", help="the synthetic boundary model (seconds)")
-    group.add_argument("--theory", action="store_true", help="also the theory-seeded adaptive sweep")
-    parser.add_argument("--seed", type=int, default=11, help="the experiment's root seed (default 11)")
-    parser.add_argument("--coarse-spacing", type=int, default=4, help="the adaptive sweeps' coarse_spacing (default 4)")
-    args = parser.parse_args(argv)
-    try:
-        require_optional("adaptive", "adaptive", "the comparison with Learner2D")
-    except MissingDependencyError as err:  # before any work
-        raise SystemExit(f"error: {err}") from None
-    case = SYNTHETIC if args.synthetic else NETWORK
-    case = replace(case, toml=case.toml.replace("seed = 11\n", f"seed = {args.seed}\n", 1))
-    variants = {"adaptive": "", "adaptive, level 0.5": "level = 0.5"}
-    if args.theory:
-        variants["adaptive+theory"] = "theory_seeding = true"
-    logging.disable(logging.INFO)
+def compare(case: Case, seed: int, spacing: int, variants: dict[str, str]) -> dict[int, dict[str, float]]:
+    """One set of networks (root ``seed``): the table of every budget; the largest boundary error
+    per budget and method (the variants and ``"Learner2D"``)."""
+    case = replace(case, toml=case.toml.replace("seed = 11\n", f"seed = {seed}\n", 1))
     load = os.getloadavg()
     lattice = int(np.prod(case.shape))
-    print(f"{case.name}, seed {args.seed}: {case.variable}; lattice {case.axes[0]} x {case.axes[1]} = {case.shape[0]} x "
+    print(f"{case.name}, seed {seed}: {case.variable}; lattice {case.axes[0]} x {case.axes[1]} = {case.shape[0]} x "
           f"{case.shape[1]} = {lattice} points x {NETWORKS} networks; {THREADS} threads; load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
+    results: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         dense_run = run(case.toml.replace("{adaptive}", ""), tmp / "dense.zarr")
@@ -259,28 +250,72 @@ def main(argv: list[str] | None = None) -> None:
               f"boundary per column (cells): {' '.join(f'{b:.1f}' for b in truth)}")
         header = " | ".join(f"{name + ': max (mean) cells':>28} {'simulations':>11} {'s':>6}" for name in variants)
         print(f"{'budget':>7} | {header} | {'Learner2D: max (mean) cells':>28} {'simulations':>11}")
-        results, idle = {}, []
+        idle = []
         for percent in BUDGETS:
-            cells = []
+            cells, results[percent] = [], {}
             for name, theory in variants.items():
                 store = tmp / f"{name}_{percent}.zarr"
-                table = ADAPTIVE.format(variable=case.variable, budget=percent, theory=theory,
-                                       spacing=args.coarse_spacing)
+                table = ADAPTIVE.format(variable=case.variable, budget=percent, theory=theory, spacing=spacing)
                 done = run(case.toml.replace("{adaptive}", table), store)
                 idle.append(f"{name} {percent} %: {done.rounds} rounds, threads busy {done.busy:.0%}")
                 a_points, a_values = lattice_samples(store, case.variable)
                 a_max, a_mean = error(boundary(a_points, a_values, case.shape), truth)
-                results.setdefault(percent, []).append(a_max)
+                results[percent][name] = a_max
                 cells.append(f"{a_max:>20.2f} ({a_mean:.2f}) {len(a_points) * NETWORKS:>11} {done.seconds:>6.1f}")
             budget = int(np.ceil(percent * lattice / 100 - 1e-9))
             l_points, l_values, l_count = learner2d(dense, budget)
             l_max, l_mean = error(boundary(l_points, l_values, case.shape), truth)
-            results[percent].append(l_max)
+            results[percent]["Learner2D"] = l_max
             print(f"{percent:>5} % | {' | '.join(cells)} | {l_max:>20.2f} ({l_mean:.2f}) {l_count * NETWORKS:>11}")
         print(f"idle between rounds: dense grid threads busy {dense_run.busy:.0%}; " + "; ".join(idle))
-        plain, leveled, l_max = results[25][0], results[25][1], results[25][-1]
-        print(f"adaptive without a level: budget 25 %: boundary error {plain:.2f} cells")
-        print(f"adaptive: budget 25 %: boundary error {leveled:.2f} cells (Learner2D {l_max:.2f} cells, dense grid 0)")
+    return results
+
+
+def summarize(per_seed: dict[int, dict[int, dict[str, float]]]) -> None:
+    """Over the seeds, per budget and method: the mean of the largest errors with its standard
+    error, how often it is within one cell, and how often the adaptive sweep with the level
+    beats Learner2D (ties count half)."""
+    seeds = sorted(per_seed)
+    print(f"over {len(seeds)} sets of networks (seeds {' '.join(map(str, seeds))}): largest boundary error in "
+          "cells, mean +- standard error [within one cell]; adaptive with level 0.5 vs Learner2D")
+    for percent in BUDGETS:
+        methods = list(per_seed[seeds[0]][percent])
+        cells = []
+        for method in methods:
+            e = np.array([per_seed[s][percent][method] for s in seeds])
+            se = e.std(ddof=1) / np.sqrt(len(e)) if len(e) > 1 else float("nan")
+            cells.append(f"{method} {e.mean():.2f} +- {se:.2f} [{int(np.sum(e <= 1))}/{len(e)}]")
+        ours = np.array([per_seed[s][percent]["adaptive, level 0.5"] for s in seeds])
+        theirs = np.array([per_seed[s][percent]["Learner2D"] for s in seeds])
+        wins = np.sum(ours < theirs) + 0.5 * np.sum(ours == theirs)
+        print(f"{percent:>5} %: {'; '.join(cells)}; smaller than Learner2D's in {wins:g} of {len(seeds)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--synthetic", action="store_true", help="the synthetic boundary model (seconds)")
+    group.add_argument("--theory", action="store_true", help="also the theory-seeded adaptive sweep")
+    parser.add_argument("--seed", type=int, nargs="+", default=[11],
+                        help="the experiment's root seeds, one comparison each (default 11)")
+    parser.add_argument("--coarse-spacing", type=int, default=4, help="the adaptive sweeps' coarse_spacing (default 4)")
+    args = parser.parse_args(argv)
+    try:
+        require_optional("adaptive", "adaptive", "the comparison with Learner2D")
+    except MissingDependencyError as err:  # before any work
+        raise SystemExit(f"error: {err}") from None
+    case = SYNTHETIC if args.synthetic else NETWORK
+    variants = {"adaptive": "", "adaptive, level 0.5": "level = 0.5"}
+    if args.theory:
+        variants["adaptive+theory"] = "theory_seeding = true"
+    logging.disable(logging.INFO)
+    per_seed = {seed: compare(case, seed, args.coarse_spacing, variants) for seed in dict.fromkeys(args.seed)}
+    if len(per_seed) > 1:
+        summarize(per_seed)
+    last = per_seed[args.seed[-1]][25]
+    print(f"adaptive without a level: budget 25 %: boundary error {last['adaptive']:.2f} cells")
+    print(f"adaptive: budget 25 %: boundary error {last['adaptive, level 0.5']:.2f} cells "
+          f"(Learner2D {last['Learner2D']:.2f} cells, dense grid 0)")
 
 
 if __name__ == "__main__":
