@@ -18,7 +18,7 @@ averaged over the networks; no cluster is active at small R_Eplus, one is at lar
 R_Eplus, and the switch-on moves from R_Eplus about 1.9 (g = 1.1) to about 2.7 (g = 1.28):
 a curved boundary with the noise of a 2 s run of a small network.  Sizes chosen so the whole
 benchmark (the dense grid once, the adaptive sweep with and without a level at 10 + 25 + 50 %
-of the lattice, once more with ``--theory``) runs in about 3 to 6 minutes on 2 cores shared with other jobs (a
+of the lattice, once more with ``--theory``) runs in about 1 minute on 2 idle cores, 3 to 6 shared with other jobs (a
 point costs about 0.2 s of one core: network build and 2 s of model time).
 
 ``--synthetic``: the boundary model (``tests/reference/boundarymodel.py``): ``active``
