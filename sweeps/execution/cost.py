@@ -33,7 +33,7 @@ Each long single-cluster episode of a run repeats the pair correlations on its s
 predicted.  The constants are fitted by ``python benchmarks/bench_predictions.py --fit`` (one
 point of each shipped experiment at a time, 2 s of model time, one core of this project's
 2-core machine, idle); without ``--fit`` it prints predicted against measured CPU seconds per
-shipped experiment.  On a loaded machine CPU seconds grow (2-3x at a load of 2-10 on 2 cores).
+shipped experiment.  On an overloaded machine CPU seconds grow (2-3x at a load of 3-5 on 2 cores).
 
 Limits (:func:`check_limits`, before a store exists or a backend starts; arithmetic only,
 nothing is allocated):
@@ -71,7 +71,7 @@ FLIP_NS = 0.064  # per (estimated) flip and per mean outgoing contact (a flip's 
 REFERENCE_FLIPS_PER_UPDATE = 0.07  # the estimate of the reference network (R_Eplus 7.25), per update
 MOMENT_NS = 17.0  # per neuron and sample (running moments of every neuron's state and input)
 PAIR_NS = 27.0  # per pair of sampled neurons (r, artanh, sums and medians of states and inputs)
-PAIR_SAMPLE_NS = 0.007  # per pair and sample (float32 products, popcounts, long episodes)
+PAIR_SAMPLE_NS = 0.007  # per pair and sample (float32 products, popcounts)
 SAMPLE_SECONDS = 0.0  # per sample (the recorders' calls from Python, chunked runs)
 RASTER_UPDATE_NS = 20.0  # per update of the measured window of a point with a raster (bench_raster.py)
 POINT_SECONDS = 0.0  # per point (start, measurements other than pairs, writing)
