@@ -31,6 +31,7 @@ import os
 import tempfile
 import time
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ from scipy.optimize import nnls
 from threadpoolctl import threadpool_limits
 
 from sweeps.execution import cost
-from sweeps.execution.cost import point_counts, predict
+from sweeps.execution.cost import PointCounts, point_counts, predict
 from sweeps.execution.task import run_points
 from sweeps.plan import SweepPlan
 from sweeps.spec.definition import load_experiment
@@ -118,9 +119,29 @@ def main() -> None:
           f"(target 0.75..1.25); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
 
 
-def _measured_points(files, duration: str, points: int):
-    """Per point run alone: its :class:`~sweeps.execution.cost.PointCounts`, the predicted raster
-    seconds, and measured CPU seconds of (build, simulation, rest)."""
+@dataclass(frozen=True)
+class MeasuredPoint:
+    """One point run alone: its counts and measured CPU seconds per part (``rest``: the CPU time
+    less build, simulation and the predicted raster windows)."""
+
+    experiment: str
+    counts: PointCounts
+    build: float
+    simulation: float
+    rest: float
+
+
+#: per part, the constants fitted to it: (name, count attribute or None for one per point, unit)
+FIT_TERMS = {
+    "build": [("BUILD_NS", "contacts", 1e-9)],
+    "simulation": [("UPDATE_NS", "updates", 1e-9), ("FLIP_NS", "flip_contacts", 1e-9)],
+    "rest": [("MOMENT_NS", "neuron_samples", 1e-9), ("SAMPLE_SECONDS", "samples", 1.0),
+             ("PAIR_NS", "pairs", 1e-9), ("PAIR_SAMPLE_NS", "pair_samples", 1e-9), ("POINT_SECONDS", None, 1.0)],
+}
+
+
+def _measured_points(files, duration: str, points: int) -> list[MeasuredPoint]:
+    """Every chosen point of every file, run on its own (each with its build)."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
@@ -138,34 +159,26 @@ def _measured_points(files, duration: str, points: int):
                 build = float(result.values["build_seconds"]) * scale
                 simulation = float(result.values["simulation_seconds"]) * scale
                 raster = predict(plan, [index]).raster_seconds
-                rows.append((path.name, point_counts(plan, plan.grid.parameters(index)), raster,
-                             (build, simulation, cpu - build - simulation - raster)))
+                rows.append(MeasuredPoint(path.name, point_counts(plan, plan.grid.parameters(index)), build,
+                                          simulation, cpu - build - simulation - raster))
             print(f"{path.name}: {len(indices)} points run", flush=True)
     return rows
 
 
 def _fit(files, duration: str, points: int) -> None:
     rows = _measured_points(files, duration, points)
-    parts = {  # constant name -> (count attribute or None for one per point, unit factor); per part
-        0: [("BUILD_NS", "contacts", 1e-9)],
-        1: [("UPDATE_NS", "updates", 1e-9), ("FLIP_NS", "flip_contacts", 1e-9)],
-        2: [("MOMENT_NS", "neuron_samples", 1e-9), ("SAMPLE_SECONDS", "samples", 1.0),
-            ("PAIR_NS", "pairs", 1e-9), ("PAIR_SAMPLE_NS", "pair_samples", 1e-9),
-            ("POINT_SECONDS", None, 1.0)],
-    }
     print(f"{len(rows)} points; constants: in use | fitted (relative error of the part: median, worst)")
-    for part, terms in parts.items():
-        used = [(name, attr, unit) for name, attr, unit in terms]
-        kept = [r for r in rows if r[3][part] > 0]
-        measured = np.array([r[3][part] for r in kept])
-        design = np.array([[(getattr(r[1], attr) if attr else 1.0) * unit for _, attr, unit in used]
+    for part, terms in FIT_TERMS.items():
+        kept = [r for r in rows if getattr(r, part) > 0]
+        measured = np.array([getattr(r, part) for r in kept])
+        design = np.array([[(getattr(r.counts, attr) if attr else 1.0) * unit for _, attr, unit in terms]
                            for r in kept])
         fitted, _ = nnls(design / measured[:, None], np.ones(len(kept)))
         fitted /= np.median(design @ fitted / measured)  # least squares of ratios predicts low: median ratio 1
         error = design @ fitted / measured - 1
-        for (name, _, _), value in zip(used, fitted, strict=True):
+        for (name, _, _), value in zip(terms, fitted, strict=True):
             print(f"  {name:16s} {getattr(cost, name):10.4g} | {value:10.4g}")
-        print(f"  part {('build', 'simulation', 'rest')[part]}: {len(kept)} points, relative error median "
+        print(f"  part {part}: {len(kept)} points, relative error median "
               f"{np.median(np.abs(error)):.2f}, worst {np.max(np.abs(error)):.2f}")
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
