@@ -109,7 +109,9 @@ class Prediction:
                 f"flips x contacts/neuron x {FLIP_NS} ns = {self.simulation_seconds:.3g} s; statistics "
                 f"(samples x (neurons x {MOMENT_NS} ns + {SAMPLE_SECONDS} s) + sampled pairs x ({PAIR_NS} ns + samples x "
                 f"{PAIR_SAMPLE_NS} ns)) = {self.correlation_seconds:.3g} s; {raster}{self.points} x {POINT_SECONDS} s "
-                "per point (constants from benchmarks/bench_predictions.py, see sweeps/execution/cost.py)")
+                "per point; not included: the pair correlations each long single-cluster episode repeats "
+                "(their number is known only after the run) and the first compilation of the kernels "
+                "(constants fitted by benchmarks/bench_predictions.py --fit, see sweeps/execution/cost.py)")
 
 
 @dataclass(frozen=True)

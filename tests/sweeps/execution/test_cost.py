@@ -84,6 +84,7 @@ def test_validate_prints_the_prediction_and_how(tmp_path, capsys):
     assert "12 points = 6 tasks" in out
     assert "run time: about" in out and "how: 6 builds x contacts" in out
     assert "sampled pairs x" in out
+    assert "not included: the pair correlations each long single-cluster episode repeats" in out
 
 
 def test_prediction_of_selected_points_adds_up_to_the_whole_grid():
