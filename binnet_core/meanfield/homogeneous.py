@@ -12,8 +12,11 @@ points at once); the roots of ``F(m_E) = Phi_E(m_E, m_I(m_E)) - m_E`` are bracke
 changes on the grid and refined by Brent's method. Stability is that of the full 2Q system
 (:func:`binnet_core.meanfield.functions.jacobian`). The compiled solver
 (:func:`~binnet_core.meanfield.solvers.fixed_points` with ``focus_count=0``) finds the same
-states; this one needs no compilation, for callers that want a rate estimate at once (the
-run-time prediction of a sweep).
+states at the shipped connectivities (p0 0.2-0.3, tested); this one needs no compilation, for
+callers that want a rate estimate at once (the run-time prediction of a sweep). At sparser
+connectivity (p0 0.05-0.1, R_Eplus 1-4, kappa 0.5) it also finds an unstable low-rate state
+(m_E 0.001-0.008, residual below 1e-10) that the compiled solver's scan misses; the stable
+states agree.
 """
 
 from __future__ import annotations
