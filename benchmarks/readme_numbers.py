@@ -7,6 +7,7 @@ load it was taken under.  The header names the machine (CPU model, cores, Python
 Run from the repository root (a few minutes on 2 idle cores; ``--only`` for a part)::
 
     python benchmarks/readme_numbers.py [--only engine,sweep,quickstart,validate,install] [--repeats 5]
+    python benchmarks/readme_numbers.py --only install [--compare-with REV --repeats 3]
 
 Figures:
 
@@ -19,7 +20,8 @@ Figures:
 * ``validate``: what ``sweeps validate`` predicts for the quick start;
 * ``install``: the README's first command in a fresh clone of the committed HEAD: ``pip install
   -e .`` into a new venv, then the quick start with an empty kernel cache (only with ``--only
-  install``: it downloads).
+  install``: it downloads); ``--compare-with REV`` also for a fresh clone of REV, ``--repeats``
+  alternating cold runs of each and the ratio of their medians.
 """
 
 from __future__ import annotations
@@ -137,31 +139,57 @@ def validate(directory: Path) -> None:
     figure("validate: quickstart prediction", f"{line} ({wall:.1f} s to validate)", load)
 
 
-def install(directory: Path) -> None:
-    """The README's first command, timed in two steps: ``pip install -e .`` into a new venv of a
-    fresh clone of the committed HEAD, then ``sweeps run`` of the quick start there (an empty
-    numba cache: the kernels of its layout compile)."""
-    clone = directory / "clone"
+def _fresh_install(directory: Path, revision: str) -> Path:
+    """A fresh clone of ``revision`` with ``pip install -e .`` into its new ``.venv`` (timed)."""
+    clone = directory / f"clone-{revision}"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    subprocess.run(["git", "checkout", "-q", revision], cwd=clone, check=True)
     venv = clone / ".venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     load = load_text()
     started = time.perf_counter()
     subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-e", str(clone)], check=True)
-    figure("install: pip install -e . (new venv)", f"{time.perf_counter() - started:.0f} s", load)
-    load = load_text()
+    figure(f"install {revision}: pip install -e .", f"{time.perf_counter() - started:.0f} s", load)
+    return clone
+
+
+def _cold_quickstart(clone: Path) -> tuple[float, float]:
+    """``sweeps run`` of the quick start in ``clone`` with an empty kernel cache: (wall, CPU) s."""
+    for pattern in ("*.nbi", "*.nbc"):
+        for path in clone.rglob(pattern):
+            path.unlink()
+    shutil.rmtree(clone / "results", ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NUMBA_CACHE_DIR")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    result = subprocess.run([str(venv / "bin" / "sweeps"), "run", "experiments/quickstart.toml",
-                             "--store", "results/quickstart.zarr"], cwd=clone, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run([str(clone / ".venv" / "bin" / "sweeps"), "run", "experiments/quickstart.toml",
+                             "--store", "results/quickstart.zarr"], cwd=clone, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
-        raise SystemExit(f"quickstart in the fresh clone failed:\n{result.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    figure("install: then sweeps run quickstart", f"{wall:.1f} s wall, {cpu:.1f} s CPU (kernels compiled)", load)
+        raise SystemExit(f"quickstart in {clone.name} failed:\n{result.stderr}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def install(directory: Path, repeats: int = 1, compare_with: str | None = None) -> None:
+    """The README's first command in a fresh clone of the committed HEAD: ``pip install -e .``
+    into a new venv, then the quick start with an empty kernel cache, ``repeats`` times (the
+    cache emptied before each).  With ``compare_with`` (a git revision) the same for it, the
+    runs of both alternating, and the ratio of their median wall times."""
+    revisions = ["HEAD"] + ([compare_with] if compare_with else [])
+    clones = {revision: _fresh_install(directory, revision) for revision in revisions}
+    walls: dict[str, list[float]] = {revision: [] for revision in revisions}
+    for _ in range(repeats):
+        for revision, clone in clones.items():
+            load = load_text()
+            wall, cpu = _cold_quickstart(clone)
+            walls[revision].append(wall)
+            figure(f"install {revision}: then quickstart", f"{wall:.1f} s wall, {cpu:.1f} s CPU (kernels compiled)",
+                   load)
+    if compare_with:
+        old, new = statistics.median(walls[compare_with]), statistics.median(walls["HEAD"])
+        figure(f"quickstart {compare_with} / HEAD", f"{old:.1f} s / {new:.1f} s = {old / new:.1f}x (median wall "
+               f"of {repeats} alternating runs)", load_text())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(DEFAULT),
                         help=f"comma-separated parts (default {','.join(DEFAULT)}; also: install)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--compare-with", metavar="REV",
+                        help="install: also time the quick start of this git revision, runs alternating")
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = sorted(set(parts) - {*DEFAULT, "install"})
@@ -180,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         for part in parts:
             if part == "engine":
                 engine(args.repeats)
+            elif part == "install":
+                install(directory, args.repeats if args.compare_with else 1, args.compare_with)
             else:
                 globals()[part](directory)
     finally:
