@@ -23,20 +23,41 @@ def _popcount(typingctx, x):
     return sig, codegen
 
 
-@njit(inline="always")
-def _z(num, den, limit):
-    """``artanh(num / den)`` with ``|num / den|`` clipped at ``limit``.
+#: Factors per ``log`` in the Fisher-z sums (see :func:`_z_add`).
+Z_CHUNK = 32
 
-    As ``sign(r) 0.5 log((1 + |r|) / (1 - |r|))``: one ``log``, half the time of libm's
-    ``atanh`` or ``log1p`` here (measured).  The quotient carries at most 3 roundings, so
-    ``|z - artanh r| <= 1.5 * 2^-52 + 2 ulp(z)`` (tested): absolute error of a few 1e-16,
-    far below any r's own rounding.
+
+@njit(inline="always")
+def _z_add(r, limit, acc):
+    """Add ``artanh(r)`` (``r`` clipped at ``+-limit``) to the running sum ``acc``.
+
+    ``acc = (z, num, den, k)``: the sum is ``z + 0.5 log(num / den)`` with ``num``/``den`` the
+    products of ``1 + r`` / ``1 - r`` over the ``k`` pairs since the last ``log``, because
+    ``artanh r = 0.5 log((1 + r) / (1 - r))``; one ``log`` per ``Z_CHUNK`` pairs instead of one
+    per pair (twice as fast per pair here, measured).  Each factor is at least ``1 - limit``
+    (1e-6 for the Fisher clip), so a product of 32 stays above 1e-192: no underflow.  Each
+    factor carries one rounding (``1 - r`` is exact near 1, ``1 + r`` near -1), a product of
+    ``2 Z_CHUNK`` of them about ``2 Z_CHUNK`` units, so the sum is within
+    ``n 2^-52 + 2 ulp`` per ``log`` and addition of the artanh of the n clipped values (tested).
     """
-    r = abs(num / den)
+    z, num, den, k = acc
     if r > limit:
         r = limit
-    z = 0.5 * math.log((1.0 + r) / (1.0 - r))  # |r|: symmetric, 1 - r exact near 1
-    return -z if num < 0 else z
+    elif r < -limit:
+        r = -limit
+    num *= 1.0 + r
+    den *= 1.0 - r
+    k += 1
+    if k == Z_CHUNK:
+        return z + 0.5 * math.log(num / den), 1.0, 1.0, 0
+    return z, num, den, k
+
+
+@njit(inline="always")
+def _z_total(acc):
+    """The sum that :func:`_z_add` accumulated."""
+    z, num, den, _ = acc
+    return z + 0.5 * math.log(num / den)
 
 
 @njit(cache=True, nogil=True)
@@ -57,7 +78,7 @@ def binary_block_r(packed, ones, n_samples, bounds, a, limit, values, z_row, r_r
     t = n_samples
     n = 0
     for b in range(a, n_groups):
-        z_total = 0.0
+        acc = (0.0, 1.0, 1.0, 0)
         r_total = 0.0
         for i in range(bounds[a], bounds[a + 1]):
             ni = ones[i]
@@ -71,9 +92,9 @@ def binary_block_r(packed, ones, n_samples, bounds, a, limit, values, z_row, r_r
                 r = num / den
                 values[n] = r
                 r_total += r
-                z_total += _z(num, den, limit)
+                acc = _z_add(r, limit, acc)
                 n += 1
-        z_row[b] = z_total
+        z_row[b] = _z_total(acc)
         r_row[b] = r_total
         ends[b] = n
 
@@ -89,15 +110,15 @@ def dense_block_r(products, first, bounds, a, limit, values, z_row, r_row, ends)
     n_groups = bounds.size - 1
     n = 0
     for b in range(a, n_groups):
-        z_total = 0.0
+        acc = (0.0, 1.0, 1.0, 0)
         r_total = 0.0
         for i in range(bounds[a], bounds[a + 1]):
             for j in range(i + 1 if a == b else bounds[b], bounds[b + 1]):
                 r = float(products[i - first, j - first])
                 values[n] = r
                 r_total += r
-                z_total += _z(r, 1.0, limit)
+                acc = _z_add(r, limit, acc)
                 n += 1
-        z_row[b] = z_total
+        z_row[b] = _z_total(acc)
         r_row[b] = r_total
         ends[b] = n

@@ -33,15 +33,22 @@ block, and feeds all summaries of the block: the Fisher-z sum, the plain mean an
   ``gamma / (1 - r^2)``; means and medians of r move by at most ``gamma``.  That is far
   below the sampling error of a mean correlation (the estimator's standard error, ~5 % of
   values of 1e-2..1e-1).  sgemm runs at twice dgemm's rate.
-* **artanh** is evaluated as ``sign(r) 0.5 log((1 + |r|) / (1 - |r|))`` in the kernels,
-  fused with the block sums: within ``1.5 * 2^-52 + 2 ulp`` of ``np.arctanh`` (tested),
-  half the time of ``atanh``.
+* **artanh** sums: ``artanh r = 0.5 log((1 + r) / (1 - r))``, so a block's Fisher-z sum is
+  ``0.5 log`` of the ratio of the products of ``1 + r`` and ``1 - r`` (r clipped first),
+  with one ``log`` per 32 pairs (``_correlation_kernels._z_add``): within ``n 2^-52`` plus a
+  few ulp per log of the sum of the n pairs' artanh (tested in extended precision), and 2-3x
+  faster per pair than one ``log`` per pair.  Stored values moved by at most 3e-16 against
+  that (``benchmarks/compare_stores.py experiments/quickstart.toml``).
+* **Episodes** need only the z sums of every block (``block_correlations(..., medians=False)``):
+  no median selections.
 
 Cost at the Figure 4 point (N = 10^4, 10 s, 1,000 samples, the default 100 sampled neurons
-per population: 4,000 neurons, 8 M pairs; one thread, CPU seconds,
-``benchmarks/bench_measurements.py``): the sgemm of the inputs about 0.5 s, the per-pair
-work of states and inputs (popcounts or a product's entry, one log, the sums) about 0.25 s
-each, medians 0.06 s; all statistics about 85 % of the simulation of the same point.
+per population: 4,000 neurons, 8 M pairs; one thread, CPU seconds, medians of 3,
+``benchmarks/bench_measurements.py --seed S --compare-with OLD``, load average about 4.7):
+all statistics 0.50 s, 60 % of the simulation of the same point, for a network without long
+episodes (seed 1; 0.62 s, 75 %, with one log per pair and medians for the episodes); 0.91 s,
+91 %, for one with three long single-cluster episodes, each of which repeats the pair
+correlations over its samples (seed 3; 1.60 s, 165 %, before).
 Fewer than all pairs (the reference samples pairs) would be cheaper still, but changes the
 estimator; the number of sampled neurons per population sets the cost (as its square).
 """
@@ -120,7 +127,8 @@ class BlockCorrelations:
 SLAB_ROWS = 256
 
 
-def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int) -> BlockCorrelations:
+def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int, *,
+                       medians: bool = True) -> BlockCorrelations:
     """Fisher-z sums, pair counts, plain means and medians of ``r_ij`` per block of groups.
 
     Binary series (bool or integer dtype with values 0 and 1 only) take the exact bit-packed
@@ -135,6 +143,9 @@ def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int) ->
         Group (population) of each neuron, in ``0..n_groups-1``.
     n_groups : int
         Number of groups ``G``.
+    medians : bool
+        False leaves ``r_median`` NaN: the selection of every block's median is about a third
+        of the cost of short series (the episodes', which need only the z sums).
     """
     series = np.asarray(series)
     groups = np.asarray(groups)
@@ -162,7 +173,7 @@ def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int) ->
     keep = keep[np.argsort(groups[keep], kind="stable")]
     n_valid = np.bincount(groups[keep], minlength=n_groups)
     bounds = np.r_[0, np.cumsum(n_valid)].astype(np.int64)
-    summary = _BlockSummary.empty(bounds)
+    summary = _BlockSummary.empty(bounds, medians)
     if binary:
         packed = pack_bits(x[:, keep])
         for a in range(n_groups):
@@ -180,8 +191,8 @@ class _BlockSummary:
     block's z and r sums; medians are taken here by :func:`_median_in_place`.
     """
 
-    def __init__(self, bounds: np.ndarray, z_sum, r_mean, r_median):
-        self.bounds = bounds
+    def __init__(self, bounds: np.ndarray, z_sum, r_mean, r_median, medians: bool):
+        self.bounds, self.medians = bounds, medians
         self.z_sum, self.r_mean, self.r_median = z_sum, r_mean, r_median
         sizes = np.diff(bounds)
         self.values = np.empty(int(sizes.max(initial=0)) * int(sizes.sum()))
@@ -189,9 +200,9 @@ class _BlockSummary:
         self.ends = np.zeros(len(sizes), np.int64)
 
     @classmethod
-    def empty(cls, bounds: np.ndarray) -> _BlockSummary:
+    def empty(cls, bounds: np.ndarray, medians: bool) -> _BlockSummary:
         shape = (len(bounds) - 1,) * 2
-        return cls(bounds, np.zeros(shape), np.full(shape, np.nan), np.full(shape, np.nan))
+        return cls(bounds, np.zeros(shape), np.full(shape, np.nan), np.full(shape, np.nan), medians)
 
     def fill_row(self, a: int, kernel, *args) -> None:
         """Run ``kernel(*args, bounds, a, limit, values, z_row, r_row, ends)`` for row a."""
@@ -206,7 +217,8 @@ class _BlockSummary:
                 z = 2.0 * self.z_row[b] if a == b else self.z_row[b]  # ordered pairs
                 self.z_sum[a, b] = self.z_sum[b, a] = z
                 self.r_mean[a, b] = self.r_mean[b, a] = self.r_row[b] / (end - start)
-                self.r_median[a, b] = self.r_median[b, a] = _median_in_place(block)
+                if self.medians:
+                    self.r_median[a, b] = self.r_median[b, a] = _median_in_place(block)
             start = end
 
 
@@ -355,7 +367,7 @@ def episode_category_means(series, groups, n_groups, category, n_categories, run
     n_episodes = np.zeros(n_categories, np.int64)
     for start, end in zip(runs.start, runs.end, strict=True):
         r, pairs = category_means(
-            block_correlations(series[start:end], groups, n_groups), category, n_categories
+            block_correlations(series[start:end], groups, n_groups, medians=False), category, n_categories
         )
         has = pairs > 0
         z_sum[has] += fisher_z(r[has])

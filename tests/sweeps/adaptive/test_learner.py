@@ -50,3 +50,21 @@ def test_a_level_refines_the_cells_it_crosses_first():
     assert refined(None) == [6]  # the middle of [4, 8]
     assert refined(0.2) == [2]  # 0.2 lies in [0, 0.3]: the cell [0, 4]
     assert refined(1.0) == [6]  # 1.0 lies in [0.3, 1.5]
+
+
+def test_among_crossed_cells_the_one_with_a_value_nearest_the_level_goes_first():
+    """Both cells reach the level 0.5: [0, 4] steps from 0 to 1 (the larger change), [4, 8]
+    goes from 1 down to 0.45, a value next to the level; with the level [4, 8] is refined first,
+    without one [0, 4]."""
+    lattice = Lattice((np.arange(9), np.arange(2)), 4)
+    chosen = np.zeros((9, 2), bool)
+    chosen[[0, 4, 8]] = True
+    values = np.full((9, 2), np.nan)
+    values[0], values[4], values[8] = 0.0, 1.0, 0.45
+
+    def refined(level):
+        points = choose_round(lattice, 1, chosen, values, 2, level=level)
+        return sorted({int(np.unravel_index(i, (9, 2))[0]) for i in points})
+
+    assert refined(None) == [2]
+    assert refined(0.5) == [6]
