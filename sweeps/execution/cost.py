@@ -34,6 +34,10 @@ predicted.  The constants are fitted by ``python benchmarks/bench_predictions.py
 point of each shipped experiment at a time, 2 s of model time, one core of this project's
 2-core machine, idle); without ``--fit`` it prints predicted against measured CPU seconds per
 shipped experiment.  On an overloaded machine CPU seconds grow (2-3x at a load of 3-5 on 2 cores).
+``PAIR_NS`` and ``PAIR_SAMPLE_NS`` were refitted after the Fisher-z sums went to one log per 32
+pairs (27 and 0.007 before); the same two fits (idle, load average 1) gave ``UPDATE_NS`` 72 and
+``BUILD_NS`` 6.4 against the 58 and 7.0 in use, fitted an hour earlier on unchanged code: the
+2 vCPUs' speed drifts by that much, which bounds any constant's accuracy here.
 
 Limits (:func:`check_limits`, before a store exists or a backend starts; arithmetic only,
 nothing is allocated):
@@ -70,8 +74,8 @@ UPDATE_NS = 58.0  # per update (an average that carries most of the flips; see a
 FLIP_NS = 0.064  # per (estimated) flip and per mean outgoing contact (a flip's targets)
 REFERENCE_FLIPS_PER_UPDATE = 0.07  # the estimate of the reference network (R_Eplus 7.25), per update
 MOMENT_NS = 17.0  # per neuron and sample (running moments of every neuron's state and input)
-PAIR_NS = 27.0  # per pair of sampled neurons (r, artanh, sums and medians of states and inputs)
-PAIR_SAMPLE_NS = 0.007  # per pair and sample (float32 products, popcounts)
+PAIR_NS = 12.0  # per pair of sampled neurons (r, Fisher-z by one log per 32 pairs, sums and medians of states and inputs)
+PAIR_SAMPLE_NS = 0.009  # per pair and sample (float32 products, popcounts)
 SAMPLE_SECONDS = 0.0  # per sample (the recorders' calls from Python, chunked runs)
 RASTER_UPDATE_NS = 20.0  # per update of the measured window of a point with a raster (bench_raster.py)
 POINT_SECONDS = 0.0  # per point (start, measurements other than pairs, writing)
