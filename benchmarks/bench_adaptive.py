@@ -8,6 +8,8 @@ Run from the repository root::
     python benchmarks/bench_adaptive.py --seed 12    # another root seed (other networks, noise)
     python benchmarks/bench_adaptive.py --seed 11 12 13 14 15 16   # several, and their summary
     python benchmarks/bench_adaptive.py --coarse-spacing 8   # a coarser start (more budget for the rounds)
+    python benchmarks/bench_adaptive.py --seed 11 12 --save-dense grids/   # also keep the dense grids
+    python benchmarks/bench_adaptive.py --replay grids/     # the learner on kept grids (seconds)
 
 The phase diagram (default): reduced clustered E/I networks (``model = "clustered_ei"``,
 N_E = 1600, N_I = 400, Q = 4, poisson connectivity, 2 s after a 100 ms warm-up, samples
@@ -56,6 +58,15 @@ setting that states the boundary looked for, as a user locating this crossing wr
 seed.  With several seeds a summary per budget precedes them: per method the mean of the
 largest errors over the seeds with its standard error and how many are within one cell, and in
 how many sets of networks the adaptive sweep with the level beats Learner2D.
+
+``--save-dense DIR`` keeps each set's dense grid (the variable averaged over the networks) as
+``DIR/dense_<seed>.npz``; ``--replay DIR`` then runs the learner (``choose_round``, rounds as
+the driver forms them: at most ``batch`` points and what is left of the budget) on every kept
+grid in ``DIR`` (``--seed`` is not used; not with ``--theory``) instead of simulating, and
+prints the same errors and summary in seconds.  A point's
+seeds depend only on its coordinates, so a replay chooses exactly the points of the sweep
+(errors identical to the simulated run's); it is the quick loop for trying a change of the
+loss (``sweeps/adaptive/loss.py``) on many sets of networks.
 """
 
 from __future__ import annotations
@@ -78,6 +89,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.g
 from scipy.interpolate import griddata  # noqa: E402
 
 from sweeps import LocalThreads, open_results, parse_experiment, run_sweep  # noqa: E402
+from sweeps.adaptive import Lattice, choose_round  # noqa: E402
 from sweeps.errors import MissingDependencyError, require_optional  # noqa: E402
 
 NETWORKS, BUDGETS, THREADS = 2, (10, 25, 50), 2
@@ -228,7 +240,47 @@ def learner2d(dense: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray, i
     return np.array(list(learner.data), float), np.array(list(learner.data.values()), float), len(asked)
 
 
-def compare(case: Case, seed: int, spacing: int, variants: dict[str, str]) -> dict[int, dict[str, float]]:
+def replay(dense: np.ndarray, budget: int, spacing: int, level: float | None, batch: int = 20) -> np.ndarray:
+    """The lattice points (as (n, 2) positions) an adaptive sweep chooses on ``dense``: the
+    driver's rounds (at most ``batch`` points and what is left of the budget), no theory."""
+    lattice = Lattice(tuple(np.arange(n) for n in dense.shape), spacing)
+    chosen = np.zeros(dense.shape, bool)
+    for number in range(budget + 1):
+        room = min(batch, budget - int(chosen.sum()))
+        points = choose_round(lattice, number, chosen, np.where(chosen, dense, np.nan), room, level=level)
+        if points.size == 0:
+            break
+        chosen.ravel()[points] = True
+    return np.argwhere(chosen).astype(float)
+
+
+def compare_replayed(case: Case, seed: int, spacing: int, dense: np.ndarray) -> dict[int, dict[str, float]]:
+    """:func:`compare` on a kept dense grid: the learner replayed instead of simulated."""
+    points = np.argwhere(np.isfinite(dense)).astype(float)
+    truth = boundary(points, dense[np.isfinite(dense)], case.shape)
+    print(f"{case.name}, seed {seed}, replayed on the kept dense grid; boundary per column (cells): "
+          f"{' '.join(f'{b:.1f}' for b in truth)}")
+    print(f"{'budget':>7} | {'adaptive: max (mean)':>22} | {'adaptive, level 0.5: max (mean)':>32} | "
+          f"{'Learner2D: max (mean)':>22} | lattice points")
+    results: dict[int, dict[str, float]] = {}
+    for percent in BUDGETS:
+        budget = int(np.ceil(percent * dense.size / 100 - 1e-9))
+        results[percent], cells = {}, []
+        for name, level in (("adaptive", None), ("adaptive, level 0.5", 0.5)):
+            chosen = replay(dense, budget, spacing, level)
+            worst, mean = error(boundary(chosen, dense[tuple(chosen.astype(int).T)], case.shape), truth)
+            results[percent][name] = worst
+            cells.append(f"{worst:.2f} ({mean:.2f})")
+        l_points, l_values, l_count = learner2d(dense, budget)
+        l_max, l_mean = error(boundary(l_points, l_values, case.shape), truth)
+        results[percent]["Learner2D"] = l_max
+        learner = f"{l_max:.2f} ({l_mean:.2f})"
+        print(f"{percent:>5} % | {cells[0]:>22} | {cells[1]:>32} | {learner:>22} | {budget}")
+    return results
+
+
+def compare(case: Case, seed: int, spacing: int, variants: dict[str, str],
+            save: Path | None = None) -> dict[int, dict[str, float]]:
     """One set of networks (root ``seed``): the table of every budget; the largest boundary error
     per budget and method (the variants and ``"Learner2D"``)."""
     case = replace(case, toml=case.toml.replace("seed = 11\n", f"seed = {seed}\n", 1))
@@ -244,6 +296,9 @@ def compare(case: Case, seed: int, spacing: int, variants: dict[str, str]) -> di
         points, values = lattice_samples(tmp / "dense.zarr", case.variable)
         dense = np.full(case.shape, np.nan)
         dense[tuple(points.astype(int).T)] = values
+        if save is not None:
+            save.mkdir(parents=True, exist_ok=True)
+            np.savez(save / f"dense_{seed}.npz", dense=dense, case=case.name)
         truth = boundary(points, values, case.shape)
         print(f"dense grid: {lattice * NETWORKS} simulations in {dense_run.seconds:.1f} s "
               f"(threads busy {dense_run.busy:.0%}); boundary error 0 cells; "
@@ -299,6 +354,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, nargs="+", default=[11],
                         help="the experiment's root seeds, one comparison each (default 11)")
     parser.add_argument("--coarse-spacing", type=int, default=4, help="the adaptive sweeps' coarse_spacing (default 4)")
+    parser.add_argument("--save-dense", type=Path, metavar="DIR", help="keep every dense grid in DIR")
+    parser.add_argument("--replay", type=Path, metavar="DIR",
+                        help="replay the learner on the dense grids kept in DIR instead of simulating")
     args = parser.parse_args(argv)
     try:
         require_optional("adaptive", "adaptive", "the comparison with Learner2D")
@@ -309,10 +367,21 @@ def main(argv: list[str] | None = None) -> None:
     if args.theory:
         variants["adaptive+theory"] = "theory_seeding = true"
     logging.disable(logging.INFO)
-    per_seed = {seed: compare(case, seed, args.coarse_spacing, variants) for seed in dict.fromkeys(args.seed)}
+    if args.replay is not None and args.theory:
+        raise SystemExit("error: --replay replays the data rounds only, not the theory rounds: leave out --theory")
+    if args.replay is not None:
+        kept = sorted(args.replay.glob("dense_*.npz"), key=lambda f: int(f.stem.split("_")[1]))
+        grids = {int(f.stem.split("_")[1]): np.load(f) for f in kept}
+        grids = {seed: g["dense"] for seed, g in grids.items() if str(g["case"]) == case.name}
+        if not grids:
+            raise SystemExit(f"error: no dense grid of '{case.name}' in {args.replay} (make them with --save-dense)")
+        per_seed = {seed: compare_replayed(case, seed, args.coarse_spacing, dense) for seed, dense in grids.items()}
+    else:
+        per_seed = {seed: compare(case, seed, args.coarse_spacing, variants, args.save_dense)
+                    for seed in dict.fromkeys(args.seed)}
     if len(per_seed) > 1:
         summarize(per_seed)
-    last = per_seed[args.seed[-1]][25]
+    last = per_seed[list(per_seed)[-1]][25]
     print(f"adaptive without a level: budget 25 %: boundary error {last['adaptive']:.2f} cells")
     print(f"adaptive: budget 25 %: boundary error {last['adaptive, level 0.5']:.2f} cells "
           f"(Learner2D {last['Learner2D']:.2f} cells, dense grid 0)")
