@@ -37,8 +37,9 @@ def _z_add(r, limit, acc):
     per pair (twice as fast per pair here, measured).  Each factor is at least ``1 - limit``
     (1e-6 for the Fisher clip), so a product of 32 stays above 1e-192: no underflow.  Each
     factor carries one rounding (``1 - r`` is exact near 1, ``1 + r`` near -1), a product of
-    ``2 Z_CHUNK`` of them about ``2 Z_CHUNK`` units, so the sum is within
-    ``n 2^-52 + 2 ulp`` per ``log`` and addition of the artanh of the n clipped values (tested).
+    ``2 Z_CHUNK`` of them about ``2 Z_CHUNK`` units, so the sum is within ``n 2^-52`` plus a
+    few ulp per ``log`` and addition of the artanh of the n clipped values (tested with 4 ulp
+    of the larger of the sum and a chunk's largest possible log per chunk).
     """
     z, num, den, k = acc
     if r > limit:
