@@ -34,7 +34,8 @@ def _z_add(r, limit, acc):
     ``acc = (z, num, den, k)``: the sum is ``z + 0.5 log(num / den)`` with ``num``/``den`` the
     products of ``1 + r`` / ``1 - r`` over the ``k`` pairs since the last ``log``, because
     ``artanh r = 0.5 log((1 + r) / (1 - r))``; one ``log`` per ``Z_CHUNK`` pairs instead of one
-    per pair (twice as fast per pair here, measured).  Each factor is at least ``1 - limit``
+    per pair, which had been most of the per-pair work (``benchmarks/bench_measurements.py``,
+    docs/STATISTICS.md "Cost").  Each factor is at least ``1 - limit``
     (1e-6 for the Fisher clip), so a product of 32 stays above 1e-192: no underflow.  Each
     factor carries one rounding (``1 - r`` is exact near 1, ``1 + r`` near -1), a product of
     ``2 Z_CHUNK`` of them about ``2 Z_CHUNK`` units, so the sum is within ``n 2^-52`` plus a

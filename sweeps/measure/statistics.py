@@ -36,19 +36,20 @@ block, and feeds all summaries of the block: the Fisher-z sum, the plain mean an
 * **artanh** sums: ``artanh r = 0.5 log((1 + r) / (1 - r))``, so a block's Fisher-z sum is
   ``0.5 log`` of the ratio of the products of ``1 + r`` and ``1 - r`` (r clipped first),
   with one ``log`` per 32 pairs (``_correlation_kernels._z_add``): within ``n 2^-52`` plus a
-  few ulp per log of the sum of the n pairs' artanh (tested in extended precision), and 2-3x
-  faster per pair than one ``log`` per pair.  Stored values moved by at most 3e-16 against
-  that (``benchmarks/compare_stores.py experiments/quickstart.toml``).
+  few ulp per log of the sum of the n pairs' artanh (tested in extended precision).  Stored
+  values moved by at most 3e-16 against one ``log`` per pair
+  (``benchmarks/compare_stores.py experiments/quickstart.toml``).
 * **Episodes** need only the z sums of every block (``block_correlations(..., medians=False)``):
   no median selections.
 
 Cost at the Figure 4 point (N = 10^4, 10 s, 1,000 samples, the default 100 sampled neurons
-per population: 4,000 neurons, 8 M pairs; one thread, CPU seconds, medians of 3,
-``benchmarks/bench_measurements.py --seed S --compare-with OLD``, load average about 4.7):
-all statistics 0.50 s, 60 % of the simulation of the same point, for a network without long
-episodes (seed 1; 0.62 s, 75 %, with one log per pair and medians for the episodes); 0.91 s,
-91 %, for one with three long single-cluster episodes, each of which repeats the pair
-correlations over its samples (seed 3; 1.60 s, 165 %, before).
+per population: 4,000 neurons, 8 M pairs; one thread, CPU seconds, medians of 5,
+``benchmarks/bench_measurements.py --seed S --compare-with OLD``, load average 0.7-1.6):
+all statistics 0.40 s, 53 % of the simulation of the same point, for a network without long
+episodes (seed 1; 0.54 s, 74 %, with one log per pair and medians for the episodes); 0.68 s,
+76 %, for one with three long single-cluster episodes, each of which repeats the pair
+correlations over its samples (seed 3; 1.35 s, 148 %, before; the episodes alone 0.37 s
+against 0.85 s).
 Fewer than all pairs (the reference samples pairs) would be cheaper still, but changes the
 estimator; the number of sampled neurons per population sets the cost (as its square).
 """
