@@ -24,7 +24,8 @@ one with a value closest to the level goes first: there the side of the crossing
 the noise of the replicates, and the crossing moves by whole cells between neighbouring points
 (a gradual, noisy switch-on).  A sharp step (values far below and far above the level) still
 gets 1/2.  Measured with ``benchmarks/bench_adaptive.py``: at 25 % of the lattice this puts the
-boundary within one cell in more sets of networks than ranking crossed cells by their spread.
+boundary within one cell in 20 of 20 sets of networks, ranking crossed cells by their spread
+in 14 of 20 (docs/ADAPTIVE.md, "Benchmark").
 The theory marks a cell where its prediction is not constant over the box's lattice points
 (:func:`theory_marks`): a bifurcation line crosses it.
 """
