@@ -15,8 +15,10 @@ changes on the grid and refined by Brent's method (``m_I`` likewise, to 1e-15). 
 states at the shipped connectivities (p0 0.2-0.3, tested); this one needs no compilation, for
 callers that want a rate estimate at once (the run-time prediction of a sweep). At sparser
 connectivity (p0 0.05-0.1, R_Eplus 1-4, kappa 0.5) it also finds an unstable low-rate state
-(m_E 0.001-0.008, residual below 1e-10) that the compiled solver's scan misses; the stable
-states agree.
+(m_E 0.001-0.008, residual below 1e-10) that the compiled solver misses; the stable
+states agree. The cause: for focus count 0 the compiled solver scans the rate of an empty
+focus group and leaves the clusters' common rate to its inner Newton solve, which follows one
+branch from its start (a finer scan grid does not help).
 """
 
 from __future__ import annotations
