@@ -54,7 +54,11 @@ class PopulationActivityRecorder(Recorder):
 
 
 class NeuronRecorder(Recorder):
-    """States and input fields of selected neurons at each sample (``state``, ``field``: T x K)."""
+    """States and input fields of selected neurons at each sample (``state``, ``field``: T x K).
+
+    Both arrays keep the network's dtypes (``int8`` states; fields in the weight dtype,
+    ``float32`` by default): no float64 copy of T x K values is made unless asked for.
+    """
 
     def __init__(self, neurons, interval):
         super().__init__(interval)
@@ -68,13 +72,18 @@ class NeuronRecorder(Recorder):
         self._state.append(network.state[self.neurons])
         self._field.append(network.field[self.neurons])
 
+    def _stacked(self, samples: list[np.ndarray], empty_dtype) -> np.ndarray:
+        if not samples:
+            return np.zeros((0, self.neurons.size), empty_dtype)
+        return np.stack(samples)
+
     @property
     def state(self) -> np.ndarray:
-        return np.asarray(self._state, dtype=np.int8).reshape(len(self._state), self.neurons.size)
+        return self._stacked(self._state, np.int8)
 
     @property
     def field(self) -> np.ndarray:
-        return np.asarray(self._field, dtype=np.float64).reshape(len(self._field), self.neurons.size)
+        return self._stacked(self._field, np.float32)
 
 
 class MeanStateRecorder(Recorder):

@@ -121,7 +121,7 @@ def _record(experiment, seeds: PointSeeds, net, build_seconds: float, raster: bo
         sampled_neurons=sampled,
         sampled_populations=sampled_pops,
         sampled_states=neurons.state,
-        sampled_fields=neurons.field.astype(np.float32),
+        sampled_fields=neurons.field.astype(np.float32, copy=False),
         wiring=wiring,
         raster=None if collector is None else collector.raster(out["raster_events"], net.updates_per_ms),
     )

@@ -61,7 +61,6 @@ import numpy as np
 
 #: Clip of ``|r|`` before ``artanh`` (as in the reference analysis: FISHER_EPS = 1e-6).
 FISHER_EPS = 1e-6
-#: Lengths assumed for chunk sizing before a layout is known.
 #: Cluster index of a population in no cluster (``population_cluster``, ``Recording.population_clusters``).
 NO_CLUSTER = -1
 RELATIONS = ("within", "across")
@@ -126,6 +125,8 @@ class BlockCorrelations:
 #: Rows of one float32 product (consecutive groups are joined up to at least this many):
 #: slabs of ~100 rows ran ~15 % slower than 250-500 (OpenBLAS, one thread, 4,000 x 1,000).
 SLAB_ROWS = 256
+#: Columns standardised at a time on the float32 path (:func:`unit_rows`).
+COLUMN_CHUNK = 64
 
 
 def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int, *,
@@ -167,11 +168,11 @@ def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int, *,
         x = series.astype(bool, copy=False)
         ones = np.count_nonzero(x, axis=0).astype(np.int64)
         valid = (ones > 0) & (ones < n_samples)
+        keep = np.flatnonzero(valid)
+        keep = keep[np.argsort(groups[keep], kind="stable")]
     else:
-        x, valid = _standardized(np.asarray(series, np.float64))
+        rows, keep = unit_rows(series, groups)
     # only non-constant series enter the kernels, sorted by group: group g is bounds[g]:bounds[g+1]
-    keep = np.flatnonzero(valid)
-    keep = keep[np.argsort(groups[keep], kind="stable")]
     n_valid = np.bincount(groups[keep], minlength=n_groups)
     bounds = np.r_[0, np.cumsum(n_valid)].astype(np.int64)
     summary = _BlockSummary.empty(bounds, medians)
@@ -180,7 +181,7 @@ def block_correlations(series: np.ndarray, groups: np.ndarray, n_groups: int, *,
         for a in range(n_groups):
             summary.fill_row(a, _k.binary_block_r, packed, ones[keep], n_samples)
     else:
-        _float32_rows(x[:, keep], summary)
+        _float32_rows(rows, summary)
     count = np.outer(n_valid, n_valid) - np.diag(n_valid)
     return BlockCorrelations(summary.z_sum, count, summary.r_mean, summary.r_median)
 
@@ -255,8 +256,34 @@ def _median_in_place(values: np.ndarray) -> float:
     return float(values[half]) if n % 2 else float((values[half] + values[:half].max()) / 2)
 
 
-def _float32_rows(standardized: np.ndarray, summary: _BlockSummary) -> None:
-    """Fill ``summary`` from centred unit-norm series (float64, sorted by group), products in float32.
+def unit_rows(series: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The non-constant columns of ``series`` (T, K) centred, scaled to unit norm, as float32 rows.
+
+    Returns ``(rows, kept)``: ``rows`` (K', T) float32, one per non-constant column, in the
+    stable order of ``groups``; ``kept`` the column of each row.  The values are those of
+    :func:`_standardized` of the whole array rounded to float32, to the bit (each column's
+    mean and norm are taken on its own), but computed ``COLUMN_CHUNK`` columns at a time: the
+    float64 temporaries are T x 64, not T x K (at T = 20,000 and K = 4,000, 10 MB instead of
+    three copies of 640 MB, whose page faults cost more than the products).
+    """
+    n_samples, n_columns = series.shape
+    scale = max(1.0, float(series.max(initial=0.0)), -float(series.min(initial=0.0)))
+    order = np.argsort(groups, kind="stable")
+    rows = np.empty((n_columns, n_samples), np.float32)
+    valid = np.zeros(n_columns, bool)
+    for lo in range(0, n_columns, COLUMN_CHUNK):
+        columns = order[lo:lo + COLUMN_CHUNK]
+        x, valid[lo:lo + columns.size] = _standardized(np.array(series[:, columns], np.float64), scale)
+        rows[lo:lo + columns.size] = x.T
+    kept = np.flatnonzero(valid)
+    for i, row in enumerate(kept):  # drop the constant ones in place, keeping the order
+        if i != row:
+            rows[i] = rows[row]
+    return rows[:kept.size], order[kept]
+
+
+def _float32_rows(rows: np.ndarray, summary: _BlockSummary) -> None:
+    """Fill ``summary`` from float32 unit rows (:func:`unit_rows`, sorted by group).
 
     One sgemm per slab of consecutive groups (rows) against the slab's and every later
     group's neurons (columns): the K x K matrix is never held and each pair is read once.
@@ -265,7 +292,6 @@ def _float32_rows(standardized: np.ndarray, summary: _BlockSummary) -> None:
 
     bounds = summary.bounds
     n_groups = bounds.size - 1
-    rows = np.ascontiguousarray(standardized.T, np.float32)  # one row per neuron
     a = 0
     while a < n_groups:
         b = a + 1  # the slab: groups a..b-1
@@ -377,13 +403,15 @@ def episode_category_means(series, groups, n_groups, category, n_categories, run
         return np.tanh(z_sum / n_episodes), n_episodes
 
 
-def _standardized(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Columns centred and scaled to unit norm, and which are not constant.
+def _standardized(x: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Columns of float64 ``x`` centred and scaled to unit norm (a new array), and which are not constant.
 
-    A column is constant when its centred norm is below ``1e-12 max(1, max |x|) sqrt(T)``
-    (rounding residue of the mean); constant columns are returned as zeros.
+    A column is constant when its centred norm is below ``1e-12 scale sqrt(T)`` with
+    ``scale = max(1, max |x|)`` of ``x`` unless given (the rounding residue of the mean);
+    constant columns are returned as zeros.
     """
-    scale = max(1.0, float(x.max(initial=0.0)), -float(x.min(initial=0.0)))
+    if scale is None:
+        scale = max(1.0, float(x.max(initial=0.0)), -float(x.min(initial=0.0)))
     x = x - x.mean(axis=0)
     norm = np.sqrt(np.einsum("tk,tk->k", x, x))
     valid = norm > 1e-12 * scale * np.sqrt(len(x))
@@ -417,7 +445,6 @@ def active_episode_statistics(series, groups, group_types, group_clusters, runs:
     ``groups``: population of each column of ``series``; ``group_types``/``group_clusters``: the
     cell type and cluster of every population; ``runs``: the episodes, labelled by cluster.
     """
-    series = np.asarray(series, np.float64)
     groups = np.asarray(groups, np.int64)
     e_pops = {int(c): g for g, (t, c) in enumerate(zip(group_types, group_clusters, strict=True)) if t == "E" and c >= 0}
     excit = np.isin(groups, list(e_pops.values()))
@@ -427,14 +454,14 @@ def active_episode_statistics(series, groups, group_types, group_clusters, runs:
         if int(label) not in e_pops:
             continue
         active_pop = e_pops[int(label)]
-        x, valid = _standardized(series[start:end])
+        segment = np.array(series[start:end], np.float64)  # one episode at a time in float64
+        x, valid = _standardized(segment)
         inside = (groups == active_pop) & valid
         others = excit & (groups != active_pop) & valid
         a = x[:, inside]
         r_within = (a.T @ a)[np.triu_indices(a.shape[1], 1)]
         r_across = (a.T @ x[:, others]).ravel()
         values = [np.mean(fisher_z(r)) if r.size else np.nan for r in (r_within, r_across)]
-        segment = series[start:end]
         temporal = {g: float(np.mean(np.var(segment[:, groups == g], axis=0))) for g in e_pops.values()
                     if np.any(groups == g)}
         quenched = {g: float(np.var(np.mean(segment[:, groups == g], axis=0))) for g in temporal}

@@ -198,6 +198,8 @@ def test_recorders_sample_at_their_interval():
     assert activity.values.shape == (10, 2)
     np.testing.assert_allclose(activity.values[-1], net.population_activity())
     np.testing.assert_array_equal(neurons.state[-1], net.state[[0, 5, 50]])
+    assert neurons.field.dtype == net.field.dtype  # as recorded, no float64 copy
+    np.testing.assert_array_equal(neurons.field[-1], net.field[[0, 5, 50]])
     np.testing.assert_array_equal(neurons.times, [250, 500, 750, 1000])
     later = binnet_core.PopulationActivityRecorder(300)  # counted from the start of the run
     net.run(50)

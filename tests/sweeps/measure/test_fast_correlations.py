@@ -197,3 +197,32 @@ def test_without_medians_the_other_summaries_are_the_same_to_the_bit(binary):
     np.testing.assert_array_equal(lean.count, full.count)
     np.testing.assert_array_equal(lean.r_mean, full.r_mean)
     assert np.isfinite(full.r_median).any() and np.isnan(lean.r_median).all()
+
+
+def _plain_unit_rows(x, groups):
+    """Centre, divide by the norm, drop constant columns, sort rows by group: whole arrays."""
+    x = np.asarray(x, np.float64)
+    scale = max(1.0, x.max(initial=0.0), -x.min(initial=0.0))
+    centred = x - x.mean(axis=0)
+    norm = np.sqrt((centred * centred).sum(axis=0))
+    valid = norm > 1e-12 * scale * np.sqrt(len(x))
+    kept = np.flatnonzero(valid)
+    kept = kept[np.argsort(groups[kept], kind="stable")]
+    return (centred[:, kept] / norm[kept]).T.astype(np.float32), kept
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=hst.integers(0, 2**32 - 1), n_samples=hst.integers(2, 120), k=hst.integers(1, 30),
+       n_groups=hst.integers(1, 6), constant=hst.lists(hst.integers(0, 29), max_size=6),
+       chunk=hst.integers(1, 8))
+def test_unit_rows_in_column_chunks_are_the_whole_array_computation_to_the_bit(
+        seed, n_samples, k, n_groups, constant, chunk):
+    """The float path standardises a few columns at a time (``COLUMN_CHUNK``): the same rows."""
+    x, groups = _data(seed, n_samples, k, n_groups, False, constant)
+    x *= np.float32(10.0 ** (seed % 5 - 2))  # scales from 1e-2 to 1e2
+    rows, kept = _plain_unit_rows(x, groups)
+    with mock.patch.object(st, "COLUMN_CHUNK", chunk):
+        got_rows, got_kept = st.unit_rows(x, groups)
+    np.testing.assert_array_equal(got_kept, kept)
+    assert got_rows.dtype == np.float32
+    np.testing.assert_array_equal(got_rows, rows)
