@@ -32,7 +32,10 @@ block, and feeds all summaries of the block: the Fisher-z sum, the plain mean an
   of unit vectors): 6e-5 at T = 1,000, typically ``sqrt(T) u``; in z at most
   ``gamma / (1 - r^2)``; means and medians of r move by at most ``gamma``.  That is far
   below the sampling error of a mean correlation (the estimator's standard error, ~5 % of
-  values of 1e-2..1e-1).  sgemm runs at twice dgemm's rate.
+  values of 1e-2..1e-1).  sgemm runs at twice dgemm's rate.  The series are standardised
+  64 columns at a time straight into the float32 rows (:func:`unit_rows`; the same values to
+  the bit), so no float64 copy of all T x K values is made: at T = 20,000 (Figure 1) those
+  copies had taken longer than the products (profiled: about 12 s against 7 s for 3 points).
 * **artanh** sums: ``artanh r = 0.5 log((1 + r) / (1 - r))``, so a block's Fisher-z sum is
   ``0.5 log`` of the ratio of the products of ``1 + r`` and ``1 - r`` (r clipped first),
   with one ``log`` per 32 pairs (``_correlation_kernels._z_add``): within ``n 2^-52`` plus a
@@ -44,12 +47,11 @@ block, and feeds all summaries of the block: the Fisher-z sum, the plain mean an
 
 Cost at the Figure 4 point (N = 10^4, 10 s, 1,000 samples, the default 100 sampled neurons
 per population: 4,000 neurons, 8 M pairs; one thread, CPU seconds, medians of 5,
-``benchmarks/bench_measurements.py --seed S --compare-with OLD``, load average 0.7-1.6):
-all statistics 0.40 s, 53 % of the simulation of the same point, for a network without long
-episodes (seed 1; 0.54 s, 74 %, with one log per pair and medians for the episodes); 0.68 s,
-76 %, for one with three long single-cluster episodes, each of which repeats the pair
-correlations over its samples (seed 3; 1.35 s, 148 %, before; the episodes alone 0.37 s
-against 0.85 s).
+``benchmarks/bench_measurements.py --seed S --compare-with OLD``, load average 0.4-1.7,
+2026-12-03): all statistics 0.27 s, 37 % of the simulation of the same point, for a network
+without long episodes (seed 1; 0.41 s, 58 %, with float64 copies of the inputs; 0.54 s before
+the chunked logs); 0.61 s, 71 %, for one with three long single-cluster episodes, each of
+which repeats the pair correlations over its samples (seed 3; the episodes alone 0.34 s).
 Fewer than all pairs (the reference samples pairs) would be cheaper still, but changes the
 estimator; the number of sampled neurons per population sets the cost (as its square).
 """
