@@ -57,7 +57,8 @@ class NeuronRecorder(Recorder):
     """States and input fields of selected neurons at each sample (``state``, ``field``: T x K).
 
     Both arrays keep the network's dtypes (``int8`` states; fields in the weight dtype,
-    ``float32`` by default): no float64 copy of T x K values is made unless asked for.
+    ``float32`` by default; ``int8`` and ``float32`` before the first sample): no float64 copy
+    of T x K values is made.
     """
 
     def __init__(self, neurons, interval):

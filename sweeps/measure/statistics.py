@@ -266,7 +266,7 @@ def unit_rows(series: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.nd
     :func:`_standardized` of the whole array rounded to float32, to the bit (each column's
     mean and norm are taken on its own), but computed ``COLUMN_CHUNK`` columns at a time: the
     float64 temporaries are T x 64, not T x K (at T = 20,000 and K = 4,000, 10 MB instead of
-    three copies of 640 MB, whose page faults cost more than the products).
+    three copies of 640 MB, which took longer than the products).
     """
     n_samples, n_columns = series.shape
     scale = max(1.0, float(series.max(initial=0.0)), -float(series.min(initial=0.0)))
