@@ -34,8 +34,9 @@ block, and feeds all summaries of the block: the Fisher-z sum, the plain mean an
   below the sampling error of a mean correlation (the estimator's standard error, ~5 % of
   values of 1e-2..1e-1).  sgemm runs at twice dgemm's rate.  The series are standardised
   64 columns at a time straight into the float32 rows (:func:`unit_rows`; the same values to
-  the bit), so no float64 copy of all T x K values is made: at T = 20,000 (Figure 1) those
-  copies had taken longer than the products (profiled: about 12 s against 7 s for 3 points).
+  the bit), so no float64 copy of all T x K values is made: at T = 20,000 (Figure 1) its two
+  points at 2 s took 12.3-12.9 s of CPU against 17.2-17.5 s with those copies
+  (``benchmarks/bench_predictions.py experiments/paper/figure1.toml``, docs/STATISTICS.md).
 * **artanh** sums: ``artanh r = 0.5 log((1 + r) / (1 - r))``, so a block's Fisher-z sum is
   ``0.5 log`` of the ratio of the products of ``1 + r`` and ``1 - r`` (r clipped first),
   with one ``log`` per 32 pairs (``_correlation_kernels._z_add``): within ``n 2^-52`` plus a
@@ -266,7 +267,7 @@ def unit_rows(series: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.nd
     :func:`_standardized` of the whole array rounded to float32, to the bit (each column's
     mean and norm are taken on its own), but computed ``COLUMN_CHUNK`` columns at a time: the
     float64 temporaries are T x 64, not T x K (at T = 20,000 and K = 4,000, 10 MB instead of
-    three copies of 640 MB, which took longer than the products).
+    three copies of 640 MB).
     """
     n_samples, n_columns = series.shape
     scale = max(1.0, float(series.max(initial=0.0)), -float(series.min(initial=0.0)))
